@@ -1,0 +1,292 @@
+//! Answers: the in-memory batch the pipeline scores, and the answers CSV.
+//!
+//! Answers CSV: a header `respondent_id,org_unit,<item id>...` (item columns in
+//! any order, every item of the instrument present), optionally a
+//! `duration_seconds` column; one row per respondent. An empty cell is
+//! "skipped", `NA` is "not applicable"; every other cell is passed to the
+//! item's kind unchanged (see `docs/answers-format.md`).
+
+use crate::instrument::Instrument;
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Raw answers of a batch of respondents, cells in instrument item order.
+#[derive(Clone, Debug, Default)]
+pub struct AnswerRows {
+    pub respondent_ids: Vec<String>,
+    pub org_units: Vec<String>,
+    /// Completion time in seconds, when known.
+    pub durations: Vec<Option<f64>>,
+    /// Where each respondent came from (e.g. the CSV line), for error messages.
+    pub origins: Vec<u64>,
+    items: usize,
+    data: Vec<u8>,
+    /// `len = rows × items + 1`.
+    offsets: Vec<u32>,
+}
+
+impl AnswerRows {
+    pub fn new(items: usize) -> Self {
+        AnswerRows {
+            items,
+            offsets: vec![0],
+            ..Default::default()
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.respondent_ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.respondent_ids.is_empty()
+    }
+
+    pub fn items(&self) -> usize {
+        self.items
+    }
+
+    /// Adds a respondent; `cells` yields exactly one answer per item, in instrument order.
+    pub fn push<'a>(
+        &mut self,
+        respondent_id: &str,
+        org_unit: &str,
+        duration: Option<f64>,
+        origin: u64,
+        cells: impl IntoIterator<Item = &'a str>,
+    ) {
+        let before = self.offsets.len();
+        for cell in cells {
+            self.data.extend_from_slice(cell.as_bytes());
+            self.offsets.push(self.data.len() as u32);
+        }
+        assert_eq!(
+            self.offsets.len() - before,
+            self.items,
+            "a respondent needs one cell per item"
+        );
+        self.respondent_ids.push(respondent_id.to_owned());
+        self.org_units.push(org_unit.to_owned());
+        self.durations.push(duration);
+        self.origins.push(origin);
+    }
+
+    /// The raw answer of respondent `r` to item `i`.
+    pub fn cell(&self, r: usize, i: usize) -> &str {
+        let k = r * self.items + i;
+        let bytes = &self.data[self.offsets[k] as usize..self.offsets[k + 1] as usize];
+        // Cells are pushed as `&str`, so they are UTF-8.
+        std::str::from_utf8(bytes).unwrap_or_default()
+    }
+
+    /// Empties the batch, keeping its buffers.
+    pub fn clear(&mut self) {
+        self.respondent_ids.clear();
+        self.org_units.clear();
+        self.durations.clear();
+        self.origins.clear();
+        self.data.clear();
+        self.offsets.truncate(1);
+    }
+}
+
+/// A problem in an answers file, naming the file, line and column or item.
+#[derive(Debug, thiserror::Error)]
+pub enum AnswersError {
+    #[error("{file}: {source}")]
+    Io {
+        file: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{file}: header: {message}")]
+    Header { file: PathBuf, message: String },
+    #[error("{file}:{line}: {message}")]
+    Row {
+        file: PathBuf,
+        line: u64,
+        message: String,
+    },
+}
+
+/// Column roles in an answers CSV.
+const ID_COLUMN: &str = "respondent_id";
+const ORG_COLUMN: &str = "org_unit";
+const DURATION_COLUMN: &str = "duration_seconds";
+
+/// Reads an answers CSV in batches, checking it against the instrument.
+pub struct AnswersReader<R: Read> {
+    file: PathBuf,
+    reader: csv::Reader<R>,
+    record: csv::StringRecord,
+    /// For each instrument item, the CSV column holding it.
+    item_columns: Vec<usize>,
+    id_column: usize,
+    org_column: usize,
+    duration_column: Option<usize>,
+    /// Respondent id hash → line first seen, to refuse duplicates.
+    seen: HashMap<u64, u64>,
+}
+
+impl AnswersReader<std::fs::File> {
+    pub fn open(path: &Path, instrument: &Instrument) -> Result<Self, AnswersError> {
+        let file = std::fs::File::open(path).map_err(|source| AnswersError::Io {
+            file: path.to_owned(),
+            source,
+        })?;
+        AnswersReader::new(file, path, instrument)
+    }
+}
+
+impl<R: Read> AnswersReader<R> {
+    /// Reads and checks the header; `file` names the source in errors.
+    pub fn new(input: R, file: &Path, instrument: &Instrument) -> Result<Self, AnswersError> {
+        let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(input);
+        let header_error = |message: String| AnswersError::Header {
+            file: file.to_owned(),
+            message,
+        };
+        let header = reader
+            .headers()
+            .map_err(|e| header_error(e.to_string()))?
+            .clone();
+        let mut columns: HashMap<&str, usize> = HashMap::new();
+        let mut problems = Vec::new();
+        let known = |name: &str| {
+            [ID_COLUMN, ORG_COLUMN, DURATION_COLUMN].contains(&name)
+                || instrument.items.iter().any(|i| i.id == name)
+        };
+        for (i, name) in header.iter().enumerate() {
+            if columns.insert(name, i).is_some() {
+                problems.push(format!("column {} '{name}' appears twice", i + 1));
+            } else if !known(name) {
+                problems.push(format!(
+                    "column {} '{name}' is not an item of instrument {} {} (nor {ID_COLUMN}, {ORG_COLUMN} or {DURATION_COLUMN})",
+                    i + 1,
+                    instrument.id,
+                    instrument.version
+                ));
+            }
+        }
+        let missing: Vec<&str> = [ID_COLUMN, ORG_COLUMN]
+            .into_iter()
+            .chain(instrument.items.iter().map(|i| i.id.as_str()))
+            .filter(|name| !columns.contains_key(name))
+            .collect();
+        if !missing.is_empty() {
+            problems.push(format!("missing column(s): {}", missing.join(", ")));
+        }
+        if !problems.is_empty() {
+            return Err(header_error(problems.join("; ")));
+        }
+        Ok(AnswersReader {
+            file: file.to_owned(),
+            item_columns: instrument.items.iter().map(|i| columns[i.id.as_str()]).collect(),
+            id_column: columns[ID_COLUMN],
+            org_column: columns[ORG_COLUMN],
+            duration_column: columns.get(DURATION_COLUMN).copied(),
+            reader,
+            record: csv::StringRecord::new(),
+            seen: HashMap::new(),
+        })
+    }
+
+    fn row_error(&self, line: u64, message: String) -> AnswersError {
+        AnswersError::Row {
+            file: self.file.clone(),
+            line,
+            message,
+        }
+    }
+
+    /// Fills `rows` with up to `max` respondents; returns how many were read (0 at the end).
+    pub fn read_batch(&mut self, rows: &mut AnswerRows, max: usize) -> Result<usize, AnswersError> {
+        rows.clear();
+        while rows.len() < max {
+            let more = self.reader.read_record(&mut self.record).map_err(|e| {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                self.row_error(line, e.to_string())
+            })?;
+            if !more {
+                break;
+            }
+            let line = self.record.position().map(|p| p.line()).unwrap_or(0);
+            let id = self.record[self.id_column].trim();
+            if id.is_empty() {
+                return Err(self.row_error(line, format!("{ID_COLUMN} is empty")));
+            }
+            if let Some(first) = self.seen.insert(id_hash(id), line) {
+                return Err(self.row_error(
+                    line,
+                    format!("duplicate {ID_COLUMN} '{id}' (first at line {first})"),
+                ));
+            }
+            let duration = match self.duration_column.map(|c| self.record[c].trim()) {
+                None | Some("") => None,
+                Some(text) => match text.parse::<f64>() {
+                    Ok(d) if d.is_finite() && d >= 0.0 => Some(d),
+                    _ => {
+                        return Err(self.row_error(
+                            line,
+                            format!("{DURATION_COLUMN} '{text}' is not a non-negative number of seconds"),
+                        ));
+                    }
+                },
+            };
+            let record = &self.record;
+            rows.push(
+                id,
+                record[self.org_column].trim(),
+                duration,
+                line,
+                self.item_columns.iter().map(|&c| &record[c]),
+            );
+        }
+        Ok(rows.len())
+    }
+}
+
+/// Respondent ids are remembered as 64-bit hashes, not strings, so that the
+/// duplicate check costs 16 bytes per respondent; a false duplicate would need
+/// a hash collision (about 3·10⁻⁸ for a million respondents).
+fn id_hash(id: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(id)
+}
+
+/// Writes answers as an answers CSV (with `duration_seconds`).
+pub struct AnswersWriter<W: std::io::Write> {
+    csv: csv::Writer<W>,
+}
+
+impl<W: std::io::Write> AnswersWriter<W> {
+    pub fn new(out: W, instrument: &Instrument) -> std::io::Result<Self> {
+        let mut csv = csv::Writer::from_writer(out);
+        csv.write_field(ID_COLUMN)?;
+        csv.write_field(ORG_COLUMN)?;
+        for item in &instrument.items {
+            csv.write_field(&item.id)?;
+        }
+        csv.write_field(DURATION_COLUMN)?;
+        csv.write_record(None::<&[u8]>)?;
+        Ok(AnswersWriter { csv })
+    }
+
+    pub fn write(&mut self, rows: &AnswerRows) -> std::io::Result<()> {
+        for r in 0..rows.len() {
+            self.csv.write_field(&rows.respondent_ids[r])?;
+            self.csv.write_field(&rows.org_units[r])?;
+            for i in 0..rows.items() {
+                self.csv.write_field(rows.cell(r, i))?;
+            }
+            self.csv
+                .write_field(rows.durations[r].map(|d| d.to_string()).unwrap_or_default())?;
+            self.csv.write_record(None::<&[u8]>)?;
+        }
+        Ok(())
+    }
+
+    pub fn finish(self) -> std::io::Result<W> {
+        self.csv.into_inner().map_err(|e| e.into_error())
+    }
+}

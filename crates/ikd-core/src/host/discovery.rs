@@ -1,0 +1,282 @@
+//! Finding plugins: `plugin.toml` manifests in the plugin directories, each
+//! checked (and its library hashed) before the library is opened.
+
+use super::library::LoadedPlugin;
+use super::lock::LockPolicy;
+use super::manifest::{PluginKindName, PluginManifest};
+use super::{ENGINE_VERSION, sha256_file};
+use crate::instrument::{PluginFacts, PluginRole};
+use semver::Version;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Where to look for plugins, and how to check them.
+#[derive(Clone, Debug, Default)]
+pub struct PluginSearch {
+    /// Directories holding a `plugin.toml`, or whose subdirectories do; searched in order.
+    pub dirs: Vec<PathBuf>,
+    /// Where else a manifest's library may be (e.g. cargo's `target/debug`).
+    pub library_dirs: Vec<PathBuf>,
+    pub lock: Option<LockPolicy>,
+}
+
+impl PluginSearch {
+    /// The usual search: `extra` directories (e.g. `--plugin-dir`), then
+    /// `IKD_PLUGIN_PATH`, then the bundled plugins of this workspace; libraries
+    /// beside their manifests or beside the running executable.
+    pub fn standard(extra: &[PathBuf]) -> Self {
+        let mut dirs = extra.to_vec();
+        if let Some(path) = std::env::var_os("IKD_PLUGIN_PATH") {
+            dirs.extend(std::env::split_paths(&path).filter(|p| !p.as_os_str().is_empty()));
+        }
+        if let Some(bundled) = bundled_plugin_dir() {
+            dirs.push(bundled);
+        }
+        PluginSearch {
+            dirs,
+            library_dirs: executable_dirs(),
+            lock: None,
+        }
+    }
+}
+
+/// The workspace's `plugins/` directory, when this engine was built from a checkout that still exists.
+pub fn bundled_plugin_dir() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../plugins");
+    dir.is_dir().then(|| dir.canonicalize().unwrap_or(dir))
+}
+
+/// The running executable's directory, and its parent when that is cargo's
+/// `deps/` (test binaries), so that libraries built by cargo are found.
+fn executable_dirs() -> Vec<PathBuf> {
+    let Some(dir) = std::env::current_exe().ok().and_then(|p| p.parent().map(Path::to_owned)) else {
+        return Vec::new();
+    };
+    let mut dirs = vec![dir.clone()];
+    if matches!(dir.file_name().and_then(|n| n.to_str()), Some("deps" | "examples"))
+        && let Some(parent) = dir.parent()
+    {
+        dirs.push(parent.to_owned());
+    }
+    dirs
+}
+
+/// The outcome of discovering one manifest.
+#[derive(Clone, Debug)]
+pub enum PluginStatus {
+    Loaded(Arc<LoadedPlugin>),
+    /// Not loaded; the reason names the check that failed.
+    Refused(String),
+}
+
+/// One manifest found, whatever became of it.
+#[derive(Clone, Debug)]
+pub struct DiscoveredPlugin {
+    pub manifest_path: PathBuf,
+    pub manifest: Option<PluginManifest>,
+    pub library_path: Option<PathBuf>,
+    pub sha256: Option<String>,
+    pub status: PluginStatus,
+}
+
+impl DiscoveredPlugin {
+    /// `loaded`, `poisoned` or `refused`.
+    pub fn status_name(&self) -> &'static str {
+        match &self.status {
+            PluginStatus::Loaded(p) if p.is_poisoned() => "poisoned",
+            PluginStatus::Loaded(_) => "loaded",
+            PluginStatus::Refused(_) => "refused",
+        }
+    }
+}
+
+/// Every plugin found, loaded or refused.
+#[derive(Clone, Debug, Default)]
+pub struct PluginHost {
+    entries: Vec<DiscoveredPlugin>,
+}
+
+impl PluginHost {
+    /// Finds, checks and loads every plugin the search reaches. Problems with
+    /// one plugin never stop the others; they are kept as `Refused` entries.
+    pub fn discover(search: &PluginSearch) -> Self {
+        let mut entries: Vec<DiscoveredPlugin> = Vec::new();
+        for manifest_path in search.dirs.iter().flat_map(|d| manifests_in(d)) {
+            if entries.iter().any(|e| same_file(&e.manifest_path, &manifest_path)) {
+                continue;
+            }
+            let mut entry = examine(&manifest_path, search);
+            if let (Some(m), PluginStatus::Loaded(_)) = (&entry.manifest, &entry.status)
+                && let Some(first) = entries.iter().find(|e| loaded_name(e) == Some(&m.name))
+            {
+                entry.status = PluginStatus::Refused(format!(
+                    "shadowed by the plugin of the same name at {}",
+                    first.manifest_path.display()
+                ));
+            }
+            match &entry.status {
+                PluginStatus::Loaded(p) => tracing::debug!(plugin = p.name(), path = %manifest_path.display(), "plugin loaded"),
+                PluginStatus::Refused(why) => tracing::warn!(path = %manifest_path.display(), "plugin refused: {why}"),
+            }
+            entries.push(entry);
+        }
+        PluginHost { entries }
+    }
+
+    /// Every manifest found, in search order.
+    pub fn entries(&self) -> &[DiscoveredPlugin] {
+        &self.entries
+    }
+
+    /// Loaded plugins.
+    pub fn loaded(&self) -> impl Iterator<Item = &Arc<LoadedPlugin>> {
+        self.entries.iter().filter_map(|e| match &e.status {
+            PluginStatus::Loaded(p) => Some(p),
+            PluginStatus::Refused(_) => None,
+        })
+    }
+
+    /// The loaded plugin called `name`.
+    pub fn get(&self, name: &str) -> Option<&Arc<LoadedPlugin>> {
+        self.loaded().find(|p| p.name() == name)
+    }
+
+    /// Why no plugin called `name` is loaded, when a manifest of that name was refused.
+    pub fn refusal(&self, name: &str) -> Option<&str> {
+        self.entries.iter().find_map(|e| match (&e.manifest, &e.status) {
+            (Some(m), PluginStatus::Refused(why)) if m.name == name => Some(why.as_str()),
+            _ => None,
+        })
+    }
+
+    /// What instrument checks need to know about the loaded plugins.
+    pub fn facts(&self) -> Vec<PluginFacts> {
+        self.loaded()
+            .map(|p| PluginFacts {
+                name: p.name().to_owned(),
+                role: match p.manifest.kind {
+                    PluginKindName::Domain => PluginRole::Domain,
+                    PluginKindName::ScoringModel => PluginRole::ScoringModel,
+                },
+                version: p.manifest.version.clone(),
+                item_kinds: p.info.item_kinds.iter().map(|k| k.name.clone()).collect(),
+            })
+            .collect()
+    }
+}
+
+fn loaded_name(e: &DiscoveredPlugin) -> Option<&String> {
+    match (&e.manifest, &e.status) {
+        (Some(m), PluginStatus::Loaded(_)) => Some(&m.name),
+        _ => None,
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// `dir/plugin.toml`, or `dir/*/plugin.toml` in name order.
+fn manifests_in(dir: &Path) -> Vec<PathBuf> {
+    let direct = dir.join("plugin.toml");
+    if direct.is_file() {
+        return vec![direct];
+    }
+    let Ok(read) = std::fs::read_dir(dir) else {
+        tracing::warn!(dir = %dir.display(), "plugin directory cannot be read");
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = read
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("plugin.toml"))
+        .filter(|p| p.is_file())
+        .collect();
+    found.sort();
+    found
+}
+
+/// Runs every check on one manifest, opening the library only if all pass.
+fn examine(manifest_path: &Path, search: &PluginSearch) -> DiscoveredPlugin {
+    let mut entry = DiscoveredPlugin {
+        manifest_path: manifest_path.to_owned(),
+        manifest: None,
+        library_path: None,
+        sha256: None,
+        status: PluginStatus::Refused(String::new()),
+    };
+    let refuse = |mut e: DiscoveredPlugin, why: String| {
+        e.status = PluginStatus::Refused(why);
+        e
+    };
+    let manifest = match PluginManifest::read(manifest_path) {
+        Ok(m) => m,
+        Err(e) => return refuse(entry, e.to_string()),
+    };
+    entry.manifest = Some(manifest.clone());
+    if manifest.abi_major != ikd_plugin_sdk::abi::ABI_MAJOR {
+        return refuse(
+            entry,
+            format!(
+                "manifest declares plugin ABI {}, this engine speaks ABI {}",
+                manifest.abi_major,
+                ikd_plugin_sdk::abi::ABI_MAJOR
+            ),
+        );
+    }
+    let engine = Version::parse(ENGINE_VERSION).expect("the crate version is semver");
+    if !manifest.engine.matches(&engine) {
+        return refuse(
+            entry,
+            format!(
+                "supports engine {} but this engine is {engine}",
+                manifest.engine
+            ),
+        );
+    }
+    let Some(library) = find_library(manifest_path, &manifest, &search.library_dirs) else {
+        return refuse(
+            entry,
+            format!(
+                "library '{}' not found beside the manifest or in {} (build it with `cargo build -p <crate>`)",
+                manifest.library_file_name(),
+                search
+                    .library_dirs
+                    .iter()
+                    .map(|d| d.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    };
+    entry.library_path = Some(library.clone());
+    let sha256 = match sha256_file(&library) {
+        Ok(h) => h,
+        Err(e) => return refuse(entry, format!("cannot read {}: {e}", library.display())),
+    };
+    entry.sha256 = Some(sha256.clone());
+    if let Some(lock) = &search.lock
+        && let Err(why) = lock.check(&manifest.name, &sha256)
+    {
+        return refuse(entry, format!("refused before opening: {why}"));
+    }
+    match LoadedPlugin::open(manifest, &library, sha256) {
+        Ok(p) => {
+            entry.status = PluginStatus::Loaded(Arc::new(p));
+            entry
+        }
+        Err(e) => refuse(entry, e.reason),
+    }
+}
+
+fn find_library(manifest_path: &Path, manifest: &PluginManifest, library_dirs: &[PathBuf]) -> Option<PathBuf> {
+    let file = manifest.library_file_name();
+    manifest_path
+        .parent()
+        .into_iter()
+        .chain(library_dirs.iter().map(PathBuf::as_path))
+        .map(|d| d.join(&file))
+        .find(|p| p.is_file())
+}

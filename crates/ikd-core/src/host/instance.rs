@@ -1,0 +1,163 @@
+//! Typed, safe handles on plugin instances: encode the request, call through
+//! the ABI, decode the response, and turn every failure into a
+//! [`PluginCallError`] that names the plugin.
+
+use super::library::{LoadedPlugin, RawOutcome};
+use ikd_plugin_sdk::abi::method;
+use ikd_plugin_sdk::proto::{
+    AnswerBatch, DomainConfig, DomainDescription, InterpretRequest, InterpretResponse,
+    ItemScores, ModelConfig, PluginError, ScoreRequest, ScoreResponse, SimulateRequest,
+};
+use prost::Message;
+use std::ffi::c_void;
+use std::sync::Arc;
+
+/// A call into a plugin that did not give a result.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PluginCallError {
+    /// The plugin refused the input; its violations say what is wrong.
+    #[error("plugin '{plugin}': {error}")]
+    Refused { plugin: String, error: PluginError },
+    /// The plugin panicked; it is now poisoned.
+    #[error("plugin '{plugin}' panicked and has been disabled until restart: {message}")]
+    Panicked { plugin: String, message: String },
+    /// An earlier panic disabled the plugin.
+    #[error("plugin '{plugin}' is disabled after an earlier panic")]
+    Poisoned { plugin: String },
+    /// The plugin broke the protocol (bad status, undecodable response).
+    #[error("plugin '{plugin}' broke the plugin protocol: {detail}")]
+    Protocol { plugin: String, detail: String },
+}
+
+impl PluginCallError {
+    pub fn plugin(&self) -> &str {
+        match self {
+            PluginCallError::Refused { plugin, .. }
+            | PluginCallError::Panicked { plugin, .. }
+            | PluginCallError::Poisoned { plugin }
+            | PluginCallError::Protocol { plugin, .. } => plugin,
+        }
+    }
+}
+
+/// An instance owned by the host, destroyed when dropped.
+#[derive(Debug)]
+struct Instance {
+    plugin: Arc<LoadedPlugin>,
+    ptr: *mut c_void,
+}
+
+// SAFETY: plugin types are `Send + Sync` (required by the SDK traits), and the
+// pointer is only used through the plugin's own thread-safe entry points.
+unsafe impl Send for Instance {}
+unsafe impl Sync for Instance {}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        if !self.plugin.is_poisoned() {
+            self.plugin.raw_destroy(self.ptr);
+        }
+    }
+}
+
+impl Instance {
+    fn create(plugin: Arc<LoadedPlugin>, config: &impl Message) -> Result<Self, PluginCallError> {
+        ensure_healthy(&plugin)?;
+        let outcome = plugin.raw_create(&config.encode_to_vec());
+        let ptr = settle(&plugin, outcome)?;
+        Ok(Instance { plugin, ptr })
+    }
+
+    fn call<R: Message + Default>(&self, method: u32, request: &impl Message) -> Result<R, PluginCallError> {
+        ensure_healthy(&self.plugin)?;
+        let outcome = self.plugin.raw_invoke(self.ptr, method, &request.encode_to_vec());
+        let bytes = settle(&self.plugin, outcome)?;
+        R::decode(bytes.as_slice()).map_err(|e| PluginCallError::Protocol {
+            plugin: self.plugin.name().to_owned(),
+            detail: format!("undecodable response to method {method}: {e}"),
+        })
+    }
+}
+
+fn ensure_healthy(plugin: &LoadedPlugin) -> Result<(), PluginCallError> {
+    if plugin.is_poisoned() {
+        Err(PluginCallError::Poisoned {
+            plugin: plugin.name().to_owned(),
+        })
+    } else {
+        Ok(())
+    }
+}
+
+fn settle<T>(plugin: &LoadedPlugin, outcome: RawOutcome<T>) -> Result<T, PluginCallError> {
+    let name = plugin.name().to_owned();
+    match outcome {
+        RawOutcome::Ok(v) => Ok(v),
+        RawOutcome::Refused(error) => Err(PluginCallError::Refused { plugin: name, error }),
+        RawOutcome::Panicked(message) => {
+            plugin.poison();
+            tracing::error!(plugin = %name, "plugin panicked and is disabled: {message}");
+            Err(PluginCallError::Panicked { plugin: name, message })
+        }
+        RawOutcome::Failed(code, detail) => Err(PluginCallError::Protocol {
+            plugin: name,
+            detail: format!("status {code}: {detail}"),
+        }),
+    }
+}
+
+/// One domain of one instrument, configured in its domain plugin.
+#[derive(Debug)]
+pub struct DomainHandle {
+    instance: Instance,
+}
+
+impl DomainHandle {
+    pub fn create(plugin: Arc<LoadedPlugin>, config: &DomainConfig) -> Result<Self, PluginCallError> {
+        Ok(DomainHandle {
+            instance: Instance::create(plugin, config)?,
+        })
+    }
+
+    pub fn plugin(&self) -> &Arc<LoadedPlugin> {
+        &self.instance.plugin
+    }
+
+    pub fn describe(&self) -> Result<DomainDescription, PluginCallError> {
+        self.instance.call(method::DOMAIN_DESCRIBE, &())
+    }
+
+    pub fn score_items(&self, batch: &AnswerBatch) -> Result<ItemScores, PluginCallError> {
+        self.instance.call(method::DOMAIN_SCORE_ITEMS, batch)
+    }
+
+    pub fn interpret(&self, request: &InterpretRequest) -> Result<InterpretResponse, PluginCallError> {
+        self.instance.call(method::DOMAIN_INTERPRET, request)
+    }
+
+    pub fn simulate(&self, request: &SimulateRequest) -> Result<AnswerBatch, PluginCallError> {
+        self.instance.call(method::DOMAIN_SIMULATE, request)
+    }
+}
+
+/// A scoring model configured for one instrument.
+#[derive(Debug)]
+pub struct ModelHandle {
+    instance: Instance,
+}
+
+impl ModelHandle {
+    pub fn create(plugin: Arc<LoadedPlugin>, config: &ModelConfig) -> Result<Self, PluginCallError> {
+        Ok(ModelHandle {
+            instance: Instance::create(plugin, config)?,
+        })
+    }
+
+    pub fn plugin(&self) -> &Arc<LoadedPlugin> {
+        &self.instance.plugin
+    }
+
+    pub fn score(&self, request: &ScoreRequest) -> Result<ScoreResponse, PluginCallError> {
+        self.instance.call(method::MODEL_SCORE, request)
+    }
+}

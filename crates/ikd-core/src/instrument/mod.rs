@@ -1,0 +1,71 @@
+//! Instruments: the TOML model, its loader and its validator.
+//!
+//! [`load`] reads and validates a file on its own; [`check_plugins`] adds the
+//! checks that need the loaded plugins (a domain's plugin and its version, the
+//! kinds it owns, the scoring model). Both report every problem they find, each
+//! naming the file, the line and column where known, and the item or field.
+
+mod load;
+mod model;
+mod validate;
+
+pub use load::{load, load_str};
+pub use model::*;
+pub use validate::{PluginFacts, PluginRole, check_plugins};
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// One problem found in an instrument.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    pub file: PathBuf,
+    pub location: Option<Location>,
+    /// What is at fault, e.g. `item 'LD03'`, `domain 'budaya-data'`, `levels[2]`.
+    pub subject: String,
+    /// The field at fault, e.g. `key`, `weight`; empty when the whole subject is at fault.
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(loc) = self.location {
+            write!(f, ":{}:{}", loc.line, loc.column)?;
+        }
+        f.write_str(": ")?;
+        if !self.subject.is_empty() {
+            write!(f, "{}", self.subject)?;
+            if !self.field.is_empty() {
+                write!(f, ", field '{}'", self.field)?;
+            }
+            f.write_str(": ")?;
+        } else if !self.field.is_empty() {
+            write!(f, "field '{}': ", self.field)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// Every problem found in one instrument file.
+#[derive(Clone, Debug, thiserror::Error)]
+pub struct InstrumentError {
+    pub file: PathBuf,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl fmt::Display for InstrumentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} error(s) in the instrument",
+            self.file.display(),
+            self.diagnostics.len()
+        )?;
+        for d in &self.diagnostics {
+            write!(f, "\n  {d}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,19 @@
+//! # ikd-core
+//!
+//! The engine of the IKD platform. It knows no competency domain and no
+//! scoring formula: both arrive as plugins.
+//!
+//! * [`instrument`]: the instrument model, TOML loader and validator;
+//! * [`host`]: plugin discovery, manifests, integrity, loading and safe calls;
+//! * [`pipeline`]: domain plugins → scoring model → feedback, over batches;
+//! * [`answers`] / [`results`]: answer and result formats (CSV, JSON);
+//! * [`simulate`]: synthetic respondents from a latent-trait model.
+
+pub mod instrument;
+pub mod host;
+pub mod answers;
+pub mod output;
+pub mod pipeline;
+pub mod quality;
+pub mod results;
+pub mod simulate;

@@ -1,0 +1,243 @@
+//! Writing results as CSV, a JSON array, or JSON Lines, streaming: each batch
+//! is written as soon as it is scored, so memory does not grow with the
+//! number of respondents.
+//!
+//! CSV columns: `respondent_id,org_unit,index,level`, then
+//! `<domain>.score,<domain>.level,<domain>.answered` per domain, then `flags`
+//! (`;`-separated). Missing values are empty cells. Scores are rounded to 4
+//! decimals. JSON objects add standard errors, level names, feedback and the
+//! provenance of the result.
+
+use crate::instrument::{Instrument, Text};
+use crate::pipeline::Scorer;
+use crate::quality::QualityFlag;
+use crate::results::{Provenance, RespondentResult};
+use ikd_plugin_sdk::proto::Feedback;
+use serde::Serialize;
+use std::io::{self, Write};
+use std::sync::Arc;
+
+/// Output formats of `ikd score`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputFormat {
+    Csv,
+    /// One JSON array of objects.
+    Json,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+impl std::str::FromStr for OutputFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "csv" => Ok(OutputFormat::Csv),
+            "json" => Ok(OutputFormat::Json),
+            "jsonl" => Ok(OutputFormat::Jsonl),
+            other => Err(format!("unknown format '{other}' (expected csv, json or jsonl)")),
+        }
+    }
+}
+
+/// Streams results to a writer.
+pub struct ResultWriter<W: Write> {
+    format: OutputFormat,
+    csv: Option<csv::Writer<W>>,
+    out: Option<W>,
+    written: u64,
+    instrument: Arc<Instrument>,
+    provenance: Arc<Provenance>,
+    /// Feedback per domain per level.
+    feedback: Vec<Vec<Option<Feedback>>>,
+}
+
+impl<W: Write> ResultWriter<W> {
+    /// Starts the output (CSV header, or the opening bracket of a JSON array).
+    pub fn new(format: OutputFormat, mut out: W, scorer: &Scorer) -> io::Result<Self> {
+        let instrument = scorer.instrument().clone();
+        let feedback = (0..instrument.domains.len())
+            .map(|d| {
+                (0..instrument.levels.len())
+                    .map(|l| scorer.feedback(d, l).cloned())
+                    .collect()
+            })
+            .collect();
+        let csv = match format {
+            OutputFormat::Csv => {
+                let mut w = csv::Writer::from_writer(out);
+                let mut header = vec!["respondent_id".to_owned(), "org_unit".into(), "index".into(), "level".into()];
+                for d in &instrument.domains {
+                    for suffix in ["score", "level", "answered"] {
+                        header.push(format!("{}.{suffix}", d.code));
+                    }
+                }
+                header.push("flags".into());
+                w.write_record(&header)?;
+                return Ok(ResultWriter {
+                    format,
+                    csv: Some(w),
+                    out: None,
+                    written: 0,
+                    instrument,
+                    provenance: scorer.provenance().clone(),
+                    feedback,
+                });
+            }
+            OutputFormat::Json => {
+                out.write_all(b"[")?;
+                None
+            }
+            OutputFormat::Jsonl => None,
+        };
+        Ok(ResultWriter {
+            format,
+            csv,
+            out: Some(out),
+            written: 0,
+            instrument,
+            provenance: scorer.provenance().clone(),
+            feedback,
+        })
+    }
+
+    /// Writes a batch of results.
+    pub fn write(&mut self, results: &[RespondentResult]) -> io::Result<()> {
+        for result in results {
+            if let Some(w) = self.csv.as_mut() {
+                write_csv_row(w, &self.instrument, result)?;
+            } else if let Some(out) = self.out.as_mut() {
+                if self.format == OutputFormat::Json {
+                    out.write_all(if self.written == 0 { b"\n" } else { b",\n" })?;
+                }
+                let view = JsonResult::new(result, &self.instrument, &self.feedback, &self.provenance);
+                serde_json::to_writer(&mut *out, &view)?;
+                if self.format == OutputFormat::Jsonl {
+                    out.write_all(b"\n")?;
+                }
+            }
+            self.written += 1;
+        }
+        Ok(())
+    }
+
+    /// Number of results written so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Closes the output (the JSON array's bracket), flushes, and returns the writer.
+    pub fn finish(self) -> io::Result<W> {
+        if let Some(w) = self.csv {
+            return w.into_inner().map_err(|e| e.into_error());
+        }
+        let mut out = self.out.expect("json output has a writer");
+        if self.format == OutputFormat::Json {
+            out.write_all(b"\n]\n")?;
+        }
+        out.flush()?;
+        Ok(out)
+    }
+}
+
+/// Rounds to 4 decimals and prints the shortest form (`62.5`, `66.6667`).
+fn number(x: Option<f64>) -> String {
+    x.map(|v| ((v * 1e4).round() / 1e4).to_string()).unwrap_or_default()
+}
+
+fn level_code(instrument: &Instrument, level: Option<u32>) -> &str {
+    level
+        .and_then(|l| instrument.levels.get(l as usize))
+        .map(|l| l.code.as_str())
+        .unwrap_or("")
+}
+
+fn write_csv_row<W: Write>(w: &mut csv::Writer<W>, instrument: &Instrument, r: &RespondentResult) -> io::Result<()> {
+    w.write_field(&r.respondent_id)?;
+    w.write_field(&r.org_unit)?;
+    w.write_field(number(r.index))?;
+    w.write_field(level_code(instrument, r.level))?;
+    for d in &r.domains {
+        w.write_field(number(d.score))?;
+        w.write_field(level_code(instrument, d.level))?;
+        w.write_field(d.answered.to_string())?;
+    }
+    let flags: Vec<&str> = r.flags.iter().map(|f| f.as_str()).collect();
+    w.write_field(flags.join(";"))?;
+    w.write_record(None::<&[u8]>)?;
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct JsonLevel<'a> {
+    code: &'a str,
+    name: &'a Text,
+}
+
+#[derive(Serialize)]
+struct JsonDomain<'a> {
+    code: &'a str,
+    score: Option<f64>,
+    se: Option<f64>,
+    level: Option<JsonLevel<'a>>,
+    answered: u32,
+    feedback: Option<serde_json::Value>,
+}
+
+#[derive(Serialize)]
+struct JsonResult<'a> {
+    respondent_id: &'a str,
+    org_unit: &'a str,
+    index: Option<f64>,
+    index_se: Option<f64>,
+    level: Option<JsonLevel<'a>>,
+    domains: Vec<JsonDomain<'a>>,
+    flags: &'a [QualityFlag],
+    provenance: &'a Provenance,
+}
+
+impl<'a> JsonResult<'a> {
+    fn new(
+        r: &'a RespondentResult,
+        instrument: &'a Instrument,
+        feedback: &'a [Vec<Option<Feedback>>],
+        provenance: &'a Provenance,
+    ) -> Self {
+        let level = |l: Option<u32>| {
+            l.and_then(|l| instrument.levels.get(l as usize))
+                .map(|l| JsonLevel { code: &l.code, name: &l.name })
+        };
+        JsonResult {
+            respondent_id: &r.respondent_id,
+            org_unit: &r.org_unit,
+            index: r.index,
+            index_se: r.index_se,
+            level: level(r.level),
+            domains: r
+                .domains
+                .iter()
+                .enumerate()
+                .map(|(d, o)| JsonDomain {
+                    code: &instrument.domains[d].code,
+                    score: o.score,
+                    se: o.se,
+                    level: level(o.level),
+                    answered: o.answered,
+                    feedback: o
+                        .level
+                        .and_then(|l| feedback.get(d)?.get(l as usize)?.as_ref())
+                        .map(feedback_json),
+                })
+                .collect(),
+            flags: &r.flags,
+            provenance,
+        }
+    }
+}
+
+fn feedback_json(f: &Feedback) -> serde_json::Value {
+    let text = |t: &Option<ikd_plugin_sdk::proto::Text>| match t {
+        Some(t) => serde_json::json!({ "id": t.id, "en": t.en }),
+        None => serde_json::Value::Null,
+    };
+    serde_json::json!({ "summary": text(&f.summary), "advice": text(&f.advice) })
+}

@@ -1,0 +1,459 @@
+//! The scoring pipeline: raw answers → domain plugins (item scores) → scoring
+//! model (domain scores, index, levels) → domain plugins (feedback), over
+//! batches of respondents.
+
+use crate::answers::AnswerRows;
+use crate::host::{DomainHandle, LoadedPlugin, ModelHandle, PluginCallError, PluginHost};
+use crate::instrument::{Diagnostic, Instrument, InstrumentError, Item, check_plugins};
+use crate::quality::QualityCheck;
+use crate::results::{DomainOutcome, Provenance, PluginProvenance, RespondentResult};
+use ikd_plugin_sdk::proto::{
+    self as wire, AnswerBatch, DomainConfig, Feedback, InterpretRequest, ModelConfig,
+    ScoreRequest, ScoreResponse,
+};
+use std::sync::Arc;
+
+/// Which model to score with, when not the instrument's own.
+#[derive(Clone, Debug, Default)]
+pub struct ScorerOptions {
+    /// A scoring-model plugin name; `None` uses the instrument's `[scoring] model`.
+    pub model: Option<String>,
+    /// Settings for that model; `None` uses the instrument's settings when the
+    /// model is the instrument's own, no settings otherwise.
+    pub model_settings: Option<serde_json::Value>,
+}
+
+/// Why an instrument cannot be scored with the loaded plugins.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Instrument(#[from] InstrumentError),
+    #[error("scoring model '{model}': {reason}")]
+    Model { model: String, reason: String },
+    #[error(transparent)]
+    Plugin(#[from] PluginCallError),
+}
+
+/// One invalid answer: which respondent (by position in the batch), which item, why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AnswerViolation {
+    pub respondent: usize,
+    pub item: String,
+    pub message: String,
+}
+
+/// Why a batch could not be scored.
+#[derive(Debug, thiserror::Error)]
+pub enum ScoreError {
+    #[error("{} invalid answer(s)", .0.len())]
+    InvalidAnswers(Vec<AnswerViolation>),
+    #[error(transparent)]
+    Plugin(#[from] PluginCallError),
+}
+
+/// A domain bound to its configured plugin instance.
+struct DomainBinding {
+    handle: DomainHandle,
+    /// Instrument item indices of this domain's items, in order.
+    items: Vec<usize>,
+    /// Feedback for each instrument level.
+    feedback: Vec<Feedback>,
+}
+
+/// An instrument ready to score: every plugin instance created and checked.
+pub struct Scorer {
+    instrument: Arc<Instrument>,
+    domains: Vec<DomainBinding>,
+    model: ModelHandle,
+    quality: QualityCheck,
+    provenance: Arc<Provenance>,
+}
+
+impl Scorer {
+    /// Binds an instrument to the loaded plugins. Every problem is reported at
+    /// once: plugins missing or in the wrong version, kinds no plugin owns,
+    /// item specifications a plugin refuses (with the item's line), a model
+    /// that refuses the instrument.
+    pub fn new(
+        instrument: Arc<Instrument>,
+        host: &PluginHost,
+        options: &ScorerOptions,
+    ) -> Result<Self, SetupError> {
+        let model_name = options
+            .model
+            .clone()
+            .unwrap_or_else(|| instrument.scoring.model.clone());
+        let own_model = model_name == instrument.scoring.model;
+        // Another model than the instrument's: check that one, in any version.
+        let mut checked = (*instrument).clone();
+        if !own_model {
+            checked.scoring.model = model_name.clone();
+            checked.scoring.model_version = semver::VersionReq::STAR;
+        }
+        let mut diagnostics = check_plugins(&checked, &host.facts());
+        if !diagnostics.is_empty() {
+            add_refusals(&mut diagnostics, host, &checked);
+            return Err(instrument_error(&instrument, diagnostics).into());
+        }
+
+        let mut domains = Vec::new();
+        for domain in &instrument.domains {
+            let items: Vec<usize> = (0..instrument.items.len())
+                .filter(|&i| instrument.items[i].domain == domain.code)
+                .collect();
+            let plugin = host.get(&domain.plugin).expect("checked by check_plugins").clone();
+            let config = DomainConfig {
+                domain: domain.code.clone(),
+                items: items.iter().map(|&i| item_spec(&instrument, &instrument.items[i])).collect(),
+                settings_json: json_or_empty(&domain.settings),
+            };
+            match DomainHandle::create(plugin, &config) {
+                Ok(handle) => domains.push(DomainBinding {
+                    handle,
+                    items,
+                    feedback: Vec::new(),
+                }),
+                Err(PluginCallError::Refused { plugin, error }) => {
+                    diagnostics.extend(refusal_diagnostics(&instrument, &domain.code, &plugin, error))
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
+        if !diagnostics.is_empty() {
+            return Err(instrument_error(&instrument, diagnostics).into());
+        }
+
+        let levels = InterpretRequest {
+            levels: instrument
+                .levels
+                .iter()
+                .map(|l| wire::LevelRef {
+                    code: l.code.clone(),
+                    name: Some(wire::Text::new(&l.name.id, &l.name.en)),
+                    min: l.min,
+                    max: l.max,
+                })
+                .collect(),
+        };
+        let mut layout_items = vec![wire::ItemLayout::default(); instrument.items.len()];
+        for (d, binding) in domains.iter_mut().enumerate() {
+            let description = binding.handle.describe()?;
+            let domain = &instrument.domains[d];
+            for (k, &i) in binding.items.iter().enumerate() {
+                let item = &instrument.items[i];
+                layout_items[i] = wire::ItemLayout {
+                    id: item.id.clone(),
+                    domain: d as u32,
+                    indicator: domain
+                        .indicators
+                        .iter()
+                        .position(|ind| ind.code == item.indicator)
+                        .unwrap_or(0) as u32,
+                    weight: item.weight,
+                    score_min: description.score_min.get(k).copied().unwrap_or(f64::NAN),
+                    score_max: description.score_max.get(k).copied().unwrap_or(f64::NAN),
+                    categories: description.categories.get(k).copied().unwrap_or(0),
+                };
+            }
+            binding.feedback = binding.handle.interpret(&levels)?.feedback;
+        }
+
+        let model_plugin = host.get(&model_name).expect("checked by check_plugins").clone();
+        let settings = match (&options.model_settings, own_model) {
+            (Some(s), _) => s.clone(),
+            (None, true) => instrument.scoring.settings.clone(),
+            (None, false) => serde_json::Value::Null,
+        };
+        let model_config = ModelConfig {
+            instrument_id: instrument.id.clone(),
+            instrument_version: instrument.version.to_string(),
+            domains: instrument
+                .domains
+                .iter()
+                .map(|d| wire::DomainLayout {
+                    code: d.code.clone(),
+                    weight: d.weight,
+                    indicators: d
+                        .indicators
+                        .iter()
+                        .map(|i| wire::IndicatorLayout {
+                            code: i.code.clone(),
+                            weight: i.weight,
+                        })
+                        .collect(),
+                    min_answered: d.min_answered.unwrap_or(instrument.missing.min_answered),
+                    min_answered_fraction: d
+                        .min_answered_fraction
+                        .unwrap_or(instrument.missing.min_answered_fraction),
+                })
+                .collect(),
+            items: layout_items,
+            bands: instrument
+                .levels
+                .iter()
+                .map(|l| wire::Band {
+                    code: l.code.clone(),
+                    min: l.min,
+                    max: l.max,
+                })
+                .collect(),
+            min_domains: instrument.missing.min_domains,
+            settings_json: json_or_empty(&settings),
+            instrument_dir: instrument
+                .source
+                .parent()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        };
+        let model = ModelHandle::create(model_plugin.clone(), &model_config).map_err(|e| match e {
+            PluginCallError::Refused { plugin, error } => SetupError::Model {
+                model: plugin,
+                reason: error.to_string(),
+            },
+            other => SetupError::Plugin(other),
+        })?;
+
+        let mut plugins: Vec<PluginProvenance> = domains
+            .iter()
+            .map(|d| PluginProvenance::of(d.handle.plugin()))
+            .collect();
+        plugins.sort_by(|a, b| a.name.cmp(&b.name));
+        plugins.dedup_by(|a, b| a.name == b.name);
+        let provenance = Arc::new(Provenance {
+            instrument_id: instrument.id.clone(),
+            instrument_version: instrument.version.to_string(),
+            instrument_sha256: instrument.sha256.clone(),
+            engine_version: crate::host::ENGINE_VERSION.to_owned(),
+            model: PluginProvenance::of(&model_plugin),
+            model_settings: settings,
+            plugins,
+        });
+        Ok(Scorer {
+            quality: QualityCheck::new(&instrument),
+            instrument,
+            domains,
+            model,
+            provenance,
+        })
+    }
+
+    pub fn instrument(&self) -> &Arc<Instrument> {
+        &self.instrument
+    }
+
+    pub fn provenance(&self) -> &Arc<Provenance> {
+        &self.provenance
+    }
+
+    /// Feedback of the domain at position `domain` for the level at position `level`.
+    pub fn feedback(&self, domain: usize, level: usize) -> Option<&Feedback> {
+        self.domains.get(domain)?.feedback.get(level)
+    }
+
+    /// Scores a batch. Every invalid answer of the batch is reported together.
+    pub fn score(&self, rows: &AnswerRows) -> Result<Vec<RespondentResult>, ScoreError> {
+        let n = rows.len();
+        let m = self.instrument.items.len();
+        let mut item_scores = vec![f64::NAN; n * m];
+        let mut item_status = vec![0u32; n * m];
+        let mut violations = Vec::new();
+        for binding in &self.domains {
+            let batch = domain_batch(rows, &binding.items);
+            let scored = binding.handle.score_items(&batch)?;
+            let k = binding.items.len();
+            if scored.scores.len() != n * k || scored.status.len() != n * k {
+                return Err(protocol(binding.handle.plugin(), "item scores of the wrong size").into());
+            }
+            for r in 0..n {
+                for (j, &i) in binding.items.iter().enumerate() {
+                    item_scores[r * m + i] = scored.scores[r * k + j];
+                    item_status[r * m + i] = scored.status[r * k + j];
+                }
+            }
+            violations.extend(scored.violations.into_iter().map(|v| AnswerViolation {
+                respondent: v.respondent.max(0) as usize,
+                item: v.item,
+                message: v.message,
+            }));
+        }
+        if !violations.is_empty() {
+            violations.sort_by_key(|v| v.respondent);
+            return Err(ScoreError::InvalidAnswers(violations));
+        }
+        let response = self.model.score(&ScoreRequest {
+            respondents: n as u32,
+            item_scores,
+            item_status,
+        })?;
+        self.check_response(&response, n)?;
+        let d = self.domains.len();
+        let level = |x: i32| u32::try_from(x).ok();
+        let value = |x: f64| (!x.is_nan()).then_some(x);
+        Ok((0..n)
+            .map(|r| RespondentResult {
+                respondent_id: rows.respondent_ids[r].clone(),
+                org_unit: rows.org_units[r].clone(),
+                index: value(response.index[r]),
+                index_se: response.index_se.get(r).copied().and_then(value),
+                level: level(response.index_levels[r]),
+                domains: (0..d)
+                    .map(|j| DomainOutcome {
+                        score: value(response.domain_scores[r * d + j]),
+                        se: response.domain_se.get(r * d + j).copied().and_then(value),
+                        level: level(response.domain_levels[r * d + j]),
+                        answered: response.domain_answered[r * d + j],
+                    })
+                    .collect(),
+                flags: self.quality.flags(rows, r),
+            })
+            .collect())
+    }
+
+    fn check_response(&self, response: &ScoreResponse, n: usize) -> Result<(), PluginCallError> {
+        let d = self.domains.len();
+        let ok = response.index.len() == n
+            && response.index_levels.len() == n
+            && response.domain_scores.len() == n * d
+            && response.domain_levels.len() == n * d
+            && response.domain_answered.len() == n * d;
+        if ok {
+            Ok(())
+        } else {
+            Err(protocol(self.model.plugin(), "score response of the wrong size"))
+        }
+    }
+
+    /// The plugins this scorer calls (domain plugins and the model).
+    pub fn plugins(&self) -> impl Iterator<Item = &Arc<LoadedPlugin>> {
+        self.domains
+            .iter()
+            .map(|d| d.handle.plugin())
+            .chain(std::iter::once(self.model.plugin()))
+    }
+
+    /// Domain handles, in instrument domain order (for simulation).
+    pub(crate) fn domain_handles(&self) -> impl Iterator<Item = (&DomainHandle, &[usize])> {
+        self.domains.iter().map(|d| (&d.handle, d.items.as_slice()))
+    }
+}
+
+fn protocol(plugin: &LoadedPlugin, detail: &str) -> PluginCallError {
+    PluginCallError::Protocol {
+        plugin: plugin.name().to_owned(),
+        detail: detail.to_owned(),
+    }
+}
+
+/// The answers of one domain's items, as the plugin ABI wants them.
+fn domain_batch(rows: &AnswerRows, items: &[usize]) -> AnswerBatch {
+    let mut batch = AnswerBatch {
+        respondents: rows.len() as u32,
+        items: items.len() as u32,
+        answer_data: Vec::with_capacity(rows.len() * items.len() * 2),
+        offsets: Vec::with_capacity(rows.len() * items.len() + 1),
+    };
+    batch.offsets.push(0);
+    for r in 0..rows.len() {
+        for &i in items {
+            batch.answer_data.extend_from_slice(rows.cell(r, i).as_bytes());
+            batch.offsets.push(batch.answer_data.len() as u32);
+        }
+    }
+    batch
+}
+
+fn item_spec(instrument: &Instrument, item: &Item) -> wire::ItemSpec {
+    let scale = item
+        .scale
+        .as_ref()
+        .and_then(|s| instrument.scales.iter().find(|sc| &sc.id == s));
+    wire::ItemSpec {
+        id: item.id.clone(),
+        kind: item.kind.clone(),
+        indicator: item.indicator.clone(),
+        weight: item.weight,
+        reverse: item.reverse,
+        scale_min: scale.map(|s| s.min),
+        scale_max: scale.map(|s| s.max),
+        options: item
+            .options
+            .iter()
+            .map(|o| wire::ItemOption {
+                code: o.code.clone(),
+                label: Some(wire::Text::new(&o.label.id, &o.label.en)),
+                credit: o.credit,
+                dont_know: o.dont_know,
+            })
+            .collect(),
+        key: item.key.clone(),
+        params_json: serde_json::Value::Object(item.params.clone()).to_string(),
+        text: Some(wire::Text::new(&item.text.id, &item.text.en)),
+    }
+}
+
+fn json_or_empty(value: &serde_json::Value) -> String {
+    if value.is_null() { String::new() } else { value.to_string() }
+}
+
+fn instrument_error(instrument: &Instrument, diagnostics: Vec<Diagnostic>) -> InstrumentError {
+    InstrumentError {
+        file: instrument.source.clone(),
+        diagnostics,
+    }
+}
+
+/// Adds why a required plugin was refused by the host, when it was.
+fn add_refusals(diagnostics: &mut Vec<Diagnostic>, host: &PluginHost, instrument: &Instrument) {
+    let mut names: Vec<&str> = instrument.domains.iter().map(|d| d.plugin.as_str()).collect();
+    names.push(&instrument.scoring.model);
+    names.sort();
+    names.dedup();
+    for name in names {
+        if let Some(why) = host.refusal(name) {
+            diagnostics.push(Diagnostic {
+                file: instrument.source.clone(),
+                location: None,
+                subject: format!("plugin '{name}'"),
+                field: String::new(),
+                message: format!("was found but refused: {why}"),
+            });
+        }
+    }
+}
+
+/// Turns a domain plugin's refusal of item specifications into diagnostics at the items' lines.
+fn refusal_diagnostics(
+    instrument: &Instrument,
+    domain: &str,
+    plugin: &str,
+    error: wire::PluginError,
+) -> Vec<Diagnostic> {
+    let domain_location = instrument.domains.iter().find(|d| d.code == domain).map(|d| d.location);
+    if error.violations.is_empty() {
+        return vec![Diagnostic {
+            file: instrument.source.clone(),
+            location: domain_location,
+            subject: format!("domain '{domain}'"),
+            field: String::new(),
+            message: format!("plugin '{plugin}' refused the domain: {}", error.message),
+        }];
+    }
+    error
+        .violations
+        .into_iter()
+        .map(|v| {
+            let item = instrument.items.iter().find(|i| i.id == v.item);
+            Diagnostic {
+                file: instrument.source.clone(),
+                location: item.map(|i| i.location).or(domain_location),
+                subject: if item.is_some() {
+                    format!("item '{}'", v.item)
+                } else {
+                    format!("domain '{domain}'")
+                },
+                field: v.field,
+                message: format!("{} (plugin '{plugin}')", v.message),
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,16 @@
+//! Compiles `proto/ikd/plugin/v1` with protox (pure Rust): no system `protoc`.
+
+use std::path::PathBuf;
+
+fn main() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    let file = root.join("ikd/plugin/v1/plugin.proto");
+    println!("cargo:rerun-if-changed={}", file.display());
+    let descriptors = match protox::compile([&file], [&root]) {
+        Ok(set) => set,
+        Err(err) => panic!("cannot compile {}: {err:?}", file.display()),
+    };
+    if let Err(err) = prost_build::Config::new().compile_fds(descriptors) {
+        panic!("cannot generate code for {}: {err}", file.display());
+    }
+}

@@ -1,0 +1,283 @@
+//! Domain plugins: a competency domain's item kinds and its feedback.
+//!
+//! An author lists the [`ItemKind`]s the domain owns (usually the SDK's
+//! standard kinds plus one or two of its own) and writes the feedback for each
+//! level. The SDK does the rest: it matches each configured item to its kind,
+//! collects every specification error at once, and scores whole batches.
+
+use crate::NOT_APPLICABLE;
+use crate::proto::{
+    AnswerBatch, AnswerStatus, DomainConfig, DomainDescription, Feedback, InterpretRequest,
+    InterpretResponse, ItemScores, ItemSpec, LevelRef, PluginError, SimulateRequest, Violation,
+};
+pub use crate::sim::SimRng;
+
+/// What scoring one answer gave.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum AnswerOutcome {
+    /// A score within the item's range.
+    Score(f64),
+    /// A "don't know" answer: it counts as answered and earns this score
+    /// (usually the minimum), and is counted separately.
+    DontKnow(f64),
+}
+
+/// One kind of item (Likert, keyed single choice, ranking, ...).
+pub trait ItemKind: Send + Sync {
+    /// The name instruments use in an item's `kind` field.
+    fn name(&self) -> &'static str;
+    /// One line for `ikd plugins list` and the docs.
+    fn description(&self) -> &'static str;
+    /// Checks an item's specification and builds its scorer. Report every
+    /// problem found, each naming the field at fault.
+    fn prepare(&self, item: &ItemSpec) -> Result<Box<dyn ItemScorer>, Vec<Violation>>;
+}
+
+/// Scores the answers to one configured item.
+pub trait ItemScorer: Send + Sync {
+    /// Lowest and highest score an answer can earn.
+    fn range(&self) -> (f64, f64);
+    /// Scores one non-empty answer that is not "not applicable"; an `Err`
+    /// explains why the answer is invalid (and is reported with the item id).
+    fn score(&self, answer: &str) -> Result<AnswerOutcome, String>;
+
+    /// Number of score categories when every score is one of the integers
+    /// `min..=max` (IRT models need this); 0 otherwise.
+    fn categories(&self) -> u32 {
+        0
+    }
+
+    /// Draws a plausible raw answer for a respondent with latent trait `theta`
+    /// (standard normal scale), using `rng` for randomness; `None` leaves the
+    /// cell skipped. Used by `ikd simulate` and load tests.
+    fn simulate(&self, theta: f64, rng: &mut SimRng) -> Option<String> {
+        let _ = (theta, rng);
+        None
+    }
+}
+
+/// What a domain instance is created from.
+pub struct DomainSetup<'a> {
+    /// The domain code in the instrument (e.g. `literasi-digital`).
+    pub domain: &'a str,
+    /// The domain's items.
+    pub items: &'a [ItemSpec],
+    /// The domain's `settings` table from the instrument, as JSON (`null` when absent).
+    pub settings: serde_json::Value,
+}
+
+/// A competency domain plugin.
+pub trait DomainPlugin: Send + Sync + Sized + 'static {
+    /// The plugin name that manifests and instruments refer to.
+    const NAME: &'static str;
+    /// One line describing the domain.
+    const DESCRIPTION: &'static str;
+
+    /// The item kinds this domain owns.
+    fn item_kinds() -> Vec<Box<dyn ItemKind>>;
+
+    /// Creates the plugin for one domain of one instrument.
+    fn new(setup: &DomainSetup) -> Result<Self, PluginError>;
+
+    /// Feedback and development advice for a respondent at `level`.
+    fn feedback(&self, level: &LevelRef) -> Feedback;
+}
+
+/// A configured domain: the plugin and one scorer per item. Built by the
+/// export macro; public so that a plugin can be exercised in-process in tests.
+pub struct DomainInstance<P> {
+    plugin: P,
+    scorers: Vec<Box<dyn ItemScorer>>,
+    item_ids: Vec<String>,
+}
+
+impl<P: DomainPlugin> DomainInstance<P> {
+    /// Matches every item to its kind and prepares it; all violations are reported together.
+    pub fn new(config: &DomainConfig) -> Result<Self, PluginError> {
+        let settings = if config.settings_json.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&config.settings_json).map_err(|e| {
+                PluginError::msg(format!(
+                    "domain '{}': settings are not valid JSON: {e}",
+                    config.domain
+                ))
+            })?
+        };
+        let kinds = P::item_kinds();
+        let mut scorers = Vec::with_capacity(config.items.len());
+        let mut violations = Vec::new();
+        for item in &config.items {
+            match kinds.iter().find(|k| k.name() == item.kind) {
+                None => violations.push(Violation::item(
+                    &item.id,
+                    "kind",
+                    format!(
+                        "kind '{}' is not owned by plugin '{}' (it owns: {})",
+                        item.kind,
+                        P::NAME,
+                        kinds.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
+                    ),
+                )),
+                Some(kind) => match kind.prepare(item) {
+                    Ok(scorer) => scorers.push(scorer),
+                    Err(mut v) => violations.append(&mut v),
+                },
+            }
+        }
+        if !violations.is_empty() {
+            return Err(PluginError::invalid(
+                format!(
+                    "domain '{}': {} item specification error(s)",
+                    config.domain,
+                    violations.len()
+                ),
+                violations,
+            ));
+        }
+        let plugin = P::new(&DomainSetup {
+            domain: &config.domain,
+            items: &config.items,
+            settings,
+        })?;
+        Ok(DomainInstance {
+            plugin,
+            scorers,
+            item_ids: config.items.iter().map(|i| i.id.clone()).collect(),
+        })
+    }
+
+    /// The score range and categories of every configured item.
+    pub fn describe(&self) -> DomainDescription {
+        let (score_min, score_max) = self.scorers.iter().map(|s| s.range()).unzip();
+        DomainDescription {
+            score_min,
+            score_max,
+            categories: self.scorers.iter().map(|s| s.categories()).collect(),
+        }
+    }
+
+    /// Synthetic answers: one row per requested theta, reproducible from the seed.
+    pub fn simulate(&self, request: &SimulateRequest) -> AnswerBatch {
+        let rows = request.theta.iter().enumerate().map(|(r, &theta)| {
+            self.scorers
+                .iter()
+                .enumerate()
+                .map(|(i, scorer)| {
+                    let mut rng = SimRng::for_cell(
+                        request.seed,
+                        request.first_respondent + r as u64,
+                        &self.item_ids[i],
+                    );
+                    scorer.simulate(theta, &mut rng).unwrap_or_default()
+                })
+                .collect::<Vec<_>>()
+        });
+        let mut batch = answer_batch(rows);
+        batch.items = self.scorers.len() as u32;
+        batch
+    }
+
+    /// Scores a batch of raw answers.
+    pub fn score_items(&self, batch: &AnswerBatch) -> Result<ItemScores, PluginError> {
+        let n = batch.respondents as usize;
+        let m = batch.items as usize;
+        if m != self.scorers.len() {
+            return Err(PluginError::msg(format!(
+                "batch has {m} item columns, the domain has {} items",
+                self.scorers.len()
+            )));
+        }
+        if batch.offsets.len() != n * m + 1 {
+            return Err(PluginError::msg(format!(
+                "batch of {n}x{m} answers needs {} offsets, got {}",
+                n * m + 1,
+                batch.offsets.len()
+            )));
+        }
+        let mut scores = Vec::with_capacity(n * m);
+        let mut status = Vec::with_capacity(n * m);
+        let mut violations = Vec::new();
+        for cell in 0..n * m {
+            let (start, end) = (
+                batch.offsets[cell] as usize,
+                batch.offsets[cell + 1] as usize,
+            );
+            let Some(answer) = batch
+                .answer_data
+                .get(start..end)
+                .and_then(|b| std::str::from_utf8(b).ok())
+            else {
+                return Err(PluginError::msg(format!(
+                    "answer cell {cell} is out of bounds or not UTF-8"
+                )));
+            };
+            let answer = answer.trim();
+            let (score, st) = if answer.is_empty() {
+                (f64::NAN, AnswerStatus::Skipped)
+            } else if answer == NOT_APPLICABLE {
+                (f64::NAN, AnswerStatus::NotApplicable)
+            } else {
+                match self.scorers[cell % m].score(answer) {
+                    Ok(AnswerOutcome::Score(s)) => (s, AnswerStatus::Answered),
+                    Ok(AnswerOutcome::DontKnow(s)) => (s, AnswerStatus::DontKnow),
+                    Err(message) => {
+                        violations.push(Violation {
+                            item: self.item_ids[cell % m].clone(),
+                            field: "answer".into(),
+                            message,
+                            respondent: (cell / m) as i64,
+                        });
+                        (f64::NAN, AnswerStatus::Invalid)
+                    }
+                }
+            };
+            scores.push(score);
+            status.push(st as u32);
+        }
+        Ok(ItemScores {
+            respondents: batch.respondents,
+            items: batch.items,
+            scores,
+            status,
+            violations,
+        })
+    }
+
+    /// Feedback for each requested level.
+    pub fn interpret(&self, request: &InterpretRequest) -> InterpretResponse {
+        InterpretResponse {
+            feedback: request
+                .levels
+                .iter()
+                .map(|l| self.plugin.feedback(l))
+                .collect(),
+        }
+    }
+}
+
+/// Builds an [`AnswerBatch`] from rows of answer cells (handy in tests and in-process use).
+pub fn answer_batch<R, C>(rows: R) -> AnswerBatch
+where
+    R: IntoIterator<Item = C>,
+    C: IntoIterator,
+    C::Item: AsRef<str>,
+{
+    let mut batch = AnswerBatch {
+        offsets: vec![0],
+        ..Default::default()
+    };
+    let mut items = None;
+    for row in rows {
+        let mut count = 0;
+        for cell in row {
+            batch.answer_data.extend_from_slice(cell.as_ref().as_bytes());
+            batch.offsets.push(batch.answer_data.len() as u32);
+            count += 1;
+        }
+        assert_eq!(*items.get_or_insert(count), count, "ragged answer rows");
+        batch.respondents += 1;
+    }
+    batch.items = items.unwrap_or(0);
+    batch
+}
