@@ -181,7 +181,11 @@ impl<R: Read> AnswersReader<R> {
         }
         Ok(AnswersReader {
             file: file.to_owned(),
-            item_columns: instrument.items.iter().map(|i| columns[i.id.as_str()]).collect(),
+            item_columns: instrument
+                .items
+                .iter()
+                .map(|i| columns[i.id.as_str()])
+                .collect(),
             id_column: columns[ID_COLUMN],
             org_column: columns[ORG_COLUMN],
             duration_column: columns.get(DURATION_COLUMN).copied(),
@@ -197,6 +201,11 @@ impl<R: Read> AnswersReader<R> {
             line,
             message,
         }
+    }
+
+    /// Bytes of the input consumed so far (for progress bars).
+    pub fn byte_position(&self) -> u64 {
+        self.reader.position().byte()
     }
 
     /// Fills `rows` with up to `max` respondents; returns how many were read (0 at the end).
@@ -223,15 +232,17 @@ impl<R: Read> AnswersReader<R> {
             }
             let duration = match self.duration_column.map(|c| self.record[c].trim()) {
                 None | Some("") => None,
-                Some(text) => match text.parse::<f64>() {
-                    Ok(d) if d.is_finite() && d >= 0.0 => Some(d),
-                    _ => {
-                        return Err(self.row_error(
+                Some(text) => {
+                    match text.parse::<f64>() {
+                        Ok(d) if d.is_finite() && d >= 0.0 => Some(d),
+                        _ => {
+                            return Err(self.row_error(
                             line,
                             format!("{DURATION_COLUMN} '{text}' is not a non-negative number of seconds"),
                         ));
+                        }
                     }
-                },
+                }
             };
             let record = &self.record;
             rows.push(

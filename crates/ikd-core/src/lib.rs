@@ -9,9 +9,9 @@
 //! * [`answers`] / [`results`]: answer and result formats (CSV, JSON);
 //! * [`simulate`]: synthetic respondents from a latent-trait model.
 
-pub mod instrument;
-pub mod host;
 pub mod answers;
+pub mod host;
+pub mod instrument;
 pub mod output;
 pub mod pipeline;
 pub mod quality;

@@ -34,7 +34,9 @@ impl std::str::FromStr for OutputFormat {
             "csv" => Ok(OutputFormat::Csv),
             "json" => Ok(OutputFormat::Json),
             "jsonl" => Ok(OutputFormat::Jsonl),
-            other => Err(format!("unknown format '{other}' (expected csv, json or jsonl)")),
+            other => Err(format!(
+                "unknown format '{other}' (expected csv, json or jsonl)"
+            )),
         }
     }
 }
@@ -65,7 +67,12 @@ impl<W: Write> ResultWriter<W> {
         let csv = match format {
             OutputFormat::Csv => {
                 let mut w = csv::Writer::from_writer(out);
-                let mut header = vec!["respondent_id".to_owned(), "org_unit".into(), "index".into(), "level".into()];
+                let mut header = vec![
+                    "respondent_id".to_owned(),
+                    "org_unit".into(),
+                    "index".into(),
+                    "level".into(),
+                ];
                 for d in &instrument.domains {
                     for suffix in ["score", "level", "answered"] {
                         header.push(format!("{}.{suffix}", d.code));
@@ -109,7 +116,8 @@ impl<W: Write> ResultWriter<W> {
                 if self.format == OutputFormat::Json {
                     out.write_all(if self.written == 0 { b"\n" } else { b",\n" })?;
                 }
-                let view = JsonResult::new(result, &self.instrument, &self.feedback, &self.provenance);
+                let view =
+                    JsonResult::new(result, &self.instrument, &self.feedback, &self.provenance);
                 serde_json::to_writer(&mut *out, &view)?;
                 if self.format == OutputFormat::Jsonl {
                     out.write_all(b"\n")?;
@@ -141,7 +149,8 @@ impl<W: Write> ResultWriter<W> {
 
 /// Rounds to 4 decimals and prints the shortest form (`62.5`, `66.6667`).
 fn number(x: Option<f64>) -> String {
-    x.map(|v| ((v * 1e4).round() / 1e4).to_string()).unwrap_or_default()
+    x.map(|v| ((v * 1e4).round() / 1e4).to_string())
+        .unwrap_or_default()
 }
 
 fn level_code(instrument: &Instrument, level: Option<u32>) -> &str {
@@ -151,7 +160,11 @@ fn level_code(instrument: &Instrument, level: Option<u32>) -> &str {
         .unwrap_or("")
 }
 
-fn write_csv_row<W: Write>(w: &mut csv::Writer<W>, instrument: &Instrument, r: &RespondentResult) -> io::Result<()> {
+fn write_csv_row<W: Write>(
+    w: &mut csv::Writer<W>,
+    instrument: &Instrument,
+    r: &RespondentResult,
+) -> io::Result<()> {
     w.write_field(&r.respondent_id)?;
     w.write_field(&r.org_unit)?;
     w.write_field(number(r.index))?;
@@ -204,7 +217,10 @@ impl<'a> JsonResult<'a> {
     ) -> Self {
         let level = |l: Option<u32>| {
             l.and_then(|l| instrument.levels.get(l as usize))
-                .map(|l| JsonLevel { code: &l.code, name: &l.name })
+                .map(|l| JsonLevel {
+                    code: &l.code,
+                    name: &l.name,
+                })
         };
         JsonResult {
             respondent_id: &r.respondent_id,

@@ -6,10 +6,10 @@ use crate::answers::AnswerRows;
 use crate::host::{DomainHandle, LoadedPlugin, ModelHandle, PluginCallError, PluginHost};
 use crate::instrument::{Diagnostic, Instrument, InstrumentError, Item, check_plugins};
 use crate::quality::QualityCheck;
-use crate::results::{DomainOutcome, Provenance, PluginProvenance, RespondentResult};
+use crate::results::{DomainOutcome, PluginProvenance, Provenance, RespondentResult};
 use ikd_plugin_sdk::proto::{
-    self as wire, AnswerBatch, DomainConfig, Feedback, InterpretRequest, ModelConfig,
-    ScoreRequest, ScoreResponse,
+    self as wire, AnswerBatch, DomainConfig, Feedback, InterpretRequest, ModelConfig, ScoreRequest,
+    ScoreResponse,
 };
 use std::sync::Arc;
 
@@ -101,10 +101,16 @@ impl Scorer {
             let items: Vec<usize> = (0..instrument.items.len())
                 .filter(|&i| instrument.items[i].domain == domain.code)
                 .collect();
-            let plugin = host.get(&domain.plugin).expect("checked by check_plugins").clone();
+            let plugin = host
+                .get(&domain.plugin)
+                .expect("checked by check_plugins")
+                .clone();
             let config = DomainConfig {
                 domain: domain.code.clone(),
-                items: items.iter().map(|&i| item_spec(&instrument, &instrument.items[i])).collect(),
+                items: items
+                    .iter()
+                    .map(|&i| item_spec(&instrument, &instrument.items[i]))
+                    .collect(),
                 settings_json: json_or_empty(&domain.settings),
             };
             match DomainHandle::create(plugin, &config) {
@@ -113,9 +119,9 @@ impl Scorer {
                     items,
                     feedback: Vec::new(),
                 }),
-                Err(PluginCallError::Refused { plugin, error }) => {
-                    diagnostics.extend(refusal_diagnostics(&instrument, &domain.code, &plugin, error))
-                }
+                Err(PluginCallError::Refused { plugin, error }) => diagnostics.extend(
+                    refusal_diagnostics(&instrument, &domain.code, &plugin, error),
+                ),
                 Err(other) => return Err(other.into()),
             }
         }
@@ -158,7 +164,10 @@ impl Scorer {
             binding.feedback = binding.handle.interpret(&levels)?.feedback;
         }
 
-        let model_plugin = host.get(&model_name).expect("checked by check_plugins").clone();
+        let model_plugin = host
+            .get(&model_name)
+            .expect("checked by check_plugins")
+            .clone();
         let settings = match (&options.model_settings, own_model) {
             (Some(s), _) => s.clone(),
             (None, true) => instrument.scoring.settings.clone(),
@@ -205,13 +214,14 @@ impl Scorer {
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
         };
-        let model = ModelHandle::create(model_plugin.clone(), &model_config).map_err(|e| match e {
-            PluginCallError::Refused { plugin, error } => SetupError::Model {
-                model: plugin,
-                reason: error.to_string(),
-            },
-            other => SetupError::Plugin(other),
-        })?;
+        let model =
+            ModelHandle::create(model_plugin.clone(), &model_config).map_err(|e| match e {
+                PluginCallError::Refused { plugin, error } => SetupError::Model {
+                    model: plugin,
+                    reason: error.to_string(),
+                },
+                other => SetupError::Plugin(other),
+            })?;
 
         let mut plugins: Vec<PluginProvenance> = domains
             .iter()
@@ -262,7 +272,9 @@ impl Scorer {
             let scored = binding.handle.score_items(&batch)?;
             let k = binding.items.len();
             if scored.scores.len() != n * k || scored.status.len() != n * k {
-                return Err(protocol(binding.handle.plugin(), "item scores of the wrong size").into());
+                return Err(
+                    protocol(binding.handle.plugin(), "item scores of the wrong size").into(),
+                );
             }
             for r in 0..n {
                 for (j, &i) in binding.items.iter().enumerate() {
@@ -309,6 +321,25 @@ impl Scorer {
             .collect())
     }
 
+    /// Scores a batch from async code: plugin calls run on tokio's blocking
+    /// pool, never on the reactor threads, so a slow or stuck plugin cannot
+    /// stall other requests.
+    pub async fn score_blocking(
+        self: &Arc<Self>,
+        rows: AnswerRows,
+    ) -> Result<Vec<RespondentResult>, ScoreError> {
+        let scorer = Arc::clone(self);
+        match tokio::task::spawn_blocking(move || scorer.score(&rows)).await {
+            Ok(outcome) => outcome,
+            // `score` never unwinds (plugin panics are caught at the ABI), but a
+            // cancelled runtime can still end the task.
+            Err(join) => Err(ScoreError::Plugin(PluginCallError::Protocol {
+                plugin: self.model.plugin().name().to_owned(),
+                detail: format!("scoring task ended abnormally: {join}"),
+            })),
+        }
+    }
+
     fn check_response(&self, response: &ScoreResponse, n: usize) -> Result<(), PluginCallError> {
         let d = self.domains.len();
         let ok = response.index.len() == n
@@ -319,7 +350,10 @@ impl Scorer {
         if ok {
             Ok(())
         } else {
-            Err(protocol(self.model.plugin(), "score response of the wrong size"))
+            Err(protocol(
+                self.model.plugin(),
+                "score response of the wrong size",
+            ))
         }
     }
 
@@ -355,7 +389,9 @@ fn domain_batch(rows: &AnswerRows, items: &[usize]) -> AnswerBatch {
     batch.offsets.push(0);
     for r in 0..rows.len() {
         for &i in items {
-            batch.answer_data.extend_from_slice(rows.cell(r, i).as_bytes());
+            batch
+                .answer_data
+                .extend_from_slice(rows.cell(r, i).as_bytes());
             batch.offsets.push(batch.answer_data.len() as u32);
         }
     }
@@ -392,7 +428,11 @@ fn item_spec(instrument: &Instrument, item: &Item) -> wire::ItemSpec {
 }
 
 fn json_or_empty(value: &serde_json::Value) -> String {
-    if value.is_null() { String::new() } else { value.to_string() }
+    if value.is_null() {
+        String::new()
+    } else {
+        value.to_string()
+    }
 }
 
 fn instrument_error(instrument: &Instrument, diagnostics: Vec<Diagnostic>) -> InstrumentError {
@@ -404,7 +444,11 @@ fn instrument_error(instrument: &Instrument, diagnostics: Vec<Diagnostic>) -> In
 
 /// Adds why a required plugin was refused by the host, when it was.
 fn add_refusals(diagnostics: &mut Vec<Diagnostic>, host: &PluginHost, instrument: &Instrument) {
-    let mut names: Vec<&str> = instrument.domains.iter().map(|d| d.plugin.as_str()).collect();
+    let mut names: Vec<&str> = instrument
+        .domains
+        .iter()
+        .map(|d| d.plugin.as_str())
+        .collect();
     names.push(&instrument.scoring.model);
     names.sort();
     names.dedup();
@@ -428,7 +472,11 @@ fn refusal_diagnostics(
     plugin: &str,
     error: wire::PluginError,
 ) -> Vec<Diagnostic> {
-    let domain_location = instrument.domains.iter().find(|d| d.code == domain).map(|d| d.location);
+    let domain_location = instrument
+        .domains
+        .iter()
+        .find(|d| d.code == domain)
+        .map(|d| d.location);
     if error.violations.is_empty() {
         return vec![Diagnostic {
             file: instrument.source.clone(),

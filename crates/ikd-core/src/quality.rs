@@ -65,7 +65,11 @@ impl QualityCheck {
         let mut previous: Option<&str> = None;
         for answer in answers {
             count += 1;
-            current = if previous == Some(answer) { current + 1 } else { 1 };
+            current = if previous == Some(answer) {
+                current + 1
+            } else {
+                1
+            };
             longest = longest.max(current);
             all_same &= *first.get_or_insert(answer) == answer;
             previous = Some(answer);

@@ -11,8 +11,8 @@
 //! exercised. Everything is reproducible from the seed.
 
 use crate::answers::AnswerRows;
-use crate::pipeline::Scorer;
 use crate::host::PluginCallError;
+use crate::pipeline::Scorer;
 use ikd_plugin_sdk::proto::SimulateRequest;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -74,10 +74,14 @@ impl Simulation {
         let mut start = 0u64;
         while start < self.respondents {
             let n = (self.respondents - start).min(batch as u64) as usize;
-            let units: Vec<usize> = (0..n).map(|_| rng.random_range(0..self.org_units.len().max(1))).collect();
+            let units: Vec<usize> = (0..n)
+                .map(|_| rng.random_range(0..self.org_units.len().max(1)))
+                .collect();
             let general: Vec<f64> = units
                 .iter()
-                .map(|&u| unit_means.get(u).copied().unwrap_or(0.0) + rng.sample::<f64, _>(StandardNormal))
+                .map(|&u| {
+                    unit_means.get(u).copied().unwrap_or(0.0) + rng.sample::<f64, _>(StandardNormal)
+                })
                 .collect();
             let mut answers = vec![String::new(); n * items];
             for (handle, item_ids) in &domains {
@@ -95,7 +99,8 @@ impl Simulation {
                     for (j, &i) in item_ids.iter().enumerate() {
                         let c = r * k + j;
                         let (a, b) = (batch.offsets[c] as usize, batch.offsets[c + 1] as usize);
-                        answers[r * items + i] = String::from_utf8_lossy(&batch.answer_data[a..b]).into_owned();
+                        answers[r * items + i] =
+                            String::from_utf8_lossy(&batch.answer_data[a..b]).into_owned();
                     }
                 }
             }
@@ -119,9 +124,19 @@ impl Simulation {
                     cells[i] = cell;
                 }
                 let id = format!("R{:08}", start + r as u64 + 1);
-                let unit = self.org_units.get(units[r]).map(String::as_str).unwrap_or("");
+                let unit = self
+                    .org_units
+                    .get(units[r])
+                    .map(String::as_str)
+                    .unwrap_or("");
                 let duration = (duration * 10.0).round() / 10.0;
-                rows.push(&id, unit, Some(duration), start + r as u64 + 2, cells.iter().map(String::as_str));
+                rows.push(
+                    &id,
+                    unit,
+                    Some(duration),
+                    start + r as u64 + 2,
+                    cells.iter().map(String::as_str),
+                );
             }
             sink(&rows)?;
             start += n as u64;

@@ -116,7 +116,11 @@ impl<P: DomainPlugin> DomainInstance<P> {
                         "kind '{}' is not owned by plugin '{}' (it owns: {})",
                         item.kind,
                         P::NAME,
-                        kinds.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
+                        kinds
+                            .iter()
+                            .map(|k| k.name())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 )),
                 Some(kind) => match kind.prepare(item) {
@@ -271,7 +275,9 @@ where
     for row in rows {
         let mut count = 0;
         for cell in row {
-            batch.answer_data.extend_from_slice(cell.as_ref().as_bytes());
+            batch
+                .answer_data
+                .extend_from_slice(cell.as_ref().as_bytes());
             batch.offsets.push(batch.answer_data.len() as u32);
             count += 1;
         }

@@ -86,7 +86,10 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 ///
 /// # Safety
 /// `out` must be a valid pointer to write an [`OwnedBuf`] to.
-unsafe fn guarded(out: *mut OwnedBuf, f: impl FnOnce() -> Result<Vec<u8>, (i32, PluginError)>) -> i32 {
+unsafe fn guarded(
+    out: *mut OwnedBuf,
+    f: impl FnOnce() -> Result<Vec<u8>, (i32, PluginError)>,
+) -> i32 {
     let (code, bytes) = match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(bytes)) => (status::OK, bytes),
         Ok(Err((code, err))) => (code, err.encode_to_vec()),
@@ -231,7 +234,9 @@ unsafe extern "C" fn destroy<T>(instance: *mut c_void) {
         return;
     }
     // SAFETY: `instance` came from `Box::into_raw` of a `T` in `create_*`.
-    let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(instance as *mut T) })));
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        drop(unsafe { Box::from_raw(instance as *mut T) })
+    }));
 }
 
 /// Exports a [`DomainPlugin`](crate::DomainPlugin) as the plugin of this `cdylib`.

@@ -51,12 +51,12 @@ pub mod proto {
 }
 
 pub use domain::{AnswerOutcome, DomainPlugin, DomainSetup, ItemKind, ItemScorer};
-pub use sim::SimRng;
 pub use model::ScoringModel;
 pub use proto::{
     Band, Feedback, ItemSpec, LevelRef, ModelConfig, PluginError, ScoreRequest, ScoreResponse,
     Text, Violation,
 };
+pub use sim::SimRng;
 
 /// The token an answer cell holds for "not applicable" (distinct from an empty, skipped cell).
 pub const NOT_APPLICABLE: &str = "NA";

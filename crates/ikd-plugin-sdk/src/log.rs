@@ -15,7 +15,11 @@ pub fn set_host_logger(f: LogFn) {
 
 fn emit(level: u32, target: &str, message: &str) {
     if let Some(f) = HOST_LOG.get() {
-        f(level, ByteView::new(target.as_bytes()), ByteView::new(message.as_bytes()));
+        f(
+            level,
+            ByteView::new(target.as_bytes()),
+            ByteView::new(message.as_bytes()),
+        );
     }
 }
 

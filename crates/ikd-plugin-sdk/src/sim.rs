@@ -75,20 +75,34 @@ mod tests {
 
     #[test]
     fn streams_are_reproducible_and_distinct() {
-        let a: Vec<u64> = (0..3).map(|_| SimRng::for_cell(7, 1, "Q1").next_u64()).collect();
+        let a: Vec<u64> = (0..3)
+            .map(|_| SimRng::for_cell(7, 1, "Q1").next_u64())
+            .collect();
         assert!(a.windows(2).all(|w| w[0] == w[1]));
-        assert_ne!(SimRng::for_cell(7, 1, "Q1").next_u64(), SimRng::for_cell(7, 2, "Q1").next_u64());
-        assert_ne!(SimRng::for_cell(7, 1, "Q1").next_u64(), SimRng::for_cell(7, 1, "Q2").next_u64());
+        assert_ne!(
+            SimRng::for_cell(7, 1, "Q1").next_u64(),
+            SimRng::for_cell(7, 2, "Q1").next_u64()
+        );
+        assert_ne!(
+            SimRng::for_cell(7, 1, "Q1").next_u64(),
+            SimRng::for_cell(7, 1, "Q2").next_u64()
+        );
     }
 
     #[test]
     fn higher_theta_gives_higher_categories_on_average() {
         let mean = |theta: f64| {
             let mut rng = SimRng::new(1);
-            (0..4000).map(|_| graded_category(theta, 5, 1.5, 0.0, &mut rng) as f64).sum::<f64>() / 4000.0
+            (0..4000)
+                .map(|_| graded_category(theta, 5, 1.5, 0.0, &mut rng) as f64)
+                .sum::<f64>()
+                / 4000.0
         };
         let (low, mid, high) = (mean(-2.0), mean(0.0), mean(2.0));
         assert!(low < mid && mid < high, "{low} {mid} {high}");
-        assert!((mid - 2.0).abs() < 0.15, "a centred item averages the middle category: {mid}");
+        assert!(
+            (mid - 2.0).abs() < 0.15,
+            "a centred item averages the middle category: {mid}"
+        );
     }
 }

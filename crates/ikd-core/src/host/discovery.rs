@@ -49,12 +49,17 @@ pub fn bundled_plugin_dir() -> Option<PathBuf> {
 /// The running executable's directory, and its parent when that is cargo's
 /// `deps/` (test binaries), so that libraries built by cargo are found.
 fn executable_dirs() -> Vec<PathBuf> {
-    let Some(dir) = std::env::current_exe().ok().and_then(|p| p.parent().map(Path::to_owned)) else {
+    let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_owned))
+    else {
         return Vec::new();
     };
     let mut dirs = vec![dir.clone()];
-    if matches!(dir.file_name().and_then(|n| n.to_str()), Some("deps" | "examples"))
-        && let Some(parent) = dir.parent()
+    if matches!(
+        dir.file_name().and_then(|n| n.to_str()),
+        Some("deps" | "examples")
+    ) && let Some(parent) = dir.parent()
     {
         dirs.push(parent.to_owned());
     }
@@ -102,21 +107,26 @@ impl PluginHost {
     pub fn discover(search: &PluginSearch) -> Self {
         let mut entries: Vec<DiscoveredPlugin> = Vec::new();
         for manifest_path in search.dirs.iter().flat_map(|d| manifests_in(d)) {
-            if entries.iter().any(|e| same_file(&e.manifest_path, &manifest_path)) {
+            if entries
+                .iter()
+                .any(|e| same_file(&e.manifest_path, &manifest_path))
+            {
                 continue;
             }
-            let mut entry = examine(&manifest_path, search);
-            if let (Some(m), PluginStatus::Loaded(_)) = (&entry.manifest, &entry.status)
-                && let Some(first) = entries.iter().find(|e| loaded_name(e) == Some(&m.name))
-            {
-                entry.status = PluginStatus::Refused(format!(
-                    "shadowed by the plugin of the same name at {}",
-                    first.manifest_path.display()
-                ));
-            }
+            let loaded_first = |name: &str| {
+                entries
+                    .iter()
+                    .find(|e| loaded_name(e).is_some_and(|n| n == name))
+                    .map(|e| e.manifest_path.clone())
+            };
+            let entry = examine(&manifest_path, search, loaded_first);
             match &entry.status {
-                PluginStatus::Loaded(p) => tracing::debug!(plugin = p.name(), path = %manifest_path.display(), "plugin loaded"),
-                PluginStatus::Refused(why) => tracing::warn!(path = %manifest_path.display(), "plugin refused: {why}"),
+                PluginStatus::Loaded(p) => {
+                    tracing::debug!(plugin = p.name(), path = %manifest_path.display(), "plugin loaded")
+                }
+                PluginStatus::Refused(why) => {
+                    tracing::warn!(path = %manifest_path.display(), "plugin refused: {why}")
+                }
             }
             entries.push(entry);
         }
@@ -143,10 +153,12 @@ impl PluginHost {
 
     /// Why no plugin called `name` is loaded, when a manifest of that name was refused.
     pub fn refusal(&self, name: &str) -> Option<&str> {
-        self.entries.iter().find_map(|e| match (&e.manifest, &e.status) {
-            (Some(m), PluginStatus::Refused(why)) if m.name == name => Some(why.as_str()),
-            _ => None,
-        })
+        self.entries
+            .iter()
+            .find_map(|e| match (&e.manifest, &e.status) {
+                (Some(m), PluginStatus::Refused(why)) if m.name == name => Some(why.as_str()),
+                _ => None,
+            })
     }
 
     /// What instrument checks need to know about the loaded plugins.
@@ -199,7 +211,14 @@ fn manifests_in(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Runs every check on one manifest, opening the library only if all pass.
-fn examine(manifest_path: &Path, search: &PluginSearch) -> DiscoveredPlugin {
+///
+/// `loaded_first` tells where a plugin of the same name was already loaded:
+/// the first one found wins, and a later one is never opened.
+fn examine(
+    manifest_path: &Path,
+    search: &PluginSearch,
+    loaded_first: impl Fn(&str) -> Option<PathBuf>,
+) -> DiscoveredPlugin {
     let mut entry = DiscoveredPlugin {
         manifest_path: manifest_path.to_owned(),
         manifest: None,
@@ -216,6 +235,15 @@ fn examine(manifest_path: &Path, search: &PluginSearch) -> DiscoveredPlugin {
         Err(e) => return refuse(entry, e.to_string()),
     };
     entry.manifest = Some(manifest.clone());
+    if let Some(first) = loaded_first(&manifest.name) {
+        return refuse(
+            entry,
+            format!(
+                "shadowed by the plugin of the same name at {}",
+                first.display()
+            ),
+        );
+    }
     if manifest.abi_major != ikd_plugin_sdk::abi::ABI_MAJOR {
         return refuse(
             entry,
@@ -271,7 +299,11 @@ fn examine(manifest_path: &Path, search: &PluginSearch) -> DiscoveredPlugin {
     }
 }
 
-fn find_library(manifest_path: &Path, manifest: &PluginManifest, library_dirs: &[PathBuf]) -> Option<PathBuf> {
+fn find_library(
+    manifest_path: &Path,
+    manifest: &PluginManifest,
+    library_dirs: &[PathBuf],
+) -> Option<PathBuf> {
     let file = manifest.library_file_name();
     manifest_path
         .parent()

@@ -5,8 +5,8 @@
 use super::library::{LoadedPlugin, RawOutcome};
 use ikd_plugin_sdk::abi::method;
 use ikd_plugin_sdk::proto::{
-    AnswerBatch, DomainConfig, DomainDescription, InterpretRequest, InterpretResponse,
-    ItemScores, ModelConfig, PluginError, ScoreRequest, ScoreResponse, SimulateRequest,
+    AnswerBatch, DomainConfig, DomainDescription, InterpretRequest, InterpretResponse, ItemScores,
+    ModelConfig, PluginError, ScoreRequest, ScoreResponse, SimulateRequest,
 };
 use prost::Message;
 use std::ffi::c_void;
@@ -68,9 +68,15 @@ impl Instance {
         Ok(Instance { plugin, ptr })
     }
 
-    fn call<R: Message + Default>(&self, method: u32, request: &impl Message) -> Result<R, PluginCallError> {
+    fn call<R: Message + Default>(
+        &self,
+        method: u32,
+        request: &impl Message,
+    ) -> Result<R, PluginCallError> {
         ensure_healthy(&self.plugin)?;
-        let outcome = self.plugin.raw_invoke(self.ptr, method, &request.encode_to_vec());
+        let outcome = self
+            .plugin
+            .raw_invoke(self.ptr, method, &request.encode_to_vec());
         let bytes = settle(&self.plugin, outcome)?;
         R::decode(bytes.as_slice()).map_err(|e| PluginCallError::Protocol {
             plugin: self.plugin.name().to_owned(),
@@ -93,11 +99,17 @@ fn settle<T>(plugin: &LoadedPlugin, outcome: RawOutcome<T>) -> Result<T, PluginC
     let name = plugin.name().to_owned();
     match outcome {
         RawOutcome::Ok(v) => Ok(v),
-        RawOutcome::Refused(error) => Err(PluginCallError::Refused { plugin: name, error }),
+        RawOutcome::Refused(error) => Err(PluginCallError::Refused {
+            plugin: name,
+            error,
+        }),
         RawOutcome::Panicked(message) => {
             plugin.poison();
             tracing::error!(plugin = %name, "plugin panicked and is disabled: {message}");
-            Err(PluginCallError::Panicked { plugin: name, message })
+            Err(PluginCallError::Panicked {
+                plugin: name,
+                message,
+            })
         }
         RawOutcome::Failed(code, detail) => Err(PluginCallError::Protocol {
             plugin: name,
@@ -113,7 +125,10 @@ pub struct DomainHandle {
 }
 
 impl DomainHandle {
-    pub fn create(plugin: Arc<LoadedPlugin>, config: &DomainConfig) -> Result<Self, PluginCallError> {
+    pub fn create(
+        plugin: Arc<LoadedPlugin>,
+        config: &DomainConfig,
+    ) -> Result<Self, PluginCallError> {
         Ok(DomainHandle {
             instance: Instance::create(plugin, config)?,
         })
@@ -131,7 +146,10 @@ impl DomainHandle {
         self.instance.call(method::DOMAIN_SCORE_ITEMS, batch)
     }
 
-    pub fn interpret(&self, request: &InterpretRequest) -> Result<InterpretResponse, PluginCallError> {
+    pub fn interpret(
+        &self,
+        request: &InterpretRequest,
+    ) -> Result<InterpretResponse, PluginCallError> {
         self.instance.call(method::DOMAIN_INTERPRET, request)
     }
 
@@ -147,7 +165,10 @@ pub struct ModelHandle {
 }
 
 impl ModelHandle {
-    pub fn create(plugin: Arc<LoadedPlugin>, config: &ModelConfig) -> Result<Self, PluginCallError> {
+    pub fn create(
+        plugin: Arc<LoadedPlugin>,
+        config: &ModelConfig,
+    ) -> Result<Self, PluginCallError> {
         Ok(ModelHandle {
             instance: Instance::create(plugin, config)?,
         })

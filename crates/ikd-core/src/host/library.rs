@@ -37,7 +37,11 @@ impl LoadedPlugin {
     /// and checks the vtable and the plugin's info against its manifest.
     ///
     /// The caller has already checked the manifest and the library's sha256.
-    pub fn open(manifest: PluginManifest, library_path: &Path, sha256: String) -> Result<Self, LoadError> {
+    pub fn open(
+        manifest: PluginManifest,
+        library_path: &Path,
+        sha256: String,
+    ) -> Result<Self, LoadError> {
         let fail = |reason: String| LoadError {
             plugin: manifest.name.clone(),
             path: library_path.to_owned(),
@@ -56,7 +60,9 @@ impl LoadedPlugin {
         if vtable.abi_major != abi::ABI_MAJOR {
             return Err(fail(format!(
                 "library speaks plugin ABI {}.{}, this engine speaks ABI {}.x",
-                vtable.abi_major, vtable.abi_minor, abi::ABI_MAJOR
+                vtable.abi_major,
+                vtable.abi_minor,
+                abi::ABI_MAJOR
             )));
         }
         if (vtable.size as usize) < MIN_VTABLE_SIZE {
@@ -78,13 +84,23 @@ impl LoadedPlugin {
         };
         let mut mismatches = Vec::new();
         if info.name != manifest.name {
-            mismatches.push(format!("name '{}' (manifest: '{}')", info.name, manifest.name));
+            mismatches.push(format!(
+                "name '{}' (manifest: '{}')",
+                info.name, manifest.name
+            ));
         }
         if info.kind != expected_kind as i32 {
-            mismatches.push(format!("kind {:?} (manifest: {})", info.kind(), manifest.kind));
+            mismatches.push(format!(
+                "kind {:?} (manifest: {})",
+                info.kind(),
+                manifest.kind
+            ));
         }
         if info.version != manifest.version.to_string() {
-            mismatches.push(format!("version {} (manifest: {})", info.version, manifest.version));
+            mismatches.push(format!(
+                "version {} (manifest: {})",
+                info.version, manifest.version
+            ));
         }
         if !mismatches.is_empty() {
             return Err(fail(format!(
@@ -134,7 +150,12 @@ impl LoadedPlugin {
     }
 
     /// Calls `invoke` on an instance.
-    pub(super) fn raw_invoke(&self, instance: *mut c_void, method: u32, request: &[u8]) -> RawOutcome<Vec<u8>> {
+    pub(super) fn raw_invoke(
+        &self,
+        instance: *mut c_void,
+        method: u32,
+        request: &[u8],
+    ) -> RawOutcome<Vec<u8>> {
         let mut out = OwnedBuf::EMPTY;
         let invoke = self.vtable.invoke.expect("checked at load");
         // SAFETY: `instance` came from this plugin's `create` and is alive.
@@ -203,13 +224,16 @@ unsafe fn open_vtable(path: &Path) -> Result<&'static PluginVTableV1, String> {
     #[cfg(not(unix))]
     let library = {
         // SAFETY: see the function's contract.
-        unsafe { libloading::Library::new(path) }.map_err(|e| format!("cannot open the library: {e}"))?
+        unsafe { libloading::Library::new(path) }
+            .map_err(|e| format!("cannot open the library: {e}"))?
     };
     // SAFETY: the symbol is declared by the ABI with exactly this signature.
     let entry: EntryFnV1 = unsafe {
-        *library.get::<EntryFnV1>(abi::ENTRY_SYMBOL_V1).map_err(|e| {
-            format!("no entry symbol 'ikd_plugin_entry_v1' (not an IKD plugin of ABI 1?): {e}")
-        })?
+        *library
+            .get::<EntryFnV1>(abi::ENTRY_SYMBOL_V1)
+            .map_err(|e| {
+                format!("no entry symbol 'ikd_plugin_entry_v1' (not an IKD plugin of ABI 1?): {e}")
+            })?
     };
     // Never unloaded: see `LoadedPlugin`.
     std::mem::forget(library);

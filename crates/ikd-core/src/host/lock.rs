@@ -27,7 +27,9 @@ impl std::str::FromStr for LockMode {
             "off" => Ok(LockMode::Off),
             "warn" => Ok(LockMode::Warn),
             "enforce" => Ok(LockMode::Enforce),
-            other => Err(format!("unknown lock mode '{other}' (expected off, warn or enforce)")),
+            other => Err(format!(
+                "unknown lock mode '{other}' (expected off, warn or enforce)"
+            )),
         }
     }
 }

@@ -116,7 +116,11 @@ mod tests {
         assert_eq!(m.kind, PluginKindName::Domain);
         assert_eq!(
             m.library_file_name(),
-            format!("{}ikd_x{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX)
+            format!(
+                "{}ikd_x{}",
+                std::env::consts::DLL_PREFIX,
+                std::env::consts::DLL_SUFFIX
+            )
         );
     }
 

@@ -13,11 +13,11 @@ mod library;
 mod lock;
 mod manifest;
 
-pub use discovery::{PluginHost, PluginSearch, PluginStatus, DiscoveredPlugin, bundled_plugin_dir};
+pub use discovery::{DiscoveredPlugin, PluginHost, PluginSearch, PluginStatus, bundled_plugin_dir};
 pub use instance::{DomainHandle, ModelHandle, PluginCallError};
 pub use library::{LoadError, LoadedPlugin};
 pub use lock::{LockEntry, LockFile, LockMode, LockPolicy};
-pub use manifest::{ManifestError, PluginManifest, PluginKindName};
+pub use manifest::{ManifestError, PluginKindName, PluginManifest};
 
 /// Version of the engine, checked against each manifest's `engine` range.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");

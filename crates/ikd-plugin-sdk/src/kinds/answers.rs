@@ -17,7 +17,10 @@ pub fn parse_codes(answer: &str, sep: char, options: &[ItemOption]) -> Result<Ve
     for code in answer.split(sep).map(str::trim) {
         let Some(i) = options.iter().position(|o| o.code == code) else {
             let known: Vec<&str> = options.iter().map(|o| o.code.as_str()).collect();
-            return Err(format!("'{code}' is not one of the options ({})", known.join(", ")));
+            return Err(format!(
+                "'{code}' is not one of the options ({})",
+                known.join(", ")
+            ));
         };
         if picked.contains(&i) {
             return Err(format!("option '{code}' is given twice"));
@@ -62,7 +65,11 @@ mod tests {
         assert_eq!(parse_codes("c|a", '|', &o), Ok(vec![2, 0]));
         assert_eq!(parse_codes(" b > a ", '>', &o), Ok(vec![1, 0]));
         assert_eq!(parse_codes("-", '|', &o), Ok(vec![]));
-        assert!(parse_codes("a|z", '|', &o).unwrap_err().contains("'z' is not one of the options (a, b, c)"));
+        assert!(
+            parse_codes("a|z", '|', &o)
+                .unwrap_err()
+                .contains("'z' is not one of the options (a, b, c)")
+        );
         assert!(parse_codes("a|a", '|', &o).unwrap_err().contains("twice"));
     }
 

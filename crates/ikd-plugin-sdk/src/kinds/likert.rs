@@ -1,8 +1,8 @@
 //! Likert items: an integer on the item's response scale, optionally reverse-keyed.
 
 use crate::domain::{AnswerOutcome, ItemKind, ItemScorer};
-use crate::sim::{SimRng, graded_category, item_offset};
 use crate::proto::{ItemSpec, Violation};
+use crate::sim::{SimRng, graded_category, item_offset};
 
 /// `kind = "likert"`: any number of points; the score is the answer itself, or
 /// `(min + max) − answer` when the item is reverse-keyed. The raw answer is
@@ -54,11 +54,17 @@ impl ItemScorer for LikertScorer {
     }
 
     fn score(&self, answer: &str) -> Result<AnswerOutcome, String> {
-        let x: i32 = answer
-            .parse()
-            .map_err(|_| format!("'{answer}' is not an integer on the scale {}..{}", self.min, self.max))?;
+        let x: i32 = answer.parse().map_err(|_| {
+            format!(
+                "'{answer}' is not an integer on the scale {}..{}",
+                self.min, self.max
+            )
+        })?;
         if !(self.min..=self.max).contains(&x) {
-            return Err(format!("{x} is outside the scale {}..{}", self.min, self.max));
+            return Err(format!(
+                "{x} is outside the scale {}..{}",
+                self.min, self.max
+            ));
         }
         Ok(AnswerOutcome::Score(self.keyed(x) as f64))
     }
@@ -79,7 +85,11 @@ impl ItemScorer for LikertScorer {
 impl LikertScorer {
     /// Reverse keying `(min + max) − x` is its own inverse.
     fn keyed(&self, x: i32) -> i32 {
-        if self.reverse { self.min + self.max - x } else { x }
+        if self.reverse {
+            self.min + self.max - x
+        } else {
+            x
+        }
     }
 }
 

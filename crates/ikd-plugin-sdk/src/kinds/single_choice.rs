@@ -2,8 +2,8 @@
 
 use super::check_option_codes;
 use crate::domain::{AnswerOutcome, ItemKind, ItemScorer};
-use crate::sim::{SimRng, item_offset, logistic};
 use crate::proto::{ItemSpec, Violation};
+use crate::sim::{SimRng, item_offset, logistic};
 use std::collections::HashMap;
 
 /// `kind = "single-choice"`: the answer is one option code.
@@ -103,7 +103,10 @@ impl ItemKind for SingleChoice {
             })
             .collect();
         let lo = credits.values().map(|c| c.0).fold(f64::INFINITY, f64::min);
-        let hi = credits.values().map(|c| c.0).fold(f64::NEG_INFINITY, f64::max);
+        let hi = credits
+            .values()
+            .map(|c| c.0)
+            .fold(f64::NEG_INFINITY, f64::max);
         if hi <= lo {
             return Err(vec![Violation::item(
                 &item.id,
@@ -142,7 +145,10 @@ impl ItemScorer for SingleChoiceScorer {
         match self.credits.get(answer) {
             Some(&(_, true)) => Ok(AnswerOutcome::DontKnow(self.range.0)),
             Some(&(credit, false)) => Ok(AnswerOutcome::Score(credit)),
-            None => Err(format!("'{answer}' is not one of the options ({})", self.codes)),
+            None => Err(format!(
+                "'{answer}' is not one of the options ({})",
+                self.codes
+            )),
         }
     }
 
@@ -158,9 +164,18 @@ impl ItemScorer for SingleChoiceScorer {
             .options
             .iter()
             .map(|&(_, credit, dont_know)| {
-                let utility = if dont_know { -1.0 } else { 2.5 * theta * (credit - self.range.0) / span };
+                let utility = if dont_know {
+                    -1.0
+                } else {
+                    2.5 * theta * (credit - self.range.0) / span
+                };
                 let best = !dont_know && credit >= self.range.1;
-                utility.exp() * if best { 1.0 + 3.0 * logistic(theta - self.offset) } else { 1.0 }
+                utility.exp()
+                    * if best {
+                        1.0 + 3.0 * logistic(theta - self.offset)
+                    } else {
+                        1.0
+                    }
             })
             .collect();
         let mut u = rng.uniform() * weights.iter().sum::<f64>();
@@ -201,7 +216,11 @@ mod tests {
     #[test]
     fn keyed_option_scores_one_and_dont_know_is_counted_apart() {
         let it = item(
-            vec![opt("a", None, false), opt("b", None, false), opt("x", None, true)],
+            vec![
+                opt("a", None, false),
+                opt("b", None, false),
+                opt("x", None, true),
+            ],
             &["b"],
         );
         let s = SingleChoice.prepare(&it).ok().unwrap();
@@ -235,7 +254,10 @@ mod tests {
         let fields: Vec<_> = v.iter().map(|v| v.field.as_str()).collect();
         assert_eq!(fields, ["options[1].code", "key"]);
         let v = SingleChoice
-            .prepare(&item(vec![opt("a", None, true), opt("b", None, false)], &["a"]))
+            .prepare(&item(
+                vec![opt("a", None, true), opt("b", None, false)],
+                &["a"],
+            ))
             .err()
             .unwrap();
         assert!(v[0].message.contains("don't know"));

@@ -1,0 +1,7 @@
+//! One module per subcommand.
+
+pub mod demo;
+pub mod plugins;
+pub mod score;
+pub mod simulate;
+pub mod validate;

@@ -1,0 +1,65 @@
+//! `ikd`: the command line of the IKD platform.
+//!
+//! Results and data go to stdout (or `--out`); diagnostics, logs and progress
+//! bars go to stderr.
+
+mod commands;
+mod common;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "ikd",
+    version,
+    about = "Indeks Kompetensi Digital: instruments, plugins and scoring"
+)]
+struct Cli {
+    #[command(flatten)]
+    plugins: common::PluginArgs,
+    /// Log filter (e.g. `info`, `ikd_core=debug`); also `RUST_LOG`.
+    #[arg(long, global = true, default_value = "warn", env = "RUST_LOG")]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check instruments against their format and the loaded plugins; exit 0 when all are valid.
+    Validate(commands::validate::Args),
+    /// List or lock the plugins the engine finds.
+    #[command(subcommand)]
+    Plugins(commands::plugins::Command),
+    /// Write synthetic answers drawn from a latent-trait model.
+    Simulate(commands::simulate::Args),
+    /// Score an answers CSV.
+    Score(commands::score::Args),
+    /// Simulate a small sample of the bundled instrument, score it and print a summary.
+    Demo(commands::demo::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&cli.log).unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let outcome = match cli.command {
+        Command::Validate(args) => commands::validate::run(&cli.plugins, args),
+        Command::Plugins(cmd) => commands::plugins::run(&cli.plugins, cmd),
+        Command::Simulate(args) => commands::simulate::run(&cli.plugins, args),
+        Command::Score(args) => commands::score::run(&cli.plugins, args),
+        Command::Demo(args) => commands::demo::run(&cli.plugins, args),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! Helpers for the end-to-end tests: built artifacts obtained from cargo
+//! itself (never guessed paths under `target/`), and plugin directories
+//! assembled from a manifest and a library.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, OnceLock};
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .expect("workspace root")
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// Builds with cargo and returns the artifacts it reports, by target kind
+/// (`cdylib`, `bin`): the paths come from cargo's `compiler-artifact` messages.
+fn build(args: &[&str], dir: &Path) -> Vec<(String, PathBuf)> {
+    let output = cargo()
+        .args(["build", "--message-format=json"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("cargo runs");
+    assert!(
+        output.status.success(),
+        "cargo build {args:?} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut artifacts = Vec::new();
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if msg["reason"] != "compiler-artifact" {
+            continue;
+        }
+        let kinds: Vec<&str> = msg["target"]["kind"]
+            .as_array()
+            .map(|k| k.iter().filter_map(|v| v.as_str()).collect())
+            .unwrap_or_default();
+        if let Some(exe) = msg["executable"].as_str() {
+            artifacts.push(("bin".to_owned(), PathBuf::from(exe)));
+        }
+        if kinds.contains(&"cdylib") {
+            for file in msg["filenames"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|f| f.as_str())
+            {
+                if file.ends_with(std::env::consts::DLL_SUFFIX) {
+                    artifacts.push(("cdylib".to_owned(), PathBuf::from(file)));
+                }
+            }
+        }
+    }
+    artifacts
+}
+
+fn cached(key: &str, make: impl FnOnce() -> PathBuf) -> PathBuf {
+    static CACHE: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let mut guard = cache.lock().unwrap_or_else(|e| e.into_inner());
+    guard.entry(key.to_owned()).or_insert_with(make).clone()
+}
+
+/// The cdylib of a workspace package, built by cargo (cached per test process).
+pub fn built_plugin(package: &str) -> PathBuf {
+    cached(package, || {
+        build(&["-p", package], &workspace())
+            .into_iter()
+            .find(|(k, _)| k == "cdylib")
+            .unwrap_or_else(|| panic!("cargo reported no cdylib for {package}"))
+            .1
+    })
+}
+
+/// The `ikd` executable, built by cargo, along with every bundled plugin.
+pub fn ikd_binary() -> PathBuf {
+    cached("ikd-cli", || {
+        // The bundled plugins are found beside the executable after a workspace build.
+        for package in bundled_plugin_packages() {
+            built_plugin(&package);
+        }
+        build(&["-p", "ikd-cli", "--bin", "ikd"], &workspace())
+            .into_iter()
+            .find(|(k, _)| k == "bin")
+            .expect("cargo reported the ikd binary")
+            .1
+    })
+}
+
+/// Package names of the plugins under `plugins/`.
+pub fn bundled_plugin_packages() -> Vec<String> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(workspace().join("plugins"))
+        .expect("plugins/")
+        .flatten()
+    {
+        let manifest = entry.path().join("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(&manifest) else {
+            continue;
+        };
+        if let Some(name) = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("name = "))
+            .map(|n| n.trim_matches('"').to_owned())
+        {
+            names.push(name);
+        }
+    }
+    names.sort();
+    names
+}
+
+/// A plugin built by its own `cargo build` outside the workspace.
+pub fn built_external_plugin() -> PathBuf {
+    cached("external-plugin", || {
+        let dir = workspace().join("tests/fixtures/external-plugin");
+        let target = workspace().join("target/external-plugin");
+        build(
+            &["--target-dir", target.to_str().expect("utf-8 path")],
+            &dir,
+        )
+        .into_iter()
+        .find(|(k, _)| k == "cdylib")
+        .expect("cargo reported the external cdylib")
+        .1
+    })
+}
+
+/// A fixture plugin's source directory (holding its `plugin.toml`).
+pub fn fixture_dir(name: &str) -> PathBuf {
+    workspace().join("tests/fixtures/plugins").join(name)
+}
+
+/// A fixture instrument.
+pub fn fixture_instrument(name: &str) -> PathBuf {
+    workspace().join("tests/fixtures/instruments").join(name)
+}
+
+/// Lays out `<root>/<name>/plugin.toml` + library, as an installed plugin would be.
+pub fn install_plugin(root: &Path, manifest_dir: &Path, library: &Path) -> PathBuf {
+    let name = manifest_dir.file_name().expect("a directory name");
+    let dir = root.join(name);
+    std::fs::create_dir_all(&dir).expect("plugin dir");
+    std::fs::copy(manifest_dir.join("plugin.toml"), dir.join("plugin.toml"))
+        .expect("copy manifest");
+    std::fs::copy(
+        library,
+        dir.join(library.file_name().expect("library file")),
+    )
+    .expect("copy library");
+    dir
+}

@@ -1,0 +1,373 @@
+//! The `ikd` binary end to end: validate, plugins, simulate, score, and bad input.
+
+use ikd_tests::{built_plugin, fixture_instrument, ikd_binary, workspace};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Runs `ikd` with the fixture plugins (found beside it after cargo built them) in reach.
+fn ikd(args: &[&str]) -> Output {
+    for fixture in ["minimal-domain", "panicking", "wrong-abi", "wrong-magic"] {
+        built_plugin(&format!("ikd-fixture-{fixture}"));
+    }
+    Command::new(ikd_binary())
+        .arg("--plugin-dir")
+        .arg(workspace().join("tests/fixtures/plugins"))
+        .args(args)
+        .env_remove("IKD_PLUGIN_PATH")
+        .env_remove("IKD_PLUGIN_LOCK")
+        .output()
+        .expect("ikd runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn instrument() -> String {
+    fixture_instrument("hand-computed.toml")
+        .display()
+        .to_string()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[test]
+fn validate_accepts_a_good_instrument_and_lists_every_problem_of_a_bad_one() {
+    let ok = ikd(&["validate", &instrument()]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(stderr(&ok).contains("ok: ") && stderr(&ok).contains("hand 1.0.0"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixture_instrument("hand-computed.toml")).unwrap();
+    let broken = text.replacen("id = \"A2\"", "id = \"A1\"", 1).replacen(
+        "domain = \"beta\"\nindicator = \"b1\"\nkind = \"likert\"",
+        "domain = \"gamma\"\nindicator = \"b1\"\nkind = \"likert\"",
+        1,
+    );
+    let bad = write(dir.path(), "broken.toml", &broken);
+    let out = ikd(&["validate", &instrument(), p(&bad)]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("broken.toml:"), "{err}");
+    assert!(
+        err.contains("'A1'") && err.contains("gamma"),
+        "both errors are reported: {err}"
+    );
+
+    let malformed = write(
+        dir.path(),
+        "malformed.toml",
+        "[instrument]\nid = \"x\"\nversion = \n",
+    );
+    let out = ikd(&["validate", p(&malformed)]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("malformed.toml:3:"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn plugins_list_shows_loaded_and_refused_plugins() {
+    let out = ikd(&["plugins", "list", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = |name: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("{name} listed"))
+            .clone()
+    };
+    let wi = row("weighted-index");
+    assert_eq!(wi["status"], "loaded");
+    assert_eq!(wi["kind"], "scoring-model");
+    assert_eq!(wi["abi"], "1");
+    assert_eq!(wi["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(
+        row("minimal-domain")["item_kinds"],
+        serde_json::json!(["likert", "single-choice"])
+    );
+    let bad = row("wrong-abi");
+    assert_eq!(bad["status"], "refused");
+    assert!(bad["reason"].as_str().unwrap().contains("ABI 2.0"));
+
+    let table = ikd(&["plugins", "list"]);
+    assert!(stdout(&table).starts_with("name\tkind\tversion\tabi\tsha256\tstatus\tpath\n"));
+}
+
+#[test]
+fn simulate_then_score_round_trips_through_csv_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let answers = dir.path().join("answers.csv");
+    let sim = ikd(&[
+        "simulate",
+        "--instrument",
+        &instrument(),
+        "-n",
+        "300",
+        "--seed",
+        "5",
+        "--out",
+        p(&answers),
+    ]);
+    assert!(sim.status.success(), "{}", stderr(&sim));
+    let again = ikd(&[
+        "simulate",
+        "--instrument",
+        &instrument(),
+        "-n",
+        "300",
+        "--seed",
+        "5",
+    ]);
+    assert_eq!(
+        std::fs::read(&answers).unwrap(),
+        again.stdout,
+        "same seed, same answers"
+    );
+
+    let results = dir.path().join("results.csv");
+    let out = ikd(&[
+        "score",
+        "--instrument",
+        &instrument(),
+        "--out",
+        p(&results),
+        p(&answers),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut reader = csv::Reader::from_path(&results).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        header,
+        [
+            "respondent_id",
+            "org_unit",
+            "index",
+            "level",
+            "alpha.score",
+            "alpha.level",
+            "alpha.answered",
+            "beta.score",
+            "beta.level",
+            "beta.answered",
+            "flags"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 300);
+    let mut ids: Vec<&str> = rows.iter().map(|r| &r[0]).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 300);
+    let indices: Vec<f64> = rows.iter().filter_map(|r| r[2].parse().ok()).collect();
+    assert!(indices.len() > 280, "nearly everyone gets an index");
+    assert!(indices.iter().all(|x| (0.0..=100.0).contains(x)));
+    let spread = indices.iter().cloned().fold(f64::MIN, f64::max)
+        - indices.iter().cloned().fold(f64::MAX, f64::min);
+    assert!(
+        spread > 40.0,
+        "latent-trait answers spread the index: {spread}"
+    );
+    for r in &rows {
+        assert!(
+            ["", "rendah", "sedang", "tinggi"].contains(&&r[3]),
+            "level {}",
+            &r[3]
+        );
+    }
+
+    let out = ikd(&[
+        "score",
+        "--instrument",
+        &instrument(),
+        "--format",
+        "json",
+        p(&answers),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let objects = json.as_array().unwrap();
+    assert_eq!(objects.len(), 300);
+    assert_eq!(objects[0]["respondent_id"], rows[0][0].to_string());
+    assert_eq!(objects[0]["provenance"]["instrument_id"], "hand");
+    assert_eq!(objects[0]["provenance"]["model"]["name"], "weighted-index");
+    let first_index = objects[0]["index"].as_f64();
+    let csv_index: Option<f64> = rows[0][2].parse().ok();
+    assert_eq!(first_index.map(|x| (x * 1e4).round() / 1e4), csv_index);
+}
+
+/// A valid answers file of the hand-computed instrument, to break one way at a time.
+const GOOD: &str =
+    "respondent_id,org_unit,A1,A2,A3,B1,B2\nr1,36.72/bkpsdm,5,2,b,3,b\nr2,36.72/bkpsdm,1,5,x,,\n";
+
+fn score_bad(answers: &str) -> (Output, PathBuf, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "answers.csv", answers);
+    let results = dir.path().join("results.csv");
+    let out = ikd(&[
+        "score",
+        "--instrument",
+        &instrument(),
+        "--out",
+        p(&results),
+        p(&file),
+    ]);
+    (out, results, dir)
+}
+
+#[test]
+fn good_answers_score_to_the_hand_computed_result() {
+    let (out, results, _dir) = score_bad(GOOD);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(results).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[1],
+        "r1,36.72/bkpsdm,81.25,tinggi,91.6667,tinggi,3,50,sedang,2,"
+    );
+    assert_eq!(lines[2], "r2,36.72/bkpsdm,0,rendah,0,rendah,3,,,0,");
+}
+
+#[test]
+fn bad_answers_fail_naming_file_line_and_item_and_leave_no_output() {
+    let cases = [
+        (
+            GOOD.replace(",B2\n", ",B2,B9\n")
+                .replace(",b\n", ",b,1\n")
+                .replace(",,\n", ",,,\n"),
+            "column 8 'B9' is not an item",
+        ),
+        (
+            GOOD.replace(",B1,B2\n", ",B1\n")
+                .replace(",3,b\n", ",3\n")
+                .replace(",,\n", ",\n"),
+            "missing column(s): B2",
+        ),
+        (
+            GOOD.replace("r2,", "r1,"),
+            "answers.csv:3: duplicate respondent_id 'r1' (first at line 2)",
+        ),
+        (
+            GOOD.replace("r2,36.72/bkpsdm,1,", "r2,36.72/bkpsdm,6,"),
+            "answers.csv:3: respondent 'r2', item 'A1': 6 is outside the scale 1..5",
+        ),
+        (
+            GOOD.replace(",b,3,b\n", ",q,3,b\n"),
+            "answers.csv:2: respondent 'r1', item 'A3': 'q' is not one of the options",
+        ),
+        (
+            GOOD.replace("r2,36.72/bkpsdm,1,5,x,,\n", "r2,36.72/bkpsdm,1,5\n"),
+            "answers.csv:3",
+        ),
+    ];
+    for (answers, expected) in cases {
+        let (out, results, _dir) = score_bad(&answers);
+        assert!(!out.status.success(), "accepted:\n{answers}");
+        let err = stderr(&out);
+        assert!(err.contains(expected), "expected '{expected}' in:\n{err}");
+        assert!(!results.exists(), "no partial output for:\n{answers}");
+        let leftovers: Vec<_> = std::fs::read_dir(results.parent().unwrap())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".ikd-partial"))
+            .collect();
+        assert!(leftovers.is_empty(), "temporary output removed");
+    }
+}
+
+#[test]
+fn a_lock_written_by_plugins_lock_is_enforced() {
+    let dir = tempfile::tempdir().unwrap();
+    let lock = dir.path().join("ikd-plugins.lock");
+    let out = ikd(&["plugins", "lock", "--out", p(&lock)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&lock).unwrap();
+    assert!(text.contains("name = \"weighted-index\""));
+
+    let answers = write(dir.path(), "answers.csv", GOOD);
+    let ok = ikd(&[
+        "--plugin-lock",
+        p(&lock),
+        "score",
+        "--instrument",
+        &instrument(),
+        p(&answers),
+    ]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+
+    // Pin another hash for the model: enforce mode refuses it, and scoring names why.
+    let mut tampered = String::new();
+    let mut in_model = false;
+    for line in text.lines() {
+        in_model = if line.starts_with("name = ") {
+            line.contains("weighted-index")
+        } else {
+            in_model
+        };
+        if in_model && line.starts_with("sha256 = ") {
+            tampered.push_str(&format!("sha256 = \"{}\"\n", "0".repeat(64)));
+        } else {
+            tampered.push_str(line);
+            tampered.push('\n');
+        }
+    }
+    std::fs::write(&lock, tampered).unwrap();
+    let refused = ikd(&[
+        "--plugin-lock",
+        p(&lock),
+        "score",
+        "--instrument",
+        &instrument(),
+        p(&answers),
+    ]);
+    assert!(!refused.status.success());
+    let err = stderr(&refused);
+    assert!(
+        err.contains("weighted-index") && err.contains("refused before opening"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_panicking_plugin_fails_the_run_with_its_name_and_the_process_exits_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixture_instrument("hand-computed.toml"))
+        .unwrap()
+        .replace(
+            "plugin = \"minimal-domain\"\nweight = 0.25",
+            "plugin = \"panicking\"\nweight = 0.25",
+        );
+    let inst = write(dir.path(), "instrument.toml", &text);
+    let answers = write(
+        dir.path(),
+        "answers.csv",
+        &GOOD.replace(",3,b\n", ",boom,b\n"),
+    );
+    let out = ikd(&["score", "--instrument", p(&inst), p(&answers)]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an error exit, not an abort: {}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("plugin 'panicking' panicked"),
+        "{}",
+        stderr(&out)
+    );
+}
