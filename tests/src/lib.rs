@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {
@@ -64,11 +64,18 @@ fn build(args: &[&str], dir: &Path) -> Vec<(String, PathBuf)> {
     artifacts
 }
 
+/// Builds once per key and test process. The map lock is held only to find
+/// the key's cell, so a build may itself ask for another (nested) artifact.
 fn cached(key: &str, make: impl FnOnce() -> PathBuf) -> PathBuf {
-    static CACHE: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    let mut guard = cache.lock().unwrap_or_else(|e| e.into_inner());
-    guard.entry(key.to_owned()).or_insert_with(make).clone()
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<OnceLock<PathBuf>>>>> = OnceLock::new();
+    let cell = {
+        let mut map = CACHE
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        map.entry(key.to_owned()).or_default().clone()
+    };
+    cell.get_or_init(make).clone()
 }
 
 /// The cdylib of a workspace package, built by cargo (cached per test process).

@@ -176,22 +176,23 @@ fn invalid_answers_are_reported_per_respondent_and_item() {
 
 #[test]
 fn binding_errors_name_the_item_line_and_plugin() {
+    // Only the plugin knows that its `likert` kind needs a scale.
     let text = instrument_text().replacen(
-        "kind = \"single-choice\"\nkey = \"b\"",
-        "kind = \"single-choice\"\nkey = \"q\"",
+        "kind = \"likert\"\nscale = \"s5\"\nreverse = true",
+        "kind = \"likert\"\nreverse = true",
         1,
     );
     let err = scorer(&text)
         .err()
-        .expect("the key is not an option")
+        .expect("a likert item without a scale")
         .to_string();
-    assert!(err.contains("item 'A3', field 'key'"), "{err}");
+    assert!(err.contains("item 'A2', field 'scale'"), "{err}");
     assert!(
-        err.contains("key 'q' is not one of the option codes"),
+        err.contains("a likert item needs a response scale"),
         "{err}"
     );
     assert!(err.contains("plugin 'minimal-domain'"), "{err}");
-    let line = text.lines().position(|l| l == "id = \"A3\"").unwrap() + 1;
+    let line = text.lines().position(|l| l == "id = \"A2\"").unwrap() + 1;
     assert!(
         err.contains(&format!(":{line}:")),
         "line {line} expected in {err}"

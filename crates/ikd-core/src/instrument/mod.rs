@@ -5,16 +5,32 @@
 //! kinds it owns, the scoring model). Both report every problem they find, each
 //! naming the file, the line and column where known, and the item or field.
 
+mod checks;
+mod domains;
+mod findings;
+mod items;
+mod levels;
 mod load;
+mod locate;
 mod model;
+mod plugins;
+mod raw;
+mod scales;
+mod sections;
+mod spans;
+mod subjects;
 mod validate;
+mod values;
+
+#[cfg(test)]
+mod tests;
 
 pub use load::{load, load_str};
 pub use model::*;
-pub use validate::{PluginFacts, PluginRole, check_plugins};
+pub use plugins::{PluginFacts, PluginRole, check_plugins};
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// One problem found in an instrument.
 #[derive(Clone, Debug, PartialEq)]
@@ -26,6 +42,25 @@ pub struct Diagnostic {
     /// The field at fault, e.g. `key`, `weight`; empty when the whole subject is at fault.
     pub field: String,
     pub message: String,
+}
+
+impl Diagnostic {
+    /// A diagnostic about `subject`'s `field` (either may be empty).
+    pub fn new(
+        file: &Path,
+        location: Option<Location>,
+        subject: &str,
+        field: &str,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            file: file.to_path_buf(),
+            location,
+            subject: subject.to_owned(),
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
 }
 
 impl fmt::Display for Diagnostic {

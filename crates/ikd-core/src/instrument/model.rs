@@ -17,7 +17,11 @@ pub struct Text {
 impl Text {
     /// The label in `lang` (`"id"` or `"en"`), falling back to Bahasa Indonesia.
     pub fn get(&self, lang: &str) -> &str {
-        if lang == "en" && !self.en.is_empty() { &self.en } else { &self.id }
+        if lang == "en" && !self.en.is_empty() {
+            &self.en
+        } else {
+            &self.id
+        }
     }
 }
 

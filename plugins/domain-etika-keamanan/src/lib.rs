@@ -1,0 +1,57 @@
+//! # Etika dan Keamanan Digital (Digital Ethics and Security) — an IKD domain plugin
+//!
+//! Item kinds: the SDK's `likert` and `single-choice`, and this domain's own
+//! [`phishing-spot`](PhishingSpot) (mark the suspicious messages, scored as hit rate minus false-alarm rate). Feedback and development advice for the five
+//! IKD levels live in `feedback.rs`; the kind is described with a worked
+//! example in the crate's README.
+
+mod feedback;
+pub mod phishing_spot;
+
+pub use feedback::{LEVEL_CODES, level_position};
+pub use phishing_spot::PhishingSpot;
+
+use ikd_plugin_sdk::prelude::*;
+
+/// The Etika dan Keamanan Digital domain plugin.
+pub struct EtikaKeamanan;
+
+impl DomainPlugin for EtikaKeamanan {
+    const NAME: &'static str = "etika-keamanan";
+    const DESCRIPTION: &'static str = "Etika dan Keamanan Digital / Digital Ethics and Security";
+
+    fn item_kinds() -> Vec<Box<dyn ItemKind>> {
+        vec![
+            Box::new(Likert),
+            Box::new(SingleChoice),
+            Box::new(PhishingSpot),
+        ]
+    }
+
+    /// The domain has no settings; a non-empty `settings` table is refused
+    /// so that a misplaced setting does not go unnoticed.
+    fn new(setup: &DomainSetup) -> Result<Self, PluginError> {
+        let s = &setup.settings;
+        if s.is_null() || s.as_object().is_some_and(|m| m.is_empty()) {
+            return Ok(EtikaKeamanan);
+        }
+        Err(PluginError::invalid(
+            format!(
+                "domain '{}': plugin '{}' takes no settings",
+                setup.domain,
+                Self::NAME
+            ),
+            vec![Violation::item(
+                setup.domain,
+                "settings",
+                format!("unexpected settings {s}"),
+            )],
+        ))
+    }
+
+    fn feedback(&self, level: &LevelRef) -> Feedback {
+        feedback::feedback(level)
+    }
+}
+
+export_domain_plugin!(EtikaKeamanan);

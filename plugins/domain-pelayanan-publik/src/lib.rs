@@ -1,0 +1,53 @@
+//! # Pelayanan Publik Digital (Digital Public Service) — an IKD domain plugin
+//!
+//! Item kinds: the SDK's `likert` and `single-choice`, and this domain's own
+//! [`ranking`](Ranking) (put the steps of a service improvement in order, scored by displacement from the keyed order). Feedback and development advice for the five
+//! IKD levels live in `feedback.rs`; the kind is described with a worked
+//! example in the crate's README.
+
+mod feedback;
+pub mod ranking;
+
+pub use feedback::{LEVEL_CODES, level_position};
+pub use ranking::Ranking;
+
+use ikd_plugin_sdk::prelude::*;
+
+/// The Pelayanan Publik Digital domain plugin.
+pub struct PelayananPublik;
+
+impl DomainPlugin for PelayananPublik {
+    const NAME: &'static str = "pelayanan-publik";
+    const DESCRIPTION: &'static str = "Pelayanan Publik Digital / Digital Public Service";
+
+    fn item_kinds() -> Vec<Box<dyn ItemKind>> {
+        vec![Box::new(Likert), Box::new(SingleChoice), Box::new(Ranking)]
+    }
+
+    /// The domain has no settings; a non-empty `settings` table is refused
+    /// so that a misplaced setting does not go unnoticed.
+    fn new(setup: &DomainSetup) -> Result<Self, PluginError> {
+        let s = &setup.settings;
+        if s.is_null() || s.as_object().is_some_and(|m| m.is_empty()) {
+            return Ok(PelayananPublik);
+        }
+        Err(PluginError::invalid(
+            format!(
+                "domain '{}': plugin '{}' takes no settings",
+                setup.domain,
+                Self::NAME
+            ),
+            vec![Violation::item(
+                setup.domain,
+                "settings",
+                format!("unexpected settings {s}"),
+            )],
+        ))
+    }
+
+    fn feedback(&self, level: &LevelRef) -> Feedback {
+        feedback::feedback(level)
+    }
+}
+
+export_domain_plugin!(PelayananPublik);
