@@ -6,10 +6,9 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ikd_core::host::{ModelHandle, PluginHost, PluginSearch};
+use ikd_plugin_sdk::ScoreInput;
 use ikd_plugin_sdk::ScoringModel;
-use ikd_plugin_sdk::proto::{
-    Band, DomainLayout, IndicatorLayout, ItemLayout, ModelConfig, ScoreRequest,
-};
+use ikd_plugin_sdk::proto::{Band, DomainLayout, IndicatorLayout, ItemLayout, ModelConfig};
 use ikd_scoring_weighted_index::WeightedIndex;
 use ikd_tests::{built_plugin, install_plugin, workspace};
 
@@ -59,7 +58,7 @@ fn config() -> ModelConfig {
     }
 }
 
-fn request(respondents: usize) -> ScoreRequest {
+fn request(respondents: usize) -> ScoreInput {
     let m = DOMAINS * ITEMS_PER_DOMAIN;
     let mut state = 0x2545_f491_4f6c_dd1du64;
     let item_scores = (0..respondents * m)
@@ -70,7 +69,7 @@ fn request(respondents: usize) -> ScoreRequest {
             1.0 + (state % 5) as f64
         })
         .collect();
-    ScoreRequest {
+    ScoreInput {
         respondents: respondents as u32,
         item_scores,
         item_status: vec![0; respondents * m],

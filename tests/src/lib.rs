@@ -21,9 +21,18 @@ fn cargo() -> Command {
 
 /// Builds with cargo and returns the artifacts it reports, by target kind
 /// (`cdylib`, `bin`): the paths come from cargo's `compiler-artifact` messages.
+///
+/// Artifacts are built in the profile of the caller: `cargo bench` (optimised)
+/// gets optimised plugins, so the engine and the plugins are compared fairly.
 fn build(args: &[&str], dir: &Path) -> Vec<(String, PathBuf)> {
+    let profile: &[&str] = if cfg!(debug_assertions) {
+        &[]
+    } else {
+        &["--release"]
+    };
     let output = cargo()
         .args(["build", "--message-format=json"])
+        .args(profile)
         .args(args)
         .current_dir(dir)
         .output()

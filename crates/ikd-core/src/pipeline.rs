@@ -8,9 +8,9 @@ use crate::instrument::{Diagnostic, Instrument, InstrumentError, Item, check_plu
 use crate::quality::QualityCheck;
 use crate::results::{DomainOutcome, PluginProvenance, Provenance, RespondentResult};
 use ikd_plugin_sdk::proto::{
-    self as wire, AnswerBatch, DomainConfig, Feedback, InterpretRequest, ModelConfig, ScoreRequest,
-    ScoreResponse,
+    self as wire, AnswerBatch, DomainConfig, Feedback, InterpretRequest, ModelConfig,
 };
+use ikd_plugin_sdk::{ScoreInput, ScoreOutput, dense};
 use std::sync::Arc;
 
 /// Which model to score with, when not the instrument's own.
@@ -265,7 +265,7 @@ impl Scorer {
         let n = rows.len();
         let m = self.instrument.items.len();
         let mut item_scores = vec![f64::NAN; n * m];
-        let mut item_status = vec![0u32; n * m];
+        let mut item_status = vec![0u8; n * m];
         let mut violations = Vec::new();
         for binding in &self.domains {
             let batch = domain_batch(rows, &binding.items);
@@ -292,7 +292,7 @@ impl Scorer {
             violations.sort_by_key(|v| v.respondent);
             return Err(ScoreError::InvalidAnswers(violations));
         }
-        let response = self.model.score(&ScoreRequest {
+        let response = self.model.score(&ScoreInput {
             respondents: n as u32,
             item_scores,
             item_status,
@@ -340,7 +340,7 @@ impl Scorer {
         }
     }
 
-    fn check_response(&self, response: &ScoreResponse, n: usize) -> Result<(), PluginCallError> {
+    fn check_response(&self, response: &ScoreOutput, n: usize) -> Result<(), PluginCallError> {
         let d = self.domains.len();
         let ok = response.index.len() == n
             && response.index_levels.len() == n
@@ -380,22 +380,21 @@ fn protocol(plugin: &LoadedPlugin, detail: &str) -> PluginCallError {
 
 /// The answers of one domain's items, as the plugin ABI wants them.
 fn domain_batch(rows: &AnswerRows, items: &[usize]) -> AnswerBatch {
-    let mut batch = AnswerBatch {
-        respondents: rows.len() as u32,
-        items: items.len() as u32,
-        answer_data: Vec::with_capacity(rows.len() * items.len() * 2),
-        offsets: Vec::with_capacity(rows.len() * items.len() + 1),
-    };
-    batch.offsets.push(0);
+    let mut answer_data = Vec::with_capacity(rows.len() * items.len() * 2);
+    let mut offsets = Vec::with_capacity(rows.len() * items.len() + 1);
+    offsets.push(0u32);
     for r in 0..rows.len() {
         for &i in items {
-            batch
-                .answer_data
-                .extend_from_slice(rows.cell(r, i).as_bytes());
-            batch.offsets.push(batch.answer_data.len() as u32);
+            answer_data.extend_from_slice(rows.cell(r, i).as_bytes());
+            offsets.push(answer_data.len() as u32);
         }
     }
-    batch
+    AnswerBatch {
+        respondents: rows.len() as u32,
+        items: items.len() as u32,
+        answer_data,
+        offsets: dense::encode(&offsets),
+    }
 }
 
 fn item_spec(instrument: &Instrument, item: &Item) -> wire::ItemSpec {

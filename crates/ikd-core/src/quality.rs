@@ -1,8 +1,9 @@
 //! Careless-answering checks. They flag; they never drop or change a result.
 //!
 //! * `straight-line-run`: at least `straight_line_run` consecutive identical
-//!   answers among the answered rating-scale items (items with a `scale`);
-//! * `straight-line-all`: every answered rating-scale item has the same answer
+//!   answers among the answered rating items (items of the instrument's
+//!   `straight_line_kinds`, `likert` by default);
+//! * `straight-line-all`: every answered rating item has the same answer
 //!   (with at least `straight_line_all_min` answered);
 //! * `too-fast`: a completion time below `min_duration_seconds`.
 
@@ -33,8 +34,8 @@ impl QualityFlag {
 /// The instrument's quality rules, ready to apply.
 #[derive(Clone, Debug)]
 pub struct QualityCheck {
-    /// Instrument indices of rating-scale items, in order.
-    scale_items: Vec<usize>,
+    /// Instrument indices of rating items, in order.
+    rating_items: Vec<usize>,
     run: usize,
     all_min: usize,
     min_duration: f64,
@@ -43,9 +44,7 @@ pub struct QualityCheck {
 impl QualityCheck {
     pub fn new(instrument: &Instrument) -> Self {
         QualityCheck {
-            scale_items: (0..instrument.items.len())
-                .filter(|&i| instrument.items[i].scale.is_some())
-                .collect(),
+            rating_items: rating_items(instrument),
             run: instrument.quality.straight_line_run as usize,
             all_min: instrument.quality.straight_line_all_min as usize,
             min_duration: instrument.quality.min_duration_seconds,
@@ -56,7 +55,7 @@ impl QualityCheck {
     pub fn flags(&self, rows: &AnswerRows, r: usize) -> Vec<QualityFlag> {
         let mut flags = Vec::new();
         let answers = self
-            .scale_items
+            .rating_items
             .iter()
             .map(|&i| rows.cell(r, i).trim())
             .filter(|a| !a.is_empty() && *a != NOT_APPLICABLE);
@@ -87,4 +86,12 @@ impl QualityCheck {
         }
         flags
     }
+}
+
+/// Items whose answers are judged for straight-lining, in instrument order.
+pub fn rating_items(instrument: &Instrument) -> Vec<usize> {
+    let kinds = &instrument.quality.straight_line_kinds;
+    (0..instrument.items.len())
+        .filter(|&i| kinds.contains(&instrument.items[i].kind))
+        .collect()
 }

@@ -13,10 +13,12 @@
 use crate::answers::AnswerRows;
 use crate::host::PluginCallError;
 use crate::pipeline::Scorer;
+use ikd_plugin_sdk::dense;
 use ikd_plugin_sdk::proto::SimulateRequest;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, LogNormal, StandardNormal};
+use std::collections::HashMap;
 
 /// Organisation units of the 2025 pilots (Kemendagri region code / agency).
 pub const PILOT_UNITS: &[&str] = &[
@@ -67,7 +69,11 @@ impl Simulation {
         let durations = LogNormal::new(900f64.ln(), 0.35).expect("valid parameters");
         let instrument = scorer.instrument();
         let items = instrument.items.len();
-        let scale_items: Vec<bool> = instrument.items.iter().map(|i| i.scale.is_some()).collect();
+        // A straight-liner gives one answer per scale to every rating item.
+        let mut line_scale: Vec<Option<&str>> = vec![None; items];
+        for i in crate::quality::rating_items(instrument) {
+            line_scale[i] = Some(instrument.items[i].scale.as_deref().unwrap_or(""));
+        }
         let domains: Vec<_> = scorer.domain_handles().collect();
         let mut rows = AnswerRows::new(items);
         let mut cells = vec![String::new(); items];
@@ -95,10 +101,15 @@ impl Simulation {
                     first_respondent: start,
                 })?;
                 let k = item_ids.len();
+                let offsets: Vec<u32> = dense::decode(&batch.offsets, n * k + 1, "offsets")
+                    .map_err(|e| PluginCallError::Protocol {
+                        plugin: handle.plugin().name().to_owned(),
+                        detail: e.message,
+                    })?;
                 for r in 0..n {
                     for (j, &i) in item_ids.iter().enumerate() {
                         let c = r * k + j;
-                        let (a, b) = (batch.offsets[c] as usize, batch.offsets[c + 1] as usize);
+                        let (a, b) = (offsets[c] as usize, offsets[c + 1] as usize);
                         answers[r * items + i] =
                             String::from_utf8_lossy(&batch.answer_data[a..b]).into_owned();
                     }
@@ -112,11 +123,14 @@ impl Simulation {
                     duration = rng.random_range(60.0..200.0);
                 }
                 let straight_liner = (0.02..0.03).contains(&careless);
-                let mut line_answer: Option<String> = None;
+                let mut line_answers: HashMap<&str, String> = HashMap::new();
                 for i in 0..items {
                     let mut cell = std::mem::take(&mut answers[r * items + i]);
-                    if straight_liner && scale_items[i] {
-                        cell = line_answer.get_or_insert_with(|| cell.clone()).clone();
+                    if straight_liner && let Some(scale) = line_scale[i] {
+                        cell = line_answers
+                            .entry(scale)
+                            .or_insert_with(|| cell.clone())
+                            .clone();
                     }
                     if rng.random::<f64>() < self.skip_rate {
                         cell.clear();

@@ -6,6 +6,7 @@
 //! collects every specification error at once, and scores whole batches.
 
 use crate::NOT_APPLICABLE;
+use crate::dense;
 use crate::proto::{
     AnswerBatch, AnswerStatus, DomainConfig, DomainDescription, Feedback, InterpretRequest,
     InterpretResponse, ItemScores, ItemSpec, LevelRef, PluginError, SimulateRequest, Violation,
@@ -183,7 +184,7 @@ impl<P: DomainPlugin> DomainInstance<P> {
     }
 
     /// Scores a batch of raw answers.
-    pub fn score_items(&self, batch: &AnswerBatch) -> Result<ItemScores, PluginError> {
+    pub fn score_items(&self, batch: &AnswerBatch) -> Result<ScoredItems, PluginError> {
         let n = batch.respondents as usize;
         let m = batch.items as usize;
         if m != self.scorers.len() {
@@ -192,21 +193,12 @@ impl<P: DomainPlugin> DomainInstance<P> {
                 self.scorers.len()
             )));
         }
-        if batch.offsets.len() != n * m + 1 {
-            return Err(PluginError::msg(format!(
-                "batch of {n}x{m} answers needs {} offsets, got {}",
-                n * m + 1,
-                batch.offsets.len()
-            )));
-        }
+        let offsets: Vec<u32> = dense::decode(&batch.offsets, n * m + 1, "offsets")?;
         let mut scores = Vec::with_capacity(n * m);
         let mut status = Vec::with_capacity(n * m);
         let mut violations = Vec::new();
         for cell in 0..n * m {
-            let (start, end) = (
-                batch.offsets[cell] as usize,
-                batch.offsets[cell + 1] as usize,
-            );
+            let (start, end) = (offsets[cell] as usize, offsets[cell + 1] as usize);
             let Some(answer) = batch
                 .answer_data
                 .get(start..end)
@@ -237,9 +229,9 @@ impl<P: DomainPlugin> DomainInstance<P> {
                 }
             };
             scores.push(score);
-            status.push(st as u32);
+            status.push(st as u8);
         }
-        Ok(ItemScores {
+        Ok(ScoredItems {
             respondents: batch.respondents,
             items: batch.items,
             scores,
@@ -260,6 +252,42 @@ impl<P: DomainPlugin> DomainInstance<P> {
     }
 }
 
+/// Item scores of a batch, respondents × items, row-major.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ScoredItems {
+    pub respondents: u32,
+    pub items: u32,
+    /// NaN where the cell is not scored.
+    pub scores: Vec<f64>,
+    /// `AnswerStatus` values.
+    pub status: Vec<u8>,
+    /// One per invalid cell, with the respondent's index in the batch.
+    pub violations: Vec<Violation>,
+}
+
+impl ScoredItems {
+    pub fn to_wire(&self) -> ItemScores {
+        ItemScores {
+            respondents: self.respondents,
+            items: self.items,
+            scores: dense::encode(&self.scores),
+            status: dense::encode(&self.status),
+            violations: self.violations.clone(),
+        }
+    }
+
+    pub fn from_wire(wire: ItemScores) -> Result<Self, PluginError> {
+        let cells = wire.respondents as usize * wire.items as usize;
+        Ok(ScoredItems {
+            respondents: wire.respondents,
+            items: wire.items,
+            scores: dense::decode(&wire.scores, cells, "scores")?,
+            status: dense::decode(&wire.status, cells, "status")?,
+            violations: wire.violations,
+        })
+    }
+}
+
 /// Builds an [`AnswerBatch`] from rows of answer cells (handy in tests and in-process use).
 pub fn answer_batch<R, C>(rows: R) -> AnswerBatch
 where
@@ -267,10 +295,8 @@ where
     C: IntoIterator,
     C::Item: AsRef<str>,
 {
-    let mut batch = AnswerBatch {
-        offsets: vec![0],
-        ..Default::default()
-    };
+    let mut batch = AnswerBatch::default();
+    let mut offsets = vec![0u32];
     let mut items = None;
     for row in rows {
         let mut count = 0;
@@ -278,12 +304,13 @@ where
             batch
                 .answer_data
                 .extend_from_slice(cell.as_ref().as_bytes());
-            batch.offsets.push(batch.answer_data.len() as u32);
+            offsets.push(batch.answer_data.len() as u32);
             count += 1;
         }
         assert_eq!(*items.get_or_insert(count), count, "ragged answer rows");
         batch.respondents += 1;
     }
     batch.items = items.unwrap_or(0);
+    batch.offsets = dense::encode(&offsets);
     batch
 }

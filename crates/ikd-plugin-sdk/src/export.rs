@@ -6,7 +6,7 @@ use crate::abi::{
     self, ABI_MAJOR, ABI_MINOR, ByteView, HostApi, MAGIC, OwnedBuf, PluginVTableV1, status,
 };
 use crate::domain::{DomainInstance, DomainPlugin};
-use crate::model::ScoringModel;
+use crate::model::{ScoreInput, ScoringModel};
 use crate::proto::{
     AnswerBatch, DomainConfig, InterpretRequest, ItemKindInfo, ModelConfig, PluginError,
     PluginInfo, PluginKind, ScoreRequest, SimulateRequest,
@@ -67,7 +67,7 @@ pub fn model_vtable<M: ScoringModel>(version: &str) -> PluginVTableV1 {
         sdk_version: crate::SDK_VERSION.into(),
     };
     PluginVTableV1 {
-        destroy: Some(destroy::<M>),
+        destroy: Some(destroy::<ModelInstance<M>>),
         ..vtable(info, create_model::<M>, invoke_model::<M>)
     }
 }
@@ -121,6 +121,16 @@ fn refused(err: PluginError) -> (i32, PluginError) {
     (status::ERROR, err)
 }
 
+fn bad_request(err: PluginError) -> (i32, PluginError) {
+    (status::BAD_REQUEST, err)
+}
+
+/// A model and the number of items its configuration has (to read dense requests).
+struct ModelInstance<M> {
+    model: M,
+    items: usize,
+}
+
 unsafe fn install_logger(host: *const HostApi) {
     if host.is_null() {
         return;
@@ -164,7 +174,11 @@ unsafe extern "C" fn invoke_domain<P: DomainPlugin>(
         abi::method::DOMAIN_DESCRIBE => Ok(this.describe().encode_to_vec()),
         abi::method::DOMAIN_SCORE_ITEMS => {
             let batch: AnswerBatch = decode(request)?;
-            Ok(this.score_items(&batch).map_err(refused)?.encode_to_vec())
+            Ok(this
+                .score_items(&batch)
+                .map_err(refused)?
+                .to_wire()
+                .encode_to_vec())
         }
         abi::method::DOMAIN_INTERPRET => {
             let req: InterpretRequest = decode(request)?;
@@ -191,7 +205,10 @@ unsafe extern "C" fn create_model<M: ScoringModel>(
         guarded(out, || {
             install_logger(host);
             let config: ModelConfig = decode(config)?;
-            let model = M::new(&config).map_err(refused)?;
+            let model = ModelInstance {
+                model: M::new(&config).map_err(refused)?,
+                items: config.items.len(),
+            };
             instance.write(Box::into_raw(Box::new(model)).cast());
             Ok(Vec::new())
         })
@@ -205,11 +222,13 @@ unsafe extern "C" fn invoke_model<M: ScoringModel>(
     out: *mut OwnedBuf,
 ) -> i32 {
     // SAFETY: `instance` was created by `create_model::<M>` and is not yet destroyed.
-    let this = unsafe { &*(instance as *const M) };
+    let this = unsafe { &*(instance as *const ModelInstance<M>) };
     let call = || match method {
         abi::method::MODEL_SCORE => {
             let req: ScoreRequest = decode(request)?;
-            Ok(this.score(&req).map_err(refused)?.encode_to_vec())
+            let input = ScoreInput::from_wire(&req, this.items).map_err(bad_request)?;
+            let output = this.model.score(&input).map_err(refused)?;
+            Ok(output.to_wire().encode_to_vec())
         }
         other => Err(unknown_method(other)),
     };

@@ -37,6 +37,7 @@ compile_error!(
 );
 
 pub mod abi;
+pub mod dense;
 pub mod domain;
 #[doc(hidden)]
 pub mod export;
@@ -51,11 +52,8 @@ pub mod proto {
 }
 
 pub use domain::{AnswerOutcome, DomainPlugin, DomainSetup, ItemKind, ItemScorer};
-pub use model::ScoringModel;
-pub use proto::{
-    Band, Feedback, ItemSpec, LevelRef, ModelConfig, PluginError, ScoreRequest, ScoreResponse,
-    Text, Violation,
-};
+pub use model::{ScoreInput, ScoreOutput, ScoringModel};
+pub use proto::{Band, Feedback, ItemSpec, LevelRef, ModelConfig, PluginError, Text, Violation};
 pub use sim::SimRng;
 
 /// The token an answer cell holds for "not applicable" (distinct from an empty, skipped cell).
@@ -69,8 +67,8 @@ pub mod prelude {
     pub use crate::kinds::{Likert, SingleChoice};
     pub use crate::{
         AnswerOutcome, Band, DomainPlugin, DomainSetup, Feedback, ItemKind, ItemScorer, ItemSpec,
-        LevelRef, ModelConfig, PluginError, ScoreRequest, ScoreResponse, ScoringModel, SimRng,
-        Text, Violation, export_domain_plugin, export_scoring_model,
+        LevelRef, ModelConfig, PluginError, ScoreInput, ScoreOutput, ScoringModel, SimRng, Text,
+        Violation, export_domain_plugin, export_scoring_model,
     };
 }
 

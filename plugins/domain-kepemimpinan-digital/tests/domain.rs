@@ -10,10 +10,10 @@ use ikd_plugin_sdk::proto::{
 use ikd_plugin_sdk::{DomainPlugin, ItemSpec, LevelRef};
 use prost::Message;
 
-const ANSWERED: u32 = AnswerStatus::Answered as u32;
-const SKIPPED: u32 = AnswerStatus::Skipped as u32;
-const NOT_APPLICABLE: u32 = AnswerStatus::NotApplicable as u32;
-const INVALID: u32 = AnswerStatus::Invalid as u32;
+const ANSWERED: u8 = AnswerStatus::Answered as u8;
+const SKIPPED: u8 = AnswerStatus::Skipped as u8;
+const NOT_APPLICABLE: u8 = AnswerStatus::NotApplicable as u8;
+const INVALID: u8 = AnswerStatus::Invalid as u8;
 
 fn options(codes: &[&str]) -> Vec<ItemOption> {
     codes

@@ -65,18 +65,18 @@
 //! allocated once per batch.
 
 use ikd_plugin_sdk::{
-    Band, ModelConfig, PluginError, ScoreRequest, ScoreResponse, ScoringModel, Violation, band_of,
+    Band, ModelConfig, PluginError, ScoreInput, ScoreOutput, ScoringModel, Violation, band_of,
 };
 
 ikd_plugin_sdk::export_scoring_model!(WeightedIndex);
 
 /// `AnswerStatus` values of `proto/ikd/plugin/v1`.
 mod status {
-    pub const ANSWERED: u32 = 0;
-    pub const SKIPPED: u32 = 1;
-    pub const NOT_APPLICABLE: u32 = 2;
-    pub const INVALID: u32 = 3;
-    pub const DONT_KNOW: u32 = 4;
+    pub const ANSWERED: u8 = 0;
+    pub const SKIPPED: u8 = 1;
+    pub const NOT_APPLICABLE: u8 = 2;
+    pub const INVALID: u8 = 3;
+    pub const DONT_KNOW: u8 = 4;
 }
 
 /// What a status means for the counts, by status value (5 = any unknown value).
@@ -243,7 +243,7 @@ impl ScoringModel for WeightedIndex {
         })
     }
 
-    fn score(&self, request: &ScoreRequest) -> Result<ScoreResponse, PluginError> {
+    fn score(&self, request: &ScoreInput) -> Result<ScoreOutput, PluginError> {
         let n_items = self.items.len();
         let n_domains = self.domains.len();
         let respondents = request.respondents as usize;
@@ -350,7 +350,7 @@ impl ScoringModel for WeightedIndex {
             return Err(err);
         }
 
-        Ok(ScoreResponse {
+        Ok(ScoreOutput {
             respondents: request.respondents,
             domains: n_domains as u32,
             domain_scores,
@@ -369,7 +369,7 @@ impl WeightedIndex {
     /// only for a row the scoring loop found at fault).
     #[cold]
     #[inline(never)]
-    fn report_cells(&self, r: usize, scores: &[f64], statuses: &[u32], errors: &mut CellErrors) {
+    fn report_cells(&self, r: usize, scores: &[f64], statuses: &[u8], errors: &mut CellErrors) {
         for (i, ((plan, &x), &st)) in self.items.iter().zip(scores).zip(statuses).enumerate() {
             match st {
                 status::ANSWERED | status::DONT_KNOW => {
@@ -407,7 +407,7 @@ impl CellErrors {
     }
 
     #[cold]
-    fn push_status(&mut self, respondent: usize, item: &str, st: u32) {
+    fn push_status(&mut self, respondent: usize, item: &str, st: u8) {
         let message = format!("unknown answer status {st} (expected 0–4)");
         self.add(respondent, item, "item_status", message);
     }

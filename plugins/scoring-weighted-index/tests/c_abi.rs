@@ -6,8 +6,8 @@ mod common;
 
 use common::*;
 use ikd_plugin_sdk::abi::{self, ByteView, HostApi, MAGIC, OwnedBuf, PluginVTableV1, status};
-use ikd_plugin_sdk::proto::{PluginInfo, PluginKind};
-use ikd_plugin_sdk::{ModelConfig, PluginError, ScoreResponse, ScoringModel};
+use ikd_plugin_sdk::proto::{PluginInfo, PluginKind, ScoreResponse};
+use ikd_plugin_sdk::{ModelConfig, PluginError, ScoreOutput, ScoringModel};
 use ikd_scoring_weighted_index::{WeightedIndex, ikd_plugin_entry_v1};
 use prost::Message;
 use std::ffi::c_void;
@@ -121,10 +121,11 @@ fn scoring_through_the_c_abi_equals_scoring_in_process() {
         vt,
         instance,
         abi::method::MODEL_SCORE,
-        &request.encode_to_vec(),
+        &request.to_wire().encode_to_vec(),
     );
     assert_eq!(code, status::OK, "{:?}", PluginError::decode(&bytes[..]));
-    let via_abi = ScoreResponse::decode(&bytes[..]).expect("an encoded ScoreResponse");
+    let wire = ScoreResponse::decode(&bytes[..]).expect("an encoded ScoreResponse");
+    let via_abi = ScoreOutput::from_wire(&wire).expect("arrays of the right size");
 
     let in_process = WeightedIndex::new(&config)
         .unwrap()
@@ -148,13 +149,16 @@ fn scoring_through_the_c_abi_equals_scoring_in_process() {
         vt,
         instance,
         abi::method::MODEL_SCORE,
-        &short.encode_to_vec(),
+        &short.to_wire().encode_to_vec(),
     );
-    assert_eq!(code, status::ERROR);
+    assert_eq!(code, status::BAD_REQUEST);
     let err = PluginError::decode(&bytes[..]).unwrap();
-    assert!(err.message.contains("item_scores has 8 values"), "{err}");
+    assert!(
+        err.message.contains("field 'item_scores' holds 64 bytes"),
+        "{err}"
+    );
 
-    // Bytes that are no ScoreRequest, and a method a model does not have.
+    // Bytes that are no ScoreInput, and a method a model does not have.
     let (code, _) = invoke(vt, instance, abi::method::MODEL_SCORE, &[0xff, 0xff, 0xff]);
     assert_eq!(code, status::BAD_REQUEST);
     let (code, _) = invoke(vt, instance, abi::method::DOMAIN_DESCRIBE, &[]);

@@ -4,10 +4,10 @@
 mod common;
 
 use common::*;
-use ikd_plugin_sdk::{ScoreResponse, ScoringModel};
+use ikd_plugin_sdk::{ScoreOutput, ScoringModel};
 use ikd_scoring_weighted_index::WeightedIndex;
 
-fn score(model: &WeightedIndex, rows: &[&[(f64, u32)]]) -> ScoreResponse {
+fn score(model: &WeightedIndex, rows: &[&[(f64, u8)]]) -> ScoreOutput {
     model.score(&request(rows)).expect("the batch scores")
 }
 
@@ -156,7 +156,7 @@ fn a_domain_with_too_few_answers_is_missing_and_the_composite_renormalises() {
     //     index over D1 and D3 with weights renormalised: (0.5·100 + 0.2·50)/(0.5 + 0.2)
     //        = 60/0.7 = 85.714285…, level 3. (Counting D2 as 0 would give 60.)
     // r1: only D1 scored (D2 and D3 one answer each) → 1 < min_domains 2 → index NaN, level −1.
-    let rows: [&[(f64, u32)]; 2] = [
+    let rows: [&[(f64, u8)]; 2] = [
         &[a5, a5, a5, a5, a4, sk, sk, sk, a3, a3, sk, sk],
         &[a5, a5, a5, a5, a4, sk, sk, sk, a3, sk, sk, sk],
     ];
@@ -242,7 +242,7 @@ fn the_fraction_threshold_is_not_raised_by_binary_rounding() {
         1,
     ))
     .unwrap();
-    let row = |answered: usize| -> Vec<(f64, u32)> {
+    let row = |answered: usize| -> Vec<(f64, u8)> {
         (0..25)
             .map(|i| {
                 if i < answered {
@@ -300,8 +300,8 @@ fn band_edges_go_to_the_higher_band_and_100_to_the_top() {
     ))
     .unwrap();
     let values = [0.0, 39.99, 40.0, 59.99, 60.0, 80.0, 100.0];
-    let rows: Vec<[(f64, u32); 1]> = values.iter().map(|&v| [(v, ANS)]).collect();
-    let rows: Vec<&[(f64, u32)]> = rows.iter().map(|r| &r[..]).collect();
+    let rows: Vec<[(f64, u8); 1]> = values.iter().map(|&v| [(v, ANS)]).collect();
+    let rows: Vec<&[(f64, u8)]> = rows.iter().map(|r| &r[..]).collect();
     let out = score(&model, &rows);
     assert_eq!(out.domain_levels, vec![0, 0, 1, 1, 2, 3, 3]);
     assert_eq!(out.index_levels, vec![0, 0, 1, 1, 2, 3, 3]);

@@ -4,10 +4,12 @@
 
 use super::library::{LoadedPlugin, RawOutcome};
 use ikd_plugin_sdk::abi::method;
+use ikd_plugin_sdk::domain::ScoredItems;
 use ikd_plugin_sdk::proto::{
     AnswerBatch, DomainConfig, DomainDescription, InterpretRequest, InterpretResponse, ItemScores,
-    ModelConfig, PluginError, ScoreRequest, ScoreResponse, SimulateRequest,
+    ModelConfig, PluginError, ScoreResponse, SimulateRequest,
 };
+use ikd_plugin_sdk::{ScoreInput, ScoreOutput};
 use prost::Message;
 use std::ffi::c_void;
 use std::sync::Arc;
@@ -66,6 +68,14 @@ impl Instance {
         let outcome = plugin.raw_create(&config.encode_to_vec());
         let ptr = settle(&plugin, outcome)?;
         Ok(Instance { plugin, ptr })
+    }
+
+    /// A response that decoded but does not hold what the protocol says.
+    fn broken(&self, error: PluginError) -> PluginCallError {
+        PluginCallError::Protocol {
+            plugin: self.plugin.name().to_owned(),
+            detail: error.message,
+        }
     }
 
     fn call<R: Message + Default>(
@@ -142,8 +152,9 @@ impl DomainHandle {
         self.instance.call(method::DOMAIN_DESCRIBE, &())
     }
 
-    pub fn score_items(&self, batch: &AnswerBatch) -> Result<ItemScores, PluginCallError> {
-        self.instance.call(method::DOMAIN_SCORE_ITEMS, batch)
+    pub fn score_items(&self, batch: &AnswerBatch) -> Result<ScoredItems, PluginCallError> {
+        let wire: ItemScores = self.instance.call(method::DOMAIN_SCORE_ITEMS, batch)?;
+        ScoredItems::from_wire(wire).map_err(|e| self.instance.broken(e))
     }
 
     pub fn interpret(
@@ -178,7 +189,8 @@ impl ModelHandle {
         &self.instance.plugin
     }
 
-    pub fn score(&self, request: &ScoreRequest) -> Result<ScoreResponse, PluginCallError> {
-        self.instance.call(method::MODEL_SCORE, request)
+    pub fn score(&self, input: &ScoreInput) -> Result<ScoreOutput, PluginCallError> {
+        let wire: ScoreResponse = self.instance.call(method::MODEL_SCORE, &input.to_wire())?;
+        ScoreOutput::from_wire(&wire).map_err(|e| self.instance.broken(e))
     }
 }

@@ -159,6 +159,9 @@ pub struct QualityRules {
     pub straight_line_all_min: u32,
     /// Flag completion faster than this many seconds, when a duration is given (0 = off).
     pub min_duration_seconds: f64,
+    /// Item kinds whose answers are single points on a rating scale, the only
+    /// ones straight-lining is judged on (default `["likert"]`).
+    pub straight_line_kinds: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]

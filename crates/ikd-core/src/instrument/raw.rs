@@ -84,6 +84,7 @@ pub(super) struct RawQuality {
     pub straight_line_run: Option<Spanned<i64>>,
     pub straight_line_all_min: Option<Spanned<i64>>,
     pub min_duration_seconds: Option<Spanned<f64>>,
+    pub straight_line_kinds: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]

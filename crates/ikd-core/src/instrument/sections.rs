@@ -164,10 +164,14 @@ pub(super) fn quality(findings: &mut Findings, raw: Option<&RawQuality>) -> Qual
         straight_line_run: 10,
         straight_line_all_min: 5,
         min_duration_seconds: 0.0,
+        straight_line_kinds: vec!["likert".to_owned()],
     };
     let Some(raw) = raw else {
         return rules;
     };
+    if let Some(kinds) = &raw.straight_line_kinds {
+        rules.straight_line_kinds = kinds.clone();
+    }
     if let Some(run) = checks::count(
         findings,
         raw.straight_line_run.as_ref(),

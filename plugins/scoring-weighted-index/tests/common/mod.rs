@@ -2,14 +2,14 @@
 #![allow(dead_code)]
 
 use ikd_plugin_sdk::proto::{DomainLayout, IndicatorLayout, ItemLayout};
-use ikd_plugin_sdk::{Band, ModelConfig, ScoreRequest};
+use ikd_plugin_sdk::{Band, ModelConfig, ScoreInput};
 
 /// AnswerStatus values.
-pub const ANS: u32 = 0;
-pub const SKIP: u32 = 1;
-pub const NA: u32 = 2;
-pub const INV: u32 = 3;
-pub const DK: u32 = 4;
+pub const ANS: u8 = 0;
+pub const SKIP: u8 = 1;
+pub const NA: u8 = 2;
+pub const INV: u8 = 3;
+pub const DK: u8 = 4;
 
 /// Four bands on 0–100: [0,40) [40,60) [60,80) [80,100].
 pub fn bands() -> Vec<Band> {
@@ -76,8 +76,8 @@ pub fn config(domains: Vec<DomainLayout>, items: Vec<ItemLayout>, min_domains: u
 }
 
 /// One row per respondent, one (score, status) per item.
-pub fn request(rows: &[&[(f64, u32)]]) -> ScoreRequest {
-    ScoreRequest {
+pub fn request(rows: &[&[(f64, u8)]]) -> ScoreInput {
+    ScoreInput {
         respondents: rows.len() as u32,
         item_scores: rows.iter().flat_map(|r| r.iter().map(|c| c.0)).collect(),
         item_status: rows.iter().flat_map(|r| r.iter().map(|c| c.1)).collect(),
