@@ -10,7 +10,12 @@ fn main() {
         Ok(set) => set,
         Err(err) => panic!("cannot compile {}: {err:?}", file.display()),
     };
-    if let Err(err) = prost_build::Config::new().compile_fds(descriptors) {
+    // `bytes` fields as `Bytes`: decoding slices the input instead of copying
+    // through `BufMut` chunk by chunk, which matters for dense arrays.
+    if let Err(err) = prost_build::Config::new()
+        .bytes(["."])
+        .compile_fds(descriptors)
+    {
         panic!("cannot generate code for {}: {err}", file.display());
     }
 }

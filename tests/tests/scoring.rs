@@ -1,7 +1,7 @@
 //! The whole pipeline — instrument, domain plugin, weighted-index model,
 //! feedback — through built libraries, checked against hand-computed scores.
 
-use ikd_core::answers::AnswerRows;
+use ikd_core::answers::{AnswerRows, Respondent};
 use ikd_core::host::{PluginHost, PluginSearch};
 use ikd_core::instrument;
 use ikd_core::pipeline::{ScoreError, Scorer, ScorerOptions, SetupError};
@@ -46,13 +46,13 @@ fn scorer(text: &str) -> Result<Scorer, SetupError> {
 fn rows(data: &[(&str, Option<f64>, [&str; 5])]) -> AnswerRows {
     let mut rows = AnswerRows::new(5);
     for (line, (id, duration, cells)) in data.iter().enumerate() {
-        rows.push(
+        let who = Respondent {
             id,
-            "36.72/diskominfo",
-            *duration,
-            line as u64 + 2,
-            cells.iter().copied(),
-        );
+            org_unit: "36.72/diskominfo",
+            duration: *duration,
+            origin: line as u64 + 2,
+        };
+        rows.push(who, cells.iter().copied());
     }
     rows
 }

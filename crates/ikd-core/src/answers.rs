@@ -11,6 +11,17 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+/// Who answered: everything about a respondent but the answers.
+#[derive(Clone, Copy, Debug)]
+pub struct Respondent<'a> {
+    pub id: &'a str,
+    pub org_unit: &'a str,
+    /// Completion time in seconds, when known.
+    pub duration: Option<f64>,
+    /// Where the respondent came from (e.g. the CSV line), for error messages.
+    pub origin: u64,
+}
+
 /// Raw answers of a batch of respondents, cells in instrument item order.
 #[derive(Clone, Debug, Default)]
 pub struct AnswerRows {
@@ -48,14 +59,7 @@ impl AnswerRows {
     }
 
     /// Adds a respondent; `cells` yields exactly one answer per item, in instrument order.
-    pub fn push<'a>(
-        &mut self,
-        respondent_id: &str,
-        org_unit: &str,
-        duration: Option<f64>,
-        origin: u64,
-        cells: impl IntoIterator<Item = &'a str>,
-    ) {
+    pub fn push<'a>(&mut self, who: Respondent<'_>, cells: impl IntoIterator<Item = &'a str>) {
         let before = self.offsets.len();
         for cell in cells {
             self.data.extend_from_slice(cell.as_bytes());
@@ -66,10 +70,50 @@ impl AnswerRows {
             self.items,
             "a respondent needs one cell per item"
         );
-        self.respondent_ids.push(respondent_id.to_owned());
-        self.org_units.push(org_unit.to_owned());
-        self.durations.push(duration);
-        self.origins.push(origin);
+        self.push_respondent(who);
+    }
+
+    /// Adds a respondent whose cells are slices of one buffer: cell `i` (in
+    /// instrument order) is `source[bounds(columns[i])]`.
+    pub fn push_from(
+        &mut self,
+        who: Respondent<'_>,
+        source: &[u8],
+        bounds: impl Fn(usize) -> (usize, usize),
+        columns: &[usize],
+    ) {
+        assert_eq!(
+            columns.len(),
+            self.items,
+            "a respondent needs one cell per item"
+        );
+        append_cells(&mut self.data, &mut self.offsets, source, bounds, columns);
+        self.push_respondent(who);
+    }
+
+    fn push_respondent(&mut self, who: Respondent<'_>) {
+        self.respondent_ids.push(who.id.to_owned());
+        self.org_units.push(who.org_unit.to_owned());
+        self.durations.push(who.duration);
+        self.origins.push(who.origin);
+    }
+
+    /// The cells `items` of respondent `r`, appended to `data` and `offsets`.
+    pub fn append_row(
+        &self,
+        r: usize,
+        items: &[usize],
+        data: &mut Vec<u8>,
+        offsets: &mut Vec<u32>,
+    ) {
+        let row = &self.offsets[r * self.items..=(r + 1) * self.items];
+        append_cells(
+            data,
+            offsets,
+            &self.data,
+            |i| (row[i] as usize, row[i + 1] as usize),
+            items,
+        );
     }
 
     /// The raw answer of respondent `r` to item `i`.
@@ -88,6 +132,35 @@ impl AnswerRows {
         self.origins.clear();
         self.data.clear();
         self.offsets.truncate(1);
+    }
+}
+
+/// Appends cells `columns` of `source` (cell `c` is `source[bounds(c)]`) to
+/// `data`, pushing each cell's end to `offsets`. A run of consecutive columns
+/// lies contiguous in `source`, so it is copied at once: the items of a domain
+/// and the columns of a CSV written in instrument order usually are such runs.
+fn append_cells(
+    data: &mut Vec<u8>,
+    offsets: &mut Vec<u32>,
+    source: &[u8],
+    bounds: impl Fn(usize) -> (usize, usize),
+    columns: &[usize],
+) {
+    let mut k = 0;
+    while k < columns.len() {
+        let mut end = k + 1;
+        while end < columns.len() && columns[end] == columns[end - 1] + 1 {
+            end += 1;
+        }
+        let start = bounds(columns[k]).0;
+        let base = data.len();
+        data.extend_from_slice(&source[start..bounds(columns[end - 1]).1]);
+        offsets.extend(
+            columns[k..end]
+                .iter()
+                .map(|&c| (base + bounds(c).1 - start) as u32),
+        );
+        k = end;
     }
 }
 
@@ -244,13 +317,22 @@ impl<R: Read> AnswersReader<R> {
                     }
                 }
             };
-            let record = &self.record;
-            rows.push(
-                id,
-                record[self.org_column].trim(),
-                duration,
-                line,
-                self.item_columns.iter().map(|&c| &record[c]),
+            let record = self.record.as_byte_record();
+            rows.push_from(
+                Respondent {
+                    id,
+                    org_unit: self.record[self.org_column].trim(),
+                    duration,
+                    origin: line,
+                },
+                record.as_slice(),
+                |c| {
+                    record
+                        .range(c)
+                        .map(|r| (r.start, r.end))
+                        .unwrap_or_default()
+                },
+                &self.item_columns,
             );
         }
         Ok(rows.len())

@@ -41,21 +41,19 @@ impl std::str::FromStr for OutputFormat {
     }
 }
 
-/// Streams results to a writer.
-pub struct ResultWriter<W: Write> {
+/// Turns results into bytes of one format. Cheap to clone and `Send`, so
+/// batches can be formatted on several threads and written in order.
+#[derive(Clone)]
+pub struct ResultFormatter {
     format: OutputFormat,
-    csv: Option<csv::Writer<W>>,
-    out: Option<W>,
-    written: u64,
     instrument: Arc<Instrument>,
     provenance: Arc<Provenance>,
     /// Feedback per domain per level.
-    feedback: Vec<Vec<Option<Feedback>>>,
+    feedback: Arc<Vec<Vec<Option<Feedback>>>>,
 }
 
-impl<W: Write> ResultWriter<W> {
-    /// Starts the output (CSV header, or the opening bracket of a JSON array).
-    pub fn new(format: OutputFormat, mut out: W, scorer: &Scorer) -> io::Result<Self> {
+impl ResultFormatter {
+    pub fn new(format: OutputFormat, scorer: &Scorer) -> Self {
         let instrument = scorer.instrument().clone();
         let feedback = (0..instrument.domains.len())
             .map(|d| {
@@ -64,67 +62,109 @@ impl<W: Write> ResultWriter<W> {
                     .collect()
             })
             .collect();
-        let csv = match format {
+        ResultFormatter {
+            format,
+            instrument,
+            provenance: scorer.provenance().clone(),
+            feedback: Arc::new(feedback),
+        }
+    }
+
+    /// What opens the output: the CSV header, or a JSON array's bracket.
+    pub fn header(&self) -> io::Result<Vec<u8>> {
+        match self.format {
             OutputFormat::Csv => {
-                let mut w = csv::Writer::from_writer(out);
+                let mut w = csv::Writer::from_writer(Vec::new());
                 let mut header = vec![
                     "respondent_id".to_owned(),
                     "org_unit".into(),
                     "index".into(),
                     "level".into(),
                 ];
-                for d in &instrument.domains {
+                for d in &self.instrument.domains {
                     for suffix in ["score", "level", "answered"] {
                         header.push(format!("{}.{suffix}", d.code));
                     }
                 }
                 header.push("flags".into());
                 w.write_record(&header)?;
-                return Ok(ResultWriter {
-                    format,
-                    csv: Some(w),
-                    out: None,
-                    written: 0,
-                    instrument,
-                    provenance: scorer.provenance().clone(),
-                    feedback,
-                });
+                w.into_inner().map_err(|e| e.into_error())
             }
-            OutputFormat::Json => {
-                out.write_all(b"[")?;
-                None
+            OutputFormat::Json => Ok(b"[".to_vec()),
+            OutputFormat::Jsonl => Ok(Vec::new()),
+        }
+    }
+
+    /// A batch of results; `first` when it is the first batch of the output
+    /// (a JSON array separates later objects with commas).
+    pub fn format(&self, results: &[RespondentResult], first: bool) -> io::Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(results.len() * 128);
+        match self.format {
+            OutputFormat::Csv => {
+                let mut w = csv::Writer::from_writer(&mut out);
+                for result in results {
+                    write_csv_row(&mut w, &self.instrument, result)?;
+                }
+                w.flush()?;
             }
-            OutputFormat::Jsonl => None,
-        };
+            OutputFormat::Json | OutputFormat::Jsonl => {
+                for (i, result) in results.iter().enumerate() {
+                    if self.format == OutputFormat::Json {
+                        out.extend_from_slice(if first && i == 0 { b"\n" } else { b",\n" });
+                    }
+                    let view =
+                        JsonResult::new(result, &self.instrument, &self.feedback, &self.provenance);
+                    serde_json::to_writer(&mut out, &view)?;
+                    if self.format == OutputFormat::Jsonl {
+                        out.push(b'\n');
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// What closes the output.
+    pub fn footer(&self) -> &'static [u8] {
+        match self.format {
+            OutputFormat::Json => b"\n]\n",
+            OutputFormat::Csv | OutputFormat::Jsonl => b"",
+        }
+    }
+}
+
+/// Streams results to a writer, batch by batch.
+pub struct ResultWriter<W: Write> {
+    formatter: ResultFormatter,
+    out: W,
+    written: u64,
+}
+
+impl<W: Write> ResultWriter<W> {
+    /// Starts the output (CSV header, or the opening bracket of a JSON array).
+    pub fn new(format: OutputFormat, mut out: W, scorer: &Scorer) -> io::Result<Self> {
+        let formatter = ResultFormatter::new(format, scorer);
+        out.write_all(&formatter.header()?)?;
         Ok(ResultWriter {
-            format,
-            csv,
-            out: Some(out),
+            formatter,
+            out,
             written: 0,
-            instrument,
-            provenance: scorer.provenance().clone(),
-            feedback,
         })
     }
 
     /// Writes a batch of results.
     pub fn write(&mut self, results: &[RespondentResult]) -> io::Result<()> {
-        for result in results {
-            if let Some(w) = self.csv.as_mut() {
-                write_csv_row(w, &self.instrument, result)?;
-            } else if let Some(out) = self.out.as_mut() {
-                if self.format == OutputFormat::Json {
-                    out.write_all(if self.written == 0 { b"\n" } else { b",\n" })?;
-                }
-                let view =
-                    JsonResult::new(result, &self.instrument, &self.feedback, &self.provenance);
-                serde_json::to_writer(&mut *out, &view)?;
-                if self.format == OutputFormat::Jsonl {
-                    out.write_all(b"\n")?;
-                }
-            }
-            self.written += 1;
+        if results.is_empty() {
+            return Ok(());
         }
+        let bytes = self.formatter.format(results, self.written == 0)?;
+        self.write_formatted(&bytes, results.len())
+    }
+
+    /// Writes a batch formatted elsewhere (by [`ResultFormatter::format`]) of `count` results.
+    pub fn write_formatted(&mut self, bytes: &[u8], count: usize) -> io::Result<()> {
+        self.out.write_all(bytes)?;
+        self.written += count as u64;
         Ok(())
     }
 
@@ -134,16 +174,10 @@ impl<W: Write> ResultWriter<W> {
     }
 
     /// Closes the output (the JSON array's bracket), flushes, and returns the writer.
-    pub fn finish(self) -> io::Result<W> {
-        if let Some(w) = self.csv {
-            return w.into_inner().map_err(|e| e.into_error());
-        }
-        let mut out = self.out.expect("json output has a writer");
-        if self.format == OutputFormat::Json {
-            out.write_all(b"\n]\n")?;
-        }
-        out.flush()?;
-        Ok(out)
+    pub fn finish(mut self) -> io::Result<W> {
+        self.out.write_all(self.formatter.footer())?;
+        self.out.flush()?;
+        Ok(self.out)
     }
 }
 

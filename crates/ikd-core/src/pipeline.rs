@@ -384,16 +384,13 @@ fn domain_batch(rows: &AnswerRows, items: &[usize]) -> AnswerBatch {
     let mut offsets = Vec::with_capacity(rows.len() * items.len() + 1);
     offsets.push(0u32);
     for r in 0..rows.len() {
-        for &i in items {
-            answer_data.extend_from_slice(rows.cell(r, i).as_bytes());
-            offsets.push(answer_data.len() as u32);
-        }
+        rows.append_row(r, items, &mut answer_data, &mut offsets);
     }
     AnswerBatch {
         respondents: rows.len() as u32,
         items: items.len() as u32,
-        answer_data,
-        offsets: dense::encode(&offsets),
+        answer_data: answer_data.into(),
+        offsets: dense::encode(&offsets).into(),
     }
 }
 

@@ -10,7 +10,7 @@
 //! cells are skipped, so that quality flags and missing-data rules are
 //! exercised. Everything is reproducible from the seed.
 
-use crate::answers::AnswerRows;
+use crate::answers::{AnswerRows, Respondent};
 use crate::host::PluginCallError;
 use crate::pipeline::Scorer;
 use ikd_plugin_sdk::dense;
@@ -143,14 +143,13 @@ impl Simulation {
                     .get(units[r])
                     .map(String::as_str)
                     .unwrap_or("");
-                let duration = (duration * 10.0).round() / 10.0;
-                rows.push(
-                    &id,
-                    unit,
-                    Some(duration),
-                    start + r as u64 + 2,
-                    cells.iter().map(String::as_str),
-                );
+                let who = Respondent {
+                    id: &id,
+                    org_unit: unit,
+                    duration: Some((duration * 10.0).round() / 10.0),
+                    origin: start + r as u64 + 2,
+                };
+                rows.push(who, cells.iter().map(String::as_str));
             }
             sink(&rows)?;
             start += n as u64;

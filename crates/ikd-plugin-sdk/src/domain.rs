@@ -270,8 +270,8 @@ impl ScoredItems {
         ItemScores {
             respondents: self.respondents,
             items: self.items,
-            scores: dense::encode(&self.scores),
-            status: dense::encode(&self.status),
+            scores: dense::encode(&self.scores).into(),
+            status: dense::encode(&self.status).into(),
             violations: self.violations.clone(),
         }
     }
@@ -296,21 +296,21 @@ where
     C::Item: AsRef<str>,
 {
     let mut batch = AnswerBatch::default();
+    let mut answer_data = Vec::new();
     let mut offsets = vec![0u32];
     let mut items = None;
     for row in rows {
         let mut count = 0;
         for cell in row {
-            batch
-                .answer_data
-                .extend_from_slice(cell.as_ref().as_bytes());
-            offsets.push(batch.answer_data.len() as u32);
+            answer_data.extend_from_slice(cell.as_ref().as_bytes());
+            offsets.push(answer_data.len() as u32);
             count += 1;
         }
         assert_eq!(*items.get_or_insert(count), count, "ragged answer rows");
         batch.respondents += 1;
     }
     batch.items = items.unwrap_or(0);
-    batch.offsets = dense::encode(&offsets);
+    batch.answer_data = answer_data.into();
+    batch.offsets = dense::encode(&offsets).into();
     batch
 }

@@ -53,8 +53,8 @@ impl ScoreInput {
     pub fn to_wire(&self) -> ScoreRequest {
         ScoreRequest {
             respondents: self.respondents,
-            item_scores: encode(&self.item_scores),
-            item_status: encode(&self.item_status),
+            item_scores: encode(&self.item_scores).into(),
+            item_status: encode(&self.item_status).into(),
         }
     }
 
@@ -74,13 +74,13 @@ impl ScoreOutput {
         ScoreResponse {
             respondents: self.respondents,
             domains: self.domains,
-            domain_scores: encode(&self.domain_scores),
-            domain_se: encode(&self.domain_se),
-            domain_answered: encode(&self.domain_answered),
-            domain_levels: encode(&self.domain_levels),
-            index: encode(&self.index),
-            index_se: encode(&self.index_se),
-            index_levels: encode(&self.index_levels),
+            domain_scores: encode(&self.domain_scores).into(),
+            domain_se: encode(&self.domain_se).into(),
+            domain_answered: encode(&self.domain_answered).into(),
+            domain_levels: encode(&self.domain_levels).into(),
+            index: encode(&self.index).into(),
+            index_se: encode(&self.index_se).into(),
+            index_levels: encode(&self.index_levels).into(),
         }
     }
 

@@ -113,7 +113,7 @@ fn print_people(instrument: &Instrument, results: &[RespondentResult], show: usi
             )
         };
         println!(
-            "{:<10} {:<18} {} {:<14} {}{}",
+            "{:<12} {:<18} {} {:<14} {}{}",
             r.respondent_id,
             r.org_unit,
             score(r.index),

@@ -1,17 +1,18 @@
 //! `ikd score`: answers CSV in, results out, streaming batch by batch.
 //!
-//! Reading and parsing the CSV runs on its own thread while the main thread
-//! scores and writes, so the two overlap on a two-core machine. Memory stays
-//! flat: at most a few batches are in flight.
+//! Reading, scoring and writing overlap (see [`Job`]); memory stays flat
+//! because at most a few batches are in flight.
 
 use crate::common::{Output, PluginArgs, load_instrument, progress};
 use anyhow::{Context, Result, bail};
 use ikd_core::answers::{AnswerRows, AnswersError, AnswersReader};
-use ikd_core::output::{OutputFormat, ResultWriter};
+use ikd_core::output::{OutputFormat, ResultFormatter, ResultWriter};
 use ikd_core::pipeline::{ScoreError, Scorer, ScorerOptions};
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::mpsc::sync_channel;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 #[derive(clap::Args)]
@@ -57,59 +58,43 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
         model_settings,
     };
     let scorer = Scorer::new(instrument.clone(), &host, &options)?;
-    let mut reader = AnswersReader::open(&args.answers, &instrument)?;
+    let reader = AnswersReader::open(&args.answers, &instrument)?;
     let size = std::fs::metadata(&args.answers).map(|m| m.len()).ok();
     let bar = progress(size, "scoring");
     let mut writer = ResultWriter::new(args.format, Output::create(args.out.as_deref())?, &scorer)?;
-
-    let items = instrument.items.len();
-    let batch = args.batch.max(1);
+    let formatter = ResultFormatter::new(args.format, &scorer);
     let mut invalid: Vec<String> = Vec::new();
     let mut invalid_count = 0usize;
-    let mut scored = 0u64;
-    std::thread::scope(|scope| -> Result<()> {
-        let (tx, rx) = sync_channel::<Result<(AnswerRows, u64), AnswersError>>(2);
-        scope.spawn(move || {
-            loop {
-                let mut rows = AnswerRows::new(items);
-                match reader.read_batch(&mut rows, batch) {
-                    Ok(0) => break,
-                    Ok(_) => {
-                        if tx.send(Ok((rows, reader.byte_position()))).is_err() {
-                            break;
-                        }
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                        break;
-                    }
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(1, 8);
+    let job = Job {
+        scorer: &scorer,
+        formatter: &formatter,
+        file: &args.answers,
+        items: instrument.items.len(),
+        batch: args.batch.max(1),
+        workers,
+    };
+    job.run(reader, |outcome| {
+        match outcome {
+            Scored::Ok {
+                bytes,
+                count,
+                position,
+            } => {
+                if invalid_count == 0 {
+                    writer.write_formatted(&bytes, count)?;
                 }
+                bar.set_position(position);
             }
-        });
-        for message in rx {
-            let (rows, position) = message?;
-            match scorer.score(&rows) {
-                Ok(results) if invalid_count == 0 => writer.write(&results)?,
-                Ok(_) => {}
-                Err(ScoreError::InvalidAnswers(violations)) => {
-                    invalid_count += violations.len();
-                    for v in violations {
-                        if invalid.len() < args.max_errors {
-                            invalid.push(format!(
-                                "{}:{}: respondent '{}', item '{}': {}",
-                                args.answers.display(),
-                                rows.origins[v.respondent],
-                                rows.respondent_ids[v.respondent],
-                                v.item,
-                                v.message
-                            ));
-                        }
-                    }
-                }
-                Err(other) => return Err(other.into()),
+            Scored::Invalid(lines, position) => {
+                invalid_count += lines.len();
+                let room = args.max_errors.saturating_sub(invalid.len());
+                invalid.extend(lines.into_iter().take(room));
+                bar.set_position(position);
             }
-            scored += rows.len() as u64;
-            bar.set_position(position);
         }
         Ok(())
     })?;
@@ -128,10 +113,119 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
     }
     let written = writer.written();
     writer.finish()?.commit()?;
-    tracing::info!(respondents = scored, "scored");
     eprintln!(
         "scored {written} respondent(s) in {:.2} s",
         started.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// What a worker made of one batch.
+enum Scored {
+    /// Formatted results, their count, and the input position reached.
+    Ok {
+        bytes: Vec<u8>,
+        count: usize,
+        position: u64,
+    },
+    /// One line per invalid answer (file, line, respondent, item, reason).
+    Invalid(Vec<String>, u64),
+}
+
+/// The streaming pipeline: one thread reads and parses the CSV, `workers`
+/// threads score and format batches, and the calling thread writes them in
+/// input order. Channels are bounded, so at most a few batches are in
+/// flight and memory does not grow with the input.
+struct Job<'a> {
+    scorer: &'a Scorer,
+    formatter: &'a ResultFormatter,
+    file: &'a Path,
+    items: usize,
+    batch: usize,
+    workers: usize,
+}
+
+impl Job<'_> {
+    fn run(
+        &self,
+        mut reader: AnswersReader<std::fs::File>,
+        mut write: impl FnMut(Scored) -> Result<()>,
+    ) -> Result<()> {
+        std::thread::scope(|scope| -> Result<()> {
+            let (batch_tx, batch_rx) = sync_channel::<(u64, AnswerRows, u64)>(self.workers * 2);
+            let (done_tx, done_rx) = sync_channel::<(u64, Result<Scored>)>(self.workers * 2);
+            let (items, batch) = (self.items, self.batch);
+            let read = scope.spawn(move || -> Result<(), AnswersError> {
+                for seq in 0.. {
+                    let mut rows = AnswerRows::new(items);
+                    if reader.read_batch(&mut rows, batch)? == 0
+                        || batch_tx.send((seq, rows, reader.byte_position())).is_err()
+                    {
+                        break;
+                    }
+                }
+                Ok(())
+            });
+            let batch_rx = Arc::new(Mutex::new(batch_rx));
+            for _ in 0..self.workers {
+                let (batch_rx, done_tx) = (Arc::clone(&batch_rx), done_tx.clone());
+                scope.spawn(move || {
+                    loop {
+                        let next = batch_rx
+                            .lock()
+                            .map_err(|_| ())
+                            .and_then(|rx| rx.recv().map_err(|_| ()));
+                        let Ok((seq, rows, position)) = next else {
+                            break;
+                        };
+                        let outcome = self.score(seq, &rows, position);
+                        if done_tx.send((seq, outcome)).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(done_tx);
+            // Batches finish out of order; write them in input order.
+            let mut pending = BTreeMap::new();
+            let mut next = 0u64;
+            for (seq, outcome) in done_rx {
+                pending.insert(seq, outcome);
+                while let Some(outcome) = pending.remove(&next) {
+                    write(outcome?)?;
+                    next += 1;
+                }
+            }
+            read.join()
+                .map_err(|_| anyhow::anyhow!("the CSV reader thread failed"))??;
+            Ok(())
+        })
+    }
+
+    fn score(&self, seq: u64, rows: &AnswerRows, position: u64) -> Result<Scored> {
+        match self.scorer.score(rows) {
+            Ok(results) => Ok(Scored::Ok {
+                bytes: self.formatter.format(&results, seq == 0)?,
+                count: results.len(),
+                position,
+            }),
+            Err(ScoreError::InvalidAnswers(violations)) => Ok(Scored::Invalid(
+                violations
+                    .into_iter()
+                    .map(|v| {
+                        format!(
+                            "{}:{}: respondent '{}', item '{}': {}",
+                            self.file.display(),
+                            rows.origins[v.respondent],
+                            rows.respondent_ids[v.respondent],
+                            v.item,
+                            v.message
+                        )
+                    })
+                    .collect(),
+                position,
+            )),
+            Err(other) => Err(other.into()),
+        }
+    }
 }

@@ -4,7 +4,6 @@ use super::check_option_codes;
 use crate::domain::{AnswerOutcome, ItemKind, ItemScorer};
 use crate::proto::{ItemSpec, Violation};
 use crate::sim::{SimRng, item_offset, logistic};
-use std::collections::HashMap;
 
 /// `kind = "single-choice"`: the answer is one option code.
 ///
@@ -16,10 +15,10 @@ use std::collections::HashMap;
 pub struct SingleChoice;
 
 struct SingleChoiceScorer {
-    credits: HashMap<String, (f64, bool)>,
     range: (f64, f64),
     codes: String,
-    /// Options in order as (code, credit, dont_know), for simulation.
+    /// Options in order as (code, credit, dont_know). A handful of short
+    /// codes: a linear scan beats hashing the answer.
     options: Vec<(String, f64, bool)>,
     keyed: bool,
     offset: f64,
@@ -86,7 +85,7 @@ impl ItemKind for SingleChoice {
         if !violations.is_empty() {
             return Err(violations);
         }
-        let credits: HashMap<String, (f64, bool)> = item
+        let options: Vec<(String, f64, bool)> = item
             .options
             .iter()
             .map(|o| {
@@ -99,13 +98,13 @@ impl ItemKind for SingleChoice {
                 } else {
                     0.0
                 };
-                (o.code.clone(), (credit, o.dont_know))
+                (o.code.clone(), credit, o.dont_know)
             })
             .collect();
-        let lo = credits.values().map(|c| c.0).fold(f64::INFINITY, f64::min);
-        let hi = credits
-            .values()
-            .map(|c| c.0)
+        let lo = options.iter().map(|o| o.1).fold(f64::INFINITY, f64::min);
+        let hi = options
+            .iter()
+            .map(|o| o.1)
             .fold(f64::NEG_INFINITY, f64::max);
         if hi <= lo {
             return Err(vec![Violation::item(
@@ -120,13 +119,7 @@ impl ItemKind for SingleChoice {
             .map(|o| o.code.as_str())
             .collect::<Vec<_>>()
             .join(", ");
-        let options = item
-            .options
-            .iter()
-            .map(|o| (o.code.clone(), credits[&o.code].0, o.dont_know))
-            .collect();
         Ok(Box::new(SingleChoiceScorer {
-            credits,
             range: (lo, hi),
             codes,
             options,
@@ -142,9 +135,15 @@ impl ItemScorer for SingleChoiceScorer {
     }
 
     fn score(&self, answer: &str) -> Result<AnswerOutcome, String> {
-        match self.credits.get(answer) {
-            Some(&(_, true)) => Ok(AnswerOutcome::DontKnow(self.range.0)),
-            Some(&(credit, false)) => Ok(AnswerOutcome::Score(credit)),
+        // The first-byte test avoids a `memcmp` call per option for one-letter codes.
+        let first = answer.as_bytes().first();
+        match self
+            .options
+            .iter()
+            .find(|o| o.0.as_bytes().first() == first && o.0 == answer)
+        {
+            Some(&(_, _, true)) => Ok(AnswerOutcome::DontKnow(self.range.0)),
+            Some(&(_, credit, false)) => Ok(AnswerOutcome::Score(credit)),
             None => Err(format!(
                 "'{answer}' is not one of the options ({})",
                 self.codes
