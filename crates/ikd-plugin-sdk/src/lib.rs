@@ -5,7 +5,7 @@
 //! [`ScoringModel`] (item scores → domain scores, composite index, levels) in
 //! safe Rust and exports it with one macro:
 //!
-//! ```ignore
+//! ```
 //! use ikd_plugin_sdk::prelude::*;
 //!
 //! pub struct MyDomain;
@@ -19,13 +19,22 @@
 //!     fn new(_config: &DomainSetup) -> Result<Self, PluginError> {
 //!         Ok(MyDomain)
 //!     }
-//!     fn feedback(&self, level: &LevelRef) -> Feedback {
+//!     fn feedback(&self, _level: &LevelRef) -> Feedback {
 //!         Feedback::new(("Tingkat", "Level"), ("Saran", "Advice"))
 //!     }
 //! }
 //!
 //! export_domain_plugin!(MyDomain);
+//! # fn main() {
+//! #     // The exported entry point hands the host a checked vtable.
+//! #     let table = unsafe { &*ikd_plugin_entry_v1() };
+//! #     assert_eq!(table.magic, ikd_plugin_sdk::abi::MAGIC);
+//! # }
 //! ```
+//!
+//! A complete plugin built outside this workspace is in
+//! `tests/fixtures/external-plugin`; the five IKD domains under `plugins/` show
+//! custom item kinds, and `plugins/scoring-weighted-index` a scoring model.
 //!
 //! Everything that crosses the library boundary is a C-compatible value from
 //! [`abi`] or protobuf bytes of [`proto`]; the macros generate the `extern "C"`
