@@ -67,6 +67,28 @@ pub struct DomainSetup<'a> {
     pub settings: serde_json::Value,
 }
 
+impl DomainSetup<'_> {
+    /// For plugins without settings: a non-empty `settings` table is refused
+    /// so that a misplaced setting does not go unnoticed.
+    pub fn expect_no_settings(&self, plugin: &str) -> Result<(), crate::PluginError> {
+        let s = &self.settings;
+        if s.is_null() || s.as_object().is_some_and(|m| m.is_empty()) {
+            return Ok(());
+        }
+        Err(crate::PluginError::invalid(
+            format!(
+                "domain '{}': plugin '{plugin}' takes no settings",
+                self.domain
+            ),
+            vec![crate::Violation::item(
+                self.domain,
+                "settings",
+                format!("unexpected settings {s}"),
+            )],
+        ))
+    }
+}
+
 /// A competency domain plugin.
 pub trait DomainPlugin: Send + Sync + Sized + 'static {
     /// The plugin name that manifests and instruments refer to.
@@ -313,4 +335,36 @@ where
     batch.answer_data = answer_data.into();
     batch.offsets = dense::encode(&offsets).into();
     batch
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup(settings: serde_json::Value) -> DomainSetup<'static> {
+        DomainSetup {
+            domain: "d",
+            items: &[],
+            settings,
+        }
+    }
+
+    #[test]
+    fn only_absent_or_empty_settings_pass() {
+        assert!(
+            setup(serde_json::Value::Null)
+                .expect_no_settings("p")
+                .is_ok()
+        );
+        assert!(setup(serde_json::json!({})).expect_no_settings("p").is_ok());
+        let err = setup(serde_json::json!({"x": 1}))
+            .expect_no_settings("p")
+            .expect_err("settings refused");
+        assert_eq!(err.message, "domain 'd': plugin 'p' takes no settings");
+        assert_eq!(err.violations.len(), 1);
+        assert_eq!(err.violations[0].item, "d");
+        assert_eq!(err.violations[0].field, "settings");
+        assert_eq!(err.violations[0].message, "unexpected settings {\"x\":1}");
+        assert!(setup(serde_json::json!(3)).expect_no_settings("p").is_err());
+    }
 }

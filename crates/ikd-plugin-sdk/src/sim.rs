@@ -34,6 +34,14 @@ impl SimRng {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
+    /// A standard normal draw (Box–Muller); uses two uniforms, so streams stay
+    /// reproducible.
+    pub fn normal(&mut self) -> f64 {
+        let u1 = 1.0 - self.uniform(); // in (0, 1]
+        let u2 = self.uniform();
+        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    }
+
     /// Uniform index in `0..n` (`n > 0`).
     pub fn below(&mut self, n: usize) -> usize {
         ((self.uniform() * n as f64) as usize).min(n.saturating_sub(1))
@@ -87,6 +95,18 @@ mod tests {
             SimRng::for_cell(7, 1, "Q1").next_u64(),
             SimRng::for_cell(7, 1, "Q2").next_u64()
         );
+    }
+
+    #[test]
+    fn normal_draws_have_mean_0_and_sd_1() {
+        let mut rng = SimRng::new(3);
+        let n = 20_000;
+        let x: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
+        assert!(x.iter().all(|v| v.is_finite()));
+        let mean = x.iter().sum::<f64>() / n as f64;
+        let sd = (x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
+        assert!(mean.abs() < 0.03, "mean {mean}");
+        assert!((sd - 1.0).abs() < 0.03, "sd {sd}");
     }
 
     #[test]

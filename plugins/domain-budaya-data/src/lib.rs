@@ -31,22 +31,8 @@ impl DomainPlugin for BudayaData {
     /// The domain has no settings; a non-empty `settings` table is refused
     /// so that a misplaced setting does not go unnoticed.
     fn new(setup: &DomainSetup) -> Result<Self, PluginError> {
-        let s = &setup.settings;
-        if s.is_null() || s.as_object().is_some_and(|m| m.is_empty()) {
-            return Ok(BudayaData);
-        }
-        Err(PluginError::invalid(
-            format!(
-                "domain '{}': plugin '{}' takes no settings",
-                setup.domain,
-                Self::NAME
-            ),
-            vec![Violation::item(
-                setup.domain,
-                "settings",
-                format!("unexpected settings {s}"),
-            )],
-        ))
+        setup.expect_no_settings(Self::NAME)?;
+        Ok(BudayaData)
     }
 
     fn feedback(&self, level: &LevelRef) -> Feedback {

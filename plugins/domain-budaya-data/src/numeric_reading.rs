@@ -55,7 +55,10 @@ impl ItemKind for NumericReading {
             }
         };
         check_unused_fields(item, &mut violations);
-        let params = params(item, &mut violations);
+        let params = item.params().unwrap_or_else(|v| {
+            violations.push(v);
+            Map::new()
+        });
         let tolerance = tolerance(item, &params, &mut violations);
         check_table(item, params.get("table"), &mut violations);
         let unit = match params.get("unit") {
@@ -80,32 +83,6 @@ impl ItemKind for NumericReading {
                 offset: item_offset(&item.id),
             })),
             _ => Err(violations),
-        }
-    }
-}
-
-/// The item's other fields (`params_json`) as a JSON object.
-fn params(item: &ItemSpec, violations: &mut Vec<Violation>) -> Map<String, Value> {
-    if item.params_json.trim().is_empty() {
-        return Map::new();
-    }
-    match serde_json::from_str(&item.params_json) {
-        Ok(Value::Object(map)) => map,
-        Ok(other) => {
-            violations.push(Violation::item(
-                &item.id,
-                "params",
-                format!("the item's extra fields must be a JSON object, got {other}"),
-            ));
-            Map::new()
-        }
-        Err(e) => {
-            violations.push(Violation::item(
-                &item.id,
-                "params",
-                format!("the item's extra fields are not valid JSON: {e}"),
-            ));
-            Map::new()
         }
     }
 }

@@ -8,8 +8,9 @@
 //! of message apart earns credit.
 
 use ikd_plugin_sdk::domain::{AnswerOutcome, ItemKind, ItemScorer};
-use ikd_plugin_sdk::kinds::answers::{EMPTY_SELECTION, parse_codes};
+use ikd_plugin_sdk::kinds::answers::{EMPTY_SELECTION, parse_selection};
 use ikd_plugin_sdk::kinds::check_option_codes;
+use ikd_plugin_sdk::kinds::checks::{Unused, key_codes, selection_codes, unused_fields};
 use ikd_plugin_sdk::proto::{ItemOption, ItemSpec, Violation};
 use ikd_plugin_sdk::sim::{SimRng, item_offset, logistic};
 
@@ -55,9 +56,24 @@ impl ItemKind for PhishingSpot {
                 ),
             ));
         }
-        check_codes_fit_the_answer(item, &mut violations);
-        check_unused_fields(item, &mut violations);
-        let suspicious = key_set(item, &mut violations);
+        selection_codes(item, SEPARATOR, Some("marked none"), &mut violations);
+        let dont_know = format!(
+            "phishing-spot has no \"don't know\" option (answer '{EMPTY_SELECTION}' marks none)"
+        );
+        let why = Unused {
+            reverse: "a phishing-spot item cannot be reverse-keyed: the key names the suspicious messages",
+            credit: "phishing-spot does not use option credits: the key decides",
+            dont_know: &dont_know,
+        };
+        unused_fields(item, &why, &mut violations);
+        let suspicious: Vec<bool> = key_codes(
+            item,
+            "needs the code of at least one suspicious message",
+            &mut violations,
+        )
+        .iter()
+        .map(Option::is_some)
+        .collect();
         let n_suspicious = suspicious.iter().filter(|&&s| s).count();
         if n_suspicious > 0 && n_suspicious == item.options.len() {
             violations.push(Violation::item(
@@ -86,106 +102,13 @@ impl ItemKind for PhishingSpot {
     }
 }
 
-/// Option codes must not be the "marked none" token or contain the separator.
-fn check_codes_fit_the_answer(item: &ItemSpec, violations: &mut Vec<Violation>) {
-    for (i, o) in item.options.iter().enumerate() {
-        let field = format!("options[{i}].code");
-        if o.code.trim() == EMPTY_SELECTION {
-            violations.push(Violation::item(
-                &item.id,
-                &field,
-                format!("'{EMPTY_SELECTION}' is reserved for \"marked none\""),
-            ));
-        } else if o.code.contains(SEPARATOR) {
-            violations.push(Violation::item(
-                &item.id,
-                &field,
-                format!("'{}' contains the answer separator '{SEPARATOR}'", o.code),
-            ));
-        }
-    }
-}
-
-/// Fields of the common item model a phishing-spot item does not use:
-/// refused rather than silently ignored.
-fn check_unused_fields(item: &ItemSpec, violations: &mut Vec<Violation>) {
-    if item.reverse {
-        violations.push(Violation::item(
-            &item.id,
-            "reverse",
-            "a phishing-spot item cannot be reverse-keyed: the key names the suspicious messages",
-        ));
-    }
-    for (i, o) in item.options.iter().enumerate() {
-        if o.credit.is_some() {
-            violations.push(Violation::item(
-                &item.id,
-                &format!("options[{i}].credit"),
-                "phishing-spot does not use option credits: the key decides",
-            ));
-        }
-        if o.dont_know {
-            violations.push(Violation::item(
-                &item.id,
-                &format!("options[{i}].dont_know"),
-                format!("phishing-spot has no \"don't know\" option (answer '{EMPTY_SELECTION}' marks none)"),
-            ));
-        }
-    }
-}
-
-/// Which messages the key marks as suspicious; reports an empty key, unknown and repeated codes.
-fn key_set(item: &ItemSpec, violations: &mut Vec<Violation>) -> Vec<bool> {
-    let mut keyed = vec![false; item.options.len()];
-    if item.key.is_empty() {
-        violations.push(Violation::item(
-            &item.id,
-            "key",
-            "needs the code of at least one suspicious message",
-        ));
-    }
-    for (k, code) in item.key.iter().enumerate() {
-        let field = format!("key[{k}]");
-        match item.options.iter().position(|o| &o.code == code) {
-            None => violations.push(Violation::item(
-                &item.id,
-                &field,
-                format!(
-                    "'{code}' is not one of the option codes ({})",
-                    codes(&item.options)
-                ),
-            )),
-            Some(i) if keyed[i] => violations.push(Violation::item(
-                &item.id,
-                &field,
-                format!("'{code}' is listed twice"),
-            )),
-            Some(i) => keyed[i] = true,
-        }
-    }
-    keyed
-}
-
-fn codes(options: &[ItemOption]) -> String {
-    options
-        .iter()
-        .map(|o| o.code.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 impl ItemScorer for PhishingSpotScorer {
     fn range(&self) -> (f64, f64) {
         (0.0, 1.0)
     }
 
     fn score(&self, answer: &str) -> Result<AnswerOutcome, String> {
-        if answer != EMPTY_SELECTION && answer.split(SEPARATOR).any(|c| c.trim().is_empty()) {
-            return Err(format!(
-                "'{answer}' has an empty code: join codes with one '{SEPARATOR}', or answer '{EMPTY_SELECTION}' for none"
-            ));
-        }
-        let marked = parse_codes(answer, SEPARATOR, &self.options)?;
+        let marked = parse_selection(answer, SEPARATOR, &self.options)?;
         let hits = marked.iter().filter(|&&i| self.suspicious[i]).count();
         let false_alarms = marked.len() - hits;
         let h = hits as f64 / self.n_suspicious as f64;

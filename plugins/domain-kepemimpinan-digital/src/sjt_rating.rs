@@ -8,6 +8,7 @@
 
 use ikd_plugin_sdk::domain::{AnswerOutcome, ItemKind, ItemScorer};
 use ikd_plugin_sdk::kinds::check_option_codes;
+use ikd_plugin_sdk::kinds::checks::{Unused, unused_fields};
 use ikd_plugin_sdk::proto::{ItemSpec, Violation};
 use ikd_plugin_sdk::sim::{SimRng, item_offset};
 use serde_json::{Map, Value};
@@ -70,7 +71,10 @@ impl ItemKind for SjtRating {
             ));
         }
         check_unused_fields(item, &mut violations);
-        let params = params(item, &mut violations);
+        let params = item.params().unwrap_or_else(|v| {
+            violations.push(v);
+            Map::new()
+        });
         let expert = expert_ratings(item, params.get("expert"), scale, &mut violations);
         match (scale, expert, violations.is_empty()) {
             (Some((min, max)), Some(expert), true) => Ok(Box::new(SjtRatingScorer {
@@ -94,56 +98,13 @@ fn check_unused_fields(item: &ItemSpec, violations: &mut Vec<Violation>) {
             "sjt-rating is keyed by `expert` (one rating per option), not by `key`",
         ));
     }
-    if item.reverse {
-        violations.push(Violation::item(
-            &item.id,
-            "reverse",
-            "an sjt-rating item cannot be reverse-keyed: the expert ratings say what is effective",
-        ));
-    }
-    for (i, o) in item.options.iter().enumerate() {
-        if o.credit.is_some() {
-            violations.push(Violation::item(
-                &item.id,
-                &format!("options[{i}].credit"),
-                "sjt-rating does not use option credits: give the experts' ratings in `expert` \
+    let why = Unused {
+        reverse: "an sjt-rating item cannot be reverse-keyed: the expert ratings say what is effective",
+        credit: "sjt-rating does not use option credits: give the experts' ratings in `expert` \
                  (for credits per chosen option use kind = \"single-choice\")",
-            ));
-        }
-        if o.dont_know {
-            violations.push(Violation::item(
-                &item.id,
-                &format!("options[{i}].dont_know"),
-                "sjt-rating has no \"don't know\" option: every response is rated",
-            ));
-        }
-    }
-}
-
-/// The item's other fields (`params_json`) as a JSON object.
-fn params(item: &ItemSpec, violations: &mut Vec<Violation>) -> Map<String, Value> {
-    if item.params_json.trim().is_empty() {
-        return Map::new();
-    }
-    match serde_json::from_str(&item.params_json) {
-        Ok(Value::Object(map)) => map,
-        Ok(other) => {
-            violations.push(Violation::item(
-                &item.id,
-                "params",
-                format!("the item's extra fields must be a JSON object, got {other}"),
-            ));
-            Map::new()
-        }
-        Err(e) => {
-            violations.push(Violation::item(
-                &item.id,
-                "params",
-                format!("the item's extra fields are not valid JSON: {e}"),
-            ));
-            Map::new()
-        }
-    }
+        dont_know: "sjt-rating has no \"don't know\" option: every response is rated",
+    };
+    unused_fields(item, &why, violations);
 }
 
 /// `expert`: one rating per option, each a number on the scale. A mean of
@@ -209,13 +170,6 @@ fn expert_ratings(
     (violations.len() == before).then_some(out)
 }
 
-/// A standard normal draw (Box–Muller).
-fn normal(rng: &mut SimRng) -> f64 {
-    let u1 = 1.0 - rng.uniform(); // in (0, 1]
-    let u2 = rng.uniform();
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-}
-
 impl ItemScorer for SjtRatingScorer {
     fn range(&self) -> (f64, f64) {
         (0.0, 1.0)
@@ -262,7 +216,7 @@ impl ItemScorer for SjtRatingScorer {
             .expert
             .iter()
             .map(|&e| {
-                let r = (e + sd * normal(rng))
+                let r = (e + sd * rng.normal())
                     .round()
                     .clamp(self.min as f64, self.max as f64);
                 (r as i32).to_string()

@@ -5,8 +5,9 @@
 //! `score = max(0, (correct selected − wrong selected) / number correct)`.
 
 use ikd_plugin_sdk::domain::{AnswerOutcome, ItemKind, ItemScorer};
-use ikd_plugin_sdk::kinds::answers::{EMPTY_SELECTION, parse_codes};
+use ikd_plugin_sdk::kinds::answers::{EMPTY_SELECTION, parse_selection};
 use ikd_plugin_sdk::kinds::check_option_codes;
+use ikd_plugin_sdk::kinds::checks::{Unused, key_codes, selection_codes, unused_fields};
 use ikd_plugin_sdk::proto::{ItemOption, ItemSpec, Violation};
 use ikd_plugin_sdk::sim::{SimRng, item_offset, logistic};
 
@@ -45,9 +46,24 @@ impl ItemKind for MultiSelect {
                 "a multi-select item needs at least two options, got 1",
             ));
         }
-        check_codes_fit_the_answer(item, &mut violations);
-        check_unused_fields(item, &mut violations);
-        let correct = key_set(item, &mut violations);
+        selection_codes(item, SEPARATOR, Some("selected nothing"), &mut violations);
+        let dont_know = format!(
+            "multi-select has no \"don't know\" option (answer '{EMPTY_SELECTION}' selects nothing)"
+        );
+        let why = Unused {
+            reverse: "a multi-select item cannot be reverse-keyed: the key says which statements are true",
+            credit: "multi-select does not use option credits: the key decides",
+            dont_know: &dont_know,
+        };
+        unused_fields(item, &why, &mut violations);
+        let correct: Vec<bool> = key_codes(
+            item,
+            "needs at least one correct option code",
+            &mut violations,
+        )
+        .iter()
+        .map(Option::is_some)
+        .collect();
         if !violations.is_empty() {
             return Err(violations);
         }
@@ -66,106 +82,13 @@ impl ItemKind for MultiSelect {
     }
 }
 
-/// Option codes must not be the "selected nothing" token or contain the separator.
-fn check_codes_fit_the_answer(item: &ItemSpec, violations: &mut Vec<Violation>) {
-    for (i, o) in item.options.iter().enumerate() {
-        let field = format!("options[{i}].code");
-        if o.code.trim() == EMPTY_SELECTION {
-            violations.push(Violation::item(
-                &item.id,
-                &field,
-                format!("'{EMPTY_SELECTION}' is reserved for \"selected nothing\""),
-            ));
-        } else if o.code.contains(SEPARATOR) {
-            violations.push(Violation::item(
-                &item.id,
-                &field,
-                format!("'{}' contains the answer separator '{SEPARATOR}'", o.code),
-            ));
-        }
-    }
-}
-
-/// Fields of the common item model that a multi-select item does not use:
-/// refused rather than silently ignored.
-fn check_unused_fields(item: &ItemSpec, violations: &mut Vec<Violation>) {
-    if item.reverse {
-        violations.push(Violation::item(
-            &item.id,
-            "reverse",
-            "a multi-select item cannot be reverse-keyed: the key says which statements are true",
-        ));
-    }
-    for (i, o) in item.options.iter().enumerate() {
-        if o.credit.is_some() {
-            violations.push(Violation::item(
-                &item.id,
-                &format!("options[{i}].credit"),
-                "multi-select does not use option credits: the key decides",
-            ));
-        }
-        if o.dont_know {
-            violations.push(Violation::item(
-                &item.id,
-                &format!("options[{i}].dont_know"),
-                format!("multi-select has no \"don't know\" option (answer '{EMPTY_SELECTION}' selects nothing)"),
-            ));
-        }
-    }
-}
-
-/// Which options the key marks as correct; reports an empty key, unknown and repeated codes.
-fn key_set(item: &ItemSpec, violations: &mut Vec<Violation>) -> Vec<bool> {
-    let mut correct = vec![false; item.options.len()];
-    if item.key.is_empty() {
-        violations.push(Violation::item(
-            &item.id,
-            "key",
-            "needs at least one correct option code",
-        ));
-    }
-    for (k, code) in item.key.iter().enumerate() {
-        let field = format!("key[{k}]");
-        match item.options.iter().position(|o| &o.code == code) {
-            None => violations.push(Violation::item(
-                &item.id,
-                &field,
-                format!(
-                    "'{code}' is not one of the option codes ({})",
-                    codes(&item.options)
-                ),
-            )),
-            Some(i) if correct[i] => violations.push(Violation::item(
-                &item.id,
-                &field,
-                format!("'{code}' is listed twice"),
-            )),
-            Some(i) => correct[i] = true,
-        }
-    }
-    correct
-}
-
-fn codes(options: &[ItemOption]) -> String {
-    options
-        .iter()
-        .map(|o| o.code.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 impl ItemScorer for MultiSelectScorer {
     fn range(&self) -> (f64, f64) {
         (0.0, 1.0)
     }
 
     fn score(&self, answer: &str) -> Result<AnswerOutcome, String> {
-        if answer != EMPTY_SELECTION && answer.split(SEPARATOR).any(|c| c.trim().is_empty()) {
-            return Err(format!(
-                "'{answer}' has an empty code: join codes with one '{SEPARATOR}', or answer '{EMPTY_SELECTION}' for none"
-            ));
-        }
-        let picked = parse_codes(answer, SEPARATOR, &self.options)?;
+        let picked = parse_selection(answer, SEPARATOR, &self.options)?;
         let right = picked.iter().filter(|&&i| self.correct[i]).count();
         let wrong = picked.len() - right;
         let score = (right as f64 - wrong as f64) / self.n_correct as f64;

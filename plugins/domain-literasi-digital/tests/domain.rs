@@ -1,39 +1,11 @@
 //! The plugin as the engine drives it: a configured domain scoring whole
 //! batches, refusing bad specifications, giving feedback and simulating.
 
-use ikd_domain_literasi_digital::{LEVEL_CODES, LiterasiDigital, ikd_plugin_entry_v1};
+use ikd_domain_literasi_digital::{LiterasiDigital, ikd_plugin_entry_v1};
+use ikd_plugin_sdk::ItemSpec;
 use ikd_plugin_sdk::domain::{DomainInstance, answer_batch};
-use ikd_plugin_sdk::proto::{
-    AnswerStatus, DomainConfig, InterpretRequest, ItemOption, PluginInfo, PluginKind,
-    SimulateRequest,
-};
-use ikd_plugin_sdk::{DomainPlugin, ItemSpec, LevelRef};
-use prost::Message;
-
-const ANSWERED: u8 = AnswerStatus::Answered as u8;
-const SKIPPED: u8 = AnswerStatus::Skipped as u8;
-const NOT_APPLICABLE: u8 = AnswerStatus::NotApplicable as u8;
-const INVALID: u8 = AnswerStatus::Invalid as u8;
-
-fn options(codes: &[&str]) -> Vec<ItemOption> {
-    codes
-        .iter()
-        .map(|c| ItemOption {
-            code: c.to_string(),
-            ..Default::default()
-        })
-        .collect()
-}
-
-fn item(id: &str, kind: &str, codes: &[&str], key: &[&str]) -> ItemSpec {
-    ItemSpec {
-        id: id.into(),
-        kind: kind.into(),
-        options: options(codes),
-        key: key.iter().map(|k| k.to_string()).collect(),
-        ..Default::default()
-    }
-}
+use ikd_plugin_sdk::proto::DomainConfig;
+use ikd_plugin_sdk::testing::{self, ANSWERED, INVALID, NOT_APPLICABLE, Package, SKIPPED, item};
 
 /// LD-01 Likert 1..5, LD-02 single choice keyed `b`, LD-03 multi-select keyed {a, c, d}.
 fn items() -> Vec<ItemSpec> {
@@ -55,11 +27,7 @@ fn items() -> Vec<ItemSpec> {
 }
 
 fn config(items: Vec<ItemSpec>) -> DomainConfig {
-    DomainConfig {
-        domain: "literasi-digital".into(),
-        items,
-        settings_json: String::new(),
-    }
+    testing::config("literasi-digital", items)
 }
 
 fn instance() -> DomainInstance<LiterasiDigital> {
@@ -159,132 +127,29 @@ fn specification_errors_of_every_item_are_reported_together() {
 
 #[test]
 fn settings_are_refused_because_the_domain_has_none() {
-    let mut c = config(items());
-    c.settings_json = r#"{"tolerance": 1}"#.into();
-    let err = DomainInstance::<LiterasiDigital>::new(&c)
-        .err()
-        .expect("refused");
-    assert_eq!(err.violations[0].field, "settings");
-    c.settings_json = "{}".into();
-    assert!(DomainInstance::<LiterasiDigital>::new(&c).is_ok());
-}
-
-fn level(code: &str, min: f64) -> LevelRef {
-    LevelRef {
-        code: code.into(),
-        min,
-        max: min + 20.0,
-        ..Default::default()
-    }
+    testing::check_settings_refused::<LiterasiDigital>(&config(items()));
 }
 
 #[test]
 fn feedback_exists_in_both_languages_for_all_five_levels() {
-    let levels: Vec<LevelRef> = LEVEL_CODES
-        .iter()
-        .enumerate()
-        .map(|(i, c)| level(c, 20.0 * i as f64))
-        .collect();
-    let out = instance().interpret(&InterpretRequest {
-        levels: levels.clone(),
-    });
-    assert_eq!(out.feedback.len(), 5);
-    let mut summaries = Vec::new();
-    for (f, l) in out.feedback.iter().zip(&levels) {
-        let summary = f.summary.as_ref().expect("a summary");
-        let advice = f.advice.as_ref().expect("advice");
-        for text in [&summary.id, &summary.en, &advice.id, &advice.en] {
-            assert!(text.len() > 60, "{}: too short: {text}", l.code);
-        }
-        assert_ne!(summary.id, summary.en);
-        assert_ne!(advice.id, advice.en);
-        for advice in [&advice.id, &advice.en] {
-            assert!(
-                advice.starts_with("1. ") && advice.contains(" 2. "),
-                "{}: {advice}",
-                l.code
-            );
-        }
-        summaries.push(summary.en.clone());
-    }
-    summaries.sort();
-    summaries.dedup();
-    assert_eq!(summaries.len(), 5, "each level has its own feedback");
-
-    // Levels named otherwise fall back to their lower bound on 0–100.
-    for (i, l) in levels.iter().enumerate() {
-        let other = level("cukup", 20.0 * i as f64 + 5.0);
-        assert_eq!(
-            LiterasiDigital.feedback(&other),
-            LiterasiDigital.feedback(l)
-        );
-    }
+    testing::check_feedback::<LiterasiDigital>(&config(items()));
 }
 
 #[test]
 fn simulated_answers_are_valid_and_score_higher_for_higher_theta() {
-    let domain = instance();
-    let thetas = [-2.0, 0.0, 2.0];
-    let n = 400;
-    let batch = domain.simulate(&SimulateRequest {
-        theta: thetas
-            .iter()
-            .flat_map(|&t| std::iter::repeat_n(t, n))
-            .collect(),
-        seed: 2025,
-        first_respondent: 0,
-    });
-    let out = domain.score_items(&batch).expect("simulated answers score");
-    assert!(
-        out.status.iter().all(|&s| s == ANSWERED),
-        "{:?}",
-        out.violations
-    );
-    let d = domain.describe();
-    let m = d.score_min.len();
-    // Mean score of each item, per theta group, normalised to 0–1.
-    let mean = |group: usize, i: usize| {
-        (0..n)
-            .map(|r| {
-                let s = out.scores[(group * n + r) * m + i];
-                (s - d.score_min[i]) / (d.score_max[i] - d.score_min[i])
-            })
-            .sum::<f64>()
-            / n as f64
-    };
-    for i in 0..m {
-        let (low, mid, high) = (mean(0, i), mean(1, i), mean(2, i));
-        assert!(low < mid && mid < high, "item {i}: {low} {mid} {high}");
-    }
+    testing::check_simulation_rises::<LiterasiDigital>(&config(items()));
 }
 
 #[test]
 fn manifest_and_entry_point_agree_with_the_code() {
-    let manifest = include_str!("../plugin.toml");
-    let field = |key: &str| {
-        manifest
-            .lines()
-            .find_map(|l| {
-                l.strip_prefix(key)?
-                    .trim_start()
-                    .strip_prefix('=')?
-                    .trim()
-                    .strip_prefix('"')?
-                    .strip_suffix('"')
-            })
-            .unwrap_or_else(|| panic!("plugin.toml has no {key}"))
+    let package = Package {
+        dir: env!("CARGO_MANIFEST_DIR"),
+        name: env!("CARGO_PKG_NAME"),
+        version: env!("CARGO_PKG_VERSION"),
     };
-    assert_eq!(field("name"), LiterasiDigital::NAME);
-    assert_eq!(field("kind"), "domain");
-    assert_eq!(field("version"), env!("CARGO_PKG_VERSION"));
-    assert_eq!(field("library"), env!("CARGO_PKG_NAME").replace('-', "_"));
-
-    let vtable = ikd_plugin_entry_v1();
-    assert!(!vtable.is_null());
-    // SAFETY: the entry point returns a static vtable whose info bytes live forever.
-    let info = PluginInfo::decode(unsafe { (*vtable).info.as_slice() }).expect("PluginInfo");
-    assert_eq!(info.name, LiterasiDigital::NAME);
-    assert_eq!(info.kind, PluginKind::Domain as i32);
-    let kinds: Vec<&str> = info.item_kinds.iter().map(|k| k.name.as_str()).collect();
-    assert_eq!(kinds, ["likert", "single-choice", "multi-select"]);
+    testing::check_manifest::<LiterasiDigital>(
+        &package,
+        ikd_plugin_entry_v1,
+        &["likert", "single-choice", "multi-select"],
+    );
 }

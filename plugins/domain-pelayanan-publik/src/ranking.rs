@@ -9,6 +9,7 @@
 use ikd_plugin_sdk::domain::{AnswerOutcome, ItemKind, ItemScorer};
 use ikd_plugin_sdk::kinds::answers::parse_codes;
 use ikd_plugin_sdk::kinds::check_option_codes;
+use ikd_plugin_sdk::kinds::checks::{Unused, key_codes, selection_codes, unused_fields};
 use ikd_plugin_sdk::proto::{ItemOption, ItemSpec, Violation};
 use ikd_plugin_sdk::sim::{SimRng, item_offset};
 
@@ -59,16 +60,14 @@ impl ItemKind for Ranking {
                 ),
             ));
         }
-        for (i, o) in item.options.iter().enumerate() {
-            if o.code.contains(SEPARATOR) {
-                violations.push(Violation::item(
-                    &item.id,
-                    &format!("options[{i}].code"),
-                    format!("'{}' contains the answer separator '{SEPARATOR}'", o.code),
-                ));
-            }
-        }
-        check_unused_fields(item, &mut violations);
+        // No empty answer: a ranking lists every option, so '-' is a plain code.
+        selection_codes(item, SEPARATOR, None, &mut violations);
+        let why = Unused {
+            reverse: "a ranking item cannot be reverse-keyed: write the key in the correct order",
+            credit: "ranking does not use option credits: the keyed order decides",
+            dont_know: "ranking has no \"don't know\" option",
+        };
+        unused_fields(item, &why, &mut violations);
         let key_rank = key_order(item, &mut violations);
         if !violations.is_empty() {
             return Err(violations);
@@ -85,63 +84,15 @@ impl ItemKind for Ranking {
     }
 }
 
-/// Fields of the common item model a ranking item does not use: refused
-/// rather than silently ignored.
-fn check_unused_fields(item: &ItemSpec, violations: &mut Vec<Violation>) {
-    if item.reverse {
-        violations.push(Violation::item(
-            &item.id,
-            "reverse",
-            "a ranking item cannot be reverse-keyed: write the key in the correct order",
-        ));
-    }
-    for (i, o) in item.options.iter().enumerate() {
-        if o.credit.is_some() {
-            violations.push(Violation::item(
-                &item.id,
-                &format!("options[{i}].credit"),
-                "ranking does not use option credits: the keyed order decides",
-            ));
-        }
-        if o.dont_know {
-            violations.push(Violation::item(
-                &item.id,
-                &format!("options[{i}].dont_know"),
-                "ranking has no \"don't know\" option",
-            ));
-        }
-    }
-}
-
 /// The keyed rank of each option; reports unknown, repeated and missing codes.
 fn key_order(item: &ItemSpec, violations: &mut Vec<Violation>) -> Vec<Option<usize>> {
-    let mut rank = vec![None; item.options.len()];
+    let rank = key_codes(
+        item,
+        "needs every option code once, in the correct order",
+        violations,
+    );
     if item.key.is_empty() {
-        violations.push(Violation::item(
-            &item.id,
-            "key",
-            "needs every option code once, in the correct order",
-        ));
         return rank;
-    }
-    for (k, code) in item.key.iter().enumerate() {
-        let field = format!("key[{k}]");
-        match item.options.iter().position(|o| &o.code == code) {
-            None => violations.push(Violation::item(
-                &item.id,
-                &field,
-                format!(
-                    "'{code}' is not one of the option codes ({})",
-                    codes(&item.options)
-                ),
-            )),
-            Some(i) if rank[i].is_some() => violations.push(Violation::item(
-                &item.id,
-                &field,
-                format!("'{code}' is listed twice"),
-            )),
-            Some(i) => rank[i] = Some(k),
-        }
     }
     for (i, o) in item.options.iter().enumerate() {
         // A duplicate option code is reported by the SDK check; do not report it missing too.
@@ -155,21 +106,6 @@ fn key_order(item: &ItemSpec, violations: &mut Vec<Violation>) -> Vec<Option<usi
         }
     }
     rank
-}
-
-fn codes(options: &[ItemOption]) -> String {
-    options
-        .iter()
-        .map(|o| o.code.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// A standard normal draw (Box–Muller).
-fn normal(rng: &mut SimRng) -> f64 {
-    let u1 = 1.0 - rng.uniform(); // in (0, 1]
-    let u2 = rng.uniform();
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }
 
 impl ItemScorer for RankingScorer {
@@ -212,7 +148,7 @@ impl ItemScorer for RankingScorer {
             .key_rank
             .iter()
             .enumerate()
-            .map(|(i, &rank)| (rank as f64 + sd * normal(rng), i))
+            .map(|(i, &rank)| (rank as f64 + sd * rng.normal(), i))
             .collect();
         placed.sort_by(|a, b| a.0.total_cmp(&b.0));
         let codes: Vec<&str> = placed

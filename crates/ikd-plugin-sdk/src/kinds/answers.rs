@@ -30,6 +30,21 @@ pub fn parse_codes(answer: &str, sep: char, options: &[ItemOption]) -> Result<Ve
     Ok(picked)
 }
 
+/// Parses a selection `a|c` like [`parse_codes`], first refusing empty codes
+/// (`a||c`, `a|`) that would otherwise read as an unknown option.
+pub fn parse_selection(
+    answer: &str,
+    sep: char,
+    options: &[ItemOption],
+) -> Result<Vec<usize>, String> {
+    if answer != EMPTY_SELECTION && answer.split(sep).any(|c| c.trim().is_empty()) {
+        return Err(format!(
+            "'{answer}' has an empty code: join codes with one '{sep}', or answer '{EMPTY_SELECTION}' for none"
+        ));
+    }
+    parse_codes(answer, sep, options)
+}
+
 /// Parses a decimal number, accepting a comma as the decimal separator
 /// (`12,5` as written in Indonesia) as well as a point.
 pub fn parse_decimal(answer: &str) -> Result<f64, String> {
@@ -71,6 +86,22 @@ mod tests {
                 .contains("'z' is not one of the options (a, b, c)")
         );
         assert!(parse_codes("a|a", '|', &o).unwrap_err().contains("twice"));
+    }
+
+    #[test]
+    fn selections_refuse_empty_codes() {
+        let o = options(&["a", "b", "c"]);
+        assert_eq!(parse_selection("c|a", '|', &o), Ok(vec![2, 0]));
+        assert_eq!(parse_selection("-", '|', &o), Ok(vec![]));
+        for bad in ["a||c", "a|", "|", ""] {
+            assert_eq!(
+                parse_selection(bad, '|', &o),
+                Err(format!(
+                    "'{bad}' has an empty code: join codes with one '|', or answer '-' for none"
+                ))
+            );
+        }
+        assert!(parse_selection("a|z", '|', &o).unwrap_err().contains("'z'"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Item kinds every domain can reuse.
 
 pub mod answers;
+pub mod checks;
 mod likert;
 mod single_choice;
 
