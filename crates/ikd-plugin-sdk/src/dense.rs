@@ -52,13 +52,7 @@ fn memory_of<T: Dense>(values: &[T]) -> Vec<u8> {
 
 /// Unpacks a `bytes` field holding exactly `len` values; `field` names it in the error.
 pub fn decode<T: Dense>(bytes: &[u8], len: usize, field: &str) -> Result<Vec<T>, PluginError> {
-    if bytes.len() != len * T::WIDTH {
-        return Err(PluginError::msg(format!(
-            "field '{field}' holds {} bytes, expected {len} values of {} bytes",
-            bytes.len(),
-            T::WIDTH
-        )));
-    }
+    check_len::<T>(bytes, len, field)?;
     let mut values = vec![T::default(); len];
     // SAFETY: `values` has room for exactly `bytes.len()` bytes, the regions do
     // not overlap, and every bit pattern is a valid `T` (see `Dense`).
@@ -73,6 +67,60 @@ pub fn decode<T: Dense>(bytes: &[u8], len: usize, field: &str) -> Result<Vec<T>,
         values.iter_mut().for_each(|v| *v = v.to_le());
     }
     Ok(values)
+}
+
+/// Replaces the contents of `values` with the `len` values in `bytes`,
+/// reusing its allocation (a batch's buffers are the same size every time).
+pub fn decode_into<T: Dense>(
+    bytes: &[u8],
+    len: usize,
+    field: &str,
+    values: &mut Vec<T>,
+) -> Result<(), PluginError> {
+    check_len::<T>(bytes, len, field)?;
+    values.clear();
+    values.resize(len, T::default());
+    // SAFETY: as in `decode`.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            bytes.as_ptr(),
+            values.as_mut_ptr().cast::<u8>(),
+            bytes.len(),
+        )
+    };
+    if cfg!(target_endian = "big") {
+        values.iter_mut().for_each(|v| *v = v.to_le());
+    }
+    Ok(())
+}
+
+/// Appends a `bytes` field (`tag`) holding `values` to a protobuf message being encoded.
+pub fn put_field<T: Dense>(tag: u32, values: &[T], out: &mut Vec<u8>) {
+    if values.is_empty() {
+        return;
+    }
+    prost::encoding::encode_key(tag, prost::encoding::WireType::LengthDelimited, out);
+    prost::encoding::encode_varint(std::mem::size_of_val(values) as u64, out);
+    if cfg!(target_endian = "big") {
+        out.extend(values.iter().flat_map(|v| memory_of(&[v.to_le()])));
+    } else {
+        // SAFETY: as in `memory_of`.
+        out.extend_from_slice(unsafe {
+            std::slice::from_raw_parts(values.as_ptr().cast::<u8>(), std::mem::size_of_val(values))
+        });
+    }
+}
+
+fn check_len<T: Dense>(bytes: &[u8], len: usize, field: &str) -> Result<(), PluginError> {
+    if bytes.len() == len * T::WIDTH {
+        Ok(())
+    } else {
+        Err(PluginError::msg(format!(
+            "field '{field}' holds {} bytes, expected {len} values of {} bytes",
+            bytes.len(),
+            T::WIDTH
+        )))
+    }
 }
 
 #[cfg(test)]

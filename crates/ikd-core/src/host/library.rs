@@ -142,29 +142,32 @@ impl LoadedPlugin {
         let create = self.vtable.create.expect("checked at load");
         // SAFETY: arguments follow the ABI: a borrowed view, valid out-pointers.
         let code = unsafe { create(&host, ByteView::new(config), &mut instance, &mut out) };
-        let bytes = self.take(out);
-        if code == abi::status::OK && instance.is_null() {
-            return RawOutcome::Failed(abi::status::ERROR, "create returned no instance".into());
-        }
-        RawOutcome::from_status(code, instance, bytes)
+        self.read_and_free(out, |bytes| match code {
+            abi::status::OK if instance.is_null() => {
+                RawOutcome::Failed(abi::status::ERROR, "create returned no instance".into())
+            }
+            abi::status::OK => RawOutcome::Ok(instance),
+            _ => RawOutcome::failure(code, bytes),
+        })
     }
 
-    /// Calls `invoke` on an instance.
-    pub(super) fn raw_invoke(
+    /// Calls `invoke` on an instance; `read` reads a successful response in
+    /// place, before the buffer goes back to the plugin (no copy).
+    pub(super) fn raw_invoke<T>(
         &self,
         instance: *mut c_void,
         method: u32,
         request: &[u8],
-    ) -> RawOutcome<Vec<u8>> {
+        read: impl FnOnce(&[u8]) -> T,
+    ) -> RawOutcome<T> {
         let mut out = OwnedBuf::EMPTY;
         let invoke = self.vtable.invoke.expect("checked at load");
         // SAFETY: `instance` came from this plugin's `create` and is alive.
         let code = unsafe { invoke(instance, method, ByteView::new(request), &mut out) };
-        let bytes = self.take(out);
-        match code {
-            abi::status::OK => RawOutcome::Ok(bytes),
-            _ => RawOutcome::from_status(code, Vec::new(), bytes),
-        }
+        self.read_and_free(out, |bytes| match code {
+            abi::status::OK => RawOutcome::Ok(read(bytes)),
+            _ => RawOutcome::failure(code, bytes),
+        })
     }
 
     pub(super) fn raw_destroy(&self, instance: *mut c_void) {
@@ -174,17 +177,17 @@ impl LoadedPlugin {
         }
     }
 
-    /// Copies a plugin-owned buffer and hands it back to the plugin.
-    fn take(&self, buf: OwnedBuf) -> Vec<u8> {
+    /// Lets `f` read a plugin-owned buffer, then hands it back to the plugin.
+    fn read_and_free<R>(&self, buf: OwnedBuf, f: impl FnOnce(&[u8]) -> R) -> R {
         if buf.ptr.is_null() {
-            return Vec::new();
+            return f(&[]);
         }
-        // SAFETY: the plugin wrote `len` bytes at `ptr`.
-        let bytes = unsafe { std::slice::from_raw_parts(buf.ptr, buf.len) }.to_vec();
+        // SAFETY: the plugin wrote `len` bytes at `ptr`; they stay valid until `free_buf`.
+        let result = f(unsafe { std::slice::from_raw_parts(buf.ptr, buf.len) });
         let free = self.vtable.free_buf.expect("checked at load");
         // SAFETY: the buffer came from this plugin and is returned once.
         unsafe { free(buf) };
-        bytes
+        result
     }
 }
 
@@ -197,13 +200,13 @@ pub(super) enum RawOutcome<T> {
 }
 
 impl<T> RawOutcome<T> {
-    fn from_status(code: i32, value: T, bytes: Vec<u8>) -> Self {
+    /// The outcome of a status other than OK, from the encoded `PluginError`.
+    fn failure(code: i32, bytes: &[u8]) -> Self {
         let error = || {
-            PluginError::decode(bytes.as_slice())
+            PluginError::decode(bytes)
                 .unwrap_or_else(|e| PluginError::msg(format!("undecodable error ({e})")))
         };
         match code {
-            abi::status::OK => RawOutcome::Ok(value),
             abi::status::ERROR => RawOutcome::Refused(error()),
             abi::status::PANIC => RawOutcome::Panicked(error().message),
             other => RawOutcome::Failed(other, error().message),
