@@ -215,12 +215,25 @@ impl<P: DomainPlugin> DomainInstance<P> {
                 self.scorers.len()
             )));
         }
-        let offsets: Vec<u32> = dense::decode(&batch.offsets, n * m + 1, "offsets")?;
+        // Offsets are read in place: the batch is borrowed for the whole call.
+        let raw_offsets: &[u8] = &batch.offsets;
+        if raw_offsets.len() != (n * m + 1) * 4 {
+            return Err(PluginError::msg(format!(
+                "field 'offsets' holds {} bytes, expected {} values of 4 bytes",
+                raw_offsets.len(),
+                n * m + 1
+            )));
+        }
+        let offset = |k: usize| {
+            let mut word = [0u8; 4];
+            word.copy_from_slice(&raw_offsets[k * 4..k * 4 + 4]);
+            u32::from_le_bytes(word) as usize
+        };
         let mut scores = Vec::with_capacity(n * m);
         let mut status = Vec::with_capacity(n * m);
         let mut violations = Vec::new();
         for cell in 0..n * m {
-            let (start, end) = (offsets[cell] as usize, offsets[cell + 1] as usize);
+            let (start, end) = (offset(cell), offset(cell + 1));
             let Some(answer) = batch
                 .answer_data
                 .get(start..end)
@@ -298,6 +311,75 @@ impl ScoredItems {
         }
     }
 
+    /// Encodes as an `ItemScores` message in one pass (the bytes of
+    /// `to_wire().encode_to_vec()`, without the intermediate copies).
+    pub fn encode_to_vec(&self) -> Vec<u8> {
+        use prost::encoding::{WireType, encode_key, encode_varint, message};
+        let mut out = Vec::with_capacity(16 + self.scores.len() * 9);
+        for (tag, value) in [(1, self.respondents), (2, self.items)] {
+            if value != 0 {
+                encode_key(tag, WireType::Varint, &mut out);
+                encode_varint(u64::from(value), &mut out);
+            }
+        }
+        dense::put_field(3, &self.scores, &mut out);
+        dense::put_field(4, &self.status, &mut out);
+        for v in &self.violations {
+            message::encode(5, v, &mut out);
+        }
+        out
+    }
+
+    /// Decodes an `ItemScores` message straight from borrowed bytes; unknown
+    /// fields are skipped.
+    pub fn decode_from(mut bytes: &[u8]) -> Result<Self, PluginError> {
+        use prost::Message;
+        use prost::encoding::{DecodeContext, WireType, decode_key, decode_varint, skip_field};
+        let bad =
+            |e: prost::DecodeError| PluginError::msg(format!("cannot decode item scores: {e}"));
+        let (mut counts, mut scores, mut status) = ([0u64; 2], &[][..], &[][..]);
+        let mut violations = Vec::new();
+        while !bytes.is_empty() {
+            let (tag, wire_type) = decode_key(&mut bytes).map_err(bad)?;
+            match (tag, wire_type) {
+                (1 | 2, WireType::Varint) => {
+                    counts[tag as usize - 1] = decode_varint(&mut bytes).map_err(bad)?
+                }
+                (3..=5, WireType::LengthDelimited) => {
+                    let len = decode_varint(&mut bytes).map_err(bad)? as usize;
+                    if len > bytes.len() {
+                        return Err(PluginError::msg(
+                            "cannot decode item scores: truncated field",
+                        ));
+                    }
+                    let (field, rest) = bytes.split_at(len);
+                    match tag {
+                        3 => scores = field,
+                        4 => status = field,
+                        _ => violations.push(Violation::decode(field).map_err(bad)?),
+                    }
+                    bytes = rest;
+                }
+                _ => {
+                    skip_field(wire_type, tag, &mut bytes, DecodeContext::default()).map_err(bad)?
+                }
+            }
+        }
+        let count = |c: u64| {
+            u32::try_from(c)
+                .map_err(|_| PluginError::msg(format!("{c} rows or items in one batch")))
+        };
+        let (respondents, items) = (count(counts[0])?, count(counts[1])?);
+        let cells = respondents as usize * items as usize;
+        Ok(ScoredItems {
+            respondents,
+            items,
+            scores: dense::decode(scores, cells, "scores")?,
+            status: dense::decode(status, cells, "status")?,
+            violations,
+        })
+    }
+
     pub fn from_wire(wire: ItemScores) -> Result<Self, PluginError> {
         let cells = wire.respondents as usize * wire.items as usize;
         Ok(ScoredItems {
@@ -366,5 +448,34 @@ mod tests {
         assert_eq!(err.violations[0].field, "settings");
         assert_eq!(err.violations[0].message, "unexpected settings {\"x\":1}");
         assert!(setup(serde_json::json!(3)).expect_no_settings("p").is_err());
+    }
+}
+
+#[cfg(test)]
+mod wire_tests {
+    use super::*;
+    use prost::Message;
+
+    #[test]
+    fn item_scores_encode_and_decode_in_one_pass_like_protobuf() {
+        let scored = ScoredItems {
+            respondents: 2,
+            items: 1,
+            scores: vec![0.5, f64::NAN],
+            status: vec![0, 3],
+            violations: vec![Violation {
+                item: "Q1".into(),
+                field: "answer".into(),
+                message: "'z' is not one of the options".into(),
+                respondent: 1,
+            }],
+        };
+        let bytes = scored.encode_to_vec();
+        assert_eq!(bytes, scored.to_wire().encode_to_vec());
+        let back = ScoredItems::decode_from(&bytes).unwrap();
+        let reference = ScoredItems::from_wire(ItemScores::decode(&bytes[..]).unwrap()).unwrap();
+        assert_eq!(format!("{back:?}"), format!("{reference:?}"));
+        assert_eq!(back.violations, scored.violations);
+        assert!(ScoredItems::decode_from(&bytes[..bytes.len() - 3]).is_err());
     }
 }

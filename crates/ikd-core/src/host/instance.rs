@@ -6,8 +6,8 @@ use super::library::{LoadedPlugin, RawOutcome};
 use ikd_plugin_sdk::abi::method;
 use ikd_plugin_sdk::domain::ScoredItems;
 use ikd_plugin_sdk::proto::{
-    AnswerBatch, DomainConfig, DomainDescription, InterpretRequest, InterpretResponse, ItemScores,
-    ModelConfig, PluginError, SimulateRequest,
+    AnswerBatch, DomainConfig, DomainDescription, InterpretRequest, InterpretResponse, ModelConfig,
+    PluginError, SimulateRequest,
 };
 use ikd_plugin_sdk::{ScoreInput, ScoreOutput};
 use prost::Message;
@@ -68,14 +68,6 @@ impl Instance {
         let outcome = plugin.raw_create(&config.encode_to_vec());
         let ptr = settle(&plugin, outcome)?;
         Ok(Instance { plugin, ptr })
-    }
-
-    /// A response that decoded but does not hold what the protocol says.
-    fn broken(&self, error: PluginError) -> PluginCallError {
-        PluginCallError::Protocol {
-            plugin: self.plugin.name().to_owned(),
-            detail: error.message,
-        }
     }
 
     fn call<R: Message + Default>(
@@ -171,8 +163,11 @@ impl DomainHandle {
     }
 
     pub fn score_items(&self, batch: &AnswerBatch) -> Result<ScoredItems, PluginCallError> {
-        let wire: ItemScores = self.instance.call(method::DOMAIN_SCORE_ITEMS, batch)?;
-        ScoredItems::from_wire(wire).map_err(|e| self.instance.broken(e))
+        self.instance.call_with(
+            method::DOMAIN_SCORE_ITEMS,
+            &batch.encode_to_vec(),
+            |bytes| ScoredItems::decode_from(bytes).map_err(|e| e.message),
+        )
     }
 
     pub fn interpret(
