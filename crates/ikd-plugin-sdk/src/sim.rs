@@ -77,6 +77,40 @@ pub fn graded_category(theta: f64, k: usize, a: f64, offset: f64, rng: &mut SimR
         .count()
 }
 
+/// Per-option difficulties of a selection item (multi-select, phishing spotting):
+/// the item's own offset plus a smaller one for each option.
+pub fn option_difficulties(item: &crate::proto::ItemSpec) -> Vec<f64> {
+    item.options
+        .iter()
+        .map(|o| item_offset(&item.id) + 0.5 * item_offset(&format!("{}#{}", item.id, o.code)))
+        .collect()
+}
+
+/// A simulated answer to a selection item: each option is judged on its own,
+/// rightly with probability 0.5 (guessing) + 0.5 · logistic(1.7 (θ − difficulty)),
+/// and marked when judged keyed. Gives `-` when nothing is marked.
+pub fn simulate_selection(
+    theta: f64,
+    options: &[crate::proto::ItemOption],
+    keyed: &[bool],
+    difficulty: &[f64],
+    separator: char,
+    rng: &mut SimRng,
+) -> String {
+    let mut marked = Vec::new();
+    for (i, option) in options.iter().enumerate() {
+        let judged_right = rng.uniform() < 0.5 + 0.5 * logistic(1.7 * (theta - difficulty[i]));
+        if judged_right == keyed[i] {
+            marked.push(option.code.as_str());
+        }
+    }
+    if marked.is_empty() {
+        crate::kinds::answers::EMPTY_SELECTION.to_owned()
+    } else {
+        marked.join(&separator.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ use ikd_plugin_sdk::kinds::answers::{EMPTY_SELECTION, parse_selection};
 use ikd_plugin_sdk::kinds::check_option_codes;
 use ikd_plugin_sdk::kinds::checks::{Unused, key_codes, selection_codes, unused_fields};
 use ikd_plugin_sdk::proto::{ItemOption, ItemSpec, Violation};
-use ikd_plugin_sdk::sim::{SimRng, item_offset, logistic};
+use ikd_plugin_sdk::sim::{SimRng, option_difficulties, simulate_selection};
 
 /// Separates the selected codes in an answer (`a|c`).
 pub const SEPARATOR: char = '|';
@@ -70,13 +70,7 @@ impl ItemKind for MultiSelect {
         Ok(Box::new(MultiSelectScorer {
             n_correct: correct.iter().filter(|&&c| c).count(),
             correct,
-            difficulty: item
-                .options
-                .iter()
-                .map(|o| {
-                    item_offset(&item.id) + 0.5 * item_offset(&format!("{}#{}", item.id, o.code))
-                })
-                .collect(),
+            difficulty: option_difficulties(item),
             options: item.options.clone(),
         }))
     }
@@ -101,22 +95,16 @@ impl ItemScorer for MultiSelectScorer {
         if self.n_correct == 1 { 2 } else { 0 }
     }
 
-    /// Each statement is judged on its own: right with probability
-    /// 0.5 (guessing) + 0.5 · logistic(1.7 (θ − difficulty)).
+    /// Each option is judged on its own (see [`simulate_selection`]).
     fn simulate(&self, theta: f64, rng: &mut SimRng) -> Option<String> {
-        let mut picked = Vec::new();
-        for (i, option) in self.options.iter().enumerate() {
-            let judged_right =
-                rng.uniform() < 0.5 + 0.5 * logistic(1.7 * (theta - self.difficulty[i]));
-            if judged_right == self.correct[i] {
-                picked.push(option.code.as_str());
-            }
-        }
-        Some(if picked.is_empty() {
-            EMPTY_SELECTION.to_owned()
-        } else {
-            picked.join(&SEPARATOR.to_string())
-        })
+        Some(simulate_selection(
+            theta,
+            &self.options,
+            &self.correct,
+            &self.difficulty,
+            SEPARATOR,
+            rng,
+        ))
     }
 }
 
