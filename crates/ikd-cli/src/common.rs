@@ -56,7 +56,7 @@ impl PluginArgs {
 
 /// Directories searched for bundled instruments (`<dir>/<id>/instrument.toml`):
 /// `IKD_INSTRUMENT_PATH`, then the workspace's `instruments/`.
-fn instrument_dirs() -> Vec<PathBuf> {
+pub fn instrument_dirs() -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::env::var_os("IKD_INSTRUMENT_PATH")
         .map(|p| std::env::split_paths(&p).collect())
         .unwrap_or_default();

@@ -36,6 +36,11 @@ enum Command {
     Simulate(commands::simulate::Args),
     /// Score an answers CSV.
     Score(commands::score::Args),
+    /// Measure the server under load (figures as JSON on stdout).
+    #[command(subcommand)]
+    Bench(commands::bench::Command),
+    /// Run the gRPC server (docs/server.md).
+    Serve(commands::serve::Args),
     /// Simulate a small sample of the bundled instrument, score it and print a summary.
     Demo(commands::demo::Args),
 }
@@ -54,6 +59,8 @@ fn main() -> ExitCode {
         Command::Simulate(args) => commands::simulate::run(&cli.plugins, args),
         Command::Score(args) => commands::score::run(&cli.plugins, args),
         Command::Demo(args) => commands::demo::run(&cli.plugins, args),
+        Command::Serve(args) => commands::serve::run(&cli.plugins, args),
+        Command::Bench(cmd) => commands::bench::run(&cli.plugins, cmd),
     };
     match outcome {
         Ok(code) => code,

@@ -123,6 +123,11 @@ impl LoadedPlugin {
     }
 
     /// True once any call into the plugin panicked; a poisoned plugin is not called again.
+    /// The ABI major and minor the library reports.
+    pub fn abi(&self) -> (u16, u16) {
+        (self.vtable.abi_major, self.vtable.abi_minor)
+    }
+
     pub fn is_poisoned(&self) -> bool {
         self.poisoned.load(Ordering::Acquire)
     }

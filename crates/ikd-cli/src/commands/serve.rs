@@ -1,0 +1,88 @@
+//! `ikd serve`: the gRPC server (see `docs/server.md`).
+
+use crate::common::{PluginArgs, instrument_dirs};
+use anyhow::{Context, Result};
+use ikd_server::{Server, ServerConfig};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Server configuration file (TOML); `IKD_*` variables and these flags override it.
+    #[arg(long, value_name = "FILE", env = "IKD_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on (default 127.0.0.1:50051; port 0 picks a free one).
+    #[arg(long, value_name = "ADDR")]
+    addr: Option<SocketAddr>,
+    /// `sqlite://FILE` or `postgres://…` (default: an SQLite file in the data directory).
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
+    /// Directory for the default database, the pseudonym key and the first-run token hash.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Instrument file or directory of instruments; repeatable (default: the bundled ones).
+    #[arg(long = "instrument", value_name = "PATH")]
+    instruments: Vec<PathBuf>,
+}
+
+pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
+    let mut config = ServerConfig::load(args.config.as_deref())?;
+    if let Some(addr) = args.addr {
+        config.addr = addr;
+    }
+    if let Some(url) = args.database_url {
+        config.database_url = Some(url);
+    }
+    if let Some(dir) = args.data_dir {
+        config.data_dir = dir;
+    }
+    if !args.instruments.is_empty() {
+        config.instruments = args.instruments;
+    }
+    if config.instruments.is_empty() {
+        config.instruments = instrument_dirs()
+            .into_iter()
+            .filter(|d| d.is_dir())
+            .collect();
+    }
+    let mut plugins = plugins.clone();
+    plugins
+        .plugin_dirs
+        .extend(config.plugin_dirs.iter().cloned());
+    let host = plugins.host()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let server = Server::start(config, host).await?;
+        // Tests and scripts read this line to find the port.
+        println!("ikd serve: listening on {}", server.local_addr());
+        server.run(shutdown_signal()).await?;
+        eprintln!("ikd serve: stopped");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

@@ -1,0 +1,196 @@
+//! `ikd.v1.AdminService`: what is loaded, and re-scoring stored sessions.
+
+use crate::State;
+use crate::auth::Role;
+use crate::errors;
+use crate::render::to_new_result;
+use ikd_core::host::{PluginKindName, PluginStatus};
+use ikd_core::pipeline::ScoreError;
+use ikd_proto::v1::{self as api, admin_service_server::AdminService};
+use std::sync::Arc;
+use tonic::{Request, Response, Status};
+
+/// Sessions re-scored per plugin call and store page.
+const RESCORE_PAGE: u32 = 1000;
+/// Failures listed in a rescore response.
+const MAX_LISTED: usize = 20;
+
+pub struct Admin {
+    pub(crate) state: Arc<State>,
+}
+
+#[tonic::async_trait]
+impl AdminService for Admin {
+    async fn list_plugins(
+        &self,
+        request: Request<api::ListPluginsRequest>,
+    ) -> Result<Response<api::ListPluginsResponse>, Status> {
+        self.state
+            .auth
+            .authorize(request.metadata(), &[Role::Admin])?;
+        let plugins = self
+            .state
+            .catalog
+            .host
+            .entries()
+            .iter()
+            .map(|e| {
+                let (abi_major, abi_minor) = match &e.status {
+                    PluginStatus::Loaded(p) => {
+                        let (major, minor) = p.abi();
+                        (u32::from(major), u32::from(minor))
+                    }
+                    PluginStatus::Refused(_) => (0, 0),
+                };
+                let status = match &e.status {
+                    PluginStatus::Refused(why) => format!("refused: {why}"),
+                    _ => e.status_name().to_owned(),
+                };
+                api::Plugin {
+                    name: e
+                        .manifest
+                        .as_ref()
+                        .map(|m| m.name.clone())
+                        .unwrap_or_default(),
+                    kind: e
+                        .manifest
+                        .as_ref()
+                        .map(|m| m.kind.to_string())
+                        .unwrap_or_default(),
+                    version: e
+                        .manifest
+                        .as_ref()
+                        .map(|m| m.version.to_string())
+                        .unwrap_or_default(),
+                    abi_major,
+                    abi_minor,
+                    sha256: e.sha256.clone().unwrap_or_default(),
+                    status,
+                    description: e
+                        .manifest
+                        .as_ref()
+                        .map(|m| m.description.clone())
+                        .unwrap_or_default(),
+                }
+            })
+            .collect();
+        Ok(Response::new(api::ListPluginsResponse { plugins }))
+    }
+
+    async fn list_models(
+        &self,
+        request: Request<api::ListModelsRequest>,
+    ) -> Result<Response<api::ListModelsResponse>, Status> {
+        self.state
+            .auth
+            .authorize(request.metadata(), &[Role::Admin, Role::Analyst])?;
+        let models = self
+            .state
+            .catalog
+            .host
+            .loaded()
+            .filter(|p| p.manifest.kind == PluginKindName::ScoringModel)
+            .map(|p| api::Model {
+                name: p.name().to_owned(),
+                version: p.manifest.version.to_string(),
+                description: p.manifest.description.clone(),
+            })
+            .collect();
+        Ok(Response::new(api::ListModelsResponse { models }))
+    }
+
+    async fn rescore(
+        &self,
+        request: Request<api::RescoreRequest>,
+    ) -> Result<Response<api::RescoreResponse>, Status> {
+        let caller = self
+            .state
+            .auth
+            .authorize(request.metadata(), &[Role::Admin])?;
+        let req = request.into_inner();
+        let state = &self.state;
+        let entry = state.catalog.resolve(req.instrument.as_ref())?;
+        let scorer = entry.scorer_for(&state.catalog.host, &req.model, &req.settings_json)?;
+        let instrument = &entry.instrument;
+        let version = instrument.version.to_string();
+        let mut out = api::RescoreResponse::default();
+        let fail = |out: &mut api::RescoreResponse, session: &str, why: String| {
+            out.failed += 1;
+            if out.errors.len() < MAX_LISTED {
+                out.errors.push(format!("session '{session}': {why}"));
+            }
+        };
+        let mut after = None;
+        loop {
+            let page = state
+                .store
+                .submitted_sessions(&instrument.id, &version, after.take(), RESCORE_PAGE)
+                .await
+                .map_err(errors::store)?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id.clone());
+            let full = page.len() as u32 == RESCORE_PAGE;
+            out.sessions += page.len() as u64;
+            // Sessions whose stored answers still fit the instrument, as one batch.
+            let mut rows = entry.items.empty_rows();
+            let mut batch = Vec::new();
+            for session in &page {
+                let who = (session.id.as_str(), session.org_unit.as_str(), None);
+                match entry.items.push_stored(&mut rows, who, &session.answers) {
+                    Ok(()) => batch.push(session),
+                    Err(v) => fail(
+                        &mut out,
+                        &session.id,
+                        format!("{} unusable answers", v.len()),
+                    ),
+                }
+            }
+            let results = match scorer.score_blocking(rows).await {
+                Ok(results) => results,
+                Err(ScoreError::InvalidAnswers(list)) => {
+                    // Answers were checked when saved; another model's plugins
+                    // may still refuse some. Report them; rescore the rest one by one.
+                    let mut results = Vec::new();
+                    let mut kept = Vec::new();
+                    for (k, session) in batch.iter().enumerate() {
+                        if let Some(v) = list.iter().find(|v| v.respondent == k) {
+                            fail(&mut out, &session.id, format!("{}: {}", v.item, v.message));
+                            continue;
+                        }
+                        let mut one = entry.items.empty_rows();
+                        let who = (session.id.as_str(), session.org_unit.as_str(), None);
+                        let _ = entry.items.push_stored(&mut one, who, &session.answers);
+                        match scorer.score_blocking(one).await {
+                            Ok(mut r) => {
+                                results.push(r.remove(0));
+                                kept.push(*session);
+                            }
+                            Err(e) => fail(&mut out, &session.id, e.to_string()),
+                        }
+                    }
+                    batch = kept;
+                    results
+                }
+                Err(other) => return Err(errors::score(other)),
+            };
+            for (session, result) in batch.iter().zip(&results) {
+                let record = to_new_result(&scorer, result);
+                match state.store.add_revision(&session.id, record).await {
+                    Ok(_) => out.rescored += 1,
+                    Err(e) => fail(&mut out, &session.id, e.to_string()),
+                }
+            }
+            if !full {
+                break;
+            }
+        }
+        tracing::info!(
+            caller = %caller.name,
+            instrument = %instrument.id,
+            rescored = out.rescored,
+            failed = out.failed,
+            "rescore finished"
+        );
+        Ok(Response::new(out))
+    }
+}

@@ -1,0 +1,171 @@
+//! Answers as they arrive over the API (item id → raw cell) turned into the
+//! engine's answer rows, with every problem of a request reported at once.
+
+use crate::errors::Invalid;
+use ikd_core::answers::{AnswerRows, Respondent};
+use ikd_core::instrument::Instrument;
+use std::collections::HashMap;
+
+/// Longest raw answer cell accepted.
+pub const MAX_CELL_BYTES: usize = 4096;
+/// Longest organisation-unit code accepted.
+pub const MAX_ORG_UNIT: usize = 128;
+
+/// Item id → position in the instrument, built once per instrument.
+pub struct ItemIndex {
+    positions: HashMap<String, usize>,
+    items: usize,
+}
+
+impl ItemIndex {
+    pub fn new(instrument: &Instrument) -> Self {
+        ItemIndex {
+            positions: instrument
+                .items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| (item.id.clone(), i))
+                .collect(),
+            items: instrument.items.len(),
+        }
+    }
+
+    /// Checks `answers` and returns the cells in instrument order (items not
+    /// answered are empty, i.e. skipped). Unknown items, items answered twice
+    /// and oversized cells are violations.
+    pub fn cells<'a>(
+        &self,
+        answers: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Vec<&'a str>, Vec<Invalid>> {
+        let mut cells = vec![""; self.items];
+        let mut seen = vec![false; self.items];
+        let mut problems = Vec::new();
+        for (item, value) in answers {
+            match self.positions.get(item) {
+                None => problems.push(Invalid::answer(item, "no such item in this instrument")),
+                Some(&i) if seen[i] => {
+                    problems.push(Invalid::answer(item, "answered twice in one request"))
+                }
+                Some(_) if value.len() > MAX_CELL_BYTES => problems.push(Invalid::answer(
+                    item,
+                    format!("answer longer than {MAX_CELL_BYTES} bytes"),
+                )),
+                Some(&i) => {
+                    seen[i] = true;
+                    cells[i] = value;
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(cells)
+        } else {
+            Err(problems)
+        }
+    }
+
+    pub fn empty_rows(&self) -> AnswerRows {
+        AnswerRows::new(self.items)
+    }
+
+    /// Adds a respondent whose answers are stored (item id, raw cell) pairs.
+    pub fn push_stored(
+        &self,
+        rows: &mut AnswerRows,
+        who: (&str, &str, Option<f64>),
+        answers: &[(String, String)],
+    ) -> Result<(), Vec<Invalid>> {
+        let cells = self.cells(answers.iter().map(|(i, v)| (i.as_str(), v.as_str())))?;
+        push(rows, who.0, who.1, who.2, &cells);
+        Ok(())
+    }
+}
+
+/// Adds one respondent to `rows`.
+pub fn push(
+    rows: &mut AnswerRows,
+    id: &str,
+    org_unit: &str,
+    duration: Option<f64>,
+    cells: &[&str],
+) {
+    rows.push(
+        Respondent {
+            id,
+            org_unit,
+            duration,
+            origin: rows.len() as u64,
+        },
+        cells.iter().copied(),
+    );
+}
+
+/// A completion time must be a finite, non-negative number of seconds.
+pub fn check_duration(duration: Option<f64>) -> Result<Option<f64>, Invalid> {
+    match duration {
+        Some(d) if !d.is_finite() || d < 0.0 => Err(Invalid {
+            field: "duration_seconds".into(),
+            description: format!("{d} is not a number of seconds"),
+        }),
+        other => Ok(other),
+    }
+}
+
+/// Organisation units are codes such as `36.72` or `36.72/diskominfo`:
+/// letters, digits, `-` and `_` in segments separated by `.` or `/`.
+pub fn check_org_unit(unit: &str, field: &str) -> Result<(), Invalid> {
+    let fail = |why: &str| {
+        Err(Invalid {
+            field: field.to_owned(),
+            description: format!(
+                "'{}': {why}",
+                unit.chars().take(MAX_ORG_UNIT).collect::<String>()
+            ),
+        })
+    };
+    if unit.is_empty() {
+        return fail("is empty");
+    }
+    if unit.len() > MAX_ORG_UNIT {
+        return fail("is longer than 128 bytes");
+    }
+    let separator = |c: char| c == '.' || c == '/';
+    if unit.split(separator).any(str::is_empty) {
+        return fail("has an empty segment (a leading, trailing or doubled separator)");
+    }
+    if !unit
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '/' | '-' | '_'))
+    {
+        return fail("may hold only letters, digits, '-', '_' and the separators '.' and '/'");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn org_units() {
+        for good in [
+            "36.72",
+            "36.72/diskominfo",
+            "64.72.01",
+            "34_03/dinas-kominfo",
+        ] {
+            assert!(check_org_unit(good, "org_unit").is_ok(), "{good}");
+        }
+        for bad in ["", "36..72", ".36", "36.72/", "36 72", "36.72/ä", "36%"] {
+            let err = check_org_unit(bad, "org_unit").unwrap_err();
+            assert_eq!(err.field, "org_unit");
+        }
+    }
+
+    #[test]
+    fn durations() {
+        assert!(check_duration(Some(f64::NAN)).is_err());
+        assert!(check_duration(Some(-1.0)).is_err());
+        assert_eq!(check_duration(Some(30.0)).unwrap(), Some(30.0));
+        assert_eq!(check_duration(None).unwrap(), None);
+    }
+}

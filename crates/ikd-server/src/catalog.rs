@@ -1,0 +1,192 @@
+//! The instruments a server scores, each bound to the loaded plugins once at
+//! start-up; scorers for other models are made on first use and kept.
+
+use crate::answers::ItemIndex;
+use ikd_core::host::PluginHost;
+use ikd_core::instrument::{self, Instrument};
+use ikd_core::pipeline::{Scorer, ScorerOptions};
+use ikd_proto::v1::InstrumentRef;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use tonic::Status;
+
+/// One instrument version and its scorers.
+pub struct Entry {
+    pub instrument: Arc<Instrument>,
+    /// The instrument's own model with its own settings.
+    pub scorer: Arc<Scorer>,
+    /// Item id → position, for answers arriving by item id.
+    pub items: ItemIndex,
+    /// Other (model, settings JSON) pairs, made on demand.
+    others: Mutex<HashMap<(String, String), Arc<Scorer>>>,
+}
+
+/// Every instrument the server knows.
+pub struct Catalog {
+    pub host: Arc<PluginHost>,
+    entries: Vec<Arc<Entry>>,
+}
+
+/// Why the catalogue cannot be built; names the instrument file.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("{path}: {message}")]
+    Instrument { path: PathBuf, message: String },
+    #[error("{0}: no instrument.toml here or in its subdirectories")]
+    Empty(PathBuf),
+    #[error("instrument '{id}' version {version} is configured twice ({first} and {second})")]
+    Duplicate {
+        id: String,
+        version: String,
+        first: PathBuf,
+        second: PathBuf,
+    },
+}
+
+impl Catalog {
+    /// Loads every instrument in `sources` (files, or directories holding
+    /// `<id>/instrument.toml`) and binds it to the plugins. An instrument that
+    /// is invalid or lacks a plugin stops the start: a server must not come
+    /// up serving less than it was told to.
+    pub fn load(host: Arc<PluginHost>, sources: &[PathBuf]) -> Result<Self, CatalogError> {
+        let mut entries: Vec<Arc<Entry>> = Vec::new();
+        for path in sources.iter().flat_map(|s| instrument_files(s)) {
+            let path = path?;
+            let fail = |message: String| CatalogError::Instrument {
+                path: path.clone(),
+                message,
+            };
+            let instrument = Arc::new(instrument::load(&path).map_err(|e| fail(e.to_string()))?);
+            if let Some(other) = entries.iter().find(|e| {
+                e.instrument.id == instrument.id && e.instrument.version == instrument.version
+            }) {
+                return Err(CatalogError::Duplicate {
+                    id: instrument.id.clone(),
+                    version: instrument.version.to_string(),
+                    first: other.instrument.source.clone(),
+                    second: path.clone(),
+                });
+            }
+            let scorer = Scorer::new(instrument.clone(), &host, &ScorerOptions::default())
+                .map_err(|e| fail(e.to_string()))?;
+            entries.push(Arc::new(Entry {
+                items: ItemIndex::new(&instrument),
+                instrument,
+                scorer: Arc::new(scorer),
+                others: Mutex::new(HashMap::new()),
+            }));
+        }
+        entries.sort_by(|a, b| {
+            (&a.instrument.id, &a.instrument.version)
+                .cmp(&(&b.instrument.id, &b.instrument.version))
+        });
+        Ok(Catalog { host, entries })
+    }
+
+    pub fn entries(&self) -> &[Arc<Entry>] {
+        &self.entries
+    }
+
+    /// The instrument a request names: an exact version, or the newest one
+    /// when the version is empty. `NOT_FOUND` names what was asked for.
+    pub fn resolve(&self, reference: Option<&InstrumentRef>) -> Result<&Arc<Entry>, Status> {
+        let reference = reference
+            .filter(|r| !r.id.is_empty())
+            .ok_or_else(|| Status::invalid_argument("instrument.id is required"))?;
+        self.find(&reference.id, &reference.version)
+    }
+
+    /// Like [`resolve`](Self::resolve), by id and version strings.
+    pub fn find(&self, id: &str, version: &str) -> Result<&Arc<Entry>, Status> {
+        let mut candidates = self.entries.iter().filter(|e| e.instrument.id == id);
+        let found = if version.is_empty() {
+            candidates.next_back()
+        } else {
+            let wanted = semver::Version::parse(version).map_err(|e| {
+                Status::invalid_argument(format!("instrument.version '{version}': {e}"))
+            })?;
+            candidates.find(|e| e.instrument.version == wanted)
+        };
+        found.ok_or_else(|| {
+            Status::not_found(if version.is_empty() {
+                format!("no instrument '{id}'")
+            } else {
+                format!("no instrument '{id}' version {version}")
+            })
+        })
+    }
+}
+
+impl Entry {
+    /// The scorer for `model` (empty: the instrument's own) with `settings`
+    /// (JSON; empty: the instrument's settings for its own model, none for
+    /// another). A model that refuses the instrument is `FAILED_PRECONDITION`.
+    pub fn scorer_for(
+        &self,
+        host: &PluginHost,
+        model: &str,
+        settings: &str,
+    ) -> Result<Arc<Scorer>, Status> {
+        if (model.is_empty() || model == self.instrument.scoring.model) && settings.is_empty() {
+            return Ok(self.scorer.clone());
+        }
+        let key = (model.to_owned(), settings.to_owned());
+        let mut others = self.others.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(scorer) = others.get(&key) {
+            return Ok(scorer.clone());
+        }
+        let model_settings = if settings.is_empty() {
+            None
+        } else {
+            Some(serde_json::from_str(settings).map_err(|e| {
+                Status::invalid_argument(format!("settings_json is not valid JSON: {e}"))
+            })?)
+        };
+        let options = ScorerOptions {
+            model: (!model.is_empty()).then(|| model.to_owned()),
+            model_settings,
+        };
+        let scorer = Scorer::new(self.instrument.clone(), host, &options).map_err(|e| {
+            Status::failed_precondition(format!(
+                "model '{}' cannot score instrument '{}' {}: {e}",
+                if model.is_empty() {
+                    &self.instrument.scoring.model
+                } else {
+                    model
+                },
+                self.instrument.id,
+                self.instrument.version
+            ))
+        })?;
+        let scorer = Arc::new(scorer);
+        others.insert(key, scorer.clone());
+        Ok(scorer)
+    }
+}
+
+/// `path` itself when it is a file; otherwise every `instrument.toml` one or
+/// two levels below it.
+fn instrument_files(path: &Path) -> Vec<Result<PathBuf, CatalogError>> {
+    if path.is_file() {
+        return vec![Ok(path.to_owned())];
+    }
+    let mut found = Vec::new();
+    if path.join("instrument.toml").is_file() {
+        found.push(path.join("instrument.toml"));
+    }
+    if let Ok(dir) = std::fs::read_dir(path) {
+        let mut subdirs: Vec<PathBuf> = dir.flatten().map(|e| e.path()).collect();
+        subdirs.sort();
+        found.extend(
+            subdirs
+                .into_iter()
+                .map(|d| d.join("instrument.toml"))
+                .filter(|f| f.is_file()),
+        );
+    }
+    if found.is_empty() {
+        return vec![Err(CatalogError::Empty(path.to_owned()))];
+    }
+    found.into_iter().map(Ok).collect()
+}

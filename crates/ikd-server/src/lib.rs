@@ -1,0 +1,236 @@
+//! # ikd-server
+//!
+//! The IKD gRPC server: `ikd.v1.AssessmentService` and `ikd.v1.AdminService`
+//! (see `proto/ikd/v1`), `grpc.health.v1` health and server reflection, over
+//! the engine (`ikd-core`) and a store (`ikd-store`, SQLite or PostgreSQL).
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! use ikd_core::host::{PluginHost, PluginSearch};
+//! use ikd_server::{ServerConfig, Server};
+//!
+//! let mut config = ServerConfig::load(None)?; // defaults + IKD_* variables
+//! config.instruments = vec!["instruments".into()];
+//! let host = PluginHost::discover(&PluginSearch::standard(&config.plugin_dirs));
+//! let server = Server::start(config, host).await?;
+//! println!("listening on {}", server.local_addr());
+//! server.run(async { tokio::signal::ctrl_c().await.ok(); }).await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Modules: [`config`] (file + environment), [`auth`] (tokens, roles, scopes),
+//! `secret` (pseudonyms), `catalog` (instruments bound to plugins),
+//! `assessment` / `admin` (the services), `render` (results for the API),
+//! `stats` (aggregates), `errors` (statuses).
+
+mod admin;
+mod answers;
+mod assessment;
+pub mod auth;
+mod catalog;
+pub mod config;
+mod errors;
+mod render;
+mod secret;
+mod stats;
+
+pub use config::{ConfigError, ServerConfig};
+
+use catalog::Catalog;
+use ikd_core::host::PluginHost;
+use ikd_proto::v1::admin_service_server::AdminServiceServer;
+use ikd_proto::v1::assessment_service_server::AssessmentServiceServer;
+use ikd_store::Store;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+
+/// What every RPC shares.
+pub(crate) struct State {
+    catalog: Catalog,
+    store: Arc<dyn Store>,
+    auth: auth::Authenticator,
+    pseudonyms: secret::Pseudonymizer,
+    min_group_size: u32,
+    limits: config::Limits,
+}
+
+/// Why the server cannot start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Catalog(#[from] catalog::CatalogError),
+    #[error(transparent)]
+    Store(#[from] ikd_store::StoreError),
+    #[error(transparent)]
+    Token(#[from] auth::TokenError),
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
+    #[error("TLS: {0}")]
+    Tls(String),
+    #[error("transport: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// A server that has loaded everything and bound its port, ready to serve.
+pub struct Server {
+    state: Arc<State>,
+    config: ServerConfig,
+    listener: TcpListener,
+}
+
+impl Server {
+    /// Loads instruments and plugins, opens the store (running migrations),
+    /// sets up tokens and the pseudonym key, and binds the address. Every
+    /// problem stops the start with a message naming its source.
+    pub async fn start(config: ServerConfig, host: PluginHost) -> Result<Server, ServeError> {
+        config.check()?;
+        let io = |what: String| move |source| ServeError::Io { what, source };
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(io(format!("data directory {}", config.data_dir.display())))?;
+        let catalog = Catalog::load(Arc::new(host), &config.instruments)?;
+        let store = ikd_store::open(&config.database_url()).await?;
+        let key_file = config
+            .pseudonym_key_file
+            .clone()
+            .unwrap_or_else(|| config.data_dir.join("pseudonym.key"));
+        let pseudonyms = secret::Pseudonymizer::load_or_create(&key_file)
+            .map_err(io(format!("pseudonym key {}", key_file.display())))?;
+        let mut tokens = config.tokens.clone();
+        if tokens.is_empty() {
+            tokens.push(
+                auth::first_run_admin(&config.data_dir)
+                    .map_err(io("first-run admin token".to_owned()))?,
+            );
+        }
+        let auth = auth::Authenticator::new(&tokens)?;
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .map_err(io(format!("cannot listen on {}", config.addr)))?;
+        tracing::info!(
+            instruments = catalog.entries().len(),
+            store = store.backend(),
+            "server ready"
+        );
+        Ok(Server {
+            state: Arc::new(State {
+                catalog,
+                store,
+                auth,
+                pseudonyms,
+                min_group_size: config.min_group_size,
+                limits: config.limits.clone(),
+            }),
+            config,
+            listener,
+        })
+    }
+
+    /// The bound address (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting and lets
+    /// in-flight requests finish for at most the configured grace period.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), ServeError> {
+        let Server {
+            state,
+            config,
+            listener,
+        } = self;
+        let limits = &config.limits;
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health
+            .set_serving::<AssessmentServiceServer<assessment::Assessment>>()
+            .await;
+        health
+            .set_serving::<AdminServiceServer<admin::Admin>>()
+            .await;
+        let reflection = |b: tonic_reflection::server::Builder<'static>| {
+            b.register_encoded_file_descriptor_set(ikd_proto::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
+        };
+        let reflection_v1 = reflection(tonic_reflection::server::Builder::configure())
+            .build_v1()
+            .map_err(|e| ServeError::Tls(format!("reflection: {e}")))?;
+        let reflection_v1alpha = reflection(tonic_reflection::server::Builder::configure())
+            .build_v1alpha()
+            .map_err(|e| ServeError::Tls(format!("reflection: {e}")))?;
+
+        let assessment = AssessmentServiceServer::new(assessment::Assessment {
+            state: state.clone(),
+        })
+        .max_decoding_message_size(limits.max_request_bytes);
+        let admin = AdminServiceServer::new(admin::Admin {
+            state: state.clone(),
+        })
+        .max_decoding_message_size(limits.max_request_bytes);
+
+        let mut builder = tonic::transport::Server::builder()
+            .concurrency_limit_per_connection(limits.max_concurrent_per_connection)
+            .load_shed(true)
+            .timeout(config.request_timeout());
+        if let Some(tls) = &config.tls {
+            let read = |p: &std::path::Path| {
+                std::fs::read(p).map_err(|e| ServeError::Io {
+                    what: format!("TLS file {}", p.display()),
+                    source: e,
+                })
+            };
+            let identity = tonic::transport::Identity::from_pem(read(&tls.cert)?, read(&tls.key)?);
+            builder = builder
+                .tls_config(tonic::transport::ServerTlsConfig::new().identity(identity))
+                .map_err(|e| ServeError::Tls(e.to_string()))?;
+        }
+        // One limit over all connections; beyond it requests are refused at
+        // once (RESOURCE_EXHAUSTED) instead of queueing until they time out.
+        let global = tower::ServiceBuilder::new().load_shed().layer(
+            tower::limit::GlobalConcurrencyLimitLayer::new(limits.max_concurrent_requests),
+        );
+        let router = builder
+            .layer(global)
+            .add_service(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(assessment)
+            .add_service(admin);
+
+        let stopping = Arc::new(tokio::sync::Notify::new());
+        let signal = {
+            let stopping = stopping.clone();
+            async move {
+                shutdown.await;
+                tracing::info!("shutting down: no new connections");
+                stopping.notify_one();
+            }
+        };
+        let grace = Duration::from_secs(limits.shutdown_grace_seconds);
+        let serve = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
+        tokio::pin!(serve);
+        let outcome = tokio::select! {
+            outcome = &mut serve => outcome.map_err(ServeError::from),
+            _ = async { stopping.notified().await; tokio::time::sleep(grace).await } => {
+                tracing::warn!("requests still running after {grace:?}; stopping anyway");
+                Ok(())
+            }
+        };
+        health
+            .set_not_serving::<AssessmentServiceServer<assessment::Assessment>>()
+            .await;
+        state.store.close().await;
+        outcome
+    }
+}

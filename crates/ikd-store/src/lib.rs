@@ -1,0 +1,476 @@
+//! # ikd-store
+//!
+//! Persistence of the IKD platform: assessment sessions, their answers and every revision of
+//! their results, behind one object-safe [`Store`] trait with two implementations:
+//!
+//! * [`SqliteStore`]: the embedded default, one file (`sqlite://path`, created on first run;
+//!   `sqlite::memory:` for tests), WAL journal, `synchronous=FULL`, foreign keys on, writes
+//!   serialised through one connection inside `BEGIN IMMEDIATE` transactions;
+//! * [`PgStore`]: PostgreSQL (`postgres://…` or `postgresql://…`) for many stateless server
+//!   replicas sharing one database.
+//!
+//! Both run their embedded migrations at start-up ([`open`]); on PostgreSQL the migrator holds
+//! an advisory lock, so several servers may start at once. The store knows nothing of plugins
+//! or scoring: the caller scores and hands over the result to keep.
+//!
+//! What is kept: the raw answers of every save (an append-only log, besides the latest value
+//! per item), every result revision (submit = revision 1, each rescore adds one), the
+//! instrument id, version and sha256 of the session, and the provenance of each result.
+//! Nothing a later rescore needs is updated in place.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), ikd_store::StoreError> {
+//! use ikd_store::{NewResult, NewSession, ResultFilter};
+//!
+//! // In production: "sqlite://data/ikd.db" or "postgres://ikd@db.example/ikd".
+//! let store = ikd_store::open("sqlite::memory:").await?;
+//! let session = store
+//!     .start_session(NewSession {
+//!         instrument_id: "ikd-asn".into(),
+//!         instrument_version: "1.0.0".into(),
+//!         instrument_sha256: "9f2c…".into(),
+//!         respondent_key: "5e1a…".into(), // an HMAC pseudonym, never a name or NIP
+//!         org_unit: "36.72/diskominfo".into(),
+//!     })
+//!     .await?;
+//! // Saves are idempotent by request id: a retried request changes nothing.
+//! let answers = vec![("lit01".to_owned(), "4".to_owned())];
+//! store.save_answers(&session.id, "req-1", &answers).await?;
+//! let outcome = store.save_answers(&session.id, "req-1", &answers).await?;
+//! assert!(outcome.replayed);
+//!
+//! // The server scores the answers, then submits: exactly one submit wins.
+//! let result = NewResult {
+//!     model: "weighted-index".into(),
+//!     model_version: "1.0.0".into(),
+//!     index: Some(71.5),
+//!     level: Some("3".into()),
+//!     provenance_json: "{}".into(),
+//!     result_json: "{}".into(),
+//!     ..NewResult::default()
+//! };
+//! let stored = store.submit(&session.id, result).await?;
+//! assert_eq!(stored.revision, 1);
+//!
+//! // Aggregates are computed by the database over the latest revision of each result.
+//! let filter = ResultFilter { org_prefix: "36.72".into(), ..ResultFilter::default() };
+//! let totals = store.aggregate(&filter).await?;
+//! assert_eq!(totals.n, 1);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## Organisation-unit prefixes
+//!
+//! Units are hierarchical codes (`36.72`, `36.72.01`, `36.72/diskominfo`). A prefix `p`
+//! matches a unit `u` iff `u == p` or `u` starts with `p` followed by `.` or `/`; the empty
+//! prefix matches every unit. So `36.7` does not match `36.72`. Because `.`, `/` and `0` are
+//! consecutive bytes (0x2E, 0x2F, 0x30), "starts with `p.` or `p/`" is the byte range
+//! `[p + ".", p + "0")`. The store tests `u >= p AND u < p || '0' AND (u = p OR u >= p || '.')`
+//! with binary collation (`COLLATE "C"` columns on PostgreSQL): one index range scan, no LIKE
+//! escaping (`_`, `%` and `\` in a prefix are plain bytes), case-sensitive.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+mod common;
+mod postgres;
+pub mod probe;
+mod sqlite;
+mod store_impl;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+/// Re-exported so that callers can implement [`Store`] (e.g. a test double) with the macro
+/// the trait is declared with.
+pub use async_trait::async_trait;
+
+/// Opens (and migrates) the store at `url` with default [`OpenOptions`].
+///
+/// * `sqlite://path` or `sqlite:path` (relative to the working directory; `sqlite:///abs` for
+///   an absolute path): the file and its parent directory are created if missing;
+/// * `sqlite::memory:`: a private in-memory database (tests), lost when the store is dropped;
+/// * `postgres://…` or `postgresql://…`: an existing database; the schema is created or
+///   upgraded by the embedded migrations, under an advisory lock.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    open_with(url, &OpenOptions::default()).await
+}
+
+/// [`open`] with explicit pool settings.
+pub async fn open_with(url: &str, options: &OpenOptions) -> Result<Arc<dyn Store>, StoreError> {
+    match url_scheme(url) {
+        Some("sqlite") => Ok(Arc::new(SqliteStore::open(url, options).await?)),
+        Some("postgres" | "postgresql") => Ok(Arc::new(PgStore::open(url, options).await?)),
+        Some(other) => Err(StoreError::InvalidUrl(format!(
+            "unsupported URL scheme `{other}:`; expected `sqlite://path`, `sqlite::memory:` \
+             or `postgres://…`"
+        ))),
+        None => Err(StoreError::InvalidUrl(
+            "no URL scheme (expected `sqlite://path`, `sqlite::memory:` or `postgres://…`)"
+                .to_owned(),
+        )),
+    }
+}
+
+/// The scheme of `url` (before the first `:`), if it looks like one. Never the rest of the
+/// URL: it may hold a password.
+fn url_scheme(url: &str) -> Option<&str> {
+    let (scheme, _) = url.split_once(':')?;
+    let valid = !scheme.is_empty()
+        && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    valid.then_some(scheme)
+}
+
+/// Pool settings for [`open_with`].
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// Largest number of pooled connections. PostgreSQL: the whole pool. SQLite: the readers;
+    /// writes go through one more, dedicated connection (an in-memory database uses a single
+    /// connection for everything).
+    pub max_connections: u32,
+    /// How long a call waits for a free connection before failing.
+    pub acquire_timeout: Duration,
+    /// SQLite only: how long a write waits for another process holding the write lock.
+    pub busy_timeout: Duration,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(30),
+            busy_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A session to start.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NewSession {
+    pub instrument_id: String,
+    pub instrument_version: String,
+    /// The sha256 of the instrument file: its identity.
+    pub instrument_sha256: String,
+    /// Already a pseudonym (HMAC, hex): the store never sees who the respondent is.
+    pub respondent_key: String,
+    /// Hierarchical organisation unit (`36.72/diskominfo`), used for access control.
+    pub org_unit: String,
+}
+
+/// Where a session is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SessionState {
+    /// Answers may be saved.
+    Open,
+    /// Submitted and scored: answers are frozen; only rescores add result revisions.
+    Submitted,
+}
+
+impl SessionState {
+    /// The code stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionState::Open => "open",
+            SessionState::Submitted => "submitted",
+        }
+    }
+}
+
+/// A stored session with its current answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    /// UUID v4, lower-case hyphenated.
+    pub id: String,
+    pub instrument_id: String,
+    pub instrument_version: String,
+    pub instrument_sha256: String,
+    pub respondent_key: String,
+    pub org_unit: String,
+    pub state: SessionState,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    /// Unix milliseconds; equal to the `created_at` of result revision 1.
+    pub submitted_at: Option<i64>,
+    /// Item id → raw cell, the latest value per item, sorted by item id (byte order).
+    pub answers: Vec<(String, String)>,
+}
+
+/// What [`Store::save_answers`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SaveOutcome {
+    /// The request id had already been applied: nothing changed.
+    pub replayed: bool,
+    /// Distinct items of the session with an answer now.
+    pub answers_stored: u32,
+}
+
+/// A result to store (the caller scored it).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NewResult {
+    pub model: String,
+    pub model_version: String,
+    pub index: Option<f64>,
+    pub index_se: Option<f64>,
+    /// Level code of the index.
+    pub level: Option<String>,
+    /// In instrument order; codes are unique.
+    pub domains: Vec<DomainScore>,
+    /// Quality flags.
+    pub flags: Vec<String>,
+    pub provenance_json: String,
+    /// The full result as the server renders it.
+    pub result_json: String,
+}
+
+/// One domain of a result.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DomainScore {
+    pub code: String,
+    /// `None`: too few answers to score the domain (missing is never 0).
+    pub score: Option<f64>,
+    pub se: Option<f64>,
+    pub level: Option<String>,
+    /// Items of the domain that were answered.
+    pub answered: u32,
+}
+
+/// A stored result revision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredResult {
+    pub session_id: String,
+    /// 1 for the submit, 2.. for rescores.
+    pub revision: u32,
+    pub instrument_id: String,
+    pub instrument_version: String,
+    pub instrument_sha256: String,
+    pub org_unit: String,
+    pub respondent_key: String,
+    /// When the session was submitted (= `created_at` of revision 1): the first half of the
+    /// [`Store::results_page`] cursor.
+    pub submitted_at: i64,
+    /// When this revision was stored (Unix milliseconds).
+    pub created_at: i64,
+    pub model: String,
+    pub model_version: String,
+    pub index: Option<f64>,
+    pub index_se: Option<f64>,
+    pub level: Option<String>,
+    pub domains: Vec<DomainScore>,
+    pub flags: Vec<String>,
+    pub provenance_json: String,
+    pub result_json: String,
+}
+
+impl StoredResult {
+    /// The [`Store::results_page`] cursor after this result.
+    pub fn cursor(&self) -> (i64, String) {
+        (self.submitted_at, self.session_id.clone())
+    }
+}
+
+/// Which results [`Store::results_page`] and [`Store::aggregate`] consider.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ResultFilter {
+    /// Organisation-unit prefix (see the crate docs); `""` matches all.
+    pub org_prefix: String,
+    pub instrument_id: Option<String>,
+    /// Submission time (= `created_at` of revision 1, so a rescore does not move a result
+    /// in time), `[from, to)`, Unix milliseconds.
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+}
+
+/// Sums over the latest revision of each matching result; means and SDs follow from them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Aggregate {
+    /// Results.
+    pub n: u64,
+    /// Results with an index (a missing index counts in `n` only).
+    pub index_n: u64,
+    pub index_sum: f64,
+    pub index_sum_sq: f64,
+    /// Results per index level code, sorted by code; results without a level are not counted.
+    pub levels: Vec<(String, u64)>,
+    /// Per domain code, in the order the domains appear in the results (then by code).
+    pub domains: Vec<DomainAggregate>,
+}
+
+/// Sums of one domain over the latest revision of each matching result.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DomainAggregate {
+    pub code: String,
+    /// Results with a score for this domain (missing scores do not count).
+    pub n: u64,
+    /// Results listing this domain without a score (too few answers).
+    pub missing: u64,
+    pub sum: f64,
+    pub sum_sq: f64,
+    /// Results per level code of this domain, sorted by code; no level = not counted.
+    pub levels: Vec<(String, u64)>,
+}
+
+/// Largest page [`Store::results_page`] and [`Store::submitted_sessions`] return; a larger
+/// `limit` is clamped to it.
+pub const MAX_PAGE: u32 = 10_000;
+
+/// A store failure. Messages name the session, request or URL at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{what} '{id}' not found")]
+    NotFound { what: &'static str, id: String },
+    #[error("session '{session}' is already submitted")]
+    Submitted { session: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("invalid store URL: {0}")]
+    InvalidUrl(String),
+    /// A value the store refuses (empty request id, non-finite score, duplicate domain).
+    #[error("{0}")]
+    Invalid(String),
+    /// Stored rows the store cannot read back (an unknown state, malformed flags): a bug or
+    /// a hand-edited database, never the caller's fault.
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+    #[error("{backend} database: {context}: {source}")]
+    Database {
+        backend: &'static str,
+        /// What was being done, naming the session or request.
+        context: String,
+        source: sqlx::Error,
+    },
+    #[error("{backend} database: applying the schema migrations failed: {source}")]
+    Migration {
+        backend: &'static str,
+        source: sqlx::migrate::MigrateError,
+    },
+}
+
+/// Persistence of sessions, answers and results. Object safe: servers hold an
+/// `Arc<dyn Store>` from [`open`].
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// `"sqlite"` or `"postgres"`.
+    fn backend(&self) -> &'static str;
+
+    /// Starts a session (state [`SessionState::Open`], new UUID v4 id, no answers).
+    async fn start_session(&self, new: NewSession) -> Result<Session, StoreError>;
+
+    /// The session with its latest answers, or `None`.
+    async fn session(&self, id: &str) -> Result<Option<Session>, StoreError>;
+
+    /// Saves answers, idempotent by `(session, request_id)`: a replay changes nothing and
+    /// returns `replayed = true` (even after the submit); a request id reused with different
+    /// answers is a [`StoreError::Conflict`]. A later save overwrites earlier answers of the
+    /// same item (within one save, the last value of an item wins); every save's raw values
+    /// are kept in the answer log. [`StoreError::Submitted`] if the session is submitted,
+    /// [`StoreError::NotFound`] if absent.
+    async fn save_answers(
+        &self,
+        session_id: &str,
+        request_id: &str,
+        answers: &[(String, String)],
+    ) -> Result<SaveOutcome, StoreError>;
+
+    /// Atomically: session Open → Submitted and result revision 1 stored.
+    /// [`StoreError::Submitted`] when already submitted (also when two servers race: exactly
+    /// one submit wins), [`StoreError::NotFound`] if absent.
+    async fn submit(&self, session_id: &str, result: NewResult)
+    -> Result<StoredResult, StoreError>;
+
+    /// Stores a new revision (a rescore) of a submitted session; earlier revisions stay.
+    /// [`StoreError::Conflict`] if the session is not submitted.
+    async fn add_revision(
+        &self,
+        session_id: &str,
+        result: NewResult,
+    ) -> Result<StoredResult, StoreError>;
+
+    /// The latest revision, or `None` (unknown or not submitted session).
+    async fn latest_result(&self, session_id: &str) -> Result<Option<StoredResult>, StoreError>;
+
+    /// Every revision, oldest first.
+    async fn result_revisions(&self, session_id: &str) -> Result<Vec<StoredResult>, StoreError>;
+
+    /// The latest revision of each submitted session matching `filter`, ordered by
+    /// `(submitted_at, session_id)` and keyset-paginated: `after` is
+    /// [`StoredResult::cursor`] of the last result of the previous page. At most
+    /// `min(limit, MAX_PAGE)` results.
+    async fn results_page(
+        &self,
+        filter: &ResultFilter,
+        after: Option<(i64, String)>,
+        limit: u32,
+    ) -> Result<Vec<StoredResult>, StoreError>;
+
+    /// Submitted sessions (with their answers) of an instrument id and version, ordered by
+    /// session id and keyset-paginated (`after`: the last id of the previous page), for
+    /// rescoring.
+    async fn submitted_sessions(
+        &self,
+        instrument_id: &str,
+        instrument_version: &str,
+        after: Option<String>,
+        limit: u32,
+    ) -> Result<Vec<Session>, StoreError>;
+
+    /// Sums over the latest revision of every submitted session matching `filter`, computed
+    /// by the database (a consistent snapshot; rows are never loaded).
+    async fn aggregate(&self, filter: &ResultFilter) -> Result<Aggregate, StoreError>;
+
+    /// Closes the connection pools, waiting for calls in flight. Later calls fail.
+    async fn close(&self) {}
+}
+
+/// Unix milliseconds now.
+pub(crate) fn now_ms() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemes() {
+        assert_eq!(url_scheme("sqlite://a.db"), Some("sqlite"));
+        assert_eq!(url_scheme("sqlite::memory:"), Some("sqlite"));
+        assert_eq!(url_scheme("postgresql://u:p@h/db"), Some("postgresql"));
+        assert_eq!(url_scheme("/var/lib/ikd.db"), None);
+        assert_eq!(url_scheme("ikd.db"), None);
+        assert_eq!(url_scheme("C:\\x"), Some("C"));
+    }
+
+    /// Servers spawn these futures on a multi-threaded runtime.
+    #[test]
+    fn futures_are_send() {
+        fn send<T: Send>(_: T) {}
+        send(open("sqlite::memory:"));
+        send(SqliteStore::open(
+            "sqlite::memory:",
+            &OpenOptions::default(),
+        ));
+        send(PgStore::open("postgres://h/db", &OpenOptions::default()));
+    }
+
+    #[tokio::test]
+    async fn unknown_scheme_names_the_scheme_not_the_password() {
+        let err = open("mysql://user:secret@host/db")
+            .await
+            .err()
+            .expect("refused");
+        let msg = err.to_string();
+        assert!(matches!(err, StoreError::InvalidUrl(_)), "{msg}");
+        assert!(msg.contains("`mysql:`"), "{msg}");
+        assert!(!msg.contains("secret"), "{msg}");
+        let err = open("ikd.db").await.err().expect("refused");
+        assert!(matches!(err, StoreError::InvalidUrl(_)), "{err}");
+    }
+}

@@ -1,0 +1,92 @@
+//! PostgreSQL: many stateless server replicas on one database.
+
+use std::str::FromStr;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, Postgres, Transaction};
+
+use crate::common::db_err;
+use crate::{OpenOptions, StoreError};
+
+static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// The PostgreSQL store. Commits use the server's durability settings (default
+/// `synchronous_commit = on`). Writers of one session are serialised by its row lock
+/// (`SELECT … FOR UPDATE`, or the `UPDATE` of a submit), so two servers racing to submit one
+/// session see exactly one win.
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    pub(crate) const BACKEND: &'static str = "postgres";
+    pub(crate) const LOCK_SESSION: &'static str =
+        "SELECT state FROM sessions WHERE id = $1 FOR UPDATE";
+
+    /// Connects to `url` (`postgres://…` or `postgresql://…`) and applies the migrations under
+    /// sqlx's advisory lock, so servers starting at once apply them exactly once.
+    pub async fn open(url: &str, options: &OpenOptions) -> Result<Self, StoreError> {
+        let connect = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::InvalidUrl(format!("`postgres:` URL: {e}")))?
+            .application_name("ikd-store");
+        // Never the URL itself: it may hold a password.
+        let location = format!(
+            "'{}' on {}:{}",
+            connect.get_database().unwrap_or("(default database)"),
+            connect.get_host(),
+            connect.get_port()
+        );
+        Self::migrate(&connect, &location).await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(connect)
+            .await
+            .map_err(db_err(Self::BACKEND, format!("connecting to {location}")))?;
+        tracing::debug!(database = %location, "postgres store open");
+        Ok(PgStore { pool })
+    }
+
+    /// On a connection of its own: if a migration fails, closing the connection releases the
+    /// advisory lock (a pooled connection would keep holding it).
+    async fn migrate(connect: &PgConnectOptions, location: &str) -> Result<(), StoreError> {
+        let mut conn: PgConnection = connect
+            .connect()
+            .await
+            .map_err(db_err(Self::BACKEND, format!("connecting to {location}")))?;
+        // `run_direct` rather than `run`: the latter's `Acquire` bound makes the future of
+        // `open` not `Send` (a compiler limitation sqlx documents at `run_direct`).
+        MIGRATOR
+            .run_direct(&mut conn)
+            .await
+            .map_err(|source| StoreError::Migration {
+                backend: Self::BACKEND,
+                source,
+            })?;
+        conn.close()
+            .await
+            .map_err(db_err(Self::BACKEND, format!("migrating {location}")))
+    }
+
+    async fn write_tx(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        self.pool.begin().await
+    }
+
+    /// One snapshot for all the reads of a call.
+    async fn read_tx(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        self.pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .await
+    }
+
+    fn write_pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn close_pools(&self) {
+        self.pool.close().await;
+    }
+}
+
+crate::store_impl::impl_store!(PgStore, Postgres);

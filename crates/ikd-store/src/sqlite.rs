@@ -1,0 +1,148 @@
+//! SQLite: the embedded default.
+
+use std::str::FromStr;
+
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Connection, Sqlite, Transaction};
+
+use crate::common::db_err;
+use crate::{OpenOptions, StoreError};
+
+static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// The SQLite store: one file in WAL mode with `synchronous=FULL` (an acknowledged write has
+/// reached the disk), foreign keys on. Writes go through one dedicated connection, each in a
+/// `BEGIN IMMEDIATE` transaction (so concurrent writers queue instead of failing with
+/// `SQLITE_BUSY`; another process on the same file waits up to the busy timeout); reads use a
+/// pool of reader connections that WAL lets run beside the writer.
+pub struct SqliteStore {
+    writer: SqlitePool,
+    /// The writer itself for an in-memory database (one connection holds it).
+    reader: SqlitePool,
+}
+
+impl SqliteStore {
+    pub(crate) const BACKEND: &'static str = "sqlite";
+    pub(crate) const LOCK_SESSION: &'static str = "SELECT state FROM sessions WHERE id = $1";
+
+    /// Opens `url` (`sqlite://path`, `sqlite:path` or `sqlite::memory:`), creating the file
+    /// and its directory if missing, and applies the migrations.
+    pub async fn open(url: &str, options: &OpenOptions) -> Result<Self, StoreError> {
+        let memory = is_memory(url);
+        let mut connect = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::InvalidUrl(format!("`sqlite:` URL '{url}': {e}")))?
+            .foreign_keys(true)
+            .busy_timeout(options.busy_timeout)
+            .synchronous(SqliteSynchronous::Full);
+        let location = if memory {
+            "an in-memory database".to_owned()
+        } else {
+            connect = connect
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal);
+            let file = connect.get_filename().to_owned();
+            if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| StoreError::Database {
+                    backend: Self::BACKEND,
+                    context: format!("creating the directory '{}'", dir.display()),
+                    source: sqlx::Error::Io(e),
+                })?;
+            }
+            format!("'{}'", file.display())
+        };
+
+        let mut writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(options.acquire_timeout);
+        if memory {
+            // The database lives as long as its one connection.
+            writer = writer
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None);
+        }
+        let writer = writer
+            .connect_with(connect.clone())
+            .await
+            .map_err(db_err(Self::BACKEND, format!("opening {location}")))?;
+        Self::migrate(&writer, &location).await?;
+        let reader = if memory {
+            writer.clone()
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(options.max_connections.max(1))
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(connect)
+                .await
+                .map_err(db_err(
+                    Self::BACKEND,
+                    format!("opening {location} for reading"),
+                ))?
+        };
+        tracing::debug!(database = %location, "sqlite store open");
+        Ok(SqliteStore { writer, reader })
+    }
+
+    /// All migrations in one `BEGIN IMMEDIATE` transaction: a second process opening the
+    /// same new file waits, then finds them applied.
+    async fn migrate(writer: &SqlitePool, location: &str) -> Result<(), StoreError> {
+        let err = || db_err(Self::BACKEND, format!("migrating {location}"));
+        let mut conn = writer.acquire().await.map_err(err())?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(err())?;
+        // `run_direct` rather than `run`: the latter's `Acquire` bound makes the future of
+        // `open` not `Send` (a compiler limitation sqlx documents at `run_direct`).
+        MIGRATOR
+            .run_direct(&mut *tx)
+            .await
+            .map_err(|source| StoreError::Migration {
+                backend: Self::BACKEND,
+                source,
+            })?;
+        tx.commit().await.map_err(err())
+    }
+
+    async fn write_tx(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+        self.writer.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    /// A deferred transaction: in WAL mode its reads share one snapshot.
+    async fn read_tx(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+        self.reader.begin().await
+    }
+
+    fn write_pool(&self) -> &SqlitePool {
+        &self.writer
+    }
+
+    async fn close_pools(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+}
+
+crate::store_impl::impl_store!(SqliteStore, Sqlite);
+
+/// `sqlite::memory:` or a URL asking for `mode=memory`.
+fn is_memory(url: &str) -> bool {
+    let rest = url.strip_prefix("sqlite:").unwrap_or(url);
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    path == ":memory:" || query.split('&').any(|kv| kv == "mode=memory")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_memory;
+
+    #[test]
+    fn memory_urls() {
+        assert!(is_memory("sqlite::memory:"));
+        assert!(is_memory("sqlite://:memory:"));
+        assert!(is_memory("sqlite://x.db?mode=memory"));
+        assert!(!is_memory("sqlite://x.db"));
+        assert!(!is_memory("sqlite:///var/lib/ikd/ikd.db?mode=rwc"));
+    }
+}
