@@ -750,6 +750,26 @@ async fn aggregates_roll_up_by_prefix_and_suppress_small_groups() {
         exported.push(r);
     }
     assert_eq!(exported.len(), cilegon.len());
+    // A time window after every submit holds nothing.
+    let later = prost_types::Timestamp {
+        seconds: exported
+            .iter()
+            .map(|r| r.submitted_at.unwrap().seconds)
+            .max()
+            .unwrap()
+            + 1,
+        nanos: 0,
+    };
+    let mut empty = limited
+        .export_results(api::ExportResultsRequest {
+            instrument: ikd_asn(),
+            from: Some(later),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(empty.message().await.unwrap().is_none());
     for r in &exported {
         assert!(r.org_unit.starts_with("36.72"));
         assert_eq!(r.respondent_pseudonym.len(), 64);

@@ -51,6 +51,17 @@ pub enum ScoreError {
     Plugin(#[from] PluginCallError),
 }
 
+/// Item scores of a batch, respondent-major (`respondents × items`, items in
+/// instrument order). `status` holds the plugin ABI's `AnswerStatus` codes:
+/// 0 answered, 1 skipped, 2 not applicable, 3 invalid, 4 don't know.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ItemScores {
+    pub respondents: usize,
+    pub items: usize,
+    pub scores: Vec<f64>,
+    pub status: Vec<u8>,
+}
+
 /// A domain bound to its configured plugin instance.
 struct DomainBinding {
     handle: DomainHandle,
@@ -67,6 +78,8 @@ pub struct Scorer {
     model: ModelHandle,
     quality: QualityCheck,
     provenance: Arc<Provenance>,
+    /// Every item's domain, indicator, weight, score range and categories.
+    layout: Vec<wire::ItemLayout>,
 }
 
 impl Scorer {
@@ -239,6 +252,7 @@ impl Scorer {
             plugins,
         });
         Ok(Scorer {
+            layout: model_config.items.clone(),
             quality: QualityCheck::new(&instrument),
             instrument,
             domains,
@@ -255,13 +269,22 @@ impl Scorer {
         &self.provenance
     }
 
+    /// Every item's layout, in instrument order: domain and indicator
+    /// positions, weight, score range and number of integer categories
+    /// (0 for continuous scores), as the domain plugins describe them.
+    pub fn item_layout(&self) -> &[wire::ItemLayout] {
+        &self.layout
+    }
+
     /// Feedback of the domain at position `domain` for the level at position `level`.
     pub fn feedback(&self, domain: usize, level: usize) -> Option<&Feedback> {
         self.domains.get(domain)?.feedback.get(level)
     }
 
-    /// Scores a batch. Every invalid answer of the batch is reported together.
-    pub fn score(&self, rows: &AnswerRows) -> Result<Vec<RespondentResult>, ScoreError> {
+    /// Item scores of a batch from the domain plugins (keys, credits and
+    /// reverse keying applied), before any model: what reliability analyses
+    /// and calibration work on. Every invalid answer is reported together.
+    pub fn item_scores(&self, rows: &AnswerRows) -> Result<ItemScores, ScoreError> {
         let n = rows.len();
         let m = self.instrument.items.len();
         let mut item_scores = vec![f64::NAN; n * m];
@@ -292,6 +315,22 @@ impl Scorer {
             violations.sort_by_key(|v| v.respondent);
             return Err(ScoreError::InvalidAnswers(violations));
         }
+        Ok(ItemScores {
+            respondents: n,
+            items: m,
+            scores: item_scores,
+            status: item_status,
+        })
+    }
+
+    /// Scores a batch. Every invalid answer of the batch is reported together.
+    pub fn score(&self, rows: &AnswerRows) -> Result<Vec<RespondentResult>, ScoreError> {
+        let n = rows.len();
+        let ItemScores {
+            scores: item_scores,
+            status: item_status,
+            ..
+        } = self.item_scores(rows)?;
         let response = self.model.score(&ScoreInput {
             respondents: n as u32,
             item_scores,
