@@ -18,8 +18,9 @@ use std::sync::Arc;
 pub struct ScorerOptions {
     /// A scoring-model plugin name; `None` uses the instrument's `[scoring] model`.
     pub model: Option<String>,
-    /// Settings for that model; `None` uses the instrument's settings when the
-    /// model is the instrument's own, no settings otherwise.
+    /// Settings for that model; `None` uses the instrument's settings: its
+    /// `[scoring.settings]` for its own model, `[scoring.alternatives.<model>]`
+    /// for another (none when absent).
     pub model_settings: Option<serde_json::Value>,
 }
 
@@ -184,7 +185,12 @@ impl Scorer {
         let settings = match (&options.model_settings, own_model) {
             (Some(s), _) => s.clone(),
             (None, true) => instrument.scoring.settings.clone(),
-            (None, false) => serde_json::Value::Null,
+            (None, false) => instrument
+                .scoring
+                .alternatives
+                .get(&model_name)
+                .cloned()
+                .unwrap_or(serde_json::Value::Null),
         };
         let model_config = ModelConfig {
             instrument_id: instrument.id.clone(),

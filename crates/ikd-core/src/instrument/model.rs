@@ -149,6 +149,10 @@ pub struct ScoringSpec {
     pub model_version: VersionReq,
     /// The model's settings table, as JSON (`Null` when absent).
     pub settings: serde_json::Value,
+    /// `[scoring.alternatives.<model>]`: settings for other models the
+    /// instrument may be scored with (e.g. the item parameter file and the
+    /// reporting transform of `irt`), used when that model is chosen.
+    pub alternatives: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -66,6 +66,9 @@ pub(super) struct RawScoring {
     pub model_version: Option<Spanned<String>>,
     pub weights_sum: Option<Spanned<f64>>,
     pub settings: Option<Spanned<toml::Table>>,
+    /// Settings for other models this instrument may be scored with, by model name.
+    #[serde(default)]
+    pub alternatives: std::collections::BTreeMap<String, Spanned<toml::Table>>,
 }
 
 /// Counts are read as signed integers so that a negative one is reported as

@@ -87,6 +87,14 @@ pub(super) fn scoring(findings: &mut Findings, raw: &RawScoring) -> ScoringSpec 
             "model_version",
         ),
         settings: settings(findings, raw.settings.as_ref(), &subject),
+        alternatives: raw
+            .alternatives
+            .iter()
+            .map(|(model, table)| {
+                let subject = section(&format!("scoring.alternatives.{model}"));
+                (model.clone(), settings(findings, Some(table), &subject))
+            })
+            .collect(),
     }
 }
 

@@ -166,7 +166,8 @@ fn optional_sections_override_the_defaults() {
     let text = with(
         &text,
         "weights_sum = 1.0",
-        "weights_sum = 1.0\nmodel_version = \"^0.1\"\n[scoring.settings]\nprior = { mean = 0.0 }",
+        "weights_sum = 1.0\nmodel_version = \"^0.1\"\n[scoring.settings]\nprior = { mean = 0.0 }\n\
+         [scoring.alternatives.irt]\nparams = \"irt-params.csv\"\nreporting = { center = 50.0, scale = 15.0 }",
     );
     let text = with(
         &text,
@@ -186,6 +187,10 @@ fn optional_sections_override_the_defaults() {
     assert_eq!(
         instrument.scoring.settings,
         json!({ "prior": { "mean": 0.0 } })
+    );
+    assert_eq!(
+        instrument.scoring.alternatives["irt"],
+        json!({ "params": "irt-params.csv", "reporting": { "center": 50.0, "scale": 15.0 } })
     );
     let literasi = &instrument.domains[0];
     assert_eq!(
