@@ -6,7 +6,7 @@ use crate::answers::{self, check_duration, check_org_unit};
 use crate::auth::{Caller, Role};
 use crate::catalog::Entry;
 use crate::errors::{self, Invalid, bad_request};
-use crate::render::{self, ResultView, language, render, timestamp, to_new_result};
+use crate::render::{self, ResultView, language, render, timestamp, to_new_result, to_record};
 use crate::stats::estimate;
 use futures_util::StreamExt;
 use ikd_core::pipeline::{ScoreError, Scorer};
@@ -94,7 +94,7 @@ impl AssessmentService for Assessment {
             .score_blocking(rows)
             .await
             .map_err(errors::score)?;
-        let record = to_new_result(&prepared.scorer, &results[0]);
+        let record = to_record(&prepared.scorer, &results[0]);
         let result = render_detail(&prepared.scorer, &record, prepared.lang, req.detail());
         Ok(Response::new(api::ScoreResponse {
             result: Some(result),
@@ -274,7 +274,7 @@ impl AssessmentService for Assessment {
             .map_err(errors::store)?;
         tracing::info!(session = %session.id, caller = %caller.name, "session submitted");
         Ok(Response::new(api::SubmitSessionResponse {
-            result: Some(render(&entry.scorer, ResultView::from(&stored), lang)),
+            result: Some(render(&entry.scorer, ResultView::from(&stored), lang, true)),
             revision: stored.revision,
         }))
     }
@@ -308,7 +308,7 @@ impl AssessmentService for Assessment {
             org_unit: session.org_unit,
             revision: stored.revision,
             submitted_at: Some(timestamp(stored.submitted_at)),
-            result: Some(render(&entry.scorer, ResultView::from(&stored), lang)),
+            result: Some(render(&entry.scorer, ResultView::from(&stored), lang, true)),
         }))
     }
 
@@ -394,7 +394,7 @@ impl AssessmentService for Assessment {
                         Err(_) => entry.scorer.clone(),
                     };
                     let exported = api::ExportedResult {
-                        result: Some(render(&scorer, ResultView::from(&stored), lang)),
+                        result: Some(render(&scorer, ResultView::from(&stored), lang, true)),
                         session_id: stored.session_id,
                         org_unit: stored.org_unit,
                         respondent_pseudonym: stored.respondent_key,
@@ -544,7 +544,7 @@ impl State {
             match prepared.scorer.score_blocking(rows).await {
                 Ok(results) => {
                     for (result, &k) in results.iter().zip(&todo) {
-                        let record = to_new_result(&prepared.scorer, result);
+                        let record = to_record(&prepared.scorer, result);
                         responses[k].outcome =
                             Some(api::score_stream_response::Outcome::Result(render_detail(
                                 &prepared.scorer,
@@ -659,14 +659,12 @@ fn render_detail(
     lang: &str,
     detail: api::ResultDetail,
 ) -> api::Result {
-    let mut result = render(scorer, ResultView::from(record), lang);
-    if detail == api::ResultDetail::Scores {
-        result.provenance = None;
-        for d in &mut result.domains {
-            d.feedback = None;
-        }
-    }
-    result
+    render(
+        scorer,
+        ResultView::from(record),
+        lang,
+        detail == api::ResultDetail::Full,
+    )
 }
 
 fn problem(status: &Status) -> api::score_stream_response::Outcome {

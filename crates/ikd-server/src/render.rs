@@ -45,15 +45,26 @@ impl<'a> From<&'a StoredResult> for ResultView<'a> {
     }
 }
 
-/// The language-free record of a fresh result, ready to store.
+/// The language-free record of a fresh result, ready to store: with the
+/// provenance and the archived JSON.
 pub fn to_new_result(scorer: &Scorer, result: &RespondentResult) -> NewResult {
+    let mut record = to_record(scorer, result);
+    record.provenance_json =
+        serde_json::to_string(scorer.provenance().as_ref()).unwrap_or_default();
+    record.result_json = archive_json(&record);
+    record
+}
+
+/// The numbers and codes of a fresh result, without the serialised
+/// provenance and archive (a stateless `Score` has no use for them).
+pub fn to_record(scorer: &Scorer, result: &RespondentResult) -> NewResult {
     let instrument = scorer.instrument();
     let level_code = |l: Option<u32>| {
         l.and_then(|l| instrument.levels.get(l as usize))
             .map(|l| l.code.clone())
     };
     let provenance = scorer.provenance();
-    let mut record = NewResult {
+    NewResult {
         model: provenance.model.name.clone(),
         model_version: provenance.model.version.clone(),
         index: result.index,
@@ -72,11 +83,9 @@ pub fn to_new_result(scorer: &Scorer, result: &RespondentResult) -> NewResult {
             })
             .collect(),
         flags: result.flags.iter().map(|f| f.as_str().to_owned()).collect(),
-        provenance_json: serde_json::to_string(provenance.as_ref()).unwrap_or_default(),
+        provenance_json: String::new(),
         result_json: String::new(),
-    };
-    record.result_json = archive_json(&record);
-    record
+    }
 }
 
 /// The archived form of a result: every number and code, no language.
@@ -96,8 +105,10 @@ fn archive_json(r: &NewResult) -> String {
 }
 
 /// The API result in `lang`: names and feedback come from the instrument and
-/// its domain plugins (through `scorer`), the numbers from the record.
-pub fn render(scorer: &Scorer, view: ResultView<'_>, lang: &str) -> api::Result {
+/// its domain plugins (through `scorer`), the numbers from the record. With
+/// `full` false, feedback and provenance are left out (batch scoring).
+/// A record without stored provenance gets the scorer's own.
+pub fn render(scorer: &Scorer, view: ResultView<'_>, lang: &str, full: bool) -> api::Result {
     let instrument = scorer.instrument();
     let level_ref = |code: Option<&str>| {
         code.map(|code| {
@@ -124,6 +135,7 @@ pub fn render(scorer: &Scorer, view: ResultView<'_>, lang: &str) -> api::Result 
                 .and_then(|c| instrument.levels.iter().position(|l| l.code == c));
             let feedback = position
                 .zip(level)
+                .filter(|_| full)
                 .and_then(|(p, l)| scorer.feedback(p, l))
                 .map(|f| api::Feedback {
                     summary: text(f.summary.as_ref(), lang),
@@ -159,7 +171,13 @@ pub fn render(scorer: &Scorer, view: ResultView<'_>, lang: &str) -> api::Result 
         level: level_ref(view.level),
         domains,
         flags: view.flags.to_vec(),
-        provenance: Some(provenance(view.provenance_json)),
+        provenance: match (full, view.provenance_json) {
+            (false, _) => None,
+            (true, "") => Some(provenance(
+                &serde_json::to_value(scorer.provenance().as_ref()).unwrap_or_default(),
+            )),
+            (true, json) => Some(provenance(&serde_json::from_str(json).unwrap_or_default())),
+        },
     }
 }
 
@@ -174,9 +192,8 @@ fn text(t: Option<&ikd_plugin_sdk::Text>, lang: &str) -> String {
     .unwrap_or_default()
 }
 
-/// The API provenance from the stored JSON (`ikd_core::results::Provenance`).
-fn provenance(json: &str) -> api::Provenance {
-    let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+/// The API provenance from the JSON form of `ikd_core::results::Provenance`.
+fn provenance(value: &serde_json::Value) -> api::Provenance {
     let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
     let plugin = |v: &serde_json::Value| api::PluginRef {
         name: s(&v["name"]),
