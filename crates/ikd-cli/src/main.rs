@@ -43,6 +43,15 @@ enum Command {
     Serve(commands::serve::Args),
     /// Simulate a small sample of the bundled instrument, score it and print a summary.
     Demo(commands::demo::Args),
+    /// Reliability of each domain's items: alpha with its interval, omega, item statistics.
+    Analyze(commands::analyze::Args),
+    /// Score the same answers with two models and report how far they agree.
+    Compare(commands::compare::Args),
+    /// Item response theory on response matrices: calibrate item parameters, score persons.
+    #[command(subcommand)]
+    Irt(commands::irt::Command),
+    /// Calibrate IRT item parameters (PARAMS.csv for the `irt` model) from an answers CSV.
+    Calibrate(commands::calibrate::Args),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +68,10 @@ fn main() -> ExitCode {
         Command::Simulate(args) => commands::simulate::run(&cli.plugins, args),
         Command::Score(args) => commands::score::run(&cli.plugins, args),
         Command::Demo(args) => commands::demo::run(&cli.plugins, args),
+        Command::Analyze(args) => commands::analyze::run(&cli.plugins, args),
+        Command::Compare(args) => commands::compare::run(&cli.plugins, args),
+        Command::Irt(cmd) => commands::irt::run(cmd),
+        Command::Calibrate(args) => commands::calibrate::run(&cli.plugins, args),
         Command::Serve(args) => commands::serve::run(&cli.plugins, args),
         Command::Bench(cmd) => commands::bench::run(&cli.plugins, cmd),
     };

@@ -52,6 +52,7 @@ pub mod domain;
 pub mod export;
 pub mod feedback;
 pub mod kinds;
+pub mod layout;
 pub mod log;
 pub mod model;
 pub mod sim;

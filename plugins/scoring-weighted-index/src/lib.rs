@@ -64,6 +64,7 @@
 //! instead of branches, nothing is allocated per respondent, and the outputs are
 //! allocated once per batch.
 
+use ikd_plugin_sdk::layout;
 use ikd_plugin_sdk::{
     Band, ModelConfig, PluginError, ScoreInput, ScoreOutput, ScoringModel, Violation, band_of,
 };
@@ -177,8 +178,9 @@ impl ScoringModel for WeightedIndex {
     fn new(config: &ModelConfig) -> Result<Self, PluginError> {
         let mut violations = Vec::new();
         check_settings(&config.settings_json, &mut violations);
-        check_bands(&config.bands, &mut violations);
-        check_domains(config, &mut violations);
+        layout::check_bands(&config.bands, &mut violations);
+        layout::check_domains(config, &mut violations);
+        check_indicators(config, &mut violations);
         let items = plan_items(config, &mut violations);
         if !violations.is_empty() {
             return Err(PluginError::invalid(
@@ -448,10 +450,6 @@ fn violation(item: &str, field: &str, message: impl Into<String>) -> Violation {
     Violation::item(item, field, message)
 }
 
-fn is_positive_weight(w: f64) -> bool {
-    w.is_finite() && w > 0.0
-}
-
 fn check_settings(json: &str, violations: &mut Vec<Violation>) {
     if json.trim().is_empty() {
         return;
@@ -491,90 +489,15 @@ fn check_settings(json: &str, violations: &mut Vec<Violation>) {
     }
 }
 
-fn check_bands(bands: &[Band], violations: &mut Vec<Violation>) {
-    if bands.is_empty() {
-        violations.push(violation(
-            "",
-            "bands",
-            "no level bands: every score needs a level",
-        ));
-        return;
-    }
-    for (b, band) in bands.iter().enumerate() {
-        let name = if band.code.is_empty() {
-            format!("bands[{b}]")
-        } else {
-            band.code.clone()
-        };
-        if !band.min.is_finite() || !band.max.is_finite() {
-            violations.push(violation(
-                &name,
-                "min/max",
-                format!(
-                    "band bounds must be finite numbers (min {}, max {})",
-                    band.min, band.max
-                ),
-            ));
-        } else if band.min >= band.max {
-            violations.push(violation(
-                &name,
-                "max",
-                format!("band max {} is not above its min {}", band.max, band.min),
-            ));
-        }
-        if b > 0 && band.min < bands[b - 1].max {
-            violations.push(violation(
-                &name,
-                "min",
-                format!(
-                    "band min {} lies below the max {} of the band before it: bands must ascend without overlap",
-                    band.min,
-                    bands[b - 1].max
-                ),
-            ));
-        }
-    }
-}
-
-fn check_domains(config: &ModelConfig, violations: &mut Vec<Violation>) {
-    if config.domains.is_empty() {
-        violations.push(violation("", "domains", "the instrument has no domains"));
-    }
-    if config.min_domains as usize > config.domains.len() {
-        violations.push(violation(
-            "",
-            "min_domains",
-            format!(
-                "min_domains {} exceeds the number of domains ({}): no composite could ever be computed",
-                config.min_domains,
-                config.domains.len()
-            ),
-        ));
-    }
+/// Indicators: the weighted index averages items within indicators, so every
+/// indicator needs a positive weight and at least one item.
+fn check_indicators(config: &ModelConfig, violations: &mut Vec<Violation>) {
     for (d, domain) in config.domains.iter().enumerate() {
         let name = if domain.code.is_empty() {
             format!("domains[{d}]")
         } else {
             domain.code.clone()
         };
-        if !is_positive_weight(domain.weight) {
-            violations.push(violation(
-                &name,
-                "weight",
-                format!(
-                    "domain weight must be a finite number above 0, not {}",
-                    domain.weight
-                ),
-            ));
-        }
-        let f = domain.min_answered_fraction;
-        if !(0.0..=1.0).contains(&f) {
-            violations.push(violation(
-                &name,
-                "min_answered_fraction",
-                format!("must lie in [0, 1], not {f}"),
-            ));
-        }
         if domain.indicators.is_empty() {
             violations.push(violation(
                 &name,
@@ -583,7 +506,7 @@ fn check_domains(config: &ModelConfig, violations: &mut Vec<Violation>) {
             ));
         }
         for (k, ind) in domain.indicators.iter().enumerate() {
-            if !is_positive_weight(ind.weight) {
+            if !layout::is_positive_weight(ind.weight) {
                 violations.push(violation(
                     &name,
                     &format!("indicators[{k}].weight"),
@@ -604,13 +527,6 @@ fn check_domains(config: &ModelConfig, violations: &mut Vec<Violation>) {
                     format!("indicator '{}' has no items", ind.code),
                 ));
             }
-        }
-        if !domain.indicators.is_empty() && !config.items.iter().any(|it| it.domain as usize == d) {
-            violations.push(violation(
-                &name,
-                "items",
-                "the domain has no items: it could never be scored",
-            ));
         }
     }
 }
@@ -659,7 +575,7 @@ fn plan_items(config: &ModelConfig, violations: &mut Vec<Violation>) -> Vec<Item
             )),
             Some(_) => {}
         }
-        if !is_positive_weight(item.weight) {
+        if !layout::is_positive_weight(item.weight) {
             violations.push(violation(
                 &id,
                 "weight",

@@ -395,17 +395,18 @@ fn an_indicator_or_domain_without_items_is_a_configuration_error() {
         1,
     ))
     .unwrap_err();
-    let fields: Vec<_> = err
+    let mut fields: Vec<_> = err
         .violations
         .iter()
         .map(|v| (v.item.as_str(), v.field.as_str()))
         .collect();
+    fields.sort();
     assert_eq!(
         fields,
         vec![
-            ("LD", "indicators[1]"),
             ("BD", "indicators[0]"),
-            ("BD", "items")
+            ("BD", "items"),
+            ("LD", "indicators[1]"),
         ],
         "{err}"
     );

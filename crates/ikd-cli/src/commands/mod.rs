@@ -1,7 +1,11 @@
 //! One module per subcommand.
 
+pub mod analyze;
 pub mod bench;
+pub mod calibrate;
+pub mod compare;
 pub mod demo;
+pub mod irt;
 pub mod plugins;
 pub mod score;
 pub mod serve;

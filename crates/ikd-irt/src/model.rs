@@ -1,0 +1,605 @@
+//! Item response functions in slope-intercept form, with the derivatives that
+//! scoring (with respect to θ) and calibration (with respect to the item's
+//! parameters) need.
+//!
+//! Two families cover the four models:
+//! * *divide-by-total* (Rasch, 2PL, GPCM): `P(k) ∝ exp(k·a·θ + d_k)`, `d_0 = 0`,
+//!   scoring coefficients `0..K−1` (mirt's `gpcm`; with `K = 2` it is the 2PL);
+//! * *cumulative* (GRM): `P(X ≥ k) = logistic(a·θ + d_k)`, `d_1 > … > d_{K−1}`.
+//!
+//! Everything is computed in the log domain, so long tests and extreme θ do
+//! not underflow.
+
+use crate::IrtError;
+use std::fmt;
+use std::str::FromStr;
+
+/// The item response model of one item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Model {
+    /// Common slope: every Rasch item of an item bank shares one slope `a`
+    /// (estimated) and the latent trait is N(0, 1). This is mirt's
+    /// `itemtype = 'Rasch'` (slope fixed to 1, latent variance free)
+    /// reparameterised: the intercepts are the same and mirt's latent
+    /// variance is `a²`. Dichotomous items are logistic; items with more
+    /// categories are partial credit items (divide-by-total) with that slope.
+    Rasch,
+    /// Two-parameter logistic: `P(1) = logistic(a·θ + d)`. Dichotomous only.
+    TwoPl,
+    /// Samejima's graded response model.
+    Graded,
+    /// Generalized partial credit model (mirt's `gpcm` parameterisation).
+    PartialCredit,
+}
+
+impl Model {
+    /// The name used on the command line and in PARAMS.csv.
+    pub fn name(self) -> &'static str {
+        match self {
+            Model::Rasch => "rasch",
+            Model::TwoPl => "2pl",
+            Model::Graded => "grm",
+            Model::PartialCredit => "gpcm",
+        }
+    }
+
+    pub(crate) fn kind(self) -> Kind {
+        match self {
+            Model::Graded => Kind::Cumulative,
+            _ => Kind::Adjacent,
+        }
+    }
+}
+
+impl fmt::Display for Model {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Model {
+    type Err = IrtError;
+    fn from_str(s: &str) -> Result<Self, IrtError> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "rasch" => Ok(Model::Rasch),
+            "2pl" => Ok(Model::TwoPl),
+            "grm" | "graded" => Ok(Model::Graded),
+            "gpcm" => Ok(Model::PartialCredit),
+            other => Err(IrtError::Options(format!(
+                "unknown model '{other}' (expected rasch, 2pl, grm or gpcm)"
+            ))),
+        }
+    }
+}
+
+/// The two functional forms behind the four models.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Divide-by-total: Rasch, 2PL, GPCM.
+    Adjacent,
+    /// Differences of cumulative logistics: GRM.
+    Cumulative,
+}
+
+/// The largest number of categories: category codes are `u8`, and `u8::MAX`
+/// marks a missing answer.
+pub const MAX_CATEGORIES: usize = u8::MAX as usize;
+
+/// One item: its model, slope `a` and intercepts `d_1..d_{K−1}` (mirt's
+/// slope-intercept convention), for categories `0..K−1`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Item {
+    name: String,
+    model: Model,
+    a: f64,
+    d: Vec<f64>,
+}
+
+impl Item {
+    /// Checks the parameters: finite values, at least two categories, one
+    /// intercept for a 2PL item, strictly decreasing intercepts for a graded
+    /// item (otherwise some category would have a negative probability).
+    pub fn new(
+        name: impl Into<String>,
+        model: Model,
+        a: f64,
+        d: Vec<f64>,
+    ) -> Result<Self, IrtError> {
+        let name = name.into();
+        let fail = |reason: String| IrtError::InvalidItem {
+            item: name.clone(),
+            reason,
+        };
+        if d.is_empty() {
+            return Err(fail("needs at least one intercept (two categories)".into()));
+        }
+        if d.len() + 1 > MAX_CATEGORIES {
+            return Err(fail(format!(
+                "{} categories; at most {MAX_CATEGORIES} are supported",
+                d.len() + 1
+            )));
+        }
+        if model == Model::TwoPl && d.len() != 1 {
+            return Err(fail(format!(
+                "a 2pl item has one intercept, not {} (use grm or gpcm for polytomous items)",
+                d.len()
+            )));
+        }
+        if !a.is_finite() {
+            return Err(fail(format!("slope a = {a} is not finite")));
+        }
+        if let Some(bad) = d.iter().find(|v| !v.is_finite()) {
+            return Err(fail(format!("intercept {bad} is not finite")));
+        }
+        if model == Model::Graded
+            && let Some(k) = (1..d.len()).find(|&k| d[k] >= d[k - 1])
+        {
+            return Err(fail(format!(
+                "graded intercepts must decrease: d{} = {} is not below d{} = {}",
+                k + 1,
+                d[k],
+                k,
+                d[k - 1]
+            )));
+        }
+        Ok(Item { name, model, a, d })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn model(&self) -> Model {
+        self.model
+    }
+
+    /// The slope.
+    pub fn a(&self) -> f64 {
+        self.a
+    }
+
+    /// The intercepts `d_1..d_{K−1}`.
+    pub fn d(&self) -> &[f64] {
+        &self.d
+    }
+
+    /// K: the number of response categories, `0..K−1`.
+    pub fn categories(&self) -> usize {
+        self.d.len() + 1
+    }
+
+    /// `log P(X = k | θ)` for every category `k`; `out.len()` must be K.
+    pub fn log_probs(&self, theta: f64, out: &mut [f64]) {
+        log_probs(self.model.kind(), self.a, &self.d, theta, out);
+    }
+
+    /// `P(X = k | θ)` for every category `k`; `out.len()` must be K.
+    pub fn probs(&self, theta: f64, out: &mut [f64]) {
+        self.log_probs(theta, out);
+        for p in out.iter_mut() {
+            *p = p.exp();
+        }
+    }
+
+    /// First and second derivatives of `log P(X = k | θ)` with respect to θ.
+    pub fn theta_derivatives(&self, theta: f64, k: usize) -> (f64, f64) {
+        theta_derivatives(self.model.kind(), self.a, &self.d, theta, k)
+    }
+
+    /// Fisher information of the item at θ: `Σ_k P_k (∂ log P_k/∂θ)²`.
+    pub fn information(&self, theta: f64) -> f64 {
+        let mut lp = [0.0; MAX_CATEGORIES];
+        let lp = &mut lp[..self.categories()];
+        self.log_probs(theta, lp);
+        lp.iter()
+            .enumerate()
+            .map(|(k, &l)| {
+                let (g, _) = self.theta_derivatives(theta, k);
+                l.exp() * g * g
+            })
+            .sum()
+    }
+
+    /// The IRT metric (θ ~ N(0, 1)): for 2PL and GRM the category thresholds
+    /// `b_k = −d_k/a`; for GPCM and Rasch the step difficulties
+    /// `b_k = −(d_k − d_{k−1})/a` with `d_0 = 0` (for a dichotomous item both
+    /// are `−d/a`).
+    pub fn b(&self) -> Vec<f64> {
+        match self.model.kind() {
+            Kind::Cumulative => self.d.iter().map(|d| -d / self.a).collect(),
+            Kind::Adjacent => {
+                let mut previous = 0.0;
+                self.d
+                    .iter()
+                    .map(|&d| {
+                        let step = -(d - previous) / self.a;
+                        previous = d;
+                        step
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
+/// `log(logistic(x))` without overflow or cancellation.
+#[inline]
+pub(crate) fn log_sigmoid(x: f64) -> f64 {
+    if x >= 0.0 {
+        -(-x).exp().ln_1p()
+    } else {
+        x - x.exp().ln_1p()
+    }
+}
+
+/// `logistic(x)` without overflow.
+#[inline]
+pub(crate) fn sigmoid(x: f64) -> f64 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// The θ-independent terms of a graded item, for each middle category k
+/// (`1 ≤ k ≤ K−2`): `log(1 − e^{d_{k+1} − d_k})` into `log_gap[k]` and its
+/// derivative factor `1/(e^{d_k − d_{k+1}} − 1)` into `inv_gap[k]`; other
+/// entries are 0. Computed once per item instead of once per node.
+pub(crate) fn graded_gaps(d: &[f64], log_gap: &mut [f64], inv_gap: &mut [f64]) {
+    let k_count = d.len() + 1;
+    log_gap[..k_count].fill(0.0);
+    inv_gap[..k_count].fill(0.0);
+    for k in 1..k_count.saturating_sub(1) {
+        log_gap[k] = (-(d[k] - d[k - 1]).exp_m1()).ln();
+        inv_gap[k] = 1.0 / (d[k - 1] - d[k]).exp_m1();
+    }
+}
+
+/// `(σ(x), σ(−x))` from one exp, each without cancellation.
+#[inline]
+pub(crate) fn sigmoid_pair(x: f64) -> (f64, f64) {
+    let e = (-x.abs()).exp();
+    let (big, small) = (1.0 / (1.0 + e), e / (1.0 + e));
+    if x >= 0.0 { (big, small) } else { (small, big) }
+}
+
+/// `log P(X = k | θ)` for `k = 0..K−1` (`out.len() == d.len() + 1`).
+///
+/// Graded: `P_k = P*_k − P*_{k+1} = σ(u)·σ(−v)·(1 − e^{d_{k+1} − d_k})` with
+/// `u = aθ + d_k`, `v = aθ + d_{k+1}`, so the log is a sum of stable terms and
+/// the last one does not depend on θ. Unordered intercepts give NaN.
+pub(crate) fn log_probs(kind: Kind, a: f64, d: &[f64], theta: f64, out: &mut [f64]) {
+    let mut log_gap = [0.0; MAX_CATEGORIES];
+    let mut inv_gap = [0.0; MAX_CATEGORIES];
+    if kind == Kind::Cumulative {
+        graded_gaps(d, &mut log_gap, &mut inv_gap);
+    }
+    log_probs_with(kind, a, d, &log_gap, theta, out);
+}
+
+/// [`log_probs`] with the graded gap terms precomputed ([`graded_gaps`]).
+pub(crate) fn log_probs_with(
+    kind: Kind,
+    a: f64,
+    d: &[f64],
+    log_gap: &[f64],
+    theta: f64,
+    out: &mut [f64],
+) {
+    let k_count = d.len() + 1;
+    debug_assert_eq!(out.len(), k_count);
+    let at = a * theta;
+    match kind {
+        Kind::Adjacent => {
+            out[0] = 0.0;
+            let mut max = 0.0f64;
+            for k in 1..k_count {
+                let eta = k as f64 * at + d[k - 1];
+                out[k] = eta;
+                max = max.max(eta);
+            }
+            let sum: f64 = out.iter().map(|&eta| (eta - max).exp()).sum();
+            let lse = max + sum.ln();
+            for v in out.iter_mut() {
+                *v -= lse;
+            }
+        }
+        Kind::Cumulative => {
+            // One log σ per threshold: log σ(−v) = log σ(v) − v.
+            let mut lower = 0.0; // log σ(u) of the category's lower threshold (0 for k = 0)
+            for k in 0..k_count {
+                if k + 1 < k_count {
+                    let v = at + d[k];
+                    let ls = log_sigmoid(v);
+                    out[k] = lower + (ls - v) + log_gap[k];
+                    lower = ls;
+                } else {
+                    out[k] = lower;
+                }
+            }
+        }
+    }
+}
+
+/// `(∂/∂θ, ∂²/∂θ²) log P(X = k | θ)`.
+pub(crate) fn theta_derivatives(kind: Kind, a: f64, d: &[f64], theta: f64, k: usize) -> (f64, f64) {
+    let (_, g, h) = theta_terms(kind, a, d, theta, k);
+    (g, h)
+}
+
+/// `(log P_k, ∂/∂θ log P_k, ∂²/∂θ² log P_k)` in one pass: what Newton
+/// iterations on θ (MAP, ML) need per answered item.
+pub(crate) fn theta_terms(kind: Kind, a: f64, d: &[f64], theta: f64, k: usize) -> (f64, f64, f64) {
+    let k_count = d.len() + 1;
+    let at = a * theta;
+    match kind {
+        Kind::Adjacent => {
+            let mut lp = [0.0; MAX_CATEGORIES];
+            let lp = &mut lp[..k_count];
+            log_probs(kind, a, d, theta, lp);
+            let mean: f64 = lp.iter().enumerate().map(|(j, l)| j as f64 * l.exp()).sum();
+            let var: f64 = lp
+                .iter()
+                .enumerate()
+                .map(|(j, l)| (j as f64 - mean).powi(2) * l.exp())
+                .sum();
+            (lp[k], a * (k as f64 - mean), -a * a * var)
+        }
+        Kind::Cumulative => {
+            // log P_k = log σ(u) + log σ(−v) + const: each term is log-concave.
+            let (mut l, mut g, mut h) = (0.0, 0.0, 0.0);
+            if k >= 1 {
+                let u = at + d[k - 1];
+                l += log_sigmoid(u);
+                g += a * sigmoid(-u);
+                h -= a * a * sigmoid(u) * sigmoid(-u);
+            }
+            if k + 1 < k_count {
+                let v = at + d[k];
+                l += log_sigmoid(-v);
+                g -= a * sigmoid(v);
+                h -= a * a * sigmoid(v) * sigmoid(-v);
+            }
+            if k >= 1 && k + 1 < k_count {
+                l += (-(d[k] - d[k - 1]).exp_m1()).ln();
+            }
+            (l, g, h)
+        }
+    }
+}
+
+/// Gradients of `log P(X = k | θ)` with respect to the item parameters
+/// `(a, d_1..d_{K−1})`, one row of K values per category: `out` is K×K,
+/// row-major. `probs` are the category probabilities at θ.
+#[cfg(test)]
+pub(crate) fn param_scores(
+    kind: Kind,
+    a: f64,
+    d: &[f64],
+    theta: f64,
+    probs: &[f64],
+    out: &mut [f64],
+) {
+    let mut log_gap = [0.0; MAX_CATEGORIES];
+    let mut inv_gap = [0.0; MAX_CATEGORIES];
+    graded_gaps(d, &mut log_gap, &mut inv_gap);
+    param_scores_with(kind, a, d, &inv_gap, theta, probs, out);
+}
+
+/// [`param_scores`] with the graded gap factors precomputed ([`graded_gaps`]).
+pub(crate) fn param_scores_with(
+    kind: Kind,
+    a: f64,
+    d: &[f64],
+    inv_gap: &[f64],
+    theta: f64,
+    probs: &[f64],
+    out: &mut [f64],
+) {
+    let k_count = d.len() + 1;
+    debug_assert_eq!(out.len(), k_count * k_count);
+    out.fill(0.0);
+    match kind {
+        Kind::Adjacent => {
+            // log P_k = k·aθ + d_k − log Σ_j exp(j·aθ + d_j)
+            let mean: f64 = probs.iter().enumerate().map(|(j, p)| j as f64 * p).sum();
+            for k in 0..k_count {
+                let row = &mut out[k * k_count..(k + 1) * k_count];
+                row[0] = theta * (k as f64 - mean);
+                for j in 1..k_count {
+                    row[j] = -probs[j];
+                }
+                if k >= 1 {
+                    row[k] += 1.0;
+                }
+            }
+        }
+        Kind::Cumulative => {
+            let at = a * theta;
+            // σ(u_j) and σ(−u_j) per threshold j = 1..K−1, one exp each.
+            let mut sig = [0.0; MAX_CATEGORIES];
+            let mut sig_neg = [0.0; MAX_CATEGORIES];
+            for j in 1..k_count {
+                (sig[j], sig_neg[j]) = sigmoid_pair(at + d[j - 1]);
+            }
+            for k in 0..k_count {
+                let row = &mut out[k * k_count..(k + 1) * k_count];
+                if k >= 1 {
+                    let s = sig_neg[k];
+                    row[0] += theta * s;
+                    row[k] += s;
+                }
+                if k + 1 < k_count {
+                    let s = sig[k + 1];
+                    row[0] -= theta * s;
+                    row[k + 1] -= s;
+                }
+                if k >= 1 && k + 1 < k_count {
+                    // ∂/∂d_k log(1 − e^{d_{k+1} − d_k}) = 1/(e^{d_k − d_{k+1}} − 1)
+                    row[k] += inv_gap[k];
+                    row[k + 1] -= inv_gap[k];
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn numeric_theta(item: &Item, theta: f64, k: usize) -> (f64, f64) {
+        let h = 1e-4;
+        let mut lp = vec![0.0; item.categories()];
+        let mut at = |t: f64| {
+            item.log_probs(t, &mut lp);
+            lp[k]
+        };
+        let (m, c, p) = (at(theta - h), at(theta), at(theta + h));
+        ((p - m) / (2.0 * h), (p - 2.0 * c + m) / (h * h))
+    }
+
+    fn items() -> Vec<Item> {
+        vec![
+            Item::new("r", Model::Rasch, 1.3, vec![0.4]).unwrap(),
+            Item::new("t", Model::TwoPl, 0.7, vec![-1.1]).unwrap(),
+            Item::new("g", Model::Graded, 1.6, vec![2.0, 0.5, -0.3, -2.2]).unwrap(),
+            Item::new("p", Model::PartialCredit, 0.9, vec![1.0, 0.7, -0.8]).unwrap(),
+        ]
+    }
+
+    #[test]
+    fn probabilities_sum_to_one_even_far_out() {
+        for item in items() {
+            for theta in [-40.0, -6.0, -0.3, 0.0, 2.5, 6.0, 40.0] {
+                let mut p = vec![0.0; item.categories()];
+                item.probs(theta, &mut p);
+                let sum: f64 = p.iter().sum();
+                assert!(
+                    (sum - 1.0).abs() < 1e-12,
+                    "{} θ={theta}: {sum}",
+                    item.name()
+                );
+                assert!(p.iter().all(|&v| v >= 0.0));
+            }
+        }
+    }
+
+    /// GRM category probabilities by hand: a = 1, d = (1, −1) at θ = 0:
+    /// P*_1 = σ(1) = 0.7310586, P*_2 = σ(−1) = 0.2689414, so
+    /// P_0 = 1 − 0.7310586 = 0.2689414, P_1 = 0.7310586 − 0.2689414 = 0.4621172,
+    /// P_2 = 0.2689414.
+    #[test]
+    fn graded_probabilities_by_hand() {
+        let item = Item::new("g", Model::Graded, 1.0, vec![1.0, -1.0]).unwrap();
+        let mut p = [0.0; 3];
+        item.probs(0.0, &mut p);
+        assert!((p[0] - 0.268_941_4).abs() < 1e-7);
+        assert!((p[1] - 0.462_117_2).abs() < 1e-7);
+        assert!((p[2] - 0.268_941_4).abs() < 1e-7);
+        // θ = 1, a = 2: P*_1 = σ(3) = 0.9525741, P*_2 = σ(1) = 0.7310586.
+        let item = Item::new("g", Model::Graded, 2.0, vec![1.0, -1.0]).unwrap();
+        item.probs(1.0, &mut p);
+        assert!((p[0] - (1.0 - 0.952_574_1)).abs() < 1e-7);
+        assert!((p[1] - (0.952_574_1 - 0.731_058_6)).abs() < 1e-7);
+        assert!((p[2] - 0.731_058_6).abs() < 1e-7);
+    }
+
+    /// GPCM by hand: a = 1, d = (0.5, 0) at θ = 1: numerators exp(0) = 1,
+    /// exp(1 + 0.5) = 4.481689, exp(2 + 0) = 7.389056; total 12.870745.
+    #[test]
+    fn partial_credit_probabilities_by_hand() {
+        let item = Item::new("p", Model::PartialCredit, 1.0, vec![0.5, 0.0]).unwrap();
+        let mut p = [0.0; 3];
+        item.probs(1.0, &mut p);
+        let total = 1.0 + 4.481_689 + 7.389_056;
+        assert!((p[0] - 1.0 / total).abs() < 1e-6);
+        assert!((p[1] - 4.481_689 / total).abs() < 1e-6);
+        assert!((p[2] - 7.389_056 / total).abs() < 1e-6);
+        // Step difficulties: −(0.5 − 0)/1 and −(0 − 0.5)/1.
+        assert_eq!(item.b(), vec![-0.5, 0.5]);
+    }
+
+    #[test]
+    fn theta_derivatives_match_finite_differences() {
+        for item in items() {
+            for theta in [-2.5, -0.4, 0.0, 1.3] {
+                for k in 0..item.categories() {
+                    let (g, h) = item.theta_derivatives(theta, k);
+                    let (ng, nh) = numeric_theta(&item, theta, k);
+                    assert!(
+                        (g - ng).abs() < 1e-6,
+                        "{} k={k} θ={theta}: {g} vs {ng}",
+                        item.name()
+                    );
+                    assert!(
+                        (h - nh).abs() < 1e-4,
+                        "{} k={k} θ={theta}: {h} vs {nh}",
+                        item.name()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn parameter_scores_match_finite_differences() {
+        for item in items() {
+            let kc = item.categories();
+            for theta in [-1.7, 0.2, 2.1] {
+                let mut probs = vec![0.0; kc];
+                item.probs(theta, &mut probs);
+                let mut scores = vec![0.0; kc * kc];
+                let kind = item.model().kind();
+                param_scores(kind, item.a(), item.d(), theta, &probs, &mut scores);
+                let mut params: Vec<f64> = std::iter::once(item.a())
+                    .chain(item.d().iter().copied())
+                    .collect();
+                for j in 0..kc {
+                    let h = 1e-6;
+                    let mut lp_at = |delta: f64| {
+                        params[j] += delta;
+                        let mut lp = vec![0.0; kc];
+                        log_probs(kind, params[0], &params[1..], theta, &mut lp);
+                        params[j] -= delta;
+                        lp
+                    };
+                    let (plus, minus) = (lp_at(h), lp_at(-h));
+                    for k in 0..kc {
+                        let numeric = (plus[k] - minus[k]) / (2.0 * h);
+                        let analytic = scores[k * kc + j];
+                        assert!(
+                            (numeric - analytic).abs() < 1e-6,
+                            "{} θ={theta} k={k} param {j}: {analytic} vs {numeric}",
+                            item.name()
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn information_of_a_2pl_item_is_a2_p_q() {
+        let item = Item::new("t", Model::TwoPl, 1.5, vec![0.3]).unwrap();
+        let p = sigmoid(1.5 * 0.8 + 0.3);
+        assert!((item.information(0.8) - 2.25 * p * (1.0 - p)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn invalid_parameters_are_refused_with_the_item_named() {
+        let err = Item::new("q7", Model::Graded, 1.0, vec![0.5, 0.9]).unwrap_err();
+        assert!(err.to_string().contains("q7"), "{err}");
+        assert!(Item::new("x", Model::TwoPl, 1.0, vec![0.1, 0.2]).is_err());
+        assert!(Item::new("x", Model::TwoPl, f64::NAN, vec![0.1]).is_err());
+        assert!(Item::new("x", Model::PartialCredit, 1.0, vec![]).is_err());
+    }
+
+    #[test]
+    fn irt_metric_of_graded_items() {
+        let item = Item::new("g", Model::Graded, 2.0, vec![1.0, -3.0]).unwrap();
+        assert_eq!(item.b(), vec![-0.5, 1.5]);
+    }
+}

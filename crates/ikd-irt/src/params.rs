@@ -1,0 +1,251 @@
+//! Item parameter sets (one per domain) and PARAMS.csv:
+//! `item,model,a,d1..d{M},b1..b{M}`, one row per item in mirt's
+//! slope-intercept convention, then the IRT metric (see [`Item::b`]). Rows of
+//! items with fewer categories leave their trailing cells empty. On reading,
+//! the `b` columns are ignored: they are derived from `a` and `d`.
+
+use crate::IrtError;
+use crate::model::{Item, Model};
+use std::collections::HashMap;
+use std::io::{Read, Write};
+
+/// The calibrated items of one scale (one domain): what scoring needs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ItemBank {
+    items: Vec<Item>,
+    index: HashMap<String, usize>,
+}
+
+impl ItemBank {
+    /// Checks that names are unique and that all Rasch items share one slope.
+    pub fn new(items: Vec<Item>) -> Result<Self, IrtError> {
+        if items.is_empty() {
+            return Err(IrtError::Layout(
+                "an item bank needs at least one item".into(),
+            ));
+        }
+        let mut index = HashMap::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            if index.insert(item.name().to_owned(), i).is_some() {
+                return Err(IrtError::InvalidItem {
+                    item: item.name().to_owned(),
+                    reason: "appears twice".into(),
+                });
+            }
+        }
+        let mut rasch = items.iter().filter(|i| i.model() == Model::Rasch);
+        if let Some(first) = rasch.next()
+            && let Some(other) = rasch.find(|i| i.a() != first.a())
+        {
+            return Err(IrtError::InvalidItem {
+                item: other.name().to_owned(),
+                reason: format!(
+                    "Rasch items share one slope, but a = {} here and {} for '{}'",
+                    other.a(),
+                    first.a(),
+                    first.name()
+                ),
+            });
+        }
+        Ok(ItemBank { items, index })
+    }
+
+    pub fn items(&self) -> &[Item] {
+        &self.items
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The position and parameters of an item, by name.
+    pub fn get(&self, name: &str) -> Option<(usize, &Item)> {
+        self.index.get(name).map(|&i| (i, &self.items[i]))
+    }
+
+    /// The largest K over the items.
+    pub fn max_categories(&self) -> usize {
+        self.items.iter().map(Item::categories).max().unwrap_or(0)
+    }
+
+    /// The slope shared by the Rasch items, if any. mirt's `itemtype='Rasch'`
+    /// reports the same model with slope 1 and latent variance `a²`.
+    pub fn common_slope(&self) -> Option<f64> {
+        self.items
+            .iter()
+            .find(|i| i.model() == Model::Rasch)
+            .map(Item::a)
+    }
+
+    /// Writes PARAMS.csv. Numbers use the shortest representation that reads
+    /// back to the same `f64`, so a write–read round trip is exact.
+    pub fn write_csv<W: Write>(&self, writer: W) -> Result<(), IrtError> {
+        let m = self.max_categories() - 1;
+        let mut csv = csv::Writer::from_writer(writer);
+        let mut header = vec!["item".to_owned(), "model".into(), "a".into()];
+        header.extend((1..=m).map(|k| format!("d{k}")));
+        header.extend((1..=m).map(|k| format!("b{k}")));
+        csv.write_record(&header)?;
+        for item in &self.items {
+            let mut row = vec![
+                item.name().to_owned(),
+                item.model().name().into(),
+                item.a().to_string(),
+            ];
+            let pad = m - item.d().len();
+            row.extend(item.d().iter().map(f64::to_string));
+            row.extend(std::iter::repeat_n(String::new(), pad));
+            row.extend(item.b().iter().map(f64::to_string));
+            row.extend(std::iter::repeat_n(String::new(), pad));
+            csv.write_record(&row)?;
+        }
+        csv.flush()?;
+        Ok(())
+    }
+
+    /// Reads PARAMS.csv; every error names the line and column (or item).
+    pub fn read_csv<R: Read>(reader: R) -> Result<Self, IrtError> {
+        let mut csv = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .trim(csv::Trim::All)
+            .from_reader(reader);
+        let header: Vec<String> = csv.headers()?.iter().map(str::to_owned).collect();
+        if header.len() < 4 || header[0] != "item" || header[1] != "model" || header[2] != "a" {
+            return Err(IrtError::Layout(format!(
+                "PARAMS.csv header must start with item,model,a,d1 (found '{}')",
+                header.join(",")
+            )));
+        }
+        let d_count = header[3..]
+            .iter()
+            .enumerate()
+            .take_while(|(k, name)| **name == format!("d{}", k + 1))
+            .count();
+        if d_count == 0 {
+            return Err(IrtError::Layout("PARAMS.csv has no d1 column".into()));
+        }
+        for (k, name) in header[3 + d_count..].iter().enumerate() {
+            if *name != format!("b{}", k + 1) {
+                return Err(IrtError::Layout(format!(
+                    "PARAMS.csv column {} is '{name}'; expected b{} (columns: item,model,a,d1..dM,b1..bM)",
+                    4 + d_count + k,
+                    k + 1
+                )));
+            }
+        }
+        let mut items = Vec::new();
+        for record in csv.records() {
+            let record = record?;
+            let line = record.position().map_or(0, |p| p.line());
+            let name = record.get(0).unwrap_or_default().to_owned();
+            let cell_error = |column: usize, reason: String| IrtError::Cell {
+                line,
+                column: column + 1,
+                what: "field",
+                name: header[column].clone(),
+                reason,
+            };
+            if name.is_empty() {
+                return Err(cell_error(0, "empty item name".into()));
+            }
+            let model: Model = record[1]
+                .parse()
+                .map_err(|e: IrtError| cell_error(1, e.to_string()))?;
+            let number = |column: usize| -> Result<f64, IrtError> {
+                record[column].parse::<f64>().map_err(|_| {
+                    cell_error(column, format!("'{}' is not a number", &record[column]))
+                })
+            };
+            let a = number(2)?;
+            let mut d = Vec::new();
+            for column in 3..3 + d_count {
+                if record[column].is_empty() {
+                    if let Some(late) = (column + 1..3 + d_count).find(|&c| !record[c].is_empty()) {
+                        return Err(cell_error(
+                            late,
+                            "intercepts must be contiguous from d1".into(),
+                        ));
+                    }
+                    break;
+                }
+                d.push(number(column)?);
+            }
+            let item = Item::new(name.clone(), model, a, d).map_err(|e| IrtError::Cell {
+                line,
+                column: 1,
+                what: "item",
+                name: name.clone(),
+                reason: match e {
+                    IrtError::InvalidItem { reason, .. } => reason,
+                    other => other.to_string(),
+                },
+            })?;
+            items.push(item);
+        }
+        Self::new(items)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bank() -> ItemBank {
+        ItemBank::new(vec![
+            Item::new("q1", Model::TwoPl, 1.25, vec![-0.3]).unwrap(),
+            Item::new("q2", Model::Graded, 0.8, vec![1.5, 0.1, -2.0 / 3.0]).unwrap(),
+            Item::new("q,3", Model::PartialCredit, 1.1, vec![0.2, 0.9]).unwrap(),
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn round_trip_is_exact() {
+        let mut out = Vec::new();
+        bank().write_csv(&mut out).unwrap();
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert!(
+            text.starts_with("item,model,a,d1,d2,d3,b1,b2,b3\n"),
+            "{text}"
+        );
+        assert!(text.contains("q1,2pl,1.25,-0.3,,,0.24,,\n"), "{text}");
+        let back = ItemBank::read_csv(out.as_slice()).unwrap();
+        assert_eq!(back, bank());
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        let text = "item,model,a,d1,d2\nq1,2pl,1,0.5,\nq2,grm,x,1,0\n";
+        let err = ItemBank::read_csv(text.as_bytes()).unwrap_err().to_string();
+        assert!(err.contains("line 3, column 3"), "{err}");
+        let text = "item,model,a,d1,d2\nq1,grm,1,0.5,0.7\n";
+        let err = ItemBank::read_csv(text.as_bytes()).unwrap_err().to_string();
+        assert!(
+            err.contains("line 2") && err.contains("'q1'") && err.contains("decrease"),
+            "{err}"
+        );
+        let text = "item,model,a,d1,d2\nq1,3pl,1,0.5,\n";
+        let err = ItemBank::read_csv(text.as_bytes()).unwrap_err().to_string();
+        assert!(err.contains("unknown model '3pl'"), "{err}");
+        let text = "item,model,a,d1,se\nq1,2pl,1,0.5,\n";
+        assert!(ItemBank::read_csv(text.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn rasch_items_share_their_slope() {
+        let items = vec![
+            Item::new("a", Model::Rasch, 1.0, vec![0.0]).unwrap(),
+            Item::new("b", Model::Rasch, 1.1, vec![0.0]).unwrap(),
+        ];
+        assert!(ItemBank::new(items).is_err());
+        let items = vec![
+            Item::new("a", Model::Rasch, 1.2, vec![0.0]).unwrap(),
+            Item::new("b", Model::Rasch, 1.2, vec![0.3, -0.1]).unwrap(),
+        ];
+        assert_eq!(ItemBank::new(items).unwrap().common_slope(), Some(1.2));
+    }
+}
