@@ -3,7 +3,11 @@
 use std::path::PathBuf;
 
 fn main() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    // Read at run time: a build script compiled once may run for another
+    // checkout that shares the target directory.
+    let manifest_dir =
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = PathBuf::from(manifest_dir).join("../../proto");
     let file = root.join("ikd/plugin/v1/plugin.proto");
     println!("cargo:rerun-if-changed={}", file.display());
     let descriptors = match protox::compile([&file], [&root]) {

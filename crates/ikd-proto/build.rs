@@ -5,7 +5,11 @@ use prost::Message;
 use std::path::PathBuf;
 
 fn main() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    // Read at run time: a build script compiled once may run for another
+    // checkout that shares the target directory.
+    let manifest_dir =
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = PathBuf::from(manifest_dir).join("../../proto");
     let files = ["ikd/v1/assessment.proto", "ikd/v1/admin.proto"].map(|f| root.join(f));
     for file in &files {
         println!("cargo:rerun-if-changed={}", file.display());
