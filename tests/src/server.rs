@@ -139,13 +139,21 @@ impl TestServer {
         self.stderr.lock().unwrap().clone()
     }
 
-    /// Stops the server with SIGTERM (graceful) and waits for it.
-    pub fn stop(mut self) -> std::process::ExitStatus {
+    /// Stops the server with SIGTERM (graceful) and waits for it; panics with
+    /// the server's stderr unless it exits successfully.
+    pub fn stop(mut self) {
         // SAFETY: kill(2) on our own child's pid has no memory effects.
         unsafe {
             libc::kill(self.child.id() as i32, libc::SIGTERM);
         }
-        self.child.wait().expect("wait for ikd serve")
+        let status = self.child.wait().expect("wait for ikd serve");
+        // Let the reader thread take the last lines.
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(
+            status.success(),
+            "ikd serve exited with {status} after SIGTERM; stderr:\n{}",
+            self.stderr()
+        );
     }
 }
 

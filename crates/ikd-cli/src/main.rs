@@ -8,12 +8,6 @@ mod common;
 
 use clap::{Parser, Subcommand};
 
-/// The server and the scoring loop allocate many small, short-lived buffers
-/// (protobuf strings, answer cells) from several threads at once, where
-/// glibc's allocator spends a large share of the time (measured with
-/// `perf` under `ikd bench grpc`).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 #[derive(Parser)]
