@@ -1,6 +1,8 @@
 //! SQLite: the embedded default.
 
+use std::future::Future;
 use std::str::FromStr;
+use std::time::{Duration, Instant};
 
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
@@ -64,23 +66,26 @@ impl SqliteStore {
                 .idle_timeout(None)
                 .max_lifetime(None);
         }
-        let writer = writer
-            .connect_with(connect.clone())
-            .await
-            .map_err(db_err(Self::BACKEND, format!("opening {location}")))?;
+        let writer = while_busy(options.busy_timeout, || {
+            writer.clone().connect_with(connect.clone())
+        })
+        .await
+        .map_err(db_err(Self::BACKEND, format!("opening {location}")))?;
         Self::migrate(&writer, &location).await?;
         let reader = if memory {
             writer.clone()
         } else {
-            SqlitePoolOptions::new()
+            let readers = SqlitePoolOptions::new()
                 .max_connections(options.max_connections.max(1))
-                .acquire_timeout(options.acquire_timeout)
-                .connect_with(connect)
-                .await
-                .map_err(db_err(
-                    Self::BACKEND,
-                    format!("opening {location} for reading"),
-                ))?
+                .acquire_timeout(options.acquire_timeout);
+            while_busy(options.busy_timeout, || {
+                readers.clone().connect_with(connect.clone())
+            })
+            .await
+            .map_err(db_err(
+                Self::BACKEND,
+                format!("opening {location} for reading"),
+            ))?
         };
         tracing::debug!(database = %location, "sqlite store open");
         Ok(SqliteStore { writer, reader })
@@ -124,6 +129,38 @@ impl SqliteStore {
 }
 
 crate::store_impl::impl_store!(SqliteStore, Sqlite);
+
+/// Retries `connect` while SQLite answers `SQLITE_BUSY` at once, up to `patience`.
+///
+/// The busy timeout covers ordinary locks, but a connection that switches a new file to WAL
+/// (or finds another one doing so, or recovering the WAL index) gets `SQLITE_BUSY` without the
+/// busy handler being called — seen when several servers start on one new file together.
+async fn while_busy<F, Fut>(patience: Duration, mut connect: F) -> Result<SqlitePool, sqlx::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<SqlitePool, sqlx::Error>>,
+{
+    let deadline = Instant::now() + patience;
+    let mut pause = Duration::from_millis(5);
+    loop {
+        match connect().await {
+            Err(e) if is_busy(&e) && Instant::now() + pause < deadline => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(200));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// `SQLITE_BUSY` or one of its extended codes (`SQLITE_BUSY_RECOVERY`, `_SNAPSHOT`, `_TIMEOUT`).
+fn is_busy(e: &sqlx::Error) -> bool {
+    const SQLITE_BUSY: i64 = 5;
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .and_then(|code| code.parse::<i64>().ok())
+        .is_some_and(|code| code & 0xff == SQLITE_BUSY)
+}
 
 /// `sqlite::memory:` or a URL asking for `mode=memory`.
 fn is_memory(url: &str) -> bool {
