@@ -70,8 +70,9 @@ pub fn score(err: ScoreError) -> Status {
     }
 }
 
-/// A plugin fault. The server stays up; the request fails with `INTERNAL`
-/// (or `UNAVAILABLE` once the plugin is disabled), naming the plugin only.
+/// A plugin fault. The server stays up; the request fails with `INTERNAL`,
+/// `UNAVAILABLE` (a disabled plugin, a process plugin that died) or
+/// `DEADLINE_EXCEEDED` (a process plugin past its call timeout), naming the plugin only.
 pub fn plugin(err: ikd_core::host::PluginCallError) -> Status {
     use ikd_core::host::PluginCallError as E;
     tracing::error!("plugin call failed: {err}");
@@ -83,6 +84,12 @@ pub fn plugin(err: ikd_core::host::PluginCallError) -> Status {
         E::Poisoned { plugin } => {
             Status::unavailable(format!("plugin '{plugin}' is disabled after a fault"))
         }
+        E::TimedOut { plugin, after } => Status::deadline_exceeded(format!(
+            "plugin '{plugin}' did not answer within {after:?}"
+        )),
+        E::Crashed { plugin, .. } => Status::unavailable(format!(
+            "plugin '{plugin}' stopped during the call; it is restarted for the next one"
+        )),
         other => Status::internal(format!("plugin '{}' failed", other.plugin())),
     }
 }

@@ -30,6 +30,8 @@ struct Row {
     kind: String,
     version: String,
     abi: String,
+    /// `native` (a library in the engine) or `process` (a child process).
+    transport: String,
     sha256: String,
     status: &'static str,
     path: String,
@@ -41,7 +43,7 @@ fn row(entry: &DiscoveredPlugin) -> Row {
     let manifest = entry.manifest.as_ref();
     let (abi, item_kinds, reason) = match &entry.status {
         PluginStatus::Loaded(p) => (
-            format!("{}", manifest.map(|m| m.abi_major).unwrap_or_default()),
+            format!("{}.{}", p.abi().0, p.abi().1),
             p.info.item_kinds.iter().map(|k| k.name.clone()).collect(),
             None,
         ),
@@ -60,6 +62,9 @@ fn row(entry: &DiscoveredPlugin) -> Row {
         kind: manifest.map(|m| m.kind.to_string()).unwrap_or_default(),
         version: manifest.map(|m| m.version.to_string()).unwrap_or_default(),
         abi,
+        transport: manifest
+            .map(|m| m.transport.to_string())
+            .unwrap_or_default(),
         sha256: entry.sha256.clone().unwrap_or_default(),
         status: entry.status_name(),
         path: entry

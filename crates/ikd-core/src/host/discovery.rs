@@ -3,7 +3,7 @@
 
 use super::library::LoadedPlugin;
 use super::lock::LockPolicy;
-use super::manifest::{PluginKindName, PluginManifest};
+use super::manifest::{PluginKindName, PluginManifest, Transport};
 use super::{ENGINE_VERSION, sha256_file};
 use crate::instrument::{PluginFacts, PluginRole};
 use semver::Version;
@@ -264,6 +264,9 @@ fn examine(
             ),
         );
     }
+    if manifest.transport == Transport::Process {
+        return examine_process(entry, manifest_path, manifest, search);
+    }
     let Some(library) = find_library(manifest_path, &manifest, &search.library_dirs) else {
         return refuse(
             entry,
@@ -297,6 +300,69 @@ fn examine(
         }
         Err(e) => refuse(entry, e.reason),
     }
+}
+
+/// A process plugin: hashes what it runs (see [`process_sha256`]), checks the
+/// lock, then starts the child and checks its info.
+fn examine_process(
+    mut entry: DiscoveredPlugin,
+    manifest_path: &Path,
+    manifest: PluginManifest,
+    search: &PluginSearch,
+) -> DiscoveredPlugin {
+    let dir = manifest_path.parent().unwrap_or(Path::new("."));
+    let files = process_files(manifest_path, &manifest);
+    let program = files.get(1).unwrap_or(&files[0]).clone();
+    entry.library_path = Some(program.clone());
+    let refuse = |mut e: DiscoveredPlugin, why: String| {
+        e.status = PluginStatus::Refused(why);
+        e
+    };
+    let sha256 = match process_sha256(&files) {
+        Ok(h) => h,
+        Err(e) => return refuse(entry, e),
+    };
+    entry.sha256 = Some(sha256.clone());
+    if let Some(lock) = &search.lock
+        && let Err(why) = lock.check(&manifest.name, &sha256)
+    {
+        return refuse(entry, format!("refused before starting: {why}"));
+    }
+    match LoadedPlugin::spawn(manifest, dir, &program, sha256) {
+        Ok(p) => {
+            entry.status = PluginStatus::Loaded(Arc::new(p));
+            entry
+        }
+        Err(e) => refuse(entry, e.reason),
+    }
+}
+
+/// What a process plugin's identity covers: its manifest (the command line and
+/// limits), then every command argument that names a file in its directory
+/// (the script, say `model.py`), in command order.
+fn process_files(manifest_path: &Path, manifest: &PluginManifest) -> Vec<PathBuf> {
+    let dir = manifest_path.parent().unwrap_or(Path::new("."));
+    let mut files = vec![manifest_path.to_owned()];
+    files.extend(
+        manifest
+            .command
+            .iter()
+            .map(|arg| dir.join(arg))
+            .filter(|p| p.is_file()),
+    );
+    files
+}
+
+/// sha256 over the sha256 of each file, so that a lock pins the manifest and
+/// the program together.
+fn process_sha256(files: &[PathBuf]) -> Result<String, String> {
+    use sha2::{Digest, Sha256};
+    let mut all = Sha256::new();
+    for file in files {
+        let one = sha256_file(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        all.update(one.as_bytes());
+    }
+    Ok(hex::encode(all.finalize()))
 }
 
 fn find_library(

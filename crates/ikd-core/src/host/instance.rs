@@ -2,7 +2,7 @@
 //! the ABI, decode the response, and turn every failure into a
 //! [`PluginCallError`] that names the plugin.
 
-use super::library::{LoadedPlugin, RawOutcome};
+use super::library::{LoadedPlugin, RawInstance, RawOutcome};
 use ikd_plugin_sdk::abi::method;
 use ikd_plugin_sdk::domain::ScoredItems;
 use ikd_plugin_sdk::proto::{
@@ -11,7 +11,6 @@ use ikd_plugin_sdk::proto::{
 };
 use ikd_plugin_sdk::{ScoreInput, ScoreOutput};
 use prost::Message;
-use std::ffi::c_void;
 use std::sync::{Arc, Mutex};
 
 /// A call into a plugin that did not give a result.
@@ -20,8 +19,8 @@ pub enum PluginCallError {
     /// The plugin refused the input; its violations say what is wrong.
     #[error("plugin '{plugin}': {error}")]
     Refused { plugin: String, error: PluginError },
-    /// The plugin panicked; it is now poisoned.
-    #[error("plugin '{plugin}' panicked and has been disabled until restart: {message}")]
+    /// The plugin panicked: a native plugin is now poisoned (disabled until restart).
+    #[error("plugin '{plugin}' panicked: {message}")]
     Panicked { plugin: String, message: String },
     /// An earlier panic disabled the plugin.
     #[error("plugin '{plugin}' is disabled after an earlier panic")]
@@ -29,6 +28,15 @@ pub enum PluginCallError {
     /// The plugin broke the protocol (bad status, undecodable response).
     #[error("plugin '{plugin}' broke the plugin protocol: {detail}")]
     Protocol { plugin: String, detail: String },
+    /// A process plugin did not answer within its call timeout; its child was killed.
+    #[error("plugin '{plugin}' did not answer within {after:?} and was stopped")]
+    TimedOut {
+        plugin: String,
+        after: std::time::Duration,
+    },
+    /// A process plugin's child died during the call; the next call starts a new one.
+    #[error("plugin '{plugin}' failed: {detail}")]
+    Crashed { plugin: String, detail: String },
 }
 
 impl PluginCallError {
@@ -37,7 +45,9 @@ impl PluginCallError {
             PluginCallError::Refused { plugin, .. }
             | PluginCallError::Panicked { plugin, .. }
             | PluginCallError::Poisoned { plugin }
-            | PluginCallError::Protocol { plugin, .. } => plugin,
+            | PluginCallError::Protocol { plugin, .. }
+            | PluginCallError::TimedOut { plugin, .. }
+            | PluginCallError::Crashed { plugin, .. } => plugin,
         }
     }
 }
@@ -46,7 +56,7 @@ impl PluginCallError {
 #[derive(Debug)]
 struct Instance {
     plugin: Arc<LoadedPlugin>,
-    ptr: *mut c_void,
+    raw: RawInstance,
 }
 
 // SAFETY: plugin types are `Send + Sync` (required by the SDK traits), and the
@@ -57,7 +67,7 @@ unsafe impl Sync for Instance {}
 impl Drop for Instance {
     fn drop(&mut self) {
         if !self.plugin.is_poisoned() {
-            self.plugin.raw_destroy(self.ptr);
+            self.plugin.raw_destroy(self.raw);
         }
     }
 }
@@ -66,8 +76,8 @@ impl Instance {
     fn create(plugin: Arc<LoadedPlugin>, config: &impl Message) -> Result<Self, PluginCallError> {
         ensure_healthy(&plugin)?;
         let outcome = plugin.raw_create(&config.encode_to_vec());
-        let ptr = settle(&plugin, outcome)?;
-        Ok(Instance { plugin, ptr })
+        let raw = settle(&plugin, outcome)?;
+        Ok(Instance { plugin, raw })
     }
 
     fn call<R: Message + Default>(
@@ -97,7 +107,7 @@ impl Instance {
         read: impl FnOnce(&[u8]) -> Result<T, String>,
     ) -> Result<T, PluginCallError> {
         ensure_healthy(&self.plugin)?;
-        let outcome = self.plugin.raw_invoke(self.ptr, method, request, read);
+        let outcome = self.plugin.raw_invoke(self.raw, method, request, read);
         settle(&self.plugin, outcome)?.map_err(|detail| PluginCallError::Protocol {
             plugin: self.plugin.name().to_owned(),
             detail,
@@ -117,6 +127,11 @@ fn ensure_healthy(plugin: &LoadedPlugin) -> Result<(), PluginCallError> {
 
 fn settle<T>(plugin: &LoadedPlugin, outcome: RawOutcome<T>) -> Result<T, PluginCallError> {
     let name = plugin.name().to_owned();
+    if matches!(outcome, RawOutcome::Ok(_) | RawOutcome::Refused(_)) {
+        plugin.after_success();
+    } else {
+        plugin.after_fault(matches!(outcome, RawOutcome::Panicked(_)));
+    }
     match outcome {
         RawOutcome::Ok(v) => Ok(v),
         RawOutcome::Refused(error) => Err(PluginCallError::Refused {
@@ -124,13 +139,24 @@ fn settle<T>(plugin: &LoadedPlugin, outcome: RawOutcome<T>) -> Result<T, PluginC
             error,
         }),
         RawOutcome::Panicked(message) => {
-            plugin.poison();
-            tracing::error!(plugin = %name, "plugin panicked and is disabled: {message}");
+            if plugin.is_poisoned() {
+                tracing::error!(plugin = %name, "plugin panicked and is disabled: {message}");
+            } else {
+                tracing::error!(plugin = %name, "plugin panicked: {message}");
+            }
             Err(PluginCallError::Panicked {
                 plugin: name,
                 message,
             })
         }
+        RawOutcome::TimedOut(after) => Err(PluginCallError::TimedOut {
+            plugin: name,
+            after,
+        }),
+        RawOutcome::Lost(detail) => Err(PluginCallError::Crashed {
+            plugin: name,
+            detail,
+        }),
         RawOutcome::Failed(code, detail) => Err(PluginCallError::Protocol {
             plugin: name,
             detail: format!("status {code}: {detail}"),

@@ -1,6 +1,7 @@
 //! Opening a plugin library and checking its vtable: the only `unsafe` in the engine.
 
-use super::manifest::{PluginKindName, PluginManifest};
+use super::manifest::{PluginKindName, PluginManifest, Transport};
+use super::process::ProcessPlugin;
 use ikd_plugin_sdk::abi::{self, ByteView, EntryFnV1, HostApi, OwnedBuf, PluginVTableV1};
 use ikd_plugin_sdk::proto::{PluginError, PluginInfo, PluginKind};
 use prost::Message;
@@ -25,8 +26,23 @@ pub struct LoadedPlugin {
     pub info: PluginInfo,
     pub library_path: PathBuf,
     pub sha256: String,
-    vtable: &'static PluginVTableV1,
+    backend: Backend,
     poisoned: AtomicBool,
+}
+
+/// How calls reach the plugin's code.
+#[derive(Debug)]
+enum Backend {
+    Native(&'static PluginVTableV1),
+    Process(Box<ProcessPlugin>),
+}
+
+/// An instance as the backend knows it: a pointer from a native `create`, or
+/// the host's key of a process plugin's instance (stable across restarts).
+#[derive(Clone, Copy, Debug)]
+pub(super) enum RawInstance {
+    Native(*mut c_void),
+    Process(u64),
 }
 
 /// The smallest vtable this host can use: every slot up to `destroy`.
@@ -78,42 +94,39 @@ impl LoadedPlugin {
         // SAFETY: the plugin guarantees `info` lives as long as the process.
         let info = PluginInfo::decode(unsafe { vtable.info.as_slice() })
             .map_err(|e| fail(format!("cannot decode the plugin info: {e}")))?;
-        let expected_kind = match manifest.kind {
-            PluginKindName::Domain => PluginKind::Domain,
-            PluginKindName::ScoringModel => PluginKind::ScoringModel,
-        };
-        let mut mismatches = Vec::new();
-        if info.name != manifest.name {
-            mismatches.push(format!(
-                "name '{}' (manifest: '{}')",
-                info.name, manifest.name
-            ));
-        }
-        if info.kind != expected_kind as i32 {
-            mismatches.push(format!(
-                "kind {:?} (manifest: {})",
-                info.kind(),
-                manifest.kind
-            ));
-        }
-        if info.version != manifest.version.to_string() {
-            mismatches.push(format!(
-                "version {} (manifest: {})",
-                info.version, manifest.version
-            ));
-        }
-        if !mismatches.is_empty() {
-            return Err(fail(format!(
-                "library does not match its manifest: it reports {}",
-                mismatches.join(", ")
-            )));
-        }
+        check_info(&manifest, &info).map_err(fail)?;
         Ok(LoadedPlugin {
             manifest,
             info,
             library_path: library_path.to_owned(),
             sha256,
-            vtable,
+            backend: Backend::Native(vtable),
+            poisoned: AtomicBool::new(false),
+        })
+    }
+
+    /// Starts a process plugin (`transport = "process"`) in `dir`, asks for its
+    /// info and checks it against the manifest. The child keeps running for
+    /// later calls; `program` is what `library_path` reports for it.
+    pub fn spawn(
+        manifest: PluginManifest,
+        dir: &Path,
+        program: &Path,
+        sha256: String,
+    ) -> Result<Self, LoadError> {
+        let fail = |reason: String| LoadError {
+            plugin: manifest.name.clone(),
+            path: program.to_owned(),
+            reason,
+        };
+        let (process, info) = ProcessPlugin::start(&manifest, dir).map_err(&fail)?;
+        check_info(&manifest, &info).map_err(fail)?;
+        Ok(LoadedPlugin {
+            manifest,
+            info,
+            library_path: program.to_owned(),
+            sha256,
+            backend: Backend::Process(Box::new(process)),
             poisoned: AtomicBool::new(false),
         })
     }
@@ -122,12 +135,33 @@ impl LoadedPlugin {
         &self.manifest.name
     }
 
-    /// True once any call into the plugin panicked; a poisoned plugin is not called again.
-    /// The ABI major and minor the library reports.
+    /// The ABI major and minor the library reports (a process plugin speaks the
+    /// host's own: the messages are the same, the vtable is the wire).
     pub fn abi(&self) -> (u16, u16) {
-        (self.vtable.abi_major, self.vtable.abi_minor)
+        match &self.backend {
+            Backend::Native(vtable) => (vtable.abi_major, vtable.abi_minor),
+            Backend::Process(_) => (abi::ABI_MAJOR, abi::ABI_MINOR),
+        }
     }
 
+    /// How the engine reaches this plugin.
+    pub fn transport(&self) -> Transport {
+        self.manifest.transport
+    }
+
+    /// How many times a process plugin's child was started again after a crash,
+    /// a timeout or a panic (always 0 for a native plugin).
+    pub fn restarts(&self) -> u64 {
+        match &self.backend {
+            Backend::Native(_) => 0,
+            Backend::Process(p) => p.restarts(),
+        }
+    }
+
+    /// True once the plugin is disabled: a native plugin after any panic (its
+    /// state may be broken and it shares our address space), a process plugin
+    /// after [`MAX_CONSECUTIVE_FAILURES`](super::process::MAX_CONSECUTIVE_FAILURES)
+    /// failed calls in a row.
     pub fn is_poisoned(&self) -> bool {
         self.poisoned.load(Ordering::Acquire)
     }
@@ -136,18 +170,83 @@ impl LoadedPlugin {
         self.poisoned.store(true, Ordering::Release);
     }
 
-    /// Calls `create`; on success returns the raw instance pointer.
-    pub(super) fn raw_create(&self, config: &[u8]) -> RawOutcome<*mut c_void> {
+    /// Creates an instance from an encoded configuration.
+    pub(super) fn raw_create(&self, config: &[u8]) -> RawOutcome<RawInstance> {
+        match &self.backend {
+            Backend::Native(vtable) => match self.native_create(vtable, config) {
+                RawOutcome::Ok(ptr) => RawOutcome::Ok(RawInstance::Native(ptr)),
+                other => other.map_never(),
+            },
+            Backend::Process(p) => p.create(config).map(RawInstance::Process),
+        }
+    }
+
+    /// Calls a method of an instance; `read` reads a successful response in
+    /// place, before the buffer goes back to the plugin (no copy).
+    pub(super) fn raw_invoke<T>(
+        &self,
+        instance: RawInstance,
+        method: u32,
+        request: &[u8],
+        read: impl FnOnce(&[u8]) -> T,
+    ) -> RawOutcome<T> {
+        match (&self.backend, instance) {
+            (Backend::Native(vtable), RawInstance::Native(ptr)) => {
+                self.native_invoke(vtable, ptr, method, request, read)
+            }
+            (Backend::Process(p), RawInstance::Process(key)) => {
+                p.invoke(key, method, request).map(|body| read(&body))
+            }
+            _ => unreachable!("an instance is only used with the plugin that created it"),
+        }
+    }
+
+    pub(super) fn raw_destroy(&self, instance: RawInstance) {
+        match (&self.backend, instance) {
+            (Backend::Native(vtable), RawInstance::Native(ptr)) => {
+                if let Some(destroy) = vtable.destroy {
+                    // SAFETY: `ptr` came from this plugin's `create` and is dropped once.
+                    unsafe { destroy(ptr) };
+                }
+            }
+            (Backend::Process(p), RawInstance::Process(key)) => p.destroy(key),
+            _ => unreachable!("an instance is only used with the plugin that created it"),
+        }
+    }
+
+    /// After a failed call (a panic, a crash, a timeout): a native plugin is
+    /// disabled at its first panic; a process plugin, whose child is replaced
+    /// on the next call when it died, after too many failures in a row.
+    pub(super) fn after_fault(&self, panicked: bool) {
+        match &self.backend {
+            Backend::Native(_) if panicked => self.poison(),
+            Backend::Native(_) => {}
+            Backend::Process(p) => {
+                if p.record_failure() {
+                    self.poison();
+                }
+            }
+        }
+    }
+
+    /// After a successful call: resets a process plugin's count of failures in a row.
+    pub(super) fn after_success(&self) {
+        if let Backend::Process(p) = &self.backend {
+            p.record_success();
+        }
+    }
+
+    fn native_create(&self, vtable: &PluginVTableV1, config: &[u8]) -> RawOutcome<*mut c_void> {
         let host = HostApi {
             size: std::mem::size_of::<HostApi>() as u32,
             log: Some(host_log),
         };
         let mut instance: *mut c_void = std::ptr::null_mut();
         let mut out = OwnedBuf::EMPTY;
-        let create = self.vtable.create.expect("checked at load");
+        let create = vtable.create.expect("checked at load");
         // SAFETY: arguments follow the ABI: a borrowed view, valid out-pointers.
         let code = unsafe { create(&host, ByteView::new(config), &mut instance, &mut out) };
-        self.read_and_free(out, |bytes| match code {
+        read_and_free(vtable, out, |bytes| match code {
             abi::status::OK if instance.is_null() => {
                 RawOutcome::Failed(abi::status::ERROR, "create returned no instance".into())
             }
@@ -156,43 +255,71 @@ impl LoadedPlugin {
         })
     }
 
-    /// Calls `invoke` on an instance; `read` reads a successful response in
-    /// place, before the buffer goes back to the plugin (no copy).
-    pub(super) fn raw_invoke<T>(
+    fn native_invoke<T>(
         &self,
+        vtable: &PluginVTableV1,
         instance: *mut c_void,
         method: u32,
         request: &[u8],
         read: impl FnOnce(&[u8]) -> T,
     ) -> RawOutcome<T> {
         let mut out = OwnedBuf::EMPTY;
-        let invoke = self.vtable.invoke.expect("checked at load");
+        let invoke = vtable.invoke.expect("checked at load");
         // SAFETY: `instance` came from this plugin's `create` and is alive.
         let code = unsafe { invoke(instance, method, ByteView::new(request), &mut out) };
-        self.read_and_free(out, |bytes| match code {
+        read_and_free(vtable, out, |bytes| match code {
             abi::status::OK => RawOutcome::Ok(read(bytes)),
             _ => RawOutcome::failure(code, bytes),
         })
     }
+}
 
-    pub(super) fn raw_destroy(&self, instance: *mut c_void) {
-        if let Some(destroy) = self.vtable.destroy {
-            // SAFETY: `instance` came from this plugin's `create` and is dropped once.
-            unsafe { destroy(instance) };
-        }
+/// Lets `f` read a plugin-owned buffer, then hands it back to the plugin.
+fn read_and_free<R>(vtable: &PluginVTableV1, buf: OwnedBuf, f: impl FnOnce(&[u8]) -> R) -> R {
+    if buf.ptr.is_null() {
+        return f(&[]);
     }
+    // SAFETY: the plugin wrote `len` bytes at `ptr`; they stay valid until `free_buf`.
+    let result = f(unsafe { std::slice::from_raw_parts(buf.ptr, buf.len) });
+    let free = vtable.free_buf.expect("checked at load");
+    // SAFETY: the buffer came from this plugin and is returned once.
+    unsafe { free(buf) };
+    result
+}
 
-    /// Lets `f` read a plugin-owned buffer, then hands it back to the plugin.
-    fn read_and_free<R>(&self, buf: OwnedBuf, f: impl FnOnce(&[u8]) -> R) -> R {
-        if buf.ptr.is_null() {
-            return f(&[]);
-        }
-        // SAFETY: the plugin wrote `len` bytes at `ptr`; they stay valid until `free_buf`.
-        let result = f(unsafe { std::slice::from_raw_parts(buf.ptr, buf.len) });
-        let free = self.vtable.free_buf.expect("checked at load");
-        // SAFETY: the buffer came from this plugin and is returned once.
-        unsafe { free(buf) };
-        result
+/// The plugin's own info against its manifest: name, kind and version must agree.
+fn check_info(manifest: &PluginManifest, info: &PluginInfo) -> Result<(), String> {
+    let expected_kind = match manifest.kind {
+        PluginKindName::Domain => PluginKind::Domain,
+        PluginKindName::ScoringModel => PluginKind::ScoringModel,
+    };
+    let mut mismatches = Vec::new();
+    if info.name != manifest.name {
+        mismatches.push(format!(
+            "name '{}' (manifest: '{}')",
+            info.name, manifest.name
+        ));
+    }
+    if info.kind != expected_kind as i32 {
+        mismatches.push(format!(
+            "kind {:?} (manifest: {})",
+            info.kind(),
+            manifest.kind
+        ));
+    }
+    if info.version != manifest.version.to_string() {
+        mismatches.push(format!(
+            "version {} (manifest: {})",
+            info.version, manifest.version
+        ));
+    }
+    if mismatches.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "library does not match its manifest: it reports {}",
+            mismatches.join(", ")
+        ))
     }
 }
 
@@ -202,11 +329,34 @@ pub(super) enum RawOutcome<T> {
     Failed(i32, String),
     Refused(PluginError),
     Panicked(String),
+    /// A process plugin's child did not answer in time and was killed.
+    TimedOut(std::time::Duration),
+    /// A process plugin's child died, or broke the framing.
+    Lost(String),
 }
 
 impl<T> RawOutcome<T> {
+    pub(super) fn map<U>(self, f: impl FnOnce(T) -> U) -> RawOutcome<U> {
+        match self {
+            RawOutcome::Ok(v) => RawOutcome::Ok(f(v)),
+            other => other.map_never(),
+        }
+    }
+
+    /// The same failure for another value type; never called on `Ok`.
+    fn map_never<U>(self) -> RawOutcome<U> {
+        match self {
+            RawOutcome::Ok(_) => unreachable!("map_never on a success"),
+            RawOutcome::Failed(c, m) => RawOutcome::Failed(c, m),
+            RawOutcome::Refused(e) => RawOutcome::Refused(e),
+            RawOutcome::Panicked(m) => RawOutcome::Panicked(m),
+            RawOutcome::TimedOut(d) => RawOutcome::TimedOut(d),
+            RawOutcome::Lost(m) => RawOutcome::Lost(m),
+        }
+    }
+
     /// The outcome of a status other than OK, from the encoded `PluginError`.
-    fn failure(code: i32, bytes: &[u8]) -> Self {
+    pub(super) fn failure(code: i32, bytes: &[u8]) -> Self {
         let error = || {
             PluginError::decode(bytes)
                 .unwrap_or_else(|e| PluginError::msg(format!("undecodable error ({e})")))

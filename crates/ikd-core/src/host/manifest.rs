@@ -21,7 +21,28 @@ impl std::fmt::Display for PluginKindName {
     }
 }
 
-/// The manifest beside a plugin library.
+/// How the engine talks to a plugin.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Transport {
+    /// A native library in the engine's address space, through the C ABI (the fast path).
+    #[default]
+    Native,
+    /// A child process speaking length-prefixed protobuf on stdin/stdout
+    /// (`proto/ikd/plugin/v1/process.proto`): any language, and a crash stays in the child.
+    Process,
+}
+
+impl std::fmt::Display for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Transport::Native => "native",
+            Transport::Process => "process",
+        })
+    }
+}
+
+/// The manifest beside a plugin library (or a process plugin's program).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PluginManifest {
@@ -32,13 +53,26 @@ pub struct PluginManifest {
     pub abi_major: u16,
     /// Engine versions the plugin supports.
     pub engine: VersionReq,
-    /// Library base name (`ikd_scoring_weighted_index`) or file name
+    #[serde(default)]
+    pub transport: Transport,
+    /// Native: the library base name (`ikd_scoring_weighted_index`) or file name
     /// (`libikd_scoring_weighted_index.so`); the platform's prefix and suffix
     /// are added to a base name.
+    #[serde(default)]
     pub library: String,
+    /// Process: the program and its arguments, run in the manifest's directory.
+    #[serde(default)]
+    pub command: Vec<String>,
+    /// Process: how long one call may take before the child is killed (and
+    /// restarted for the next call). Default [`DEFAULT_CALL_TIMEOUT`].
+    #[serde(default)]
+    pub call_timeout_seconds: Option<f64>,
     #[serde(default)]
     pub description: String,
 }
+
+/// Deadline of one call into a process plugin when its manifest sets none.
+pub const DEFAULT_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A manifest that cannot be used, naming the file.
 #[derive(Debug, thiserror::Error)]
@@ -76,13 +110,48 @@ impl PluginManifest {
         if manifest.name.trim().is_empty() {
             return Err(invalid("field 'name' is empty".into()));
         }
-        if manifest.library.trim().is_empty() || manifest.library.contains(['/', '\\']) {
+        match manifest.transport {
+            Transport::Native => {
+                if manifest.library.trim().is_empty() || manifest.library.contains(['/', '\\']) {
+                    return Err(invalid(format!(
+                        "field 'library' must be a file name beside the manifest, got '{}'",
+                        manifest.library
+                    )));
+                }
+                if !manifest.command.is_empty() {
+                    return Err(invalid(
+                        "field 'command' is for transport = \"process\"; a native plugin names its 'library'".into(),
+                    ));
+                }
+            }
+            Transport::Process => {
+                if manifest.command.first().is_none_or(|p| p.trim().is_empty()) {
+                    return Err(invalid(
+                        "transport = \"process\" needs field 'command' (the program and its arguments)".into(),
+                    ));
+                }
+                if !manifest.library.is_empty() {
+                    return Err(invalid(
+                        "field 'library' is for native plugins; a process plugin gives its 'command'".into(),
+                    ));
+                }
+            }
+        }
+        if let Some(t) = manifest.call_timeout_seconds
+            && !(t.is_finite() && t > 0.0)
+        {
             return Err(invalid(format!(
-                "field 'library' must be a file name beside the manifest, got '{}'",
-                manifest.library
+                "field 'call_timeout_seconds' must be a positive number of seconds, got {t}"
             )));
         }
         Ok(manifest)
+    }
+
+    /// The deadline of one call into a process plugin.
+    pub fn call_timeout(&self) -> std::time::Duration {
+        self.call_timeout_seconds
+            .map(std::time::Duration::from_secs_f64)
+            .unwrap_or(DEFAULT_CALL_TIMEOUT)
     }
 
     /// The library's file name on this platform.

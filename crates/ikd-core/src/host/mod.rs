@@ -12,12 +12,16 @@ mod instance;
 mod library;
 mod lock;
 mod manifest;
+mod process;
 
 pub use discovery::{DiscoveredPlugin, PluginHost, PluginSearch, PluginStatus, bundled_plugin_dir};
 pub use instance::{DomainHandle, ModelHandle, PluginCallError};
 pub use library::{LoadError, LoadedPlugin};
 pub use lock::{LockEntry, LockFile, LockMode, LockPolicy};
-pub use manifest::{ManifestError, PluginKindName, PluginManifest};
+pub use manifest::{
+    DEFAULT_CALL_TIMEOUT, ManifestError, PluginKindName, PluginManifest, Transport,
+};
+pub use process::MAX_CONSECUTIVE_FAILURES;
 
 /// Version of the engine, checked against each manifest's `engine` range.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
