@@ -277,3 +277,28 @@ fn the_first_plugin_of_a_name_wins_and_the_other_is_reported_shadowed() {
     };
     assert!(why.contains("shadowed"), "{why}");
 }
+
+/// ABI minor growth: a library with the 1.0 table (no `set_log_level` slot, its
+/// `size` and minor of 1.0) keeps loading and working beside 1.1 plugins.
+#[test]
+fn a_plugin_of_an_older_abi_minor_keeps_loading() {
+    let root = tempfile::tempdir().unwrap();
+    install(root.path(), "abi-1-0");
+    install(root.path(), "minimal-domain");
+    let host = PluginHost::discover(&search(root.path()));
+    let old = host.get("abi-1-0").expect("an ABI 1.0 plugin loads");
+    assert_eq!(old.abi(), (1, 0));
+    assert_eq!(
+        host.get("minimal-domain").unwrap().abi(),
+        (1, ikd_plugin_sdk::abi::ABI_MINOR)
+    );
+    const {
+        assert!(
+            ikd_plugin_sdk::abi::ABI_MINOR >= 1,
+            "the fixture must be older than the SDK"
+        )
+    };
+    let handle = domain(&host, "abi-1-0", vec![likert("L1")]).unwrap();
+    let scores = handle.score_items(&answer_batch([["2"], ["5"]])).unwrap();
+    assert_eq!(scores.scores, [2.0, 5.0]);
+}

@@ -24,7 +24,10 @@ pub const MAGIC: u64 = u64::from_le_bytes(*b"IKDPLUG1");
 /// ABI major version this SDK speaks; a different major cannot be loaded.
 pub const ABI_MAJOR: u16 = 1;
 /// ABI minor version: the host accepts any plugin minor, reading only the slots it has.
-pub const ABI_MINOR: u16 = 0;
+///
+/// * 1.0 — `create`, `invoke`, `free_buf`, `destroy`.
+/// * 1.1 — `set_log_level` appended (optional).
+pub const ABI_MINOR: u16 = 1;
 
 /// Status codes returned by `create` and `invoke`.
 pub mod status {
@@ -164,6 +167,9 @@ pub type InvokeFn = unsafe extern "C" fn(
 pub type FreeBufFn = unsafe extern "C" fn(buf: OwnedBuf);
 /// Drops an instance.
 pub type DestroyFn = unsafe extern "C" fn(instance: *mut c_void);
+/// Tells the plugin the most verbose [`level`] the host will record, so that it
+/// need not format messages that would be dropped (ABI 1.1).
+pub type SetLogLevelFn = extern "C" fn(max_level: u32);
 
 /// The table a plugin's entry symbol returns. Its layout is frozen for ABI major 1:
 /// new slots are appended and the host checks `size` before reading one.
@@ -180,7 +186,12 @@ pub struct PluginVTableV1 {
     pub invoke: Option<InvokeFn>,
     pub free_buf: Option<FreeBufFn>,
     pub destroy: Option<DestroyFn>,
+    // ---- ABI 1.1 ----
+    pub set_log_level: Option<SetLogLevelFn>,
 }
+
+/// Size of an ABI 1.0 vtable: every slot up to `destroy`. The host needs at least this.
+pub const VTABLE_SIZE_1_0: usize = std::mem::offset_of!(PluginVTableV1, set_log_level);
 
 // SAFETY: the vtable is immutable after construction and `info` points to
 // bytes that live for the rest of the process.

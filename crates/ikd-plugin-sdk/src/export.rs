@@ -32,6 +32,7 @@ fn vtable(info: PluginInfo, create: abi::CreateFn, invoke: abi::InvokeFn) -> Plu
         invoke: Some(invoke),
         free_buf: Some(free_buf),
         destroy: None,
+        set_log_level: Some(crate::log::set_max_level),
     }
 }
 

@@ -45,8 +45,9 @@ pub(super) enum RawInstance {
     Process(u64),
 }
 
-/// The smallest vtable this host can use: every slot up to `destroy`.
-const MIN_VTABLE_SIZE: usize = std::mem::size_of::<PluginVTableV1>();
+/// The smallest vtable this host can use: ABI 1.0, every slot up to `destroy`.
+/// Later slots are read only when the plugin's `size` covers them.
+const MIN_VTABLE_SIZE: usize = abi::VTABLE_SIZE_1_0;
 
 impl LoadedPlugin {
     /// Opens `library_path` (`RTLD_NOW | RTLD_LOCAL`), finds the entry symbol
@@ -95,6 +96,9 @@ impl LoadedPlugin {
         let info = PluginInfo::decode(unsafe { vtable.info.as_slice() })
             .map_err(|e| fail(format!("cannot decode the plugin info: {e}")))?;
         check_info(&manifest, &info).map_err(fail)?;
+        if let Some(set_log_level) = slot_1_1(vtable) {
+            set_log_level(host_max_log_level());
+        }
         Ok(LoadedPlugin {
             manifest,
             info,
@@ -271,6 +275,31 @@ impl LoadedPlugin {
             abi::status::OK => RawOutcome::Ok(read(bytes)),
             _ => RawOutcome::failure(code, bytes),
         })
+    }
+}
+
+/// The ABI 1.1 slot, when the plugin's vtable is long enough to have it.
+fn slot_1_1(vtable: &PluginVTableV1) -> Option<abi::SetLogLevelFn> {
+    let end = std::mem::offset_of!(PluginVTableV1, set_log_level)
+        + std::mem::size_of::<Option<abi::SetLogLevelFn>>();
+    if (vtable.size as usize) < end {
+        return None;
+    }
+    // SAFETY: `size` says the plugin's table extends over this slot; read it
+    // through a raw pointer, as a shorter (older) table has no such field.
+    unsafe { std::ptr::addr_of!(vtable.set_log_level).read() }
+}
+
+/// `tracing`'s most verbose enabled level, as an ABI log level.
+fn host_max_log_level() -> u32 {
+    use tracing::level_filters::LevelFilter;
+    match LevelFilter::current() {
+        LevelFilter::OFF => 0,
+        LevelFilter::ERROR => abi::level::ERROR,
+        LevelFilter::WARN => abi::level::WARN,
+        LevelFilter::INFO => abi::level::INFO,
+        LevelFilter::DEBUG => abi::level::DEBUG,
+        _ => abi::level::TRACE,
     }
 }
 
