@@ -302,3 +302,66 @@ fn a_plugin_of_an_older_abi_minor_keeps_loading() {
     let scores = handle.score_items(&answer_batch([["2"], ["5"]])).unwrap();
     assert_eq!(scores.scores, [2.0, 5.0]);
 }
+
+/// Hash and load the same bytes: the loader maps a sealed memfd holding the
+/// bytes that were hashed, so changing the file after the check changes nothing.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_loaded_code_is_the_bytes_that_were_hashed() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = install(root.path(), "minimal-domain");
+    let library = dir.join(
+        built_plugin("ikd-fixture-minimal-domain")
+            .file_name()
+            .unwrap(),
+    );
+    let pristine = sha256_file(&library).unwrap();
+    let host = PluginHost::discover(&search(root.path()));
+    let plugin = host.get("minimal-domain").expect("loaded");
+    assert_eq!(plugin.sha256, pristine);
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    assert!(
+        maps.contains("/memfd:ikd-plugin-minimal-domain"),
+        "the library is mapped from the sealed memfd"
+    );
+    // Overwriting the file now cannot reach the loaded code.
+    std::fs::write(&library, b"not a library any more").unwrap();
+    let handle = domain(&host, "minimal-domain", vec![likert("L1")]).unwrap();
+    let scores = handle.score_items(&answer_batch([["4"]])).unwrap();
+    assert_eq!(scores.scores, [4.0]);
+}
+
+#[test]
+fn a_truncated_library_or_one_without_the_entry_symbol_is_refused() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = install(root.path(), "minimal-domain");
+    let library = dir.join(
+        built_plugin("ikd-fixture-minimal-domain")
+            .file_name()
+            .unwrap(),
+    );
+    let bytes = std::fs::read(&library).unwrap();
+    std::fs::write(&library, &bytes[..bytes.len() / 2]).unwrap();
+    let host = PluginHost::discover(&search(root.path()));
+    let why = refusal(&host, "minimal-domain");
+    assert!(why.contains("the library file is truncated"), "{why}");
+
+    // A real shared library that is not an IKD plugin (the C maths library).
+    let libm = [
+        "/lib/x86_64-linux-gnu/libm.so.6",
+        "/usr/lib/x86_64-linux-gnu/libm.so.6",
+        "/lib64/libm.so.6",
+        "/usr/lib/libm.so.6",
+    ]
+    .into_iter()
+    .map(Path::new)
+    .find(|p| p.is_file())
+    .expect("the C maths library (libm.so.6) exists on this system");
+    std::fs::copy(libm, &library).unwrap();
+    let host = PluginHost::discover(&search(root.path()));
+    let why = refusal(&host, "minimal-domain");
+    assert!(
+        why.contains("no entry symbol 'ikd_plugin_entry_v1'"),
+        "{why}"
+    );
+}

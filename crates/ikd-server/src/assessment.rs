@@ -89,11 +89,7 @@ impl AssessmentService for Assessment {
             prepared.duration,
             &prepared.cells(&req)?,
         );
-        let results = prepared
-            .scorer
-            .score_blocking(rows)
-            .await
-            .map_err(errors::score)?;
+        let results = self.state.score(&prepared.scorer, rows).await?;
         let record = to_record(&prepared.scorer, &results[0]);
         let result = render_detail(&prepared.scorer, &record, prepared.lang, req.detail());
         Ok(Response::new(api::ScoreResponse {
@@ -215,11 +211,7 @@ impl AssessmentService for Assessment {
             .map_err(|v| bad_request("invalid answers", &v))?;
         let mut rows = entry.items.empty_rows();
         answers::push(&mut rows, &session.id, &session.org_unit, None, &cells);
-        entry
-            .scorer
-            .score_blocking(rows)
-            .await
-            .map_err(errors::score)?;
+        self.state.score(&entry.scorer, rows).await?;
         let pairs: Vec<(String, String)> = req
             .answers
             .into_iter()
@@ -260,11 +252,7 @@ impl AssessmentService for Assessment {
                 &session.answers,
             )
             .map_err(|v| bad_request("stored answers no longer fit the instrument", &v))?;
-        let results = entry
-            .scorer
-            .score_blocking(rows)
-            .await
-            .map_err(errors::score)?;
+        let results = self.state.score(&entry.scorer, rows).await?;
         let record = to_new_result(&entry.scorer, &results[0]);
         let stored = self
             .state

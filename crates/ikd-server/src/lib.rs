@@ -32,6 +32,7 @@ mod catalog;
 pub mod config;
 mod errors;
 mod render;
+mod scoring;
 mod secret;
 mod stats;
 

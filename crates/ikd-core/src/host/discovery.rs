@@ -4,7 +4,7 @@
 use super::library::LoadedPlugin;
 use super::lock::LockPolicy;
 use super::manifest::{PluginKindName, PluginManifest, Transport};
-use super::{ENGINE_VERSION, sha256_file};
+use super::{ENGINE_VERSION, sha256_bytes, sha256_file};
 use crate::instrument::{PluginFacts, PluginRole};
 use semver::Version;
 use std::path::{Path, PathBuf};
@@ -283,17 +283,19 @@ fn examine(
         );
     };
     entry.library_path = Some(library.clone());
-    let sha256 = match sha256_file(&library) {
-        Ok(h) => h,
+    // Read once: these bytes are hashed, checked and then loaded (see `sealed`).
+    let bytes = match std::fs::read(&library) {
+        Ok(b) => b,
         Err(e) => return refuse(entry, format!("cannot read {}: {e}", library.display())),
     };
+    let sha256 = sha256_bytes(&bytes);
     entry.sha256 = Some(sha256.clone());
     if let Some(lock) = &search.lock
         && let Err(why) = lock.check(&manifest.name, &sha256)
     {
         return refuse(entry, format!("refused before opening: {why}"));
     }
-    match LoadedPlugin::open(manifest, &library, sha256) {
+    match LoadedPlugin::open(manifest, &library, &bytes, sha256) {
         Ok(p) => {
             entry.status = PluginStatus::Loaded(Arc::new(p));
             entry

@@ -2,6 +2,7 @@
 
 use super::manifest::{PluginKindName, PluginManifest, Transport};
 use super::process::ProcessPlugin;
+use super::sealed::SealedLibrary;
 use ikd_plugin_sdk::abi::{self, ByteView, EntryFnV1, HostApi, OwnedBuf, PluginVTableV1};
 use ikd_plugin_sdk::proto::{PluginError, PluginInfo, PluginKind};
 use prost::Message;
@@ -50,13 +51,17 @@ pub(super) enum RawInstance {
 const MIN_VTABLE_SIZE: usize = abi::VTABLE_SIZE_1_0;
 
 impl LoadedPlugin {
-    /// Opens `library_path` (`RTLD_NOW | RTLD_LOCAL`), finds the entry symbol
-    /// and checks the vtable and the plugin's info against its manifest.
+    /// Opens the library whose bytes, read from `library_path`, are `bytes`
+    /// (`RTLD_NOW | RTLD_LOCAL`), finds the entry symbol and checks the vtable
+    /// and the plugin's info against its manifest.
     ///
-    /// The caller has already checked the manifest and the library's sha256.
+    /// The caller has already checked the manifest and `sha256`, the hash of
+    /// `bytes`; on Linux the loader opens those very bytes from a sealed memfd,
+    /// never the file again. The same bytes are opened once per process.
     pub fn open(
         manifest: PluginManifest,
         library_path: &Path,
+        bytes: &[u8],
         sha256: String,
     ) -> Result<Self, LoadError> {
         let fail = |reason: String| LoadError {
@@ -64,9 +69,21 @@ impl LoadedPlugin {
             path: library_path.to_owned(),
             reason,
         };
-        // SAFETY: opening a library runs its initialisers; the manifest and the
-        // lock were checked before this point, which is all a host can do.
-        let vtable = unsafe { open_vtable(library_path) }.map_err(&fail)?;
+        let vtable = opened_once(&sha256, || {
+            #[cfg(target_os = "linux")]
+            super::elf::check_complete(bytes)?;
+            let sealed = SealedLibrary::new(&manifest.name, bytes, library_path)
+                .map_err(|e| format!("cannot seal the library bytes in memory: {e}"))?;
+            // SAFETY: opening a library runs its initialisers; the manifest and the
+            // lock were checked before this point, which is all a host can do.
+            let opened = unsafe { open_vtable(&sealed.path()) };
+            // The loader knows the library by this path; a closed descriptor's
+            // number (and so the path) would be reused by the next library, and
+            // `dlopen` would then return the old one. Libraries are never closed.
+            sealed.keep_open();
+            opened
+        })
+        .map_err(&fail)?;
         if vtable.magic != abi::MAGIC {
             return Err(fail(format!(
                 "entry symbol returned a table with magic {:#018x}, expected {:#018x}: not an IKD plugin vtable",
@@ -396,6 +413,30 @@ impl<T> RawOutcome<T> {
             other => RawOutcome::Failed(other, error().message),
         }
     }
+}
+
+/// The vtable of the library with this sha256, opening it with `open` the first time.
+///
+/// Libraries are never closed, and opening the same bytes again from a new
+/// memfd would load a second copy (new statics, more memory) where `dlopen` of
+/// one path used to return the same handle.
+fn opened_once(
+    sha256: &str,
+    open: impl FnOnce() -> Result<&'static PluginVTableV1, String>,
+) -> Result<&'static PluginVTableV1, String> {
+    static OPENED: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<String, &'static PluginVTableV1>>,
+    > = std::sync::OnceLock::new();
+    let mut opened = OPENED
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(vtable) = opened.get(sha256) {
+        return Ok(vtable);
+    }
+    let vtable = open()?;
+    opened.insert(sha256.to_owned(), vtable);
+    Ok(vtable)
 }
 
 /// # Safety

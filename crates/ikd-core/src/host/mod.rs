@@ -8,11 +8,14 @@
 //! and ABI, and the plugin's own info against its manifest.
 
 mod discovery;
+#[cfg(target_os = "linux")]
+mod elf;
 mod instance;
 mod library;
 mod lock;
 mod manifest;
 mod process;
+mod sealed;
 
 pub use discovery::{DiscoveredPlugin, PluginHost, PluginSearch, PluginStatus, bundled_plugin_dir};
 pub use instance::{DomainHandle, ModelHandle, PluginCallError};
@@ -25,6 +28,12 @@ pub use process::MAX_CONSECUTIVE_FAILURES;
 
 /// Version of the engine, checked against each manifest's `engine` range.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Hex sha256 of bytes.
+pub fn sha256_bytes(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(bytes))
+}
 
 /// Hex sha256 of a file's bytes.
 pub fn sha256_file(path: &std::path::Path) -> std::io::Result<String> {

@@ -1,0 +1,43 @@
+//! Scoring under a deadline. Plugin calls run on tokio's blocking pool, so a
+//! slow or hung plugin never stalls the runtime; this bounds how long a request
+//! waits for one: past the deadline the request fails with `DEADLINE_EXCEEDED`
+//! (the plugin call itself finishes, or not, on its blocking thread).
+//!
+//! The deadline is 90% of the request timeout, so that the caller hears
+//! `DEADLINE_EXCEEDED` naming the cause rather than the transport's bare
+//! `CANCELLED` when the whole request times out.
+
+use crate::{State, errors};
+use ikd_core::answers::AnswerRows;
+use ikd_core::pipeline::Scorer;
+use ikd_core::results::RespondentResult;
+use std::sync::Arc;
+use std::time::Duration;
+use tonic::Status;
+
+impl State {
+    /// How long one request may wait for the plugins.
+    pub(crate) fn scoring_deadline(&self) -> Duration {
+        Duration::from_secs(self.limits.request_timeout_seconds.max(1)).mul_f64(0.9)
+    }
+
+    /// Scores `rows` with `scorer`, within [`State::scoring_deadline`].
+    pub(crate) async fn score(
+        &self,
+        scorer: &Arc<Scorer>,
+        rows: AnswerRows,
+    ) -> Result<Vec<RespondentResult>, Status> {
+        let deadline = self.scoring_deadline();
+        match tokio::time::timeout(deadline, scorer.score_blocking(rows)).await {
+            Ok(outcome) => outcome.map_err(errors::score),
+            Err(_) => {
+                let plugins: Vec<&str> = scorer.plugins().map(|p| p.name()).collect();
+                tracing::error!(?deadline, ?plugins, "scoring missed its deadline");
+                Err(Status::deadline_exceeded(format!(
+                    "scoring did not finish within {deadline:?} (plugins: {})",
+                    plugins.join(", ")
+                )))
+            }
+        }
+    }
+}
