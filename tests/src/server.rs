@@ -134,6 +134,28 @@ impl TestServer {
         format!("http://{}", self.addr)
     }
 
+    /// The server's peak resident memory so far (`VmHWM`, Linux), in KiB.
+    pub fn peak_memory_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kills the server with SIGKILL (no chance to finish a request, flush or clean up) and
+    /// reaps it; returns how it ended (signal 9, unless it had already died of something else).
+    pub fn kill_hard(&mut self) -> std::process::ExitStatus {
+        // Child::kill sends SIGKILL on Unix; it is a no-op if the child was already reaped.
+        let _ = self.child.kill();
+        self.child.wait().expect("wait for ikd serve")
+    }
+
     /// What the server wrote on stderr so far.
     pub fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()
