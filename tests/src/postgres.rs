@@ -108,6 +108,24 @@ impl TestPostgres {
         );
     }
 
+    /// `pg_dump` of database `name`: every row of every table as SQL text.
+    ///
+    /// # Panics
+    /// When pg_dump fails (with its output).
+    pub fn dump(&self, name: &str) -> String {
+        let output = Command::new(self.bin.join("pg_dump"))
+            .args(["-h", "127.0.0.1", "-U", USER, "--inserts"])
+            .args(["-p", &self.port.to_string(), "-d", name])
+            .output()
+            .unwrap_or_else(|e| panic!("running {}/pg_dump: {e}", self.bin.display()));
+        assert!(
+            output.status.success(),
+            "pg_dump {name} failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
     fn start() -> TestPostgres {
         let bin = bin_dir();
         let run_as_postgres = is_root();
