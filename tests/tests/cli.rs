@@ -96,7 +96,7 @@ fn plugins_list_shows_loaded_and_refused_plugins() {
     let wi = row("weighted-index");
     assert_eq!(wi["status"], "loaded");
     assert_eq!(wi["kind"], "scoring-model");
-    assert_eq!(wi["abi"], "1.0");
+    assert_eq!(wi["abi"], format!("1.{}", ikd_plugin_sdk::abi::ABI_MINOR));
     assert_eq!(wi["sha256"].as_str().unwrap().len(), 64);
     assert_eq!(
         row("minimal-domain")["item_kinds"],

@@ -314,7 +314,7 @@ impl Scorer {
             violations.extend(scored.violations.into_iter().map(|v| AnswerViolation {
                 respondent: v.respondent.max(0) as usize,
                 item: v.item,
-                message: v.message,
+                message: capped(v.message),
             }));
         }
         if !violations.is_empty() {
@@ -421,6 +421,24 @@ fn protocol(plugin: &LoadedPlugin, detail: &str) -> PluginCallError {
         plugin: plugin.name().to_owned(),
         detail: detail.to_owned(),
     }
+}
+
+/// Longest violation message passed on: plugins quote the answer they refuse,
+/// and a megabyte answer must not become a megabyte error (in logs, on stderr,
+/// in a gRPC status).
+const MAX_MESSAGE: usize = 300;
+
+fn capped(mut message: String) -> String {
+    if message.len() > MAX_MESSAGE {
+        let total = message.len();
+        let mut cut = MAX_MESSAGE;
+        while !message.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        message.truncate(cut);
+        message.push_str(&format!("… (message cut at {cut} of {total} bytes)"));
+    }
+    message
 }
 
 /// The answers of one domain's items, as the plugin ABI wants them.

@@ -88,6 +88,29 @@ pub(super) fn code(
     }
 }
 
+/// An item id: ASCII letters, digits, `_`, `.` and `-`, starting with a letter
+/// or digit. Item ids are CSV column names and gRPC field names: an invisible
+/// or look-alike character (a zero-width space, a combining accent, a
+/// right-to-left override) would make a column that no one can type or see.
+pub(super) fn item_id(findings: &mut Findings, value: &Spanned<String>, subject: &str) {
+    let id = value.get_ref();
+    let allowed = |c: char| c.is_ascii_alphanumeric();
+    let valid = id.chars().next().is_some_and(allowed)
+        && id.chars().all(|c| allowed(c) || "_.-".contains(c));
+    if !valid {
+        findings.report_at(
+            &value.span(),
+            subject,
+            "id",
+            format!(
+                "{:?} is not a valid item id: use ASCII letters, digits, '_', '.' and '-', \
+                 starting with a letter or digit",
+                id
+            ),
+        );
+    }
+}
+
 /// A weight: finite and above zero. Absent, it is `default`.
 pub(super) fn weight(
     findings: &mut Findings,

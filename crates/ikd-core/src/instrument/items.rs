@@ -20,7 +20,9 @@ pub(super) fn items(findings: &mut Findings, raw: &[RawItem], declared: &Declare
         .enumerate()
         .map(|(index, raw)| {
             let subject = ITEM.subject(raw.id.get_ref(), index);
-            checks::non_empty(findings, &raw.id, &subject, "id");
+            if checks::non_empty(findings, &raw.id, &subject, "id") {
+                checks::item_id(findings, &raw.id, &subject);
+            }
             ids.record(findings, &raw.id, &subject, "id");
             item(findings, raw, declared, &subject)
         })
