@@ -10,7 +10,12 @@ fn main() {
     let manifest_dir =
         std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     let root = PathBuf::from(manifest_dir).join("../../proto");
-    let files = ["ikd/v1/assessment.proto", "ikd/v1/admin.proto"].map(|f| root.join(f));
+    let files = [
+        "ikd/v1/assessment.proto",
+        "ikd/v1/admin.proto",
+        "ikd/v1/report.proto",
+    ]
+    .map(|f| root.join(f));
     for file in &files {
         println!("cargo:rerun-if-changed={}", file.display());
     }

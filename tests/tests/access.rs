@@ -9,6 +9,7 @@
 use ikd_proto::v1 as api;
 use ikd_proto::v1::admin_service_client::AdminServiceClient;
 use ikd_proto::v1::assessment_service_client::AssessmentServiceClient;
+use ikd_proto::v1::report_service_client::ReportServiceClient;
 use ikd_tests::server::{ServerOptions, TestServer, tokens};
 use tonic::Code;
 use tonic::transport::Channel;
@@ -33,6 +34,7 @@ fn ikd_asn() -> Option<api::InstrumentRef> {
 async fn code_of(channel: &Channel, rpc: &str, token: Option<&str>) -> Code {
     let mut a = AssessmentServiceClient::new(channel.clone());
     let mut admin = AdminServiceClient::new(channel.clone());
+    let mut reports = ReportServiceClient::new(channel.clone());
     let code = |r: Result<(), tonic::Status>| r.err().map_or(Code::Ok, |s| s.code());
     match rpc {
         "ListInstruments" => code(
@@ -182,12 +184,37 @@ async fn code_of(channel: &Channel, rpc: &str, token: Option<&str>) -> Code {
                 .await
                 .map(drop),
         ),
+        "PersonReport" => code(
+            reports
+                .person_report(req(
+                    token,
+                    api::PersonReportRequest {
+                        session_id: "00000000-0000-4000-8000-000000000000".into(),
+                        language: String::new(),
+                    },
+                ))
+                .await
+                .map(drop),
+        ),
+        "OrgReport" => code(
+            reports
+                .org_report(req(
+                    token,
+                    api::OrgReportRequest {
+                        instrument: ikd_asn(),
+                        org_prefix: "36.72".into(),
+                        language: String::new(),
+                    },
+                ))
+                .await
+                .map(drop),
+        ),
         other => panic!("no call for {other}"),
     }
 }
 
 /// Every RPC with the roles that may call it (admin may call everything).
-const RPCS: [(&str, &[&str]); 13] = [
+const RPCS: [(&str, &[&str]); 15] = [
     ("ListInstruments", &["service", "analyst"]),
     ("GetInstrument", &["service", "analyst"]),
     ("Score", &["service"]),
@@ -201,6 +228,8 @@ const RPCS: [(&str, &[&str]); 13] = [
     ("ListPlugins", &[]),
     ("ListModels", &["analyst"]),
     ("Rescore", &[]),
+    ("PersonReport", &["service", "analyst"]),
+    ("OrgReport", &["analyst"]),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -173,7 +173,12 @@ async fn health_and_reflection_are_open_and_list_every_service() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(&dir);
     let mut health = tonic_health::pb::health_client::HealthClient::new(channel(&server).await);
-    for service in ["", "ikd.v1.AssessmentService", "ikd.v1.AdminService"] {
+    for service in [
+        "",
+        "ikd.v1.AssessmentService",
+        "ikd.v1.AdminService",
+        "ikd.v1.ReportService",
+    ] {
         let status = health
             .check(tonic_health::pb::HealthCheckRequest {
                 service: service.into(),

@@ -19,7 +19,11 @@ const RELEASE: &str = "0.1.0";
 /// The contracts, by the files that import the rest.
 const CONTRACTS: [&[&str]; 2] = [
     &["ikd/plugin/v1/plugin.proto", "ikd/plugin/v1/process.proto"],
-    &["ikd/v1/assessment.proto", "ikd/v1/admin.proto"],
+    &[
+        "ikd/v1/assessment.proto",
+        "ikd/v1/admin.proto",
+        "ikd/v1/report.proto",
+    ],
 ];
 
 /// Compiles those of `files` that exist under `root` (a release may predate a file).

@@ -33,6 +33,9 @@ enum Command {
     /// List or lock the plugins the engine finds.
     #[command(subcommand)]
     Plugins(commands::plugins::Command),
+    /// Create a new plugin crate (`ikd plugin new --kind domain|scoring-model NAME`).
+    #[command(subcommand)]
+    Plugin(commands::plugin::Command),
     /// Write synthetic answers drawn from a latent-trait model.
     Simulate(commands::simulate::Args),
     /// Score an answers CSV.
@@ -53,6 +56,9 @@ enum Command {
     Irt(commands::irt::Command),
     /// Calibrate IRT item parameters (PARAMS.csv for the `irt` model) from an answers CSV.
     Calibrate(commands::calibrate::Args),
+    /// HTML reports: a respondent's, or an organisation unit's (with a CSV of its numbers).
+    #[command(subcommand)]
+    Report(commands::report::Command),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +72,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Validate(args) => commands::validate::run(&cli.plugins, args),
         Command::Plugins(cmd) => commands::plugins::run(&cli.plugins, cmd),
+        Command::Plugin(cmd) => commands::plugin::run(cmd),
         Command::Simulate(args) => commands::simulate::run(&cli.plugins, args),
         Command::Score(args) => commands::score::run(&cli.plugins, args),
         Command::Demo(args) => commands::demo::run(&cli.plugins, args),
@@ -73,6 +80,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => commands::compare::run(&cli.plugins, args),
         Command::Irt(cmd) => commands::irt::run(cmd),
         Command::Calibrate(args) => commands::calibrate::run(&cli.plugins, args),
+        Command::Report(cmd) => commands::report::run(&cli.plugins, cmd),
         Command::Serve(args) => commands::serve::run(&cli.plugins, args),
         Command::Bench(cmd) => commands::bench::run(&cli.plugins, cmd),
     };

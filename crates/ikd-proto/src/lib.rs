@@ -20,7 +20,7 @@
 //! # }
 //! ```
 
-/// `ikd.v1`: `AssessmentService` and `AdminService`.
+/// `ikd.v1`: `AssessmentService`, `AdminService` and `ReportService`.
 #[allow(clippy::large_enum_variant)] // generated; a stream outcome is one message either way
 pub mod v1 {
     tonic::include_proto!("ikd.v1");

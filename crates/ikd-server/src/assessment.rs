@@ -583,7 +583,11 @@ impl State {
     }
 
     /// A session the caller may see, or `NOT_FOUND` / `PERMISSION_DENIED`.
-    async fn visible_session(&self, caller: &Caller, id: &str) -> Result<Session, Status> {
+    pub(crate) async fn visible_session(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<Session, Status> {
         check_id(id, "session_id").map_err(|v| bad_request("invalid request", &[v]))?;
         let session = self
             .store
@@ -607,7 +611,7 @@ impl State {
     }
 
     /// The instrument version a session was started on.
-    fn session_entry(&self, session: &Session) -> Result<&Arc<Entry>, Status> {
+    pub(crate) fn session_entry(&self, session: &Session) -> Result<&Arc<Entry>, Status> {
         self.catalog
             .find(&session.instrument_id, &session.instrument_version)
             .map_err(|_| {
@@ -619,7 +623,7 @@ impl State {
     }
 
     /// The store filter of an aggregate or export request, within the caller's scope.
-    fn filter(
+    pub(crate) fn filter(
         &self,
         caller: &Caller,
         entry: &Entry,

@@ -84,9 +84,9 @@ pub fn plugin(err: ikd_core::host::PluginCallError) -> Status {
         E::Poisoned { plugin } => {
             Status::unavailable(format!("plugin '{plugin}' is disabled after a fault"))
         }
-        E::TimedOut { plugin, after } => Status::deadline_exceeded(format!(
-            "plugin '{plugin}' did not answer within {after:?}"
-        )),
+        E::TimedOut { plugin, after } => {
+            Status::deadline_exceeded(format!("plugin '{plugin}' did not answer within {after:?}"))
+        }
         E::Crashed { plugin, .. } => Status::unavailable(format!(
             "plugin '{plugin}' stopped during the call; it is restarted for the next one"
         )),

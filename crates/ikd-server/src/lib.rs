@@ -32,6 +32,7 @@ mod catalog;
 pub mod config;
 mod errors;
 mod render;
+mod report;
 mod scoring;
 mod secret;
 mod stats;
@@ -42,6 +43,7 @@ use catalog::Catalog;
 use ikd_core::host::PluginHost;
 use ikd_proto::v1::admin_service_server::AdminServiceServer;
 use ikd_proto::v1::assessment_service_server::AssessmentServiceServer;
+use ikd_proto::v1::report_service_server::ReportServiceServer;
 use ikd_store::Store;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -159,6 +161,9 @@ impl Server {
         health
             .set_serving::<AdminServiceServer<admin::Admin>>()
             .await;
+        health
+            .set_serving::<ReportServiceServer<report::Reports>>()
+            .await;
         let reflection = |b: tonic_reflection::server::Builder<'static>| {
             b.register_encoded_file_descriptor_set(ikd_proto::FILE_DESCRIPTOR_SET)
                 .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -176,6 +181,10 @@ impl Server {
         })
         .max_decoding_message_size(limits.max_request_bytes);
         let admin = AdminServiceServer::new(admin::Admin {
+            state: state.clone(),
+        })
+        .max_decoding_message_size(limits.max_request_bytes);
+        let reports = ReportServiceServer::new(report::Reports {
             state: state.clone(),
         })
         .max_decoding_message_size(limits.max_request_bytes);
@@ -207,7 +216,8 @@ impl Server {
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(assessment)
-            .add_service(admin);
+            .add_service(admin)
+            .add_service(reports);
 
         let stopping = Arc::new(tokio::sync::Notify::new());
         let signal = {

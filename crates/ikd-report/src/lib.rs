@@ -1,0 +1,49 @@
+//! # ikd-report
+//!
+//! Reports people look at, as self-contained HTML pages (inline SVG and CSS,
+//! no scripts, no network fetches; readable on a phone, printable on A4):
+//!
+//! * [`person_report`]: a respondent's index with its interval, a radar of
+//!   the domains against their unit's mean, each domain's level, feedback
+//!   and development actions;
+//! * [`org_report`]: an organisation prefix's participation, index, domain
+//!   radar against the parent unit and the whole data set, level
+//!   distributions, sub-unit heatmap and weakest indicators, with a CSV of
+//!   the same numbers.
+//!
+//! Inputs are neutral and in memory: the loaded [`Instrument`] and
+//! [`ReportRow`]s (read from `ikd score` output by [`read_results`], made
+//! from scored results by [`ReportRow::from_result`], or built from a store).
+//! Groups below the minimum group size are suppressed as the server does,
+//! and organisation prefixes follow the server's rule ([`org_unit`]).
+//! Chart geometry is computed in [`chart`] and drawn by minijinja templates
+//! compiled into the crate.
+//!
+//! [`Instrument`]: ikd_core::instrument::Instrument
+
+pub mod chart;
+mod data;
+mod error;
+pub mod indicators;
+mod lang;
+mod org;
+mod org_csv;
+pub mod org_unit;
+mod person;
+mod render;
+mod results;
+pub mod stats;
+mod view;
+
+#[cfg(test)]
+mod testing;
+
+pub use error::ReportError;
+pub use indicators::{IndicatorAccumulator, IndicatorMean, IndicatorMeans};
+pub use lang::Lang;
+pub use org::{OrgReport, WEAKEST, org_report};
+pub use person::person_report;
+pub use results::{DomainRow, Feedback, ReportRow, read_results, read_results_from};
+
+/// The server's default minimum group size: smaller groups are not reported.
+pub const DEFAULT_MIN_GROUP_SIZE: u32 = 5;

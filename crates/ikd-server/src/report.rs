@@ -1,0 +1,220 @@
+//! `ikd.v1.ReportService`: the HTML reports of `ikd-report`, rendered from the
+//! results the store keeps, for authorised callers.
+//!
+//! What a report compares with stays inside the caller's scope: an
+//! org-limited token sees its unit against the parent and the whole *of its
+//! own scope*, never figures of units it may not read. Suppression follows the
+//! server's minimum group size. A report reads at most [`MAX_REPORT_RESULTS`]
+//! results; a larger scope is refused with a pointer to `ExportResults` and
+//! `ikd report org`, which stream instead of holding everything.
+
+use crate::State;
+use crate::auth::{Caller, Role};
+use crate::catalog::Entry;
+use crate::errors::{self, bad_request};
+use crate::render::language;
+use ikd_core::pipeline::Scorer;
+use ikd_proto::v1::{self as api, report_service_server::ReportService};
+use ikd_report::{DomainRow, Feedback, Lang, ReportError, ReportRow};
+use ikd_store::{ResultFilter, StoredResult};
+use std::sync::Arc;
+use tonic::{Request, Response, Status};
+
+/// Results one report may read.
+pub const MAX_REPORT_RESULTS: usize = 200_000;
+
+const PAGE: u32 = 1000;
+
+pub struct Reports {
+    pub state: Arc<State>,
+}
+
+#[tonic::async_trait]
+impl ReportService for Reports {
+    async fn person_report(
+        &self,
+        request: Request<api::PersonReportRequest>,
+    ) -> Result<Response<api::Report>, Status> {
+        let caller = self
+            .state
+            .auth
+            .authorize(request.metadata(), &[Role::Service, Role::Analyst])?;
+        let req = request.into_inner();
+        let lang = report_language(&req.language)?;
+        let session = self.state.visible_session(&caller, &req.session_id).await?;
+        let entry = self.state.session_entry(&session)?.clone();
+        let own = self
+            .state
+            .store
+            .latest_result(&session.id)
+            .await
+            .map_err(errors::store)?
+            .ok_or_else(|| {
+                Status::failed_precondition(format!(
+                    "session '{}' has not been submitted",
+                    session.id
+                ))
+            })?;
+        // The unit's other results give the comparison mean (the unit is inside
+        // the caller's scope: the session was visible).
+        let filter = ResultFilter {
+            org_prefix: session.org_unit.clone(),
+            instrument_id: Some(entry.instrument.id.clone()),
+            from: None,
+            to: None,
+        };
+        let mut rows = self.rows(&filter, &entry).await?;
+        rows.retain(|r| r.org_unit == session.org_unit && r.respondent_id != session.id);
+        rows.push(row(&own, &entry.scorer));
+        let min = self.state.min_group_size;
+        let html = ikd_report::person_report(&entry.instrument, &rows, &session.id, lang, min)
+            .map_err(report_status)?;
+        tracing::info!(caller = %caller.name, session = %session.id, "person report");
+        Ok(Response::new(api::Report {
+            html,
+            csv: String::new(),
+            results: rows.len() as u64,
+        }))
+    }
+
+    async fn org_report(
+        &self,
+        request: Request<api::OrgReportRequest>,
+    ) -> Result<Response<api::Report>, Status> {
+        let caller = self
+            .state
+            .auth
+            .authorize(request.metadata(), &[Role::Analyst])?;
+        let req = request.into_inner();
+        let lang = report_language(&req.language)?;
+        let entry = self.state.catalog.resolve(req.instrument.as_ref())?.clone();
+        let wanted = self
+            .state
+            .filter(&caller, &entry, &req.org_prefix, None, None)?;
+        let scope = scope_filter(&caller, &entry);
+        let rows = self.rows(&scope, &entry).await?;
+        let report = ikd_report::org_report(
+            &entry.instrument,
+            &rows,
+            &wanted.org_prefix,
+            lang,
+            self.state.min_group_size,
+            None,
+        )
+        .map_err(report_status)?;
+        tracing::info!(caller = %caller.name, prefix = %wanted.org_prefix, "org report");
+        Ok(Response::new(api::Report {
+            html: report.html,
+            csv: report.csv,
+            results: rows.len() as u64,
+        }))
+    }
+}
+
+impl Reports {
+    /// The latest result of every session under `filter`, as report rows.
+    async fn rows(&self, filter: &ResultFilter, entry: &Entry) -> Result<Vec<ReportRow>, Status> {
+        let mut rows = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self
+                .state
+                .store
+                .results_page(filter, after.take(), PAGE)
+                .await
+                .map_err(errors::store)?;
+            let full = page.len() as u32 == PAGE;
+            if let Some(last) = page.last() {
+                after = Some((last.submitted_at, last.session_id.clone()));
+            }
+            for stored in &page {
+                let scorer = self
+                    .state
+                    .catalog
+                    .find(&stored.instrument_id, &stored.instrument_version)
+                    .map_or(&entry.scorer, |e| &e.scorer);
+                rows.push(row(stored, scorer));
+            }
+            if rows.len() > MAX_REPORT_RESULTS {
+                return Err(Status::resource_exhausted(format!(
+                    "more than {MAX_REPORT_RESULTS} results under '{}': export them \
+                     (ExportResults) and use `ikd report org` on the file",
+                    filter.org_prefix
+                )));
+            }
+            if !full {
+                return Ok(rows);
+            }
+        }
+    }
+}
+
+/// Everything the caller may see of the instrument: the comparison base.
+fn scope_filter(caller: &Caller, entry: &Entry) -> ResultFilter {
+    ResultFilter {
+        org_prefix: caller.org_prefix.clone(),
+        instrument_id: Some(entry.instrument.id.clone()),
+        from: None,
+        to: None,
+    }
+}
+
+fn report_language(requested: &str) -> Result<Lang, Status> {
+    language(requested)?
+        .parse()
+        .map_err(|e: ReportError| Status::invalid_argument(e.to_string()))
+}
+
+/// A stored result as a report row: the session id stands for the respondent
+/// (the store keeps no identifier in the clear), feedback from the scorer.
+fn row(stored: &StoredResult, scorer: &Scorer) -> ReportRow {
+    let instrument = scorer.instrument();
+    let level_of = |code: &Option<String>| {
+        code.as_ref()
+            .and_then(|c| instrument.levels.iter().position(|l| &l.code == c))
+    };
+    ReportRow {
+        respondent_id: stored.session_id.clone(),
+        org_unit: stored.org_unit.clone(),
+        index: stored.index,
+        index_se: stored.index_se,
+        level: stored.level.clone(),
+        domains: stored
+            .domains
+            .iter()
+            .enumerate()
+            .map(|(d, domain)| DomainRow {
+                code: domain.code.clone(),
+                score: domain.score,
+                se: domain.se,
+                level: domain.level.clone(),
+                feedback: level_of(&domain.level).and_then(|l| Feedback::of(scorer, d, l)),
+            })
+            .collect(),
+        flags: stored.flags.clone(),
+        model: Some(format!("{} {}", stored.model, stored.model_version)),
+        instrument_id: Some(stored.instrument_id.clone()),
+    }
+}
+
+/// A report failure as a status: the caller's input, or our bug.
+fn report_status(err: ReportError) -> Status {
+    let message = err.to_string();
+    match err {
+        ReportError::RespondentNotFound { .. } => Status::not_found(message),
+        ReportError::Suppressed { .. } | ReportError::NoResults { .. } => {
+            Status::failed_precondition(message)
+        }
+        ReportError::InvalidPrefix { .. }
+        | ReportError::Language(_)
+        | ReportError::MinGroupSize => bad_request_status(message),
+        _ => {
+            tracing::error!("report failed: {message}");
+            Status::internal("the report could not be rendered")
+        }
+    }
+}
+
+fn bad_request_status(message: String) -> Status {
+    bad_request(&message, &[])
+}
