@@ -718,15 +718,32 @@ async fn aggregates_roll_up_by_prefix_and_suppress_small_groups() {
         .unwrap()
         .into_inner();
     assert!(small.suppressed && small.n == 0 && small.index.is_none());
+    // Complementary suppression: with 36 published, 36.72 would give away its
+    // small sibling 36.73 (= 36 − 36.72), so 36.72 is hidden as well.
+    let province = analyst
+        .get_aggregate(aggregate("36"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!province.suppressed);
+    assert_eq!(province.n, got.n + 3);
+    let hidden = analyst
+        .get_aggregate(aggregate("36.72"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(hidden.suppressed && hidden.n == 0 && hidden.index.is_none());
 
-    // An analyst limited to Cilegon: own scope by default, nothing outside it.
+    // An analyst limited to Cilegon: own scope by default (hidden now, as
+    // for everyone), nothing outside it.
     let mut limited = assessment(&server, Some(tokens::ANALYST_CILEGON)).await;
     let own = limited
         .get_aggregate(aggregate(""))
         .await
         .unwrap()
         .into_inner();
-    assert_eq!((own.org_prefix.as_str(), own.n), ("36.72", got.n));
+    assert_eq!(own.org_prefix.as_str(), "36.72");
+    assert!(own.suppressed && own.n == 0);
     for outside in ["64.72", "36.7", "36"] {
         let denied = limited.get_aggregate(aggregate(outside)).await.unwrap_err();
         assert_eq!(denied.code(), Code::PermissionDenied, "{outside}");

@@ -20,6 +20,9 @@ use std::time::{Duration, Instant};
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// A unit with fewer results than the minimum group size (5): never shown.
 const SMALL_UNIT: &str = "36.72/kecil";
+/// A second small unit: with two small siblings hidden (6 results together),
+/// no larger sibling needs hiding for complementary suppression.
+const SMALL_UNIT_2: &str = "36.72/kecil-dua";
 /// A deeper unit: its results make the child `36.72.01` of `36.72`.
 const DEEP_UNIT: &str = "36.72.01/kel-a";
 
@@ -102,7 +105,7 @@ fn data() -> &'static Data {
         );
         // Move a few respondents of 36.72/dinkes into a small unit and a deeper one.
         let text = std::fs::read_to_string(&simulated).expect("answers");
-        let (mut small, mut deep) = (0, 0);
+        let (mut small, mut small_2, mut deep) = (0, 0, 0);
         let lines: Vec<String> = text
             .lines()
             .map(|line| {
@@ -111,6 +114,9 @@ fn data() -> &'static Data {
                     if small < 3 {
                         small += 1;
                         cells[1] = SMALL_UNIT;
+                    } else if small_2 < 3 {
+                        small_2 += 1;
+                        cells[1] = SMALL_UNIT_2;
                     } else if deep < 6 {
                         deep += 1;
                         cells[1] = DEEP_UNIT;
@@ -119,7 +125,11 @@ fn data() -> &'static Data {
                 cells.join(",")
             })
             .collect();
-        assert_eq!((small, deep), (3, 6), "enough respondents in 36.72/dinkes");
+        assert_eq!(
+            (small, small_2, deep),
+            (3, 3, 6),
+            "enough respondents in 36.72/dinkes"
+        );
         let answers = dir.path().join("answers.csv");
         std::fs::write(&answers, lines.join("\n") + "\n").expect("write answers");
         let json = dir.path().join("results.json");
@@ -599,11 +609,11 @@ fn org_report_in_the_browser() {
     assert!(
         checked
             .dom
-            .contains("1 subunit dengan kurang dari 5 hasil tidak dilaporkan")
+            .contains("2 subunit tidak dilaporkan: yang hasilnya kurang dari 5")
     );
     let csv = std::fs::read_to_string(page.with_extension("csv")).expect("the CSV beside the page");
     assert!(!csv.contains("kecil"));
-    assert!(csv.contains("unit,36.72,,,,suppressed_children,1"));
+    assert!(csv.contains("unit,36.72,,,,suppressed_children,2"));
     let n_unit = data
         .results
         .iter()

@@ -10,6 +10,7 @@
 //! * [`simulate`]: synthetic respondents from a latent-trait model.
 
 pub mod answers;
+pub mod disclosure;
 pub mod host;
 pub mod instrument;
 pub mod output;

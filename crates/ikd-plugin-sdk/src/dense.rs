@@ -111,8 +111,10 @@ pub fn put_field<T: Dense>(tag: u32, values: &[T], out: &mut Vec<u8>) {
     }
 }
 
+/// The byte length must be `len` values; a `len` whose byte size overflows
+/// (a response claiming 2³¹ × 2³⁰ cells, found by fuzzing) is refused, not multiplied.
 fn check_len<T: Dense>(bytes: &[u8], len: usize, field: &str) -> Result<(), PluginError> {
-    if bytes.len() == len * T::WIDTH {
+    if len.checked_mul(T::WIDTH) == Some(bytes.len()) {
         Ok(())
     } else {
         Err(PluginError::msg(format!(

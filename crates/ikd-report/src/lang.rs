@@ -227,8 +227,8 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ),
     (
         "suppressed_children",
-        "{n} subunit dengan kurang dari {min} hasil tidak dilaporkan.",
-        "{n} sub-unit(s) with fewer than {min} results are not reported.",
+        "{n} subunit tidak dilaporkan: yang hasilnya kurang dari {min}, dan subunit dengan hasil paling sedikit yang ikut disembunyikan agar angkanya tidak dapat dihitung dari selisih.",
+        "{n} sub-unit(s) not reported: those with fewer than {min} results, and the smallest ones hidden with them so that their figures cannot be worked out by subtraction.",
     ),
     ("this_unit", "(unit ini sendiri)", "(this unit itself)"),
     (

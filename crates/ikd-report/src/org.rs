@@ -19,6 +19,7 @@ use crate::render::render;
 use crate::results::ReportRow;
 use crate::stats::Estimate;
 use crate::view::{self, InstrumentView, LevelView, level_at, level_look};
+use ikd_core::disclosure;
 use ikd_core::instrument::Instrument;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -47,6 +48,17 @@ pub(crate) struct Groups {
 }
 
 impl Groups {
+    /// Children not to report: below the minimum, and the siblings hidden with
+    /// them so that none can be recovered by subtraction (`ikd_core::disclosure`).
+    pub(crate) fn hidden_children(&self, min: u32) -> std::collections::BTreeSet<String> {
+        let counts: Vec<(String, u64)> = self
+            .children
+            .iter()
+            .map(|(unit, group)| (unit.clone(), group.n))
+            .collect();
+        disclosure::suppressed_children(&counts, u64::from(min))
+    }
+
     fn new(instrument: &Instrument, obs: &[Obs<'_>], prefix: &str) -> Self {
         let mut unit = Group::new(instrument);
         let mut all = Group::new(instrument);
@@ -113,7 +125,16 @@ pub fn org_report(
             prefix: org_prefix.to_owned(),
         });
     }
-    if groups.unit.suppressed(min_group_size) {
+    let mut units: BTreeMap<&str, u64> = BTreeMap::new();
+    for row in rows {
+        *units.entry(row.org_unit.as_str()).or_default() += 1;
+    }
+    let hidden_among_siblings = disclosure::is_suppressed(
+        org_prefix,
+        units.iter().map(|(u, n)| (*u, *n)),
+        u64::from(min_group_size),
+    );
+    if groups.unit.suppressed(min_group_size) || hidden_among_siblings {
         return Err(ReportError::Suppressed {
             prefix: org_prefix.to_owned(),
             min_group_size,
@@ -403,8 +424,9 @@ fn children(
     };
     let mut suppressed = 0u64;
     let mut rows = Vec::new();
+    let hidden = groups.hidden_children(min);
     for (unit, group) in &groups.children {
-        if group.suppressed(min) {
+        if hidden.contains(unit) {
             suppressed += 1;
             continue;
         }
@@ -602,10 +624,12 @@ mod tests {
             assert!(!text.contains("36.72/b"), "a suppressed child is named");
         }
         assert!(html.contains(r#"data-unit="36.72/a""#));
-        assert!(html.contains(r#"data-unit="36.72.01""#));
+        // Complementary suppression: 36.72.01 (5, the smallest sibling, first by
+        // name) is hidden with 36.72/b (3), or b would be 36.72 − a − 36.72.01.
+        assert!(!html.contains(r#"data-unit="36.72.01""#));
         assert!(!html.contains("36.721"), "36.721 is not under 36.72");
-        assert!(html.contains("1 sub-unit(s) with fewer than 5 results are not reported."));
-        assert!(report.csv.contains("unit,36.72,,,,suppressed_children,1\n"));
+        assert!(html.contains("2 sub-unit(s) not reported: those with fewer than 5 results"));
+        assert!(report.csv.contains("unit,36.72,,,,suppressed_children,2\n"));
         // With a minimum of 3 the small child is shown.
         let report = org_report(&instrument(), &rows(), "36.72", Lang::En, 3, None).unwrap();
         assert!(page(&report).contains(r#"data-unit="36.72/b""#));

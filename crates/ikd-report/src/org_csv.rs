@@ -154,8 +154,9 @@ pub(crate) fn write(
         out.group(instrument, At::group("all", ""), all, min, false);
     }
     let mut suppressed = 0u64;
+    let hidden = groups.hidden_children(min);
     for (child, group) in &groups.children {
-        if group.suppressed(min) {
+        if hidden.contains(child) {
             suppressed += 1;
         } else if !(groups.children.len() == 1 && child == prefix) {
             out.group(instrument, At::group("child", child), group, min, false);

@@ -1,12 +1,18 @@
-//! `ikd.v1.AdminService`: what is loaded, and re-scoring stored sessions.
+//! `ikd.v1.AdminService`: what is loaded, re-scoring stored sessions, and the audit log.
+//!
+//! Every rescore is recorded in the store's audit log (`rescore.started` before any work,
+//! `rescore.finished` with the counts or the error) and logged with `tracing` target
+//! `audit`. Entries name the token (its configured name), never the token itself.
 
 use crate::State;
 use crate::auth::Role;
+use crate::catalog::Entry;
 use crate::errors;
 use crate::render::to_new_result;
 use ikd_core::host::{PluginKindName, PluginStatus};
 use ikd_core::pipeline::ScoreError;
 use ikd_proto::v1::{self as api, admin_service_server::AdminService};
+use ikd_store::{AuditQuery, NewAuditEntry, StoreError};
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
@@ -14,6 +20,8 @@ use tonic::{Request, Response, Status};
 const RESCORE_PAGE: u32 = 1000;
 /// Failures listed in a rescore response.
 const MAX_LISTED: usize = 20;
+/// Audit entries listed when a request asks for no particular number.
+const DEFAULT_AUDIT_LIMIT: u32 = 100;
 
 pub struct Admin {
     pub(crate) state: Arc<State>,
@@ -108,8 +116,119 @@ impl AdminService for Admin {
             .auth
             .authorize(request.metadata(), &[Role::Admin])?;
         let req = request.into_inner();
+        let entry = self.state.catalog.resolve(req.instrument.as_ref())?;
+        let instrument = &entry.instrument;
+        let target = format!("{}@{}", instrument.id, instrument.version);
+        let model = if req.model.is_empty() {
+            instrument.scoring.model.as_str()
+        } else {
+            req.model.as_str()
+        };
+        // No audit entry, no rescore: a store that cannot record it refuses the action.
+        self.audit(
+            &caller.name,
+            "rescore.started",
+            &target,
+            serde_json::json!({ "model": model, "settings_json": req.settings_json }),
+        )
+        .await
+        .map_err(errors::store)?;
+        let outcome = self.rescore_all(entry, &req).await;
+        let detail = match &outcome {
+            Ok(out) => serde_json::json!({
+                "model": model,
+                "sessions": out.sessions,
+                "rescored": out.rescored,
+                "failed": out.failed,
+            }),
+            Err(status) => serde_json::json!({
+                "model": model,
+                "error": { "code": format!("{:?}", status.code()), "message": status.message() },
+            }),
+        };
+        // The rescore is done either way: a failure to record its end is logged, not returned.
+        if let Err(e) = self
+            .audit(&caller.name, "rescore.finished", &target, detail)
+            .await
+        {
+            tracing::error!(target: "audit", action = "rescore.finished", %target, "not recorded: {e}");
+        }
+        outcome.map(Response::new)
+    }
+
+    async fn list_audit_log(
+        &self,
+        request: Request<api::ListAuditLogRequest>,
+    ) -> Result<Response<api::ListAuditLogResponse>, Status> {
+        self.state
+            .auth
+            .authorize(request.metadata(), &[Role::Admin])?;
+        let req = request.into_inner();
+        let query = AuditQuery {
+            since: (req.since != 0).then_some(req.since),
+            limit: if req.limit == 0 {
+                DEFAULT_AUDIT_LIMIT
+            } else {
+                req.limit
+            },
+        };
+        let entries = self
+            .state
+            .store
+            .audit_log(&query)
+            .await
+            .map_err(errors::store)?
+            .into_iter()
+            .map(|e| api::AuditEntry {
+                id: e.id,
+                at: e.at,
+                actor: e.actor,
+                action: e.action,
+                target: e.target,
+                detail_json: e.detail_json,
+            })
+            .collect();
+        Ok(Response::new(api::ListAuditLogResponse { entries }))
+    }
+}
+
+impl Admin {
+    /// Records an audit entry in the store and logs it (`tracing` target `audit`). Callers
+    /// pass names and settings only, never a token.
+    async fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        detail: serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let entry = NewAuditEntry {
+            actor: actor.to_owned(),
+            action: action.to_owned(),
+            target: target.to_owned(),
+            detail_json: detail.to_string(),
+        };
+        let stored = self.state.store.record_audit(&entry).await?;
+        tracing::info!(
+            target: "audit",
+            id = stored.id,
+            at = stored.at,
+            actor = %stored.actor,
+            action = %stored.action,
+            audit_target = %stored.target,
+            detail = %stored.detail_json,
+            "audit"
+        );
+        Ok(())
+    }
+
+    /// Re-scores every submitted session of the instrument version.
+    async fn rescore_all(
+        &self,
+        entry: &Entry,
+        req: &api::RescoreRequest,
+    ) -> Result<api::RescoreResponse, Status> {
         let state = &self.state;
-        let entry = state.catalog.resolve(req.instrument.as_ref())?;
         let scorer = entry.scorer_for(&state.catalog.host, &req.model, &req.settings_json)?;
         let instrument = &entry.instrument;
         let version = instrument.version.to_string();
@@ -184,13 +303,6 @@ impl AdminService for Admin {
                 break;
             }
         }
-        tracing::info!(
-            caller = %caller.name,
-            instrument = %instrument.id,
-            rescored = out.rescored,
-            failed = out.failed,
-            "rescore finished"
-        );
-        Ok(Response::new(out))
+        Ok(out)
     }
 }

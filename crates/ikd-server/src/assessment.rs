@@ -9,6 +9,7 @@ use crate::errors::{self, Invalid, bad_request};
 use crate::render::{self, ResultView, language, render, timestamp, to_new_result, to_record};
 use crate::stats::estimate;
 use futures_util::StreamExt;
+use ikd_core::disclosure;
 use ikd_core::pipeline::{ScoreError, Scorer};
 use ikd_proto::v1::{self as api, assessment_service_server::AssessmentService};
 use ikd_store::{NewSession, ResultFilter, Session, SessionState};
@@ -324,11 +325,13 @@ impl AssessmentService for Assessment {
             .aggregate(&filter)
             .await
             .map_err(errors::store)?;
+        let hidden = self.state.complementary_suppressed(&filter).await?;
         Ok(Response::new(aggregate(
             entry,
             &filter,
             &sums,
             self.state.min_group_size,
+            hidden,
             lang,
         )))
     }
@@ -622,6 +625,29 @@ impl State {
             })
     }
 
+    /// Whether the unit of `filter` must be hidden although it is large enough:
+    /// complementary suppression among its siblings (`ikd_core::disclosure`),
+    /// decided on the same instrument and time window, whoever asks.
+    async fn complementary_suppressed(&self, filter: &ResultFilter) -> Result<bool, Status> {
+        if filter.org_prefix.is_empty() {
+            return Ok(false);
+        }
+        let siblings = ResultFilter {
+            org_prefix: disclosure::parent(&filter.org_prefix).to_owned(),
+            ..filter.clone()
+        };
+        let counts = self
+            .store
+            .unit_counts(&siblings)
+            .await
+            .map_err(errors::store)?;
+        Ok(disclosure::is_suppressed(
+            &filter.org_prefix,
+            counts.iter().map(|(u, n)| (u.as_str(), *n)),
+            u64::from(self.min_group_size),
+        ))
+    }
+
     /// The store filter of an aggregate or export request, within the caller's scope.
     pub(crate) fn filter(
         &self,
@@ -786,6 +812,7 @@ fn aggregate(
     filter: &ResultFilter,
     sums: &ikd_store::Aggregate,
     min_group_size: u32,
+    hidden: bool,
     lang: &str,
 ) -> api::Aggregate {
     let instrument = &entry.instrument;
@@ -797,7 +824,7 @@ fn aggregate(
             version: String::new(),
         }),
         min_group_size,
-        suppressed: sums.n < min,
+        suppressed: sums.n < min || hidden,
         ..Default::default()
     };
     if out.suppressed {

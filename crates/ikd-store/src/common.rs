@@ -664,6 +664,43 @@ where
     [totals, levels, domains, domain_levels]
 }
 
+/// Latest results per exact organisation unit under `filter`, for
+/// complementary suppression (a parent's children and their sizes).
+pub(crate) fn unit_counts_query<'a, DB>(filter: &ResultFilter) -> QueryBuilder<'a, DB>
+where
+    DB: Database,
+    String: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
+{
+    let mut qb = QueryBuilder::new("SELECT s.org_unit AS unit, COUNT(*) AS n");
+    push_latest_from(&mut qb, false, filter);
+    qb.push(" GROUP BY s.org_unit ORDER BY s.org_unit");
+    qb
+}
+
+pub(crate) const INSERT_AUDIT: &str = "INSERT INTO audit_log (at, actor, action, target, detail) \
+     VALUES ($1, $2, $3, $4, $5) RETURNING id";
+
+/// Newest first; `$1`: the earliest `at` (or NULL: all), `$2`: the limit.
+pub(crate) const SELECT_AUDIT: &str = "SELECT id, at, actor, action, target, detail \
+     FROM audit_log WHERE ($1 IS NULL OR at >= $1) ORDER BY id DESC LIMIT $2";
+
+/// Refuses an audit entry without an actor or action, or with a detail that is not JSON.
+pub(crate) fn check_audit(entry: &crate::NewAuditEntry) -> Result<(), StoreError> {
+    if entry.actor.is_empty() || entry.action.is_empty() {
+        return Err(StoreError::Invalid(
+            "an audit entry needs an actor and an action".to_owned(),
+        ));
+    }
+    if let Err(e) = serde_json::from_str::<serde_json::Value>(&entry.detail_json) {
+        return Err(StoreError::Invalid(format!(
+            "audit entry '{}': detail is not JSON: {e}",
+            entry.action
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

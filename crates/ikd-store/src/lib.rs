@@ -314,6 +314,41 @@ pub struct DomainAggregate {
     pub levels: Vec<(String, u64)>,
 }
 
+/// An administrative action to record in the audit log ([`Store::record_audit`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NewAuditEntry {
+    /// Who: a token's name or an OS user, never a secret.
+    pub actor: String,
+    /// What: a dotted code such as `rescore.started`.
+    pub action: String,
+    /// On what, e.g. `ikd-asn-2025@1.0.0`.
+    pub target: String,
+    /// Particulars as JSON text (an object, usually).
+    pub detail_json: String,
+}
+
+/// A recorded audit entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Increases with every entry recorded.
+    pub id: i64,
+    /// When it was recorded, Unix milliseconds.
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub detail_json: String,
+}
+
+/// Which audit entries [`Store::audit_log`] returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AuditQuery {
+    /// Only entries with `at >= since` (Unix milliseconds).
+    pub since: Option<i64>,
+    /// At most this many (clamped to [`MAX_PAGE`]), the newest.
+    pub limit: u32,
+}
+
 /// Largest page [`Store::results_page`] and [`Store::submitted_sessions`] return; a larger
 /// `limit` is clamped to it.
 pub const MAX_PAGE: u32 = 10_000;
@@ -421,6 +456,20 @@ pub trait Store: Send + Sync {
     /// Sums over the latest revision of every submitted session matching `filter`, computed
     /// by the database (a consistent snapshot; rows are never loaded).
     async fn aggregate(&self, filter: &ResultFilter) -> Result<Aggregate, StoreError>;
+
+    /// The number of results (latest revisions of submitted sessions) of each
+    /// organisation unit matching `filter`, by unit, in unit order.
+    async fn unit_counts(&self, filter: &ResultFilter) -> Result<Vec<(String, u64)>, StoreError>;
+
+    /// Appends an entry to the audit log (administrative actions: who, what, when), stamped
+    /// with the current time; returns it with its id. The log is append-only: there is no
+    /// update or delete, and the schema refuses both. [`StoreError::Invalid`] for an empty
+    /// actor or action, or a `detail_json` that is not JSON.
+    async fn record_audit(&self, entry: &NewAuditEntry) -> Result<AuditEntry, StoreError>;
+
+    /// Audit entries recorded at or after `query.since` (all when `None`), **newest first**
+    /// (by recording order), at most `min(query.limit, MAX_PAGE)` of them.
+    async fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError>;
 
     /// Closes the connection pools, waiting for calls in flight. Later calls fail.
     async fn close(&self) {}

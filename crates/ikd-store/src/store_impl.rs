@@ -492,6 +492,82 @@ macro_rules! impl_store {
                 ))
             }
 
+            async fn unit_counts(
+                &self,
+                filter: &crate::ResultFilter,
+            ) -> Result<Vec<(String, u64)>, crate::StoreError> {
+                let err = || {
+                    crate::common::db_err(
+                        Self::BACKEND,
+                        format!("counting results per unit under '{}'", filter.org_prefix),
+                    )
+                };
+                let mut tx = self.read_tx().await.map_err(err())?;
+                let rows: Vec<(String, i64)> = crate::common::unit_counts_query::<$db>(filter)
+                    .build_query_as()
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(err())?;
+                tx.commit().await.map_err(err())?;
+                Ok(rows.into_iter().map(|(u, n)| (u, n.max(0) as u64)).collect())
+            }
+
+            async fn record_audit(
+                &self,
+                entry: &crate::NewAuditEntry,
+            ) -> Result<crate::AuditEntry, crate::StoreError> {
+                crate::common::check_audit(entry)?;
+                let at = crate::now_ms();
+                let id: i64 = sqlx::query_scalar(crate::common::INSERT_AUDIT)
+                    .bind(at)
+                    .bind(&entry.actor)
+                    .bind(&entry.action)
+                    .bind(&entry.target)
+                    .bind(&entry.detail_json)
+                    .fetch_one(self.write_pool())
+                    .await
+                    .map_err(crate::common::db_err(
+                        Self::BACKEND,
+                        format!("recording audit entry '{}'", entry.action),
+                    ))?;
+                Ok(crate::AuditEntry {
+                    id,
+                    at,
+                    actor: entry.actor.clone(),
+                    action: entry.action.clone(),
+                    target: entry.target.clone(),
+                    detail_json: entry.detail_json.clone(),
+                })
+            }
+
+            async fn audit_log(
+                &self,
+                query: &crate::AuditQuery,
+            ) -> Result<Vec<crate::AuditEntry>, crate::StoreError> {
+                let err = || crate::common::db_err(Self::BACKEND, "reading the audit log");
+                let limit = i64::from(query.limit.min(crate::MAX_PAGE));
+                let mut tx = self.read_tx().await.map_err(err())?;
+                let rows: Vec<(i64, i64, String, String, String, String)> =
+                    sqlx::query_as(crate::common::SELECT_AUDIT)
+                        .bind(query.since)
+                        .bind(limit)
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(err())?;
+                tx.commit().await.map_err(err())?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, at, actor, action, target, detail_json)| crate::AuditEntry {
+                        id,
+                        at,
+                        actor,
+                        action,
+                        target,
+                        detail_json,
+                    })
+                    .collect())
+            }
+
             async fn close(&self) {
                 self.close_pools().await;
             }
