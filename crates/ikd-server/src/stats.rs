@@ -33,30 +33,9 @@ pub fn estimate(n: u64, sum: f64, sum_sq: f64) -> Option<Estimate> {
     })
 }
 
-/// The 0.975 quantile of Student's t with `df` degrees of freedom: exact table
-/// values up to 30 (to 3 decimals, as printed in standard tables), then the
-/// Cornish–Fisher expansion around the normal quantile, whose error there is
-/// below 1e-5.
-pub fn t_975(df: u64) -> f64 {
-    const TABLE: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
-        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
-        2.052, 2.048, 2.045, 2.042,
-    ];
-    if df == 0 {
-        return f64::INFINITY;
-    }
-    if let Some(&t) = TABLE.get(df as usize - 1) {
-        return t;
-    }
-    let z: f64 = 1.959_963_984_540_054;
-    let v = df as f64;
-    let (z3, z5, z7, z9) = (z.powi(3), z.powi(5), z.powi(7), z.powi(9));
-    z + (z3 + z) / (4.0 * v)
-        + (5.0 * z5 + 16.0 * z3 + 3.0 * z) / (96.0 * v * v)
-        + (3.0 * z7 + 19.0 * z5 + 17.0 * z3 - 15.0 * z) / (384.0 * v.powi(3))
-        + (79.0 * z9 + 776.0 * z7 + 1482.0 * z5 - 1920.0 * z3 - 945.0 * z) / (92160.0 * v.powi(4))
-}
+/// The 0.975 quantile of Student's t (printed table to df 30, Cornish–Fisher
+/// beyond): one implementation, shared with the reports.
+pub use ikd_report::stats::t_975;
 
 #[cfg(test)]
 mod tests {
