@@ -10,6 +10,48 @@ use std::sync::{Arc, Mutex, OnceLock};
 pub mod postgres;
 pub mod server;
 
+/// A respondent of the bundled example answers
+/// (`instruments/ikd-asn-2025/examples/answers.csv`).
+pub struct ExampleRespondent {
+    pub id: String,
+    pub org_unit: String,
+    /// (item id, answer) for every non-empty cell, in column order.
+    pub answers: Vec<(String, String)>,
+    pub duration: Option<f64>,
+}
+
+/// The bundled example respondents, read once per call.
+pub fn example_respondents() -> Vec<ExampleRespondent> {
+    let path = workspace().join("instruments/ikd-asn-2025/examples/answers.csv");
+    let mut reader = csv::Reader::from_path(&path).expect("the example answers");
+    let header: Vec<String> = reader
+        .headers()
+        .expect("a header")
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    reader
+        .records()
+        .map(|record| {
+            let cells = record.expect("a well-formed example row");
+            let mut r = ExampleRespondent {
+                id: cells[0].to_owned(),
+                org_unit: cells[1].to_owned(),
+                answers: Vec::new(),
+                duration: None,
+            };
+            for (name, value) in header.iter().zip(cells.iter()).skip(2) {
+                if name == "duration_seconds" {
+                    r.duration = value.parse().ok();
+                } else if !value.is_empty() {
+                    r.answers.push((name.clone(), value.to_owned()));
+                }
+            }
+            r
+        })
+        .collect()
+}
+
 /// The workspace root.
 pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -30,33 +30,19 @@ fn authorized<T>(message: T) -> tonic::Request<T> {
     r
 }
 
-/// Non-empty answers of the bundled example respondents: (org unit, answers).
+/// The bundled example respondents with enough answers: (org unit, answers).
 fn examples() -> Vec<(String, Vec<api::Answer>)> {
-    let path = workspace().join("instruments/ikd-asn-2025/examples/answers.csv");
-    let mut reader = csv::Reader::from_path(path).unwrap();
-    let header: Vec<String> = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    reader
-        .records()
+    ikd_tests::example_respondents()
+        .into_iter()
+        .filter(|r| r.answers.len() >= ANSWERS_PER_SESSION)
         .map(|r| {
-            let r = r.unwrap();
-            let answers: Vec<api::Answer> = header
-                .iter()
-                .zip(r.iter())
-                .skip(2)
-                .filter(|(name, value)| *name != "duration_seconds" && !value.is_empty())
-                .map(|(name, value)| api::Answer {
-                    item_id: name.clone(),
-                    value: value.to_owned(),
-                })
+            let answers = r
+                .answers
+                .into_iter()
+                .map(|(item_id, value)| api::Answer { item_id, value })
                 .collect();
-            (r[1].to_owned(), answers)
+            (r.org_unit, answers)
         })
-        .filter(|(_, answers)| answers.len() >= ANSWERS_PER_SESSION)
         .collect()
 }
 

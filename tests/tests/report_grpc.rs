@@ -5,7 +5,6 @@ use ikd_proto::v1 as api;
 use ikd_proto::v1::assessment_service_client::AssessmentServiceClient;
 use ikd_proto::v1::report_service_client::ReportServiceClient;
 use ikd_tests::server::{ServerOptions, TestServer, tokens};
-use ikd_tests::workspace;
 use tonic::Code;
 use tonic::transport::Channel;
 
@@ -25,27 +24,12 @@ fn ikd_asn() -> Option<api::InstrumentRef> {
 
 /// Answers of the bundled example respondents.
 fn example_answers() -> Vec<Vec<api::Answer>> {
-    let path = workspace().join("instruments/ikd-asn-2025/examples/answers.csv");
-    let mut reader = csv::Reader::from_path(path).unwrap();
-    let header: Vec<String> = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    reader
-        .records()
+    ikd_tests::example_respondents()
+        .into_iter()
         .map(|r| {
-            let r = r.unwrap();
-            header
-                .iter()
-                .zip(r.iter())
-                .skip(2)
-                .filter(|(name, value)| *name != "duration_seconds" && !value.is_empty())
-                .map(|(name, value)| api::Answer {
-                    item_id: name.clone(),
-                    value: value.to_owned(),
-                })
+            r.answers
+                .into_iter()
+                .map(|(item_id, value)| api::Answer { item_id, value })
                 .collect()
         })
         .collect()

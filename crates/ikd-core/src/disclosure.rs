@@ -14,31 +14,21 @@
 
 use std::collections::BTreeSet;
 
-/// Segment separators of organisation-unit codes.
-const SEPARATORS: [char; 2] = ['.', '/'];
+use crate::org_unit;
 
 /// The parent of `unit`: without its last segment; `""` (everything) for a top-level unit.
 pub fn parent(unit: &str) -> &str {
-    unit.rfind(SEPARATORS).map_or("", |at| &unit[..at])
+    org_unit::parent(unit).unwrap_or("")
 }
 
-/// The child of `prefix` that `unit` belongs to: `prefix` plus the next
-/// segment of `unit`. Results recorded at `prefix` itself form a child of
-/// their own, named `prefix`. `None` when `unit` is not under `prefix`.
+/// The child of `prefix` that `unit` belongs to ([`org_unit::child`]), where
+/// results recorded at `prefix` itself form a child of their own, named
+/// `prefix`. `None` when `unit` is not under `prefix`.
 pub fn child_of(prefix: &str, unit: &str) -> Option<String> {
-    if prefix.is_empty() {
-        let end = unit.find(SEPARATORS).unwrap_or(unit.len());
-        return (!unit.is_empty()).then(|| unit[..end].to_owned());
-    }
-    if unit == prefix {
+    if unit == prefix && !prefix.is_empty() {
         return Some(prefix.to_owned());
     }
-    let rest = unit.strip_prefix(prefix)?;
-    let mut chars = rest.chars();
-    let separator = chars.next().filter(|c| SEPARATORS.contains(c))?;
-    let tail = chars.as_str();
-    let end = tail.find(SEPARATORS).unwrap_or(tail.len());
-    Some(format!("{prefix}{separator}{}", &tail[..end]))
+    org_unit::child(prefix, unit).map(str::to_owned)
 }
 
 /// Result counts per exact unit, summed into the children of `prefix`.

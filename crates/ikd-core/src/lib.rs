@@ -13,6 +13,7 @@ pub mod answers;
 pub mod disclosure;
 pub mod host;
 pub mod instrument;
+pub mod org_unit;
 pub mod output;
 pub mod pipeline;
 pub mod quality;

@@ -42,13 +42,7 @@ impl Role {
     }
 }
 
-/// Whether organisation unit `unit` lies under `prefix`: equal, or continuing
-/// with a `.` or `/` separator, so `36.7` never covers `36.72`.
-pub fn unit_within(prefix: &str, unit: &str) -> bool {
-    prefix.is_empty()
-        || unit == prefix
-        || (unit.starts_with(prefix) && matches!(unit.as_bytes()[prefix.len()], b'.' | b'/'))
-}
+pub use ikd_core::org_unit::unit_within;
 
 /// Who is calling, once authorised.
 #[derive(Clone, Debug)]
