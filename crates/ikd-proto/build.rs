@@ -29,7 +29,10 @@ fn main() {
         descriptors.encode_to_vec(),
     )
     .expect("write descriptor set");
-    if let Err(err) = tonic_prost_build::configure().compile_fds(descriptors) {
+    if let Err(err) = tonic_prost_build::configure()
+        .codec_path("crate::codec::IkdCodec")
+        .compile_fds(descriptors)
+    {
         panic!("cannot generate code for proto/ikd/v1: {err}");
     }
 }

@@ -17,6 +17,10 @@ pub mod tokens {
     pub const ANALYST_CILEGON: &str = "test-analyst-token-cilegon-0004";
     pub const ADMIN: &str = "test-admin-token-00000000000005";
     pub const EXPIRED: &str = "test-expired-token-000000000006";
+    /// A data steward: per-person exports and results.
+    pub const STEWARD: &str = "test-steward-token-000000000007";
+    /// A data steward limited to `36.72`.
+    pub const STEWARD_CILEGON: &str = "test-steward-token-cilegon-0008";
 }
 
 /// The `IKD_TOKENS` value for [`tokens`].
@@ -29,6 +33,8 @@ pub fn tokens_json() -> String {
         {"name": "analyst-cilegon", "roles": ["analyst"], "org_prefix": "36.72", "token": ANALYST_CILEGON},
         {"name": "admin", "roles": ["admin"], "token": ADMIN},
         {"name": "expired", "roles": ["service"], "token": EXPIRED, "expires_at": 1},
+        {"name": "steward", "roles": ["steward"], "token": STEWARD},
+        {"name": "steward-cilegon", "roles": ["steward"], "org_prefix": "36.72", "token": STEWARD_CILEGON},
     ])
     .to_string()
 }
@@ -43,6 +49,8 @@ pub struct ServerOptions {
     pub env: Vec<(String, String)>,
     /// Extra command-line arguments after `serve`.
     pub args: Vec<String>,
+    /// `RLIMIT_NOFILE` (soft and hard) for the server process.
+    pub max_open_files: Option<u64>,
 }
 
 impl ServerOptions {
@@ -52,6 +60,7 @@ impl ServerOptions {
             database_url: None,
             env: Vec::new(),
             args: Vec::new(),
+            max_open_files: None,
         }
     }
 }
@@ -87,6 +96,23 @@ impl TestServer {
         }
         for (k, v) in &options.env {
             command.env(k, v);
+        }
+        if let Some(n) = options.max_open_files {
+            use std::os::unix::process::CommandExt;
+            let limit = libc::rlimit {
+                rlim_cur: n as libc::rlim_t,
+                rlim_max: n as libc::rlim_t,
+            };
+            // SAFETY: setrlimit is async-signal-safe and touches only this struct.
+            unsafe {
+                command.pre_exec(move || {
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
         }
         let mut child = command.spawn().expect("ikd serve starts");
         let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
@@ -141,6 +167,37 @@ impl TestServer {
             .lines()
             .find_map(|l| l.strip_prefix("VmHWM:"))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+
+    /// Sockets the server process has open (`/proc/PID/fd`, Linux).
+    pub fn open_sockets(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.child.id()))
+            .map(|dir| {
+                dir.filter_map(Result::ok)
+                    .filter_map(|e| std::fs::read_link(e.path()).ok())
+                    .filter(|link| link.to_string_lossy().starts_with("socket:"))
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+
+    /// CPU time the server process has used so far (user + system, `/proc/PID/stat`).
+    pub fn cpu_time(&self) -> Duration {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // Fields after the command name (which may hold spaces) start at ')'.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map_or("", |(_, rest)| rest)
+            .split_whitespace()
+            .collect();
+        let ticks: u64 = [11, 12]
+            .iter()
+            .filter_map(|&i| fields.get(i).and_then(|f| f.parse::<u64>().ok()))
+            .sum();
+        // SAFETY: sysconf has no memory effects.
+        let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+        Duration::from_millis(ticks * 1000 / per_second)
     }
 
     /// The server's process id.

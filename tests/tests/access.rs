@@ -220,22 +220,25 @@ async fn code_of(channel: &Channel, rpc: &str, token: Option<&str>) -> Code {
 }
 
 /// Every RPC with the roles that may call it (admin may call everything).
+/// `analyst` reads suppressed aggregates and organisation reports only;
+/// per-person data (results, personal reports, exports) is for the service
+/// that ran the session and for a data `steward` (issue 12, defect 6).
 const RPCS: [(&str, &[&str]); 16] = [
-    ("ListInstruments", &["service", "analyst"]),
-    ("GetInstrument", &["service", "analyst"]),
+    ("ListInstruments", &["service", "analyst", "steward"]),
+    ("GetInstrument", &["service", "analyst", "steward"]),
     ("Score", &["service"]),
     ("ScoreStream", &["service"]),
     ("StartSession", &["service"]),
     ("SaveAnswers", &["service"]),
     ("SubmitSession", &["service"]),
-    ("GetResult", &["service", "analyst"]),
+    ("GetResult", &["service", "steward"]),
     ("GetAggregate", &["analyst"]),
-    ("ExportResults", &["analyst"]),
+    ("ExportResults", &["steward"]),
     ("ListPlugins", &[]),
     ("ListModels", &["analyst"]),
     ("Rescore", &[]),
     ("ListAuditLog", &[]),
-    ("PersonReport", &["service", "analyst"]),
+    ("PersonReport", &["service", "steward"]),
     ("OrgReport", &["analyst"]),
 ];
 
@@ -251,6 +254,7 @@ async fn every_rpc_checks_the_token_and_the_role() {
     let roles = [
         ("service", tokens::SERVICE),
         ("analyst", tokens::ANALYST),
+        ("steward", tokens::STEWARD),
         ("admin", tokens::ADMIN),
     ];
     let mut checked = 0;
@@ -369,6 +373,7 @@ async fn org_limited_tokens_stay_inside_their_prefix() {
     let mut analyst = AssessmentServiceClient::new(channel.clone());
     let limited = Some(tokens::SERVICE_CILEGON);
     let analyst_limited = Some(tokens::ANALYST_CILEGON);
+    let steward_limited = Some(tokens::STEWARD_CILEGON);
 
     // Reading inside works; reading a neighbour's result does not.
     let own = service
@@ -451,7 +456,7 @@ async fn org_limited_tokens_stay_inside_their_prefix() {
         );
         let err = analyst
             .export_results(req(
-                analyst_limited,
+                steward_limited,
                 api::ExportResultsRequest {
                     instrument: ikd_asn(),
                     org_prefix: prefix.into(),
@@ -496,7 +501,7 @@ async fn org_limited_tokens_stay_inside_their_prefix() {
     assert_eq!((scoped.org_prefix.as_str(), scoped.n), ("36.72", 6));
     let mut rows = analyst
         .export_results(req(
-            analyst_limited,
+            steward_limited,
             api::ExportResultsRequest {
                 instrument: ikd_asn(),
                 org_prefix: "36.72".into(),
@@ -572,7 +577,7 @@ async fn identifiers_stay_pseudonymous(
     .unwrap();
     let mut rows = a
         .export_results(req(
-            Some(tokens::ANALYST),
+            Some(tokens::STEWARD),
             api::ExportResultsRequest {
                 instrument: ikd_asn(),
                 ..Default::default()

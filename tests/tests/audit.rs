@@ -181,7 +181,13 @@ async fn rescores_are_audited_for_admins_and_survive_a_restart() {
     }
     assert!(started.id < finished.id && started.at <= finished.at);
     assert_eq!(detail(started)["model"], "weighted-index");
-    assert_eq!(detail(started)["settings_json"], "{}");
+    // The settings by their sha256 (`{}` here), never their text.
+    let settings_sha256 = detail(started)["settings_sha256"].clone();
+    assert_eq!(
+        settings_sha256,
+        "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+    );
+    assert_eq!(detail(finished)["settings_sha256"], settings_sha256);
     let counts = detail(finished);
     assert_eq!(
         (&counts["sessions"], &counts["rescored"], &counts["failed"]),
@@ -189,7 +195,7 @@ async fn rescores_are_audited_for_admins_and_survive_a_restart() {
         "{counts}"
     );
 
-    // A rescore that fails is audited with its error.
+    // A rescore that fails is audited with its error's code and category, not its text.
     let bad = admin
         .rescore(req(
             Some(tokens::ADMIN),
@@ -207,11 +213,15 @@ async fn rescores_are_audited_for_admins_and_survive_a_restart() {
     assert_eq!(entries[0].action, "rescore.finished");
     let error = &detail(&entries[0])["error"];
     assert_eq!(error["code"], "InvalidArgument", "{error}");
+    assert_eq!(error["category"], "settings_not_json", "{error}");
+    assert_eq!(error["setting"], "settings_json", "{error}");
+    assert!(error.get("message").is_none(), "{error}");
+    assert_ne!(detail(&entries[1])["settings_sha256"], settings_sha256);
     assert!(
-        error["message"].as_str().unwrap().contains("settings_json"),
-        "{error}"
+        !entries[1].detail_json.contains("not json"),
+        "{:?}",
+        entries[1]
     );
-    assert_eq!(detail(&entries[1])["settings_json"], "{not json");
 
     // `since` and `limit`.
     let newest = AdminServiceClient::new(ch.clone())

@@ -371,3 +371,293 @@ fn a_panicking_plugin_fails_the_run_with_its_name_and_the_process_exits_cleanly(
         stderr(&out)
     );
 }
+
+/// The line of stderr that reports the error (`error: …`), without the
+/// warnings the fixture plugins log.
+fn error_line(o: &Output) -> String {
+    stderr(o)
+        .lines()
+        .filter(|l| l.starts_with("error: ") || l.contains("respondent"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Runs `ikd` with `args`, returning its output and its peak resident memory
+/// in KiB (`wait4`'s `ru_maxrss`, for this child alone).
+#[allow(clippy::zombie_processes)] // reaped by `wait4`, which std's `wait` would not report
+fn ikd_with_peak_memory(args: &[&str], dir: &Path) -> (Output, u64) {
+    use std::os::unix::process::ExitStatusExt;
+    built_plugin("ikd-fixture-minimal-domain");
+    let (out_path, err_path) = (dir.join("stdout.txt"), dir.join("stderr.txt"));
+    let child = Command::new(ikd_binary())
+        .arg("--plugin-dir")
+        .arg(workspace().join("tests/fixtures/plugins/minimal-domain"))
+        .args(args)
+        .env_remove("IKD_PLUGIN_PATH")
+        .env_remove("IKD_PLUGIN_LOCK")
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .expect("ikd runs");
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as libc::pid_t, "wait4");
+    let output = Output {
+        status: std::process::ExitStatus::from_raw(status),
+        stdout: std::fs::read(&out_path).unwrap(),
+        stderr: std::fs::read(&err_path).unwrap(),
+    };
+    (output, usage.ru_maxrss as u64)
+}
+
+/// A header line, a `duration_seconds` cell, a respondent id, and a million
+/// columns, each megabytes long: refused with a short error, and the header
+/// is refused without being read whole (memory stays bounded).
+#[test]
+fn oversized_input_is_refused_with_a_short_error_and_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let mb = 1 << 20;
+    // The baseline: a good file.
+    let good = write(dir.path(), "good.csv", GOOD);
+    let (out, baseline) = ikd_with_peak_memory(
+        &["score", "--instrument", &instrument(), p(&good)],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // A 16 MiB header line (one column name): refused once it passes the
+    // header limit, naming the limit; memory stays near the baseline.
+    let mut header = "respondent_id,org_unit,A1,A2,A3,B1,B2,".to_owned();
+    header.push_str(&"h".repeat(16 * mb));
+    let long_header = write(
+        dir.path(),
+        "header.csv",
+        &format!("{header}\nr1,36.72,5,2,b,3,b,1\n"),
+    );
+    let (out, peak) = ikd_with_peak_memory(
+        &["score", "--instrument", &instrument(), p(&long_header)],
+        dir.path(),
+    );
+    let err = error_line(&out);
+    eprintln!(
+        "16 MiB header: peak {peak} KiB (a good file: {baseline} KiB), {} bytes of error",
+        err.len()
+    );
+    assert!(!out.status.success());
+    assert!(err.len() < 1024, "{} bytes of error", err.len());
+    assert!(
+        err.contains("header.csv") && err.contains("longer than"),
+        "{err}"
+    );
+    assert!(
+        peak < baseline + 8 * 1024,
+        "peak {peak} KiB, baseline {baseline} KiB: the header was read whole"
+    );
+
+    // Oversized cells are quoted cut short, with their size.
+    let cases = [
+        (
+            "duration.csv",
+            format!(
+                "respondent_id,org_unit,A1,A2,A3,B1,B2,duration_seconds\nr1,36.72,5,2,b,3,b,{}\n",
+                "7".repeat(2 * mb)
+            ),
+            "duration_seconds",
+        ),
+        (
+            "id.csv",
+            format!(
+                "respondent_id,org_unit,A1,A2,A3,B1,B2\n{id},36.72,5,2,b,3,b\n{id},36.72,5,2,b,3,b\n",
+                id = "r".repeat(2 * mb)
+            ),
+            "duplicate respondent_id",
+        ),
+        (
+            "answer.csv",
+            format!(
+                "respondent_id,org_unit,A1,A2,A3,B1,B2\n{},36.72,9,2,b,3,b\n",
+                "r".repeat(2 * mb)
+            ),
+            "item 'A1'",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        let file = write(dir.path(), name, &text);
+        let out = ikd(&["score", "--instrument", &instrument(), p(&file)]);
+        let err = error_line(&out);
+        assert!(!out.status.success(), "{name}");
+        assert!(err.len() < 1024, "{name}: {} bytes of error", err.len());
+        assert!(err.contains(expected), "{name}: {err}");
+        assert!(
+            err.contains("bytes)"),
+            "{name}: says how long the value was: {err}"
+        );
+    }
+
+    // 100,000 unknown columns (under the header limit): a few are listed,
+    // the rest counted.
+    let mut columns = "respondent_id,org_unit,A1,A2,A3,B1,B2".to_owned();
+    for k in 0..100_000 {
+        columns.push_str(&format!(",x{k}"));
+    }
+    let wide = write(dir.path(), "wide.csv", &format!("{columns}\n"));
+    let out = ikd(&["score", "--instrument", &instrument(), p(&wide)]);
+    let err = error_line(&out);
+    assert!(!out.status.success());
+    assert!(err.len() < 4096, "{} bytes of error", err.len());
+    assert!(err.contains("… and 99,990 more"), "{err}");
+    // A million columns: over the header limit, refused as such.
+    for k in 100_000..1_000_000 {
+        columns.push_str(&format!(",x{k}"));
+    }
+    let wider = write(dir.path(), "wider.csv", &format!("{columns}\n"));
+    let out = ikd(&["score", "--instrument", &instrument(), p(&wider)]);
+    let err = error_line(&out);
+    assert!(err.len() < 1024 && err.contains("longer than"), "{err}");
+}
+
+/// Control characters (a NUL byte, an escape) in respondent ids are refused,
+/// naming the line and the column.
+#[test]
+fn control_characters_in_respondent_ids_are_refused_naming_line_and_column() {
+    for (id, shown) in [("r\u{0}2", "\\0"), ("r\u{1b}[31m2", "\\u{1b}")] {
+        let answers = GOOD.replace("r2,", &format!("{id},"));
+        let (out, results, _dir) = score_bad(&answers);
+        assert!(!out.status.success(), "accepted {id:?}");
+        let err = error_line(&out);
+        assert!(
+            err.contains("answers.csv:3") && err.contains("column 1 (respondent_id)"),
+            "{err}"
+        );
+        assert!(
+            err.contains("control character") && err.contains(shown),
+            "{err}"
+        );
+        assert!(
+            !err.contains('\u{0}') && !err.contains('\u{1b}'),
+            "echoed raw: {err:?}"
+        );
+        assert!(!results.exists());
+    }
+}
+
+/// A plugin lock naming a plugin twice is refused, naming the file, the line
+/// of the second entry and the plugin.
+#[test]
+fn a_lock_with_a_duplicate_entry_is_refused_naming_file_line_and_plugin() {
+    let dir = tempfile::tempdir().unwrap();
+    let lock = dir.path().join("ikd-plugins.lock");
+    let out = ikd(&["plugins", "lock", "--out", p(&lock)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&lock).unwrap();
+    let first = text.find("[[plugin]]").unwrap();
+    let second = text[first + 1..].find("[[plugin]]").map(|k| k + first + 1);
+    let entry = &text[first..second.unwrap_or(text.len())];
+    let name = entry
+        .lines()
+        .find_map(|l| l.strip_prefix("name = \""))
+        .unwrap()
+        .trim_end_matches('"')
+        .to_owned();
+    let doubled = format!("{}\n{entry}", text.trim_end());
+    let duplicate_line = doubled[..doubled.rfind("[[plugin]]").unwrap()]
+        .lines()
+        .count()
+        + 2;
+    std::fs::write(&lock, &doubled).unwrap();
+    let answers = write(dir.path(), "answers.csv", GOOD);
+    let out = ikd(&[
+        "--plugin-lock",
+        p(&lock),
+        "score",
+        "--instrument",
+        &instrument(),
+        p(&answers),
+    ]);
+    assert!(!out.status.success(), "accepted:\n{doubled}");
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("{}:{duplicate_line}", lock.display()))
+            && err.contains(&format!("'{name}'"))
+            && err.contains("twice"),
+        "expected {}:{duplicate_line} and '{name}' in: {err}",
+        lock.display()
+    );
+}
+
+/// SIGTERM (or Ctrl-C) during `ikd score --out` removes the temporary
+/// output, and the exit status says the run was interrupted.
+#[test]
+fn sigterm_during_score_leaves_no_partial_output() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let answers = dir.path().join("answers.csv");
+    let out = ikd(&[
+        "simulate",
+        "--instrument",
+        "ikd-asn-2025",
+        "-n",
+        "200000",
+        "--out",
+        p(&answers),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let results = out_dir.join("results.csv");
+    for signal in [libc::SIGTERM, libc::SIGINT] {
+        let mut child = Command::new(ikd_binary())
+            .args([
+                "score",
+                "--instrument",
+                "ikd-asn-2025",
+                "--out",
+                p(&results),
+                p(&answers),
+            ])
+            .env_remove("IKD_PLUGIN_PATH")
+            .env_remove("IKD_PLUGIN_LOCK")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let partial = || {
+            std::fs::read_dir(&out_dir)
+                .unwrap()
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with(".ikd-partial-"))
+                .map(|e| e.metadata().map(|m| m.len()).unwrap_or(0))
+                .collect::<Vec<u64>>()
+        };
+        // Wait until results are being written, then interrupt.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while !partial().iter().any(|&n| n > 0) {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "finished before it was interrupted"
+            );
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no partial output appeared"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        unsafe { libc::kill(child.id() as libc::pid_t, signal) };
+        let out = child.wait_with_output().unwrap();
+        let err = stderr(&out);
+        let left: Vec<u64> = partial();
+        assert!(
+            left.is_empty(),
+            "partial output left behind after signal {signal}: {left:?} bytes"
+        );
+        assert!(!results.exists());
+        assert_eq!(
+            out.status.signal(),
+            Some(signal),
+            "killed by the signal: {:?} {err}",
+            out.status
+        );
+        assert!(err.contains("interrupted"), "{err}");
+    }
+}

@@ -737,6 +737,8 @@ async fn aggregates_roll_up_by_prefix_and_suppress_small_groups() {
     // An analyst limited to Cilegon: own scope by default (hidden now, as
     // for everyone), nothing outside it.
     let mut limited = assessment(&server, Some(tokens::ANALYST_CILEGON)).await;
+    // Per-person exports are a data steward's (issue 12, defect 6).
+    let mut steward = assessment(&server, Some(tokens::STEWARD_CILEGON)).await;
     let own = limited
         .get_aggregate(aggregate(""))
         .await
@@ -747,7 +749,7 @@ async fn aggregates_roll_up_by_prefix_and_suppress_small_groups() {
     for outside in ["64.72", "36.7", "36"] {
         let denied = limited.get_aggregate(aggregate(outside)).await.unwrap_err();
         assert_eq!(denied.code(), Code::PermissionDenied, "{outside}");
-        let denied = limited
+        let denied = steward
             .export_results(api::ExportResultsRequest {
                 instrument: ikd_asn(),
                 org_prefix: outside.into(),
@@ -759,7 +761,7 @@ async fn aggregates_roll_up_by_prefix_and_suppress_small_groups() {
     }
 
     // Export: every Cilegon result, pseudonymised.
-    let mut stream = limited
+    let mut stream = steward
         .export_results(api::ExportResultsRequest {
             instrument: ikd_asn(),
             ..Default::default()
@@ -782,7 +784,7 @@ async fn aggregates_roll_up_by_prefix_and_suppress_small_groups() {
             + 1,
         nanos: 0,
     };
-    let mut empty = limited
+    let mut empty = steward
         .export_results(api::ExportResultsRequest {
             instrument: ikd_asn(),
             from: Some(later),

@@ -3,7 +3,7 @@
 //! the gRPC `Score` — and a misbehaving one (`tests/fixtures/process-plugins/faulty`)
 //! whose crashes, hangs and exceptions stay in the child.
 //!
-//! Needs `python3` with the `protobuf` package (`.ci/run` installs it).
+//! Needs `python3` with the `protobuf` package (`scripts/test` provides it in a virtual environment).
 
 use ikd_core::answers::{AnswerRows, Respondent};
 use ikd_core::host::{PluginCallError, PluginHost, PluginSearch, Transport};
@@ -67,7 +67,7 @@ fn scorer(host: &PluginHost, path: &Path, model: &str) -> Scorer {
     let instrument = Arc::new(instrument::load(path).expect("instrument loads"));
     let options = ScorerOptions {
         model: Some(model.to_owned()),
-        model_settings: None,
+        ..ScorerOptions::default()
     };
     Scorer::new(instrument, host, &options).expect("scorer")
 }

@@ -117,7 +117,7 @@ fn scorer_from_text(text: &str, host: &PluginHost, model: Option<&str>) -> Score
     let instrument = Arc::new(instrument::load(&path).unwrap_or_else(|e| panic!("{e}")));
     let options = ScorerOptions {
         model: model.map(str::to_owned),
-        model_settings: None,
+        ..ScorerOptions::default()
     };
     Scorer::new(instrument, host, &options).unwrap_or_else(|e| panic!("{e}"))
 }

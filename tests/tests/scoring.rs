@@ -214,7 +214,7 @@ fn another_model_must_be_loaded() {
     let instrument = Arc::new(instrument::load(&path).unwrap());
     let options = ScorerOptions {
         model: Some("irt".into()),
-        model_settings: None,
+        ..ScorerOptions::default()
     };
     let err = Scorer::new(instrument, &host(), &options)
         .err()

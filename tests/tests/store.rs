@@ -67,6 +67,9 @@ both_backends![
     start_and_read_a_session,
     saves_are_idempotent_and_later_saves_overwrite,
     a_submitted_session_refuses_saves_and_submits,
+    answers_version_counts_applied_saves,
+    a_submit_of_outdated_answers_is_refused,
+    racing_saves_and_submits_lose_no_save,
     unknown_sessions_are_not_found,
     racing_submits_from_one_server_one_wins,
     racing_submits_from_two_servers_one_wins,
@@ -143,6 +146,7 @@ async fn submitted(store: &dyn Store, unit: &str, index: f64) -> StoredResult {
     store
         .submit(
             &s.id,
+            1,
             result(
                 Some(index),
                 Some("2"),
@@ -311,7 +315,7 @@ mod cases {
         let saved = answers(&[("q1", "4")]);
         store.save_answers(&s.id, "r1", &saved).await.expect("save");
         let stored = store
-            .submit(&s.id, result(Some(61.0), Some("3"), vec![]))
+            .submit(&s.id, 1, result(Some(61.0), Some("3"), vec![]))
             .await
             .expect("submit");
         assert_eq!(stored.revision, 1);
@@ -333,7 +337,7 @@ mod cases {
         assert!(replay.replayed);
 
         let err = store
-            .submit(&s.id, result(Some(1.0), None, vec![]))
+            .submit(&s.id, 1, result(Some(1.0), None, vec![]))
             .await
             .expect_err("submitted twice");
         assert!(
@@ -356,6 +360,203 @@ mod cases {
         );
     }
 
+    pub async fn answers_version_counts_applied_saves(db: Db) {
+        let store = db.open().await;
+        let s = store
+            .start_session(session_in("36.72"))
+            .await
+            .expect("start");
+        assert_eq!(s.answers_version, 0);
+        let version = |store: Arc<dyn Store>, id: String| async move {
+            store
+                .session(&id)
+                .await
+                .expect("read")
+                .expect("found")
+                .answers_version
+        };
+        assert_eq!(version(store.clone(), s.id.clone()).await, 0);
+        let first = answers(&[("q1", "1")]);
+        store.save_answers(&s.id, "r1", &first).await.expect("save");
+        assert_eq!(version(store.clone(), s.id.clone()).await, 1);
+        // A replay changes nothing, a refused reuse of the request id neither.
+        store
+            .save_answers(&s.id, "r1", &first)
+            .await
+            .expect("replay");
+        store
+            .save_answers(&s.id, "r1", &answers(&[("q1", "2")]))
+            .await
+            .expect_err("conflict");
+        assert_eq!(version(store.clone(), s.id.clone()).await, 1);
+        // Every applied save counts, even one that changes no value.
+        store.save_answers(&s.id, "r2", &first).await.expect("save");
+        store
+            .save_answers(&s.id, "r3", &answers(&[("q2", "5")]))
+            .await
+            .expect("save");
+        assert_eq!(version(store.clone(), s.id.clone()).await, 3);
+        let stored = store
+            .submit(&s.id, 3, result(Some(1.0), None, vec![]))
+            .await
+            .expect("submit");
+        assert_eq!(stored.revision, 1);
+        let read = store.session(&s.id).await.expect("read").expect("found");
+        assert_eq!(read.answers_version, 3);
+        assert_eq!(read.state, SessionState::Submitted);
+    }
+
+    pub async fn a_submit_of_outdated_answers_is_refused(db: Db) {
+        let store = db.open().await;
+        let s = store
+            .start_session(session_in("36.72"))
+            .await
+            .expect("start");
+        store
+            .save_answers(&s.id, "r1", &answers(&[("q1", "1")]))
+            .await
+            .expect("save");
+        // Scored at version 1; a save comes in before the submit.
+        let read = store.session(&s.id).await.expect("read").expect("found");
+        store
+            .save_answers(&s.id, "r2", &answers(&[("q2", "2")]))
+            .await
+            .expect("save");
+        let err = store
+            .submit(&s.id, read.answers_version, result(Some(1.0), None, vec![]))
+            .await
+            .expect_err("outdated answers");
+        assert!(
+            matches!(
+                &err,
+                StoreError::AnswersChanged { session, expected: 1, actual: 2 } if session == &s.id
+            ),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains(&s.id), "{err}");
+        // Nothing was stored: the session is still open, without results.
+        let again = store.session(&s.id).await.expect("read").expect("found");
+        assert_eq!(again.state, SessionState::Open);
+        assert!(
+            store
+                .result_revisions(&s.id)
+                .await
+                .expect("read")
+                .is_empty()
+        );
+        // With the current version the submit goes through.
+        store
+            .submit(
+                &s.id,
+                again.answers_version,
+                result(Some(2.0), None, vec![]),
+            )
+            .await
+            .expect("submit");
+        // A submitted session is `Submitted`, whatever version is given.
+        for version in [1, 2, 3] {
+            let err = store
+                .submit(&s.id, version, result(None, None, vec![]))
+                .await
+                .expect_err("submitted");
+            assert!(matches!(err, StoreError::Submitted { .. }), "{err:?}");
+        }
+    }
+
+    /// The server's submit, on the store alone: read the answers, "score" them (the result
+    /// records what was read), submit with their version, retry on `AnswersChanged`.
+    async fn submit_like_the_server(store: &dyn Store, id: &str) -> (StoredResult, u32) {
+        for attempt in 1..=50 {
+            let session = store.session(id).await.expect("read").expect("found");
+            let scored = serde_json::to_string(&session.answers).unwrap();
+            let mut r = result(Some(1.0), None, vec![]);
+            r.result_json = scored;
+            match store.submit(id, session.answers_version, r).await {
+                Ok(stored) => return (stored, attempt),
+                Err(StoreError::AnswersChanged { .. }) => continue,
+                Err(other) => panic!("session {id}: {other}"),
+            }
+        }
+        panic!("session {id}: answers changed 50 times in a row");
+    }
+
+    /// Saves racing submits (two store handles, as two servers would be): every save that
+    /// returned Ok is in the answers the stored result was computed from, every other one
+    /// was refused as `Submitted`.
+    pub async fn racing_saves_and_submits_lose_no_save(db: Db) {
+        let stores = [db.open().await, db.open().await];
+        let (mut kept, mut refused, mut retried) = (0, 0, 0);
+        for round in 0..40 {
+            let s = stores[0]
+                .start_session(session_in("36.72"))
+                .await
+                .expect("start");
+            stores[0]
+                .save_answers(&s.id, "r0", &answers(&[("q0", "0")]))
+                .await
+                .expect("save");
+            let barrier = Arc::new(tokio::sync::Barrier::new(4));
+            let saves: Vec<_> = (1..=3)
+                .map(|k| {
+                    let store = stores[k % 2].clone();
+                    let (id, barrier) = (s.id.clone(), barrier.clone());
+                    tokio::spawn(async move {
+                        barrier.wait().await;
+                        let item = format!("q{k}");
+                        let saved = answers(&[(item.as_str(), "1")]);
+                        (
+                            item,
+                            store.save_answers(&id, &format!("r{k}"), &saved).await,
+                        )
+                    })
+                })
+                .collect();
+            let submit = {
+                let store = stores[round % 2].clone();
+                let (id, barrier) = (s.id.clone(), barrier.clone());
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    submit_like_the_server(&*store, &id).await
+                })
+            };
+            let (stored, attempts) = submit.await.expect("submit task");
+            retried += attempts - 1;
+            let scored: Vec<(String, String)> = serde_json::from_str(&stored.result_json).unwrap();
+            let final_answers = stores[1]
+                .session(&s.id)
+                .await
+                .expect("read")
+                .expect("found")
+                .answers;
+            assert_eq!(
+                scored, final_answers,
+                "round {round}: the result is computed from the answers stored at the submit"
+            );
+            for save in saves {
+                let (item, outcome) = save.await.expect("save task");
+                match outcome {
+                    Ok(_) => {
+                        assert!(
+                            scored.iter().any(|(i, _)| i == &item),
+                            "round {round}: acknowledged save of {item} is not in the result"
+                        );
+                        kept += 1;
+                    }
+                    Err(StoreError::Submitted { .. }) => {
+                        assert!(!scored.iter().any(|(i, _)| i == &item), "round {round}");
+                        refused += 1;
+                    }
+                    Err(other) => panic!("round {round}: {other}"),
+                }
+            }
+        }
+        println!("{kept} saves kept, {refused} refused after the submit, {retried} retries");
+        assert!(
+            kept > 0,
+            "no save came before the submit, so nothing was tested: {kept} / {refused}"
+        );
+    }
+
     pub async fn unknown_sessions_are_not_found(db: Db) {
         let store = db.open().await;
         let id = "00000000-0000-4000-8000-000000000000";
@@ -374,7 +575,7 @@ mod cases {
         );
         not_found(
             store
-                .submit(id, result(None, None, vec![]))
+                .submit(id, 0, result(None, None, vec![]))
                 .await
                 .expect_err("unknown"),
         );
@@ -420,6 +621,7 @@ mod cases {
                         store
                             .submit(
                                 &id,
+                                0,
                                 result(Some(i as f64), None, vec![domain("lit", Some(1.0), None)]),
                             )
                             .await
@@ -463,6 +665,7 @@ mod cases {
         let first = store
             .submit(
                 &s.id,
+                0,
                 result(
                     Some(50.0),
                     Some("2"),
@@ -754,7 +957,7 @@ mod cases {
             let store = store.clone();
             async move {
                 let s = store.start_session(session_in(unit)).await.expect("start");
-                store.submit(&s.id, r).await.expect("submit")
+                store.submit(&s.id, 0, r).await.expect("submit")
             }
         };
         // A: everything present.
@@ -828,7 +1031,7 @@ mod cases {
             .await
             .expect("start");
         store
-            .submit(&e.id, result(Some(1.0), Some("1"), vec![]))
+            .submit(&e.id, 0, result(Some(1.0), Some("1"), vec![]))
             .await
             .expect("submit");
         store
@@ -949,7 +1152,7 @@ mod cases {
                 continue; // left open
             }
             store
-                .submit(&s.id, result(Some(1.0), None, vec![]))
+                .submit(&s.id, 1, result(Some(1.0), None, vec![]))
                 .await
                 .expect("submit");
             expected.push((s.id, saved));
@@ -963,7 +1166,7 @@ mod cases {
             .await
             .expect("start");
         store
-            .submit(&v2.id, result(None, None, vec![]))
+            .submit(&v2.id, 0, result(None, None, vec![]))
             .await
             .expect("submit");
         expected.sort();
@@ -1026,6 +1229,7 @@ mod cases {
         let open = store.session(&open_id).await.expect("read").expect("kept");
         assert_eq!(open.state, SessionState::Open);
         assert_eq!(open.answers, answers(&[("q1", "1"), ("q2", "2")]));
+        assert_eq!(open.answers_version, 1, "the answers version survives too");
         assert_eq!(
             store.result_revisions(&submitted_id).await.expect("read"),
             revisions
@@ -1041,7 +1245,7 @@ mod cases {
             .await
             .expect("save");
         store
-            .submit(&open_id, result(Some(1.0), None, vec![]))
+            .submit(&open_id, 2, result(Some(1.0), None, vec![]))
             .await
             .expect("submit");
         assert_eq!(
@@ -1138,13 +1342,14 @@ mod cases {
             .expect_err("empty request id");
         assert!(matches!(err, StoreError::Invalid(_)), "{err}");
         let err = store
-            .submit(&s.id, result(Some(f64::NAN), None, vec![]))
+            .submit(&s.id, 0, result(Some(f64::NAN), None, vec![]))
             .await
             .expect_err("NaN");
         assert!(matches!(err, StoreError::Invalid(_)), "{err}");
         let err = store
             .submit(
                 &s.id,
+                0,
                 result(None, None, vec![domain("lit", Some(f64::INFINITY), None)]),
             )
             .await
@@ -1153,6 +1358,7 @@ mod cases {
         let err = store
             .submit(
                 &s.id,
+                0,
                 result(
                     None,
                     None,
@@ -1343,5 +1549,41 @@ mod urls {
         // Another in-memory store is another database.
         let other = ikd_store::open("sqlite::memory:").await.expect("open");
         assert_eq!(other.session(&stored.session_id).await.expect("read"), None);
+    }
+}
+
+/// An SQLite database holds every answer: its files are the owner's only (0600), whatever
+/// the umask would give (0644 under the usual 022).
+#[cfg(unix)]
+mod files {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_files_are_created_private() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("data/ikd.db");
+        let store = ikd_store::open(&format!("sqlite://{}", path.display()))
+            .await
+            .expect("open");
+        // A write, so that the -wal and -shm files exist.
+        submitted(&*store, "36.72", 1.0).await;
+        for suffix in ["", "-wal", "-shm"] {
+            let file = format!("{}{suffix}", path.display());
+            let mode = std::fs::metadata(&file)
+                .unwrap_or_else(|e| panic!("{file}: {e}"))
+                .permissions()
+                .mode()
+                & 0o777;
+            assert_eq!(mode & 0o077, 0, "{file} has mode {mode:o}");
+        }
+        store.close().await;
+        // Reopened, the file keeps its mode.
+        let store = ikd_store::open(&format!("sqlite://{}", path.display()))
+            .await
+            .expect("reopen");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        store.close().await;
     }
 }

@@ -2,8 +2,11 @@
 //! output files that appear only when complete, progress bars.
 
 use anyhow::{Context, Result, bail};
+use ikd_core::answers::AnswerRows;
 use ikd_core::host::{LockFile, LockMode, LockPolicy, PluginHost, PluginSearch};
 use ikd_core::instrument::{self, Instrument};
+use ikd_core::pipeline::AnswerViolation;
+use ikd_core::quote::quote;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -96,6 +99,8 @@ pub enum Output {
     File {
         temp: std::io::BufWriter<tempfile::NamedTempFile>,
         path: PathBuf,
+        /// Removes the temporary file if SIGTERM or SIGINT ends the run.
+        _interrupt: interrupt::Guard,
     },
 }
 
@@ -116,6 +121,7 @@ impl Output {
             .tempfile_in(dir)
             .with_context(|| format!("cannot create an output file in {}", dir.display()))?;
         Ok(Output::File {
+            _interrupt: interrupt::Guard::new(temp.path()),
             temp: std::io::BufWriter::with_capacity(1 << 16, temp),
             path: path.to_owned(),
         })
@@ -125,7 +131,7 @@ impl Output {
     pub fn commit(self) -> Result<()> {
         match self {
             Output::Stdout(mut w) => w.flush()?,
-            Output::File { temp, path } => {
+            Output::File { temp, path, .. } => {
                 let temp = temp.into_inner().map_err(|e| e.into_error())?;
                 temp.persist(&path)
                     .with_context(|| format!("cannot write {}", path.display()))?;
@@ -150,6 +156,20 @@ impl Write for Output {
     }
 }
 
+/// One invalid answer as the commands report it: `file:line: respondent
+/// 'r1', item 'A1': why`, the respondent id quoted cut short (a megabyte id
+/// must not become a megabyte error line).
+pub fn violation_line(file: &Path, rows: &AnswerRows, v: &AnswerViolation) -> String {
+    format!(
+        "{}:{}: respondent {}, item {}: {}",
+        file.display(),
+        rows.origins[v.respondent],
+        quote(&rows.respondent_ids[v.respondent]),
+        quote(&v.item),
+        v.message
+    )
+}
+
 /// A progress bar on stderr, hidden when stderr is not a terminal.
 pub fn progress(total: Option<u64>, what: &str) -> indicatif::ProgressBar {
     if !std::io::stderr().is_terminal() {
@@ -169,4 +189,96 @@ pub fn progress(total: Option<u64>, what: &str) -> indicatif::ProgressBar {
     };
     bar.set_message(what.to_owned());
     bar
+}
+
+/// Temporary output removed when SIGTERM or SIGINT ends the process: the
+/// handler unlinks every registered path, says so on stderr and dies of the
+/// same signal (exit status 143 or 130 in a shell), as if it had no handler.
+///
+/// A signal handler may only call async-signal-safe functions (`unlink`,
+/// `write`, `sigaction`, `raise`), so the paths live in a fixed table of
+/// atomic pointers to C strings, never freed (one per output file of a run).
+mod interrupt {
+    use std::ffi::{CString, c_char};
+    use std::path::Path;
+    use std::ptr::null_mut;
+    use std::sync::Once;
+    use std::sync::atomic::{AtomicPtr, Ordering};
+
+    const SLOTS: usize = 16;
+    static PATHS: [AtomicPtr<c_char>; SLOTS] = [const { AtomicPtr::new(null_mut()) }; SLOTS];
+    static INSTALL: Once = Once::new();
+
+    /// Keeps a path registered for removal on a signal while it lives.
+    #[derive(Debug)]
+    pub struct Guard {
+        slot: Option<usize>,
+    }
+
+    impl Guard {
+        /// Registers `path` (best effort: with every slot taken, or a path
+        /// holding a NUL byte, it is not registered).
+        pub fn new(path: &Path) -> Guard {
+            INSTALL.call_once(install);
+            use std::os::unix::ffi::OsStrExt;
+            let Ok(c_path) = CString::new(path.as_os_str().as_bytes()) else {
+                return Guard { slot: None };
+            };
+            let raw = c_path.into_raw();
+            for (k, slot) in PATHS.iter().enumerate() {
+                if slot
+                    .compare_exchange(null_mut(), raw, Ordering::SeqCst, Ordering::SeqCst)
+                    .is_ok()
+                {
+                    return Guard { slot: Some(k) };
+                }
+            }
+            // SAFETY: `raw` came from `into_raw` above and was not shared.
+            drop(unsafe { CString::from_raw(raw) });
+            Guard { slot: None }
+        }
+    }
+
+    impl Drop for Guard {
+        /// Unregisters the path. The string is leaked, not freed: a handler
+        /// running on another thread may have read the pointer already.
+        fn drop(&mut self) {
+            if let Some(k) = self.slot {
+                PATHS[k].store(null_mut(), Ordering::SeqCst);
+            }
+        }
+    }
+
+    fn install() {
+        for signal in [libc::SIGTERM, libc::SIGINT] {
+            // SAFETY: a zeroed `sigaction` is valid; the handler only calls
+            // async-signal-safe functions.
+            unsafe {
+                let mut action: libc::sigaction = std::mem::zeroed();
+                action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
+                libc::sigemptyset(&mut action.sa_mask);
+                libc::sigaction(signal, &action, null_mut());
+            }
+        }
+    }
+
+    extern "C" fn on_signal(signal: libc::c_int) {
+        for slot in &PATHS {
+            let path = slot.swap(null_mut(), Ordering::SeqCst);
+            if !path.is_null() {
+                // SAFETY: registered pointers are NUL-terminated and never freed.
+                unsafe { libc::unlink(path) };
+            }
+        }
+        let message = b"ikd: interrupted; the partial output file was removed\n";
+        // SAFETY: write, sigaction and raise are async-signal-safe; with the
+        // default action restored, raise ends the process by `signal`.
+        unsafe {
+            libc::write(2, message.as_ptr().cast(), message.len());
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = libc::SIG_DFL;
+            libc::sigaction(signal, &action, null_mut());
+            libc::raise(signal);
+        }
+    }
 }

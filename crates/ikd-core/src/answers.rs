@@ -7,6 +7,7 @@
 //! item's kind unchanged (see `docs/answers-format.md`).
 
 use crate::instrument::Instrument;
+use crate::quote::{first_control, grouped, quote};
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -187,10 +188,92 @@ const ID_COLUMN: &str = "respondent_id";
 const ORG_COLUMN: &str = "org_unit";
 const DURATION_COLUMN: &str = "duration_seconds";
 
+/// Longest header accepted. The CSV parser keeps a whole record in memory: a
+/// 1 GB header line took 8.4 GB and came back as a 1 GB error.
+pub const MAX_HEADER_BYTES: usize = 1 << 20;
+/// Longest line of a respondent row accepted (60 items of 4 KiB answers fit
+/// many times over).
+pub const MAX_ROW_LINE_BYTES: usize = 16 << 20;
+/// Header problems listed before the rest are only counted.
+const MAX_HEADER_PROBLEMS: usize = 10;
+
+/// The input of the CSV parser, failing as soon as the header grows past
+/// [`MAX_HEADER_BYTES`] (counted whole: a quoted name may hold newlines) or,
+/// after it, a line past [`MAX_ROW_LINE_BYTES`], so an oversized record is
+/// refused without being read whole.
+struct LineLimit<R> {
+    inner: R,
+    /// Bytes allowed in the current line (or the header).
+    limit: usize,
+    /// Bytes of the current line (or the header) read so far.
+    current: usize,
+    /// Whether a newline starts a new count (rows) or not (the header).
+    per_line: bool,
+    /// 1-based number of the current line.
+    line: u64,
+    /// The line that went past the limit, once one did.
+    overlong: Option<u64>,
+}
+
+impl<R: Read> LineLimit<R> {
+    fn new(inner: R) -> Self {
+        LineLimit {
+            inner,
+            limit: MAX_HEADER_BYTES,
+            current: 0,
+            per_line: false,
+            line: 1,
+            overlong: None,
+        }
+    }
+
+    /// The header is read: from now on each line has the row limit. What the
+    /// parser read ahead counts towards the header, which only errs on the
+    /// side of allowing a few more bytes.
+    fn rows(&mut self) {
+        self.limit = MAX_ROW_LINE_BYTES;
+        self.current = 0;
+        self.per_line = true;
+    }
+
+    fn check(&mut self) -> std::io::Result<()> {
+        if self.current <= self.limit {
+            return Ok(());
+        }
+        self.overlong = Some(self.line);
+        let what = if self.per_line { "line" } else { "header" };
+        Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{what} longer than {} bytes", self.limit),
+        ))
+    }
+}
+
+impl<R: Read> Read for LineLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut rest = &buf[..n];
+        while let Some(k) = rest.iter().position(|&b| b == b'\n') {
+            self.current += k;
+            self.check()?;
+            self.line += 1;
+            if self.per_line {
+                self.current = 0;
+            } else {
+                self.current += 1;
+            }
+            rest = &rest[k + 1..];
+        }
+        self.current += rest.len();
+        self.check()?;
+        Ok(n)
+    }
+}
+
 /// Reads an answers CSV in batches, checking it against the instrument.
 pub struct AnswersReader<R: Read> {
     file: PathBuf,
-    reader: csv::Reader<R>,
+    reader: csv::Reader<LineLimit<R>>,
     record: csv::StringRecord,
     /// For each instrument item, the CSV column holding it.
     item_columns: Vec<usize>,
@@ -214,7 +297,9 @@ impl AnswersReader<std::fs::File> {
 impl<R: Read> AnswersReader<R> {
     /// Reads and checks the header; `file` names the source in errors.
     pub fn new(input: R, file: &Path, instrument: &Instrument) -> Result<Self, AnswersError> {
-        let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(input);
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(false)
+            .from_reader(LineLimit::new(input));
         let header_error = |message: String| AnswersError::Header {
             file: file.to_owned(),
             message,
@@ -223,19 +308,29 @@ impl<R: Read> AnswersReader<R> {
             .headers()
             .map_err(|e| header_error(e.to_string()))?
             .clone();
+        reader.get_mut().rows();
         let mut columns: HashMap<&str, usize> = HashMap::new();
         let mut problems = Vec::new();
+        let mut more = 0usize;
+        let mut problem = |text: String| {
+            if problems.len() < MAX_HEADER_PROBLEMS {
+                problems.push(text);
+            } else {
+                more += 1;
+            }
+        };
         let known = |name: &str| {
             [ID_COLUMN, ORG_COLUMN, DURATION_COLUMN].contains(&name)
                 || instrument.items.iter().any(|i| i.id == name)
         };
         for (i, name) in header.iter().enumerate() {
             if columns.insert(name, i).is_some() {
-                problems.push(format!("column {} '{name}' appears twice", i + 1));
+                problem(format!("column {} {} appears twice", i + 1, quote(name)));
             } else if !known(name) {
-                problems.push(format!(
-                    "column {} '{name}' is not an item of instrument {} {} (nor {ID_COLUMN}, {ORG_COLUMN} or {DURATION_COLUMN})",
+                problem(format!(
+                    "column {} {} is not an item of instrument {} {} (nor {ID_COLUMN}, {ORG_COLUMN} or {DURATION_COLUMN})",
                     i + 1,
+                    quote(name),
                     instrument.id,
                     instrument.version
                 ));
@@ -247,7 +342,10 @@ impl<R: Read> AnswersReader<R> {
             .filter(|name| !columns.contains_key(name))
             .collect();
         if !missing.is_empty() {
-            problems.push(format!("missing column(s): {}", missing.join(", ")));
+            problem(format!("missing column(s): {}", missing.join(", ")));
+        }
+        if more > 0 {
+            problems.push(format!("… and {} more", grouped(more)));
         }
         if !problems.is_empty() {
             return Err(header_error(problems.join("; ")));
@@ -286,7 +384,12 @@ impl<R: Read> AnswersReader<R> {
         rows.clear();
         while rows.len() < max {
             let more = self.reader.read_record(&mut self.record).map_err(|e| {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = self
+                    .reader
+                    .get_ref()
+                    .overlong
+                    .or(e.position().map(|p| p.line()))
+                    .unwrap_or(0);
                 self.row_error(line, e.to_string())
             })?;
             if !more {
@@ -297,25 +400,40 @@ impl<R: Read> AnswersReader<R> {
             if id.is_empty() {
                 return Err(self.row_error(line, format!("{ID_COLUMN} is empty")));
             }
+            for (column, name) in [(self.id_column, ID_COLUMN), (self.org_column, ORG_COLUMN)] {
+                if let Some(shown) = first_control(self.record[column].trim()) {
+                    return Err(self.row_error(
+                        line,
+                        format!(
+                            "column {} ({name}) contains a control character ({shown})",
+                            column + 1
+                        ),
+                    ));
+                }
+            }
             if let Some(first) = self.seen.insert(id_hash(id), line) {
                 return Err(self.row_error(
                     line,
-                    format!("duplicate {ID_COLUMN} '{id}' (first at line {first})"),
+                    format!(
+                        "duplicate {ID_COLUMN} {} (first at line {first})",
+                        quote(id)
+                    ),
                 ));
             }
             let duration = match self.duration_column.map(|c| self.record[c].trim()) {
                 None | Some("") => None,
-                Some(text) => {
-                    match text.parse::<f64>() {
-                        Ok(d) if d.is_finite() && d >= 0.0 => Some(d),
-                        _ => {
-                            return Err(self.row_error(
+                Some(text) => match text.parse::<f64>() {
+                    Ok(d) if d.is_finite() && d >= 0.0 => Some(d),
+                    _ => {
+                        return Err(self.row_error(
                             line,
-                            format!("{DURATION_COLUMN} '{text}' is not a non-negative number of seconds"),
+                            format!(
+                                "{DURATION_COLUMN} {} is not a non-negative number of seconds",
+                                quote(text)
+                            ),
                         ));
-                        }
                     }
-                }
+                },
             };
             let record = self.record.as_byte_record();
             rows.push_from(
@@ -381,5 +499,53 @@ impl<W: std::io::Write> AnswersWriter<W> {
 
     pub fn finish(self) -> std::io::Result<W> {
         self.csv.into_inner().map_err(|e| e.into_error())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reads `input` through a [`LineLimit`], switched to rows at once when
+    /// `rows`; returns the bytes read or the error, and the overlong line.
+    fn read_all(input: &[u8], rows: bool) -> (std::io::Result<usize>, Option<u64>) {
+        let mut limited = LineLimit::new(input);
+        if rows {
+            limited.rows();
+        }
+        let mut buf = [0u8; 8192];
+        let mut total = 0;
+        loop {
+            match limited.read(&mut buf) {
+                Ok(0) => return (Ok(total), limited.overlong),
+                Ok(n) => total += n,
+                Err(e) => return (Err(e), limited.overlong),
+            }
+        }
+    }
+
+    #[test]
+    fn the_header_is_limited_as_a_whole_and_rows_line_by_line() {
+        // A header of short physical lines (a quoted name with newlines) still counts whole.
+        let header = "a\n".repeat(MAX_HEADER_BYTES / 2 + 1);
+        let (result, overlong) = read_all(header.as_bytes(), false);
+        assert!(
+            result
+                .unwrap_err()
+                .to_string()
+                .contains("header longer than")
+        );
+        assert!(overlong.is_some());
+        // Rows: many lines, each under the limit, pass; one over it fails at its line.
+        let mut rows = "h\n".to_owned();
+        rows.push_str(&"x".repeat(1000).repeat(3));
+        rows.push('\n');
+        let (result, _) = read_all(rows.as_bytes(), true);
+        assert_eq!(result.unwrap(), rows.len());
+        let mut long = "h\nshort\n".to_owned();
+        long.push_str(&"x".repeat(MAX_ROW_LINE_BYTES + 1));
+        let (result, overlong) = read_all(long.as_bytes(), true);
+        assert!(result.unwrap_err().to_string().contains("line longer than"));
+        assert_eq!(overlong, Some(3));
     }
 }

@@ -7,7 +7,10 @@
 //! * [`host`]: plugin discovery, manifests, integrity, loading and safe calls;
 //! * [`pipeline`]: domain plugins → scoring model → feedback, over batches;
 //! * [`answers`] / [`results`]: answer and result formats (CSV, JSON);
-//! * [`simulate`]: synthetic respondents from a latent-trait model.
+//! * [`simulate`]: synthetic respondents from a latent-trait model;
+//! * [`quote`]: user input quoted in error messages, cut short;
+//! * [`settings_files`]: request settings may only name files inside the instrument's
+//!   directory.
 
 pub mod answers;
 pub mod disclosure;
@@ -17,5 +20,7 @@ pub mod org_unit;
 pub mod output;
 pub mod pipeline;
 pub mod quality;
+pub mod quote;
 pub mod results;
+pub mod settings_files;
 pub mod simulate;

@@ -11,6 +11,7 @@ use ikd_plugin_sdk::proto::{
     self as wire, AnswerBatch, DomainConfig, Feedback, InterpretRequest, ModelConfig,
 };
 use ikd_plugin_sdk::{ScoreInput, ScoreOutput, dense};
+use std::path::Path;
 use std::sync::Arc;
 
 /// Which model to score with, when not the instrument's own.
@@ -22,6 +23,20 @@ pub struct ScorerOptions {
     /// `[scoring.settings]` for its own model, `[scoring.alternatives.<model>]`
     /// for another (none when absent).
     pub model_settings: Option<serde_json::Value>,
+    /// Who gave `model_settings`; the default is the cautious one, a request.
+    pub settings_origin: SettingsOrigin,
+}
+
+/// Who gave [`ScorerOptions::model_settings`], which decides whether the files they name
+/// are confined to the instrument's directory ([`crate::settings_files`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SettingsOrigin {
+    /// A client of a server: the settings may only name files inside the instrument's
+    /// directory, else [`SetupError::SettingOutside`] before any plugin sees them.
+    #[default]
+    Request,
+    /// The operator (the command line): any file the operator can read.
+    Operator,
 }
 
 /// Why an instrument cannot be scored with the loaded plugins.
@@ -33,6 +48,9 @@ pub enum SetupError {
     Model { model: String, reason: String },
     #[error(transparent)]
     Plugin(#[from] PluginCallError),
+    /// Request settings that name a file outside the instrument's directory.
+    #[error("model settings: {0}")]
+    SettingOutside(#[from] crate::settings_files::OutsideFile),
 }
 
 /// One invalid answer: which respondent (by position in the batch), which item, why.
@@ -97,6 +115,12 @@ impl Scorer {
             .model
             .clone()
             .unwrap_or_else(|| instrument.scoring.model.clone());
+        let instrument_dir = instrument.source.parent().unwrap_or(Path::new(""));
+        if let (Some(settings), SettingsOrigin::Request) =
+            (&options.model_settings, options.settings_origin)
+        {
+            crate::settings_files::check(settings, instrument_dir)?;
+        }
         let own_model = model_name == instrument.scoring.model;
         // Another model than the instrument's: check that one, in any version.
         let mut checked = (*instrument).clone();
@@ -227,11 +251,11 @@ impl Scorer {
                 .collect(),
             min_domains: instrument.missing.min_domains,
             settings_json: json_or_empty(&settings),
-            instrument_dir: instrument
-                .source
-                .parent()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
+            // Resolved as the settings were checked against, so the plugin reads from there.
+            instrument_dir: crate::settings_files::canonical_dir(instrument_dir)
+                .unwrap_or_else(|_| instrument_dir.to_owned())
+                .display()
+                .to_string(),
         };
         let model =
             ModelHandle::create(model_plugin.clone(), &model_config).map_err(|e| match e {
@@ -428,17 +452,11 @@ fn protocol(plugin: &LoadedPlugin, detail: &str) -> PluginCallError {
 /// in a gRPC status).
 const MAX_MESSAGE: usize = 300;
 
-fn capped(mut message: String) -> String {
-    if message.len() > MAX_MESSAGE {
-        let total = message.len();
-        let mut cut = MAX_MESSAGE;
-        while !message.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        message.truncate(cut);
-        message.push_str(&format!("… (message cut at {cut} of {total} bytes)"));
+fn capped(message: String) -> String {
+    if message.len() <= MAX_MESSAGE {
+        return message;
     }
-    message
+    crate::quote::cut(&message, MAX_MESSAGE).into_owned()
 }
 
 /// The answers of one domain's items, as the plugin ABI wants them.

@@ -20,6 +20,8 @@
 //! # }
 //! ```
 
+pub mod codec;
+
 /// `ikd.v1`: `AssessmentService`, `AdminService` and `ReportService`.
 #[allow(clippy::large_enum_variant)] // generated; a stream outcome is one message either way
 pub mod v1 {

@@ -141,8 +141,8 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ),
     (
         "unit_mean_suppressed",
-        "Rata-rata unit tidak ditampilkan: unit {unit} memiliki kurang dari {min} hasil.",
-        "The unit mean is not shown: unit {unit} has fewer than {min} results.",
+        "Rata-rata unit tidak ditampilkan: unit {unit} memiliki kurang dari {min} hasil, atau rata-ratanya dapat dipakai untuk menghitung kelompok yang lebih kecil.",
+        "The unit mean is not shown: unit {unit} has fewer than {min} results, or its mean could be used to work out a smaller group.",
     ),
     (
         "unit_mean_note",
@@ -271,6 +271,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "note_compare",
         "Perbandingan: unit induk adalah awalan tanpa segmen terakhirnya; seluruh data adalah semua hasil dalam berkas.",
         "Comparisons: the parent unit is the prefix without its last segment; the whole data set is every result in the file.",
+    ),
+    (
+        "note_withheld",
+        "{units} tidak ditampilkan sebagai pembanding: angkanya disembunyikan agar kelompok kecil tidak dapat dihitung dari selisih.",
+        "{units}: not shown for comparison, its figures are withheld so that no small group can be worked out by subtraction.",
     ),
     (
         "note_use",

@@ -41,7 +41,7 @@ mod testing;
 pub use error::ReportError;
 pub use indicators::{IndicatorAccumulator, IndicatorMean, IndicatorMeans};
 pub use lang::Lang;
-pub use org::{OrgReport, WEAKEST, org_report};
+pub use org::{Disclosure, OrgReport, WEAKEST, org_report};
 pub use person::person_report;
 pub use results::{DomainRow, Feedback, ReportRow, read_results, read_results_from};
 

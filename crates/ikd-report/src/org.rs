@@ -27,6 +27,18 @@ use std::collections::{BTreeMap, BTreeSet};
 /// How many of the weakest indicators the page lists (the CSV has all).
 pub const WEAKEST: usize = 5;
 
+/// What a report may print, decided by disclosure control on the whole data
+/// set (`ikd_core::disclosure`): a report over part of the data — a caller's
+/// scope — must hide what the whole data set hides, or the parts can be
+/// subtracted from figures published elsewhere.
+#[derive(Clone, Copy, Debug)]
+pub struct Disclosure<'a> {
+    /// The nodes hidden, decided on every unit's count.
+    pub hidden: &'a disclosure::Hidden,
+    /// The prefix the report's rows cover (`""`: every result).
+    pub scope: &'a str,
+}
+
 /// An organisation report: the page and its numbers as CSV.
 #[derive(Clone, Debug)]
 pub struct OrgReport {
@@ -45,18 +57,48 @@ pub(crate) struct Groups {
     /// Child units (the next segment below the prefix) with their groups;
     /// results of the prefix itself are the child named as the prefix.
     pub children: BTreeMap<String, Group>,
+    /// Children not to report (disclosure control on the whole data set).
+    pub hidden_children: BTreeSet<String>,
+    /// Comparisons left out because the group they stand for is hidden:
+    /// (`parent` or `all`, its prefix).
+    pub withheld: Vec<(&'static str, String)>,
 }
 
 impl Groups {
-    /// Children not to report: below the minimum, and the siblings hidden with
-    /// them so that none can be recovered by subtraction (`ikd_core::disclosure`).
-    pub(crate) fn hidden_children(&self, min: u32) -> std::collections::BTreeSet<String> {
-        let counts: Vec<(String, u64)> = self
+    /// Applies disclosure control: hidden children, and comparisons whose
+    /// group is hidden. Within `scope`, a comparison over a prefix wider than
+    /// the scope stands for the scope itself.
+    fn withhold(&mut self, disclosure: Disclosure<'_>) {
+        let hidden = disclosure.hidden;
+        let shown_as = |p: &str| {
+            if unit_within(disclosure.scope, p) {
+                p.to_owned()
+            } else {
+                disclosure.scope.to_owned()
+            }
+        };
+        self.hidden_children = self
             .children
-            .iter()
-            .map(|(unit, group)| (unit.clone(), group.n))
+            .keys()
+            .filter(|k| {
+                if **k == self.prefix {
+                    hidden.is_own_hidden(k)
+                } else {
+                    hidden.is_hidden(k)
+                }
+            })
+            .cloned()
             .collect();
-        disclosure::suppressed_children(&counts, u64::from(min))
+        if let Some((p, _)) = &self.parent
+            && hidden.is_hidden(&shown_as(p))
+        {
+            self.withheld.push(("parent", p.clone()));
+            self.parent = None;
+        }
+        if self.all.is_some() && hidden.is_hidden(&shown_as("")) {
+            self.withheld.push(("all", String::new()));
+            self.all = None;
+        }
     }
 
     fn new(instrument: &Instrument, obs: &[Obs<'_>], prefix: &str) -> Self {
@@ -88,15 +130,18 @@ impl Groups {
             parent: parent_prefix.map(|p| (p.to_owned(), parent_group)),
             all: (!prefix.is_empty()).then_some(all),
             children,
+            hidden_children: BTreeSet::new(),
+            withheld: Vec::new(),
         }
     }
 }
 
 /// The organisation report of the units under `org_prefix` (the empty
 /// prefix: every unit). Groups and domains with fewer than
-/// `min_group_size` results are not reported; a unit that small is an error.
-/// `indicators`, computed for the same prefix from the raw answers, fills
-/// the weakest-indicators section.
+/// `min_group_size` results are not reported, nor any unit `disclosure`
+/// hides (decided on `rows` themselves when `None`: then they must be the
+/// whole data set); a unit hidden is an error. `indicators`, computed for the
+/// same prefix from the raw answers, fills the weakest-indicators section.
 pub fn org_report(
     instrument: &Instrument,
     rows: &[ReportRow],
@@ -104,6 +149,7 @@ pub fn org_report(
     lang: Lang,
     min_group_size: u32,
     indicators: Option<&IndicatorMeans>,
+    disclosure: Option<Disclosure<'_>>,
 ) -> Result<OrgReport, ReportError> {
     if min_group_size == 0 {
         return Err(ReportError::MinGroupSize);
@@ -119,22 +165,25 @@ pub fn org_report(
         });
     }
     let obs = align(instrument, rows)?;
-    let groups = Groups::new(instrument, &obs, org_prefix);
+    let mut groups = Groups::new(instrument, &obs, org_prefix);
     if groups.unit.n == 0 {
         return Err(ReportError::NoResults {
             prefix: org_prefix.to_owned(),
         });
     }
-    let mut units: BTreeMap<&str, u64> = BTreeMap::new();
-    for row in rows {
-        *units.entry(row.org_unit.as_str()).or_default() += 1;
-    }
-    let hidden_among_siblings = disclosure::is_suppressed(
-        org_prefix,
-        units.iter().map(|(u, n)| (*u, *n)),
-        u64::from(min_group_size),
-    );
-    if groups.unit.suppressed(min_group_size) || hidden_among_siblings {
+    let computed;
+    let disclosure = match disclosure {
+        Some(d) => d,
+        None => {
+            computed = hidden_in(rows, min_group_size);
+            Disclosure {
+                hidden: &computed,
+                scope: "",
+            }
+        }
+    };
+    groups.withhold(disclosure);
+    if groups.unit.suppressed(min_group_size) || disclosure.hidden.is_hidden(org_prefix) {
         return Err(ReportError::Suppressed {
             prefix: org_prefix.to_owned(),
             min_group_size,
@@ -145,6 +194,16 @@ pub fn org_report(
         html: render("org.html", &page)?,
         csv: org_csv::write(instrument, &groups, min_group_size, indicators)?,
     })
+}
+
+/// Disclosure control decided on `rows` alone: right when they are the
+/// whole data set (a results file), as for `ikd report`.
+pub(crate) fn hidden_in(rows: &[ReportRow], min_group_size: u32) -> disclosure::Hidden {
+    let mut units: BTreeMap<&str, u64> = BTreeMap::new();
+    for row in rows {
+        *units.entry(row.org_unit.as_str()).or_default() += 1;
+    }
+    disclosure::hidden_units(units, u64::from(min_group_size))
 }
 
 #[derive(Serialize)]
@@ -368,12 +427,23 @@ impl Page {
         let children = children(instrument, groups, lang, min, &t, &names);
         let indicators = indicator_rows(instrument, indicators, lang, min, &t);
         let min_text = integer(u64::from(min), lang);
-        let notes = vec![
+        let mut notes = vec![
             t["note_ci"].to_owned(),
             fill(t["note_suppression"], &[("min", &min_text)]),
             t["note_compare"].to_owned(),
-            t["note_use"].to_owned(),
         ];
+        if !groups.withheld.is_empty() {
+            let units: Vec<String> = groups
+                .withheld
+                .iter()
+                .map(|(scope, p)| match *scope {
+                    "parent" => fill(t["series_parent"], &[("unit", p)]),
+                    _ => t["series_all"].to_owned(),
+                })
+                .collect();
+            notes.push(fill(t["note_withheld"], &[("units", &units.join(", "))]));
+        }
+        notes.push(t["note_use"].to_owned());
         let models: BTreeSet<&str> = rows.iter().filter_map(|r| r.model.as_deref()).collect();
         Page {
             lang: code,
@@ -424,9 +494,8 @@ fn children(
     };
     let mut suppressed = 0u64;
     let mut rows = Vec::new();
-    let hidden = groups.hidden_children(min);
     for (unit, group) in &groups.children {
-        if hidden.contains(unit) {
+        if groups.hidden_children.contains(unit) {
             suppressed += 1;
             continue;
         }
@@ -593,7 +662,7 @@ mod tests {
 
     #[test]
     fn a_unit_against_its_parent_and_everything() {
-        let report = org_report(&instrument(), &rows(), "36.72", Lang::En, 5, None).unwrap();
+        let report = org_report(&instrument(), &rows(), "36.72", Lang::En, 5, None, None).unwrap();
         let (html, csv) = (&page(&report), &report.csv);
         // Unit: 13 results; alpha mean (300 + 33 + 150) / 13 = 37.1538.
         assert!(csv.contains("unit,36.72,,,,n,13\n"));
@@ -618,7 +687,7 @@ mod tests {
 
     #[test]
     fn small_children_are_left_out_and_counted() {
-        let report = org_report(&instrument(), &rows(), "36.72", Lang::En, 5, None).unwrap();
+        let report = org_report(&instrument(), &rows(), "36.72", Lang::En, 5, None, None).unwrap();
         let html = page(&report);
         for text in [&html, &report.csv] {
             assert!(!text.contains("36.72/b"), "a suppressed child is named");
@@ -631,13 +700,14 @@ mod tests {
         assert!(html.contains("2 sub-unit(s) not reported: those with fewer than 5 results"));
         assert!(report.csv.contains("unit,36.72,,,,suppressed_children,2\n"));
         // With a minimum of 3 the small child is shown.
-        let report = org_report(&instrument(), &rows(), "36.72", Lang::En, 3, None).unwrap();
+        let report = org_report(&instrument(), &rows(), "36.72", Lang::En, 3, None, None).unwrap();
         assert!(page(&report).contains(r#"data-unit="36.72/b""#));
     }
 
     #[test]
     fn a_unit_below_the_minimum_is_refused_without_its_n() {
-        let err = org_report(&instrument(), &rows(), "36.72/b", Lang::En, 5, None).unwrap_err();
+        let err =
+            org_report(&instrument(), &rows(), "36.72/b", Lang::En, 5, None, None).unwrap_err();
         let text = err.to_string();
         assert!(matches!(err, ReportError::Suppressed { .. }), "{text}");
         assert!(
@@ -648,17 +718,106 @@ mod tests {
             !text.contains(" 3 "),
             "the small unit's n is not given: {text}"
         );
-        let err = org_report(&instrument(), &rows(), "36.7", Lang::En, 5, None).unwrap_err();
+        let err = org_report(&instrument(), &rows(), "36.7", Lang::En, 5, None, None).unwrap_err();
         assert!(matches!(err, ReportError::NoResults { .. }), "{err}");
-        let err = org_report(&instrument(), &rows(), "36.", Lang::En, 5, None).unwrap_err();
+        let err = org_report(&instrument(), &rows(), "36.", Lang::En, 5, None, None).unwrap_err();
         assert!(matches!(err, ReportError::InvalidPrefix { .. }), "{err}");
-        let err = org_report(&instrument(), &rows(), "36", Lang::En, 0, None).unwrap_err();
+        let err = org_report(&instrument(), &rows(), "36", Lang::En, 0, None, None).unwrap_err();
         assert!(matches!(err, ReportError::MinGroupSize), "{err}");
     }
 
     #[test]
+    fn a_hidden_parent_is_not_printed_as_a_comparison() {
+        // Issue 12, defect 4: b (1) takes a (10) with it; a's published child
+        // y must not print a as its parent, or 36.72 − c − a would be b.
+        let mut rows = Vec::new();
+        for (unit, n) in [
+            ("36.72/a/x", 5),
+            ("36.72/a/y", 5),
+            ("36.72/b", 1),
+            ("36.72/c", 20),
+        ] {
+            rows.extend((0..n).map(|k| row(format!("{unit}-{k}"), unit, 50.0, 50.0)));
+        }
+        let report =
+            org_report(&instrument(), &rows, "36.72/a/y", Lang::En, 5, None, None).unwrap();
+        assert!(
+            report.csv.contains("parent,36.72/a,,,,suppressed,1\n"),
+            "{}",
+            report.csv
+        );
+        assert!(!report.csv.contains("parent,36.72/a,,,,n,"));
+        assert!(!report.html.contains(r#"data-series="parent""#));
+        assert!(page(&report).contains("Parent 36.72/a: not shown for comparison"));
+        assert!(
+            report.csv.contains("all,,,,,n,31\n"),
+            "the whole is published"
+        );
+        // Its sibling x went with a: refused without its n.
+        let err =
+            org_report(&instrument(), &rows, "36.72/a/x", Lang::En, 5, None, None).unwrap_err();
+        assert!(matches!(err, ReportError::Suppressed { .. }), "{err}");
+        // A caller limited to 36.72/a/y: its "whole data set" is its scope, published.
+        let hidden = disclosure::hidden_units(
+            [
+                ("36.72/a/x", 5),
+                ("36.72/a/y", 5),
+                ("36.72/b", 1),
+                ("36.72/c", 20),
+            ],
+            5,
+        );
+        let scoped: Vec<ReportRow> = rows
+            .iter()
+            .filter(|r| r.org_unit == "36.72/a/y")
+            .cloned()
+            .collect();
+        let d = Disclosure {
+            hidden: &hidden,
+            scope: "36.72/a/y",
+        };
+        let report = org_report(
+            &instrument(),
+            &scoped,
+            "36.72/a/y",
+            Lang::En,
+            5,
+            None,
+            Some(d),
+        )
+        .unwrap();
+        // (its comparisons stay inside the scope: nothing of 36.72/a beyond y)
+        assert!(
+            !report.csv.contains("parent,36.72/a,,,,n,10\n"),
+            "{}",
+            report.csv
+        );
+        // Decided on the whole data set: a scope of 36.72/a/x alone is still hidden.
+        let scoped: Vec<ReportRow> = rows
+            .iter()
+            .filter(|r| r.org_unit == "36.72/a/x")
+            .cloned()
+            .collect();
+        let d = Disclosure {
+            hidden: &hidden,
+            scope: "36.72/a/x",
+        };
+        let err = org_report(
+            &instrument(),
+            &scoped,
+            "36.72/a/x",
+            Lang::En,
+            5,
+            None,
+            Some(d),
+        )
+        .unwrap_err();
+        assert!(matches!(err, ReportError::Suppressed { .. }), "{err}");
+    }
+
+    #[test]
     fn the_empty_prefix_is_everything_with_no_parent() {
-        let report = org_report(&instrument(), &rows(), "", Lang::Id, 5, None).unwrap();
+        let report = org_report(&instrument(), &rows(), "", Lang::Id, 5, None, None).unwrap();
         assert!(report.html.contains("Seluruh unit"));
         assert!(!report.html.contains(r#"data-series="parent""#));
         assert!(!report.html.contains(r#"data-series="all""#));
@@ -695,7 +854,8 @@ mod tests {
     #[test]
     fn weakest_indicators_come_lowest_first() {
         let m = means("36.72");
-        let report = org_report(&instrument(), &rows(), "36.72", Lang::En, 5, Some(&m)).unwrap();
+        let report =
+            org_report(&instrument(), &rows(), "36.72", Lang::En, 5, Some(&m), None).unwrap();
         let a2 = report.html.find(r#"data-indicator="a2""#).unwrap();
         let a1 = report.html.find(r#"data-indicator="a1""#).unwrap();
         assert!(a2 < a1);
@@ -708,8 +868,16 @@ mod tests {
                 .contains("indicator,36.72,beta,b1,,suppressed,1\n")
         );
         let other = means("36.73");
-        let err =
-            org_report(&instrument(), &rows(), "36.72", Lang::En, 5, Some(&other)).unwrap_err();
+        let err = org_report(
+            &instrument(),
+            &rows(),
+            "36.72",
+            Lang::En,
+            5,
+            Some(&other),
+            None,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("'36.73'"), "{err}");
     }
 }

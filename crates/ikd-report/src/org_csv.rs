@@ -9,7 +9,8 @@
 //!   the whole group;
 //! * `measure`: `n`, `n_index`, `flagged`, `mean`, `sd`, `ci_low`, `ci_high`,
 //!   `count` (with `level`), `suppressed` (1: fewer results than the minimum
-//!   group size, nothing else given), `suppressed_children`, `min_group_size`.
+//!   group size, or a `parent`/`all` group hidden by disclosure control;
+//!   nothing else given), `suppressed_children`, `min_group_size`.
 //!
 //! Codes, not names, and `.` decimals rounded to 4 places, as `ikd score`
 //! writes them. Suppressed child units do not appear at all.
@@ -153,10 +154,12 @@ pub(crate) fn write(
     if let Some(all) = &groups.all {
         out.group(instrument, At::group("all", ""), all, min, false);
     }
+    for (scope, unit) in &groups.withheld {
+        out.push(At::group(scope, unit), "suppressed", "1".into());
+    }
     let mut suppressed = 0u64;
-    let hidden = groups.hidden_children(min);
     for (child, group) in &groups.children {
-        if hidden.contains(child) {
+        if groups.hidden_children.contains(child) {
             suppressed += 1;
         } else if !(groups.children.len() == 1 && child == prefix) {
             out.group(instrument, At::group("child", child), group, min, false);

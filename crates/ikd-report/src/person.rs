@@ -8,6 +8,7 @@ use crate::chart::scale::ScaleBar;
 use crate::data::{Group, align};
 use crate::error::ReportError;
 use crate::lang::{Lang, fill, integer, number, texts};
+use crate::org::{Disclosure, hidden_in};
 use crate::render::render;
 use crate::results::ReportRow;
 use crate::stats::person_interval;
@@ -76,13 +77,16 @@ struct DomainCard {
 
 /// The personal report of `respondent_id` as an HTML page. The unit mean is
 /// shown only when the unit has at least `min_group_size` results (and per
-/// domain, at least that many scores), the server's suppression rule.
+/// domain, at least that many scores) and disclosure control does not hide
+/// the unit's own results (decided on `rows` when `disclosure` is `None`);
+/// otherwise neither the mean nor the unit's n appears.
 pub fn person_report(
     instrument: &Instrument,
     rows: &[ReportRow],
     respondent_id: &str,
     lang: Lang,
     min_group_size: u32,
+    disclosure: Option<Disclosure<'_>>,
 ) -> Result<String, ReportError> {
     if min_group_size == 0 {
         return Err(ReportError::MinGroupSize);
@@ -139,7 +143,11 @@ pub fn person_report(
         .map(|d| d.name.get(code).to_owned())
         .collect();
     let scores: Vec<Option<f64>> = me.domains.iter().map(|d| d.score).collect();
-    let unit_shown = !group.suppressed(min_group_size);
+    let unit_hidden = match disclosure {
+        Some(d) => d.hidden.is_own_hidden(unit_name),
+        None => hidden_in(rows, min_group_size).is_own_hidden(unit_name),
+    };
+    let unit_shown = !group.suppressed(min_group_size) && !unit_hidden;
     let unit_means: Vec<Option<f64>> = (0..instrument.domains.len())
         .map(|d| {
             unit_shown
@@ -369,16 +377,17 @@ mod tests {
         }
     }
 
+    /// `n` results in 36.72/x, five in its sibling 36.72/y.
     fn rows(n: usize) -> Vec<ReportRow> {
         (0..n)
             .map(|i| row(&format!("r{i}"), "36.72/x", 40.0 + 10.0 * i as f64, 60.0))
-            .chain([row("other", "36.72/y", 0.0, 0.0)])
+            .chain((0..5).map(|i| row(&format!("other{i}"), "36.72/y", 0.0, 0.0)))
             .collect()
     }
 
     #[test]
     fn the_page_holds_scores_interval_feedback_and_the_unit_mean() {
-        let html = person_report(&instrument(), &rows(5), "r1", Lang::En, 5).unwrap();
+        let html = person_report(&instrument(), &rows(5), "r1", Lang::En, 5, None).unwrap();
         // Index (50 + 60) / 2 = 55 ± 1.96 · 2 = 51.08–58.92.
         assert!(html.contains(">55.0<"), "index");
         assert!(html.contains("51.1–58.9"), "interval");
@@ -399,7 +408,7 @@ mod tests {
 
     #[test]
     fn a_small_unit_gets_no_mean() {
-        let html = person_report(&instrument(), &rows(4), "r1", Lang::Id, 5).unwrap();
+        let html = person_report(&instrument(), &rows(4), "r1", Lang::Id, 5, None).unwrap();
         assert!(!html.contains(r#"data-series="unit""#));
         assert!(html.contains("kurang dari 5 hasil"));
         assert!(html.contains("Ringkasan &lt;alfa&gt;"));
@@ -407,12 +416,36 @@ mod tests {
     }
 
     #[test]
+    fn a_unit_hidden_as_a_complement_gets_no_mean_and_no_n() {
+        // 36.72/x has 5, but its sibling 36.72/y only 1: 36.72 − x would be y.
+        let mut rows = rows(5);
+        rows.truncate(6);
+        let html = person_report(&instrument(), &rows, "r1", Lang::En, 5, None).unwrap();
+        assert!(!html.contains(r#"data-series="unit""#));
+        assert!(!html.contains("computed from"), "the unit's n");
+        assert!(html.contains("could be used to work out a smaller group"));
+        // The server passes the decision it made on the whole data set.
+        let hidden = ikd_core::disclosure::hidden_units([("36.72/x", 5), ("36.72/y", 1)], 5);
+        let only_x: Vec<ReportRow> = rows[..5].to_vec();
+        let disclosure = Disclosure {
+            hidden: &hidden,
+            scope: "36.72/x",
+        };
+        let html =
+            person_report(&instrument(), &only_x, "r1", Lang::En, 5, Some(disclosure)).unwrap();
+        assert!(
+            !html.contains(r#"data-series="unit""#),
+            "decided on the whole data set"
+        );
+    }
+
+    #[test]
     fn unknown_and_duplicate_respondents_are_named() {
-        let err = person_report(&instrument(), &rows(2), "nobody", Lang::En, 5).unwrap_err();
+        let err = person_report(&instrument(), &rows(2), "nobody", Lang::En, 5, None).unwrap_err();
         assert!(err.to_string().contains("'nobody'"));
         let mut twice = rows(2);
         twice.push(row("r0", "36.72/z", 1.0, 1.0));
-        let err = person_report(&instrument(), &twice, "r0", Lang::En, 5).unwrap_err();
+        let err = person_report(&instrument(), &twice, "r0", Lang::En, 5, None).unwrap_err();
         assert!(err.to_string().contains("'r0' appears 2 times"), "{err}");
     }
 }

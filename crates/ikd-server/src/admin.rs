@@ -2,17 +2,21 @@
 //!
 //! Every rescore is recorded in the store's audit log (`rescore.started` before any work,
 //! `rescore.finished` with the counts or the error) and logged with `tracing` target
-//! `audit`. Entries name the token (its configured name), never the token itself.
+//! `audit`. Entries name the token (its configured name), never the token itself. They hold
+//! structured fields only — the model, the sha256 of the request's settings, counts, an
+//! error's code, category and field — never free text: the log is append-only, and an error
+//! message or a setting's value could carry a server path or what a file holds.
 
 use crate::State;
 use crate::auth::Role;
-use crate::catalog::Entry;
+use crate::catalog::{Entry, ScorerError};
 use crate::errors;
 use crate::render::to_new_result;
 use ikd_core::host::{PluginKindName, PluginStatus};
 use ikd_core::pipeline::ScoreError;
 use ikd_proto::v1::{self as api, admin_service_server::AdminService};
-use ikd_store::{AuditQuery, NewAuditEntry, StoreError};
+use ikd_store::AuditQuery;
+use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
@@ -124,36 +128,43 @@ impl AdminService for Admin {
         } else {
             req.model.as_str()
         };
+        // The settings by their hash: the values (kept whole in each new revision's
+        // provenance) may be paths the request had no business naming.
+        let settings_sha256 = hex::encode(Sha256::digest(req.settings_json.as_bytes()));
         // No audit entry, no rescore: a store that cannot record it refuses the action.
-        self.audit(
-            &caller.name,
-            "rescore.started",
-            &target,
-            serde_json::json!({ "model": model, "settings_json": req.settings_json }),
-        )
-        .await
-        .map_err(errors::store)?;
+        self.state
+            .audit(
+                &caller.name,
+                "rescore.started",
+                &target,
+                serde_json::json!({ "model": model, "settings_sha256": settings_sha256 }),
+            )
+            .await
+            .map_err(errors::store)?;
         let outcome = self.rescore_all(entry, &req).await;
         let detail = match &outcome {
             Ok(out) => serde_json::json!({
                 "model": model,
+                "settings_sha256": settings_sha256,
                 "sessions": out.sessions,
                 "rescored": out.rescored,
                 "failed": out.failed,
             }),
-            Err(status) => serde_json::json!({
+            Err(failure) => serde_json::json!({
                 "model": model,
-                "error": { "code": format!("{:?}", status.code()), "message": status.message() },
+                "settings_sha256": settings_sha256,
+                "error": failure.audit_detail(),
             }),
         };
         // The rescore is done either way: a failure to record its end is logged, not returned.
         if let Err(e) = self
+            .state
             .audit(&caller.name, "rescore.finished", &target, detail)
             .await
         {
             tracing::error!(target: "audit", action = "rescore.finished", %target, "not recorded: {e}");
         }
-        outcome.map(Response::new)
+        outcome.map(Response::new).map_err(|f| f.status)
     }
 
     async fn list_audit_log(
@@ -192,44 +203,57 @@ impl AdminService for Admin {
     }
 }
 
-impl Admin {
-    /// Records an audit entry in the store and logs it (`tracing` target `audit`). Callers
-    /// pass names and settings only, never a token.
-    async fn audit(
-        &self,
-        actor: &str,
-        action: &str,
-        target: &str,
-        detail: serde_json::Value,
-    ) -> Result<(), StoreError> {
-        let entry = NewAuditEntry {
-            actor: actor.to_owned(),
-            action: action.to_owned(),
-            target: target.to_owned(),
-            detail_json: detail.to_string(),
-        };
-        let stored = self.state.store.record_audit(&entry).await?;
-        tracing::info!(
-            target: "audit",
-            id = stored.id,
-            at = stored.at,
-            actor = %stored.actor,
-            action = %stored.action,
-            audit_target = %stored.target,
-            detail = %stored.detail_json,
-            "audit"
-        );
-        Ok(())
+/// A rescore that failed: the status for the client, and what the audit log keeps of it.
+struct Failure {
+    status: Status,
+    /// A stable code: `setting_outside_instrument_dir`, `model_refused`, `store_failed`, …
+    category: &'static str,
+    /// The request field at fault (`settings_json.params`), when there is one.
+    field: Option<String>,
+}
+
+impl Failure {
+    fn new(status: Status, category: &'static str) -> Self {
+        Failure {
+            status,
+            category,
+            field: None,
+        }
     }
 
+    /// The audit record of the failure: code, category and field, never the message.
+    fn audit_detail(&self) -> serde_json::Value {
+        let mut detail = serde_json::json!({
+            "code": format!("{:?}", self.status.code()),
+            "category": self.category,
+        });
+        if let Some(field) = &self.field {
+            detail["setting"] = field.as_str().into();
+        }
+        detail
+    }
+}
+
+impl From<ScorerError> for Failure {
+    fn from(err: ScorerError) -> Self {
+        Failure {
+            category: err.category(),
+            field: err.field(),
+            status: err.into(),
+        }
+    }
+}
+
+impl Admin {
     /// Re-scores every submitted session of the instrument version.
     async fn rescore_all(
         &self,
         entry: &Entry,
         req: &api::RescoreRequest,
-    ) -> Result<api::RescoreResponse, Status> {
+    ) -> Result<api::RescoreResponse, Failure> {
         let state = &self.state;
         let scorer = entry.scorer_for(&state.catalog.host, &req.model, &req.settings_json)?;
+        let store_failed = |e| Failure::new(errors::store(e), "store_failed");
         let instrument = &entry.instrument;
         let version = instrument.version.to_string();
         let mut out = api::RescoreResponse::default();
@@ -245,7 +269,7 @@ impl Admin {
                 .store
                 .submitted_sessions(&instrument.id, &version, after.take(), RESCORE_PAGE)
                 .await
-                .map_err(errors::store)?;
+                .map_err(store_failed)?;
             let Some(last) = page.last() else { break };
             after = Some(last.id.clone());
             let full = page.len() as u32 == RESCORE_PAGE;
@@ -290,7 +314,7 @@ impl Admin {
                     batch = kept;
                     results
                 }
-                Err(other) => return Err(errors::score(other)),
+                Err(other) => return Err(Failure::new(errors::score(other), "scoring_failed")),
             };
             for (session, result) in batch.iter().zip(&results) {
                 let record = to_new_result(&scorer, result);

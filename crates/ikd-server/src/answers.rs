@@ -1,9 +1,10 @@
 //! Answers as they arrive over the API (item id → raw cell) turned into the
 //! engine's answer rows, with every problem of a request reported at once.
 
-use crate::errors::Invalid;
+use crate::errors::{Invalid, Violations};
 use ikd_core::answers::{AnswerRows, Respondent};
-use ikd_core::instrument::Instrument;
+use ikd_core::instrument::{Instrument, MAX_ITEM_ID};
+use ikd_core::quote::quote;
 use std::collections::HashMap;
 
 /// Longest raw answer cell accepted.
@@ -31,25 +32,37 @@ impl ItemIndex {
     }
 
     /// Checks `answers` and returns the cells in instrument order (items not
-    /// answered are empty, i.e. skipped). Unknown items, items answered twice
-    /// and oversized cells are violations.
+    /// answered are empty, i.e. skipped). Item ids longer than any instrument
+    /// allows, unknown items, items answered twice and oversized cells are
+    /// violations; only the first few are spelled out (see [`Violations`]).
     pub fn cells<'a>(
         &self,
         answers: impl IntoIterator<Item = (&'a str, &'a str)>,
-    ) -> Result<Vec<&'a str>, Vec<Invalid>> {
+    ) -> Result<Vec<&'a str>, Violations> {
         let mut cells = vec![""; self.items];
         let mut seen = vec![false; self.items];
-        let mut problems = Vec::new();
+        let mut problems = Violations::default();
         for (item, value) in answers {
+            if item.len() > MAX_ITEM_ID {
+                problems.add(|| {
+                    Invalid::answer(
+                        item,
+                        format!(
+                            "item id of {} bytes is longer than {MAX_ITEM_ID} bytes",
+                            item.len()
+                        ),
+                    )
+                });
+                continue;
+            }
             match self.positions.get(item) {
-                None => problems.push(Invalid::answer(item, "no such item in this instrument")),
+                None => problems.add(|| Invalid::answer(item, "no such item in this instrument")),
                 Some(&i) if seen[i] => {
-                    problems.push(Invalid::answer(item, "answered twice in one request"))
+                    problems.add(|| Invalid::answer(item, "answered twice in one request"))
                 }
-                Some(_) if value.len() > MAX_CELL_BYTES => problems.push(Invalid::answer(
-                    item,
-                    format!("answer longer than {MAX_CELL_BYTES} bytes"),
-                )),
+                Some(_) if value.len() > MAX_CELL_BYTES => problems.add(|| {
+                    Invalid::answer(item, format!("answer longer than {MAX_CELL_BYTES} bytes"))
+                }),
                 Some(&i) => {
                     seen[i] = true;
                     cells[i] = value;
@@ -73,7 +86,7 @@ impl ItemIndex {
         rows: &mut AnswerRows,
         who: (&str, &str, Option<f64>),
         answers: &[(String, String)],
-    ) -> Result<(), Vec<Invalid>> {
+    ) -> Result<(), Violations> {
         let cells = self.cells(answers.iter().map(|(i, v)| (i.as_str(), v.as_str())))?;
         push(rows, who.0, who.1, who.2, &cells);
         Ok(())
@@ -116,10 +129,7 @@ pub fn check_org_unit(unit: &str, field: &str) -> Result<(), Invalid> {
     let fail = |why: &str| {
         Err(Invalid {
             field: field.to_owned(),
-            description: format!(
-                "'{}': {why}",
-                unit.chars().take(MAX_ORG_UNIT).collect::<String>()
-            ),
+            description: format!("{}: {why}", quote(unit)),
         })
     };
     if unit.is_empty() {

@@ -6,13 +6,15 @@ use crate::answers::{self, check_duration, check_org_unit};
 use crate::auth::{Caller, Role};
 use crate::catalog::Entry;
 use crate::errors::{self, Invalid, bad_request};
+use crate::export;
 use crate::render::{self, ResultView, language, render, timestamp, to_new_result, to_record};
 use crate::stats::estimate;
 use futures_util::StreamExt;
 use ikd_core::disclosure;
 use ikd_core::pipeline::{ScoreError, Scorer};
+use ikd_core::quote::quote;
 use ikd_proto::v1::{self as api, assessment_service_server::AssessmentService};
-use ikd_store::{NewSession, ResultFilter, Session, SessionState};
+use ikd_store::{NewResult, NewSession, ResultFilter, Session, SessionState, StoreError};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -20,8 +22,13 @@ use tonic::{Request, Response, Status, Streaming};
 
 /// Longest respondent identifier, session id or request id accepted.
 const MAX_ID: usize = 256;
-/// Results per store page when exporting.
-const EXPORT_PAGE: u32 = 500;
+/// Longest scoring-model (plugin) name accepted in a request.
+const MAX_MODEL: usize = 64;
+/// Results per store page when reading many (exports, time-window cuts).
+pub(crate) const EXPORT_PAGE: u32 = 500;
+/// Attempts of a submit whose answers keep changing while they are scored (each racing save
+/// costs one) before it gives up with `ABORTED`.
+const SUBMIT_TRIES: u32 = 5;
 
 pub struct Assessment {
     pub(crate) state: Arc<State>,
@@ -35,9 +42,10 @@ impl AssessmentService for Assessment {
         &self,
         request: Request<api::ListInstrumentsRequest>,
     ) -> Reply<api::ListInstrumentsResponse> {
-        self.state
-            .auth
-            .authorize(request.metadata(), &[Role::Service, Role::Analyst])?;
+        self.state.auth.authorize(
+            request.metadata(),
+            &[Role::Service, Role::Analyst, Role::Steward],
+        )?;
         let instruments = self
             .state
             .catalog
@@ -66,9 +74,10 @@ impl AssessmentService for Assessment {
         &self,
         request: Request<api::GetInstrumentRequest>,
     ) -> Reply<api::Instrument> {
-        self.state
-            .auth
-            .authorize(request.metadata(), &[Role::Service, Role::Analyst])?;
+        self.state.auth.authorize(
+            request.metadata(),
+            &[Role::Service, Role::Analyst, Role::Steward],
+        )?;
         let req = request.into_inner();
         let lang = language(&req.language)?;
         let entry = self.state.catalog.resolve(req.instrument.as_ref())?;
@@ -240,32 +249,36 @@ impl AssessmentService for Assessment {
             .authorize(request.metadata(), &[Role::Service])?;
         let req = request.into_inner();
         let lang = language(&req.language)?;
-        let session = self.state.open_session(&caller, &req.session_id).await?;
-        let entry = self.state.session_entry(&session)?;
-        // Time from start to submit feeds the too-fast quality flag.
-        let elapsed = (now_millis() - session.created_at).max(0) as f64 / 1000.0;
-        let mut rows = entry.items.empty_rows();
-        entry
-            .items
-            .push_stored(
-                &mut rows,
-                (&session.id, &session.org_unit, Some(elapsed)),
-                &session.answers,
-            )
-            .map_err(|v| bad_request("stored answers no longer fit the instrument", &v))?;
-        let results = self.state.score(&entry.scorer, rows).await?;
-        let record = to_new_result(&entry.scorer, &results[0]);
-        let stored = self
-            .state
-            .store
-            .submit(&session.id, record)
-            .await
-            .map_err(errors::store)?;
-        tracing::info!(session = %session.id, caller = %caller.name, "session submitted");
-        Ok(Response::new(api::SubmitSessionResponse {
-            result: Some(render(&entry.scorer, ResultView::from(&stored), lang, true)),
-            revision: stored.revision,
-        }))
+        // The store keeps the result only if no save was applied since the answers were read
+        // (`AnswersChanged`): then read and score them again, a bounded number of times.
+        for attempt in 1..=SUBMIT_TRIES {
+            let session = self.state.open_session(&caller, &req.session_id).await?;
+            let entry = self.state.session_entry(&session)?;
+            let record = self.state.score_session(entry, &session).await?;
+            match self
+                .state
+                .store
+                .submit(&session.id, session.answers_version, record)
+                .await
+            {
+                Ok(stored) => {
+                    tracing::info!(session = %session.id, caller = %caller.name, attempt, "session submitted");
+                    return Ok(Response::new(api::SubmitSessionResponse {
+                        result: Some(render(&entry.scorer, ResultView::from(&stored), lang, true)),
+                        revision: stored.revision,
+                    }));
+                }
+                Err(StoreError::AnswersChanged { .. }) => {
+                    tracing::debug!(session = %session.id, attempt, "answers changed during submit; scoring again");
+                }
+                Err(e) => return Err(errors::store(e)),
+            }
+        }
+        Err(Status::aborted(format!(
+            "session {} was not submitted: its answers changed while it was being scored, \
+             {SUBMIT_TRIES} times in a row; submit again once the saves have finished",
+            quote(&req.session_id)
+        )))
     }
 
     async fn get_result(
@@ -275,7 +288,7 @@ impl AssessmentService for Assessment {
         let caller = self
             .state
             .auth
-            .authorize(request.metadata(), &[Role::Service, Role::Analyst])?;
+            .authorize(request.metadata(), &[Role::Service, Role::Steward])?;
         let req = request.into_inner();
         let lang = language(&req.language)?;
         let session = self.state.visible_session(&caller, &req.session_id).await?;
@@ -312,26 +325,30 @@ impl AssessmentService for Assessment {
         let req = request.into_inner();
         let lang = language(&req.language)?;
         let entry = self.state.catalog.resolve(req.instrument.as_ref())?;
-        let filter = self.state.filter(
+        let mut filter = self.state.filter(
             &caller,
             entry,
             &req.org_prefix,
             req.from.as_ref(),
             req.to.as_ref(),
         )?;
+        let hidden = self.state.hidden_units(entry).await?;
+        if filter.from.is_some() || filter.to.is_some() {
+            let cuts = self.state.window_cuts(entry, &hidden).await?;
+            (filter.from, filter.to) = disclosure::snap_window(&cuts, filter.from, filter.to);
+        }
         let sums = self
             .state
             .store
             .aggregate(&filter)
             .await
             .map_err(errors::store)?;
-        let hidden = self.state.complementary_suppressed(&filter).await?;
         Ok(Response::new(aggregate(
             entry,
             &filter,
             &sums,
             self.state.min_group_size,
-            hidden,
+            hidden.is_hidden(&filter.org_prefix),
             lang,
         )))
     }
@@ -345,7 +362,7 @@ impl AssessmentService for Assessment {
         let caller = self
             .state
             .auth
-            .authorize(request.metadata(), &[Role::Analyst])?;
+            .authorize(request.metadata(), &[Role::Steward])?;
         let req = request.into_inner();
         let lang = language(&req.language)?;
         let entry = self.state.catalog.resolve(req.instrument.as_ref())?.clone();
@@ -356,51 +373,7 @@ impl AssessmentService for Assessment {
             req.from.as_ref(),
             req.to.as_ref(),
         )?;
-        let (tx, rx) = mpsc::channel(64);
-        let state = self.state.clone();
-        tracing::info!(caller = %caller.name, prefix = %filter.org_prefix, "export started");
-        tokio::spawn(async move {
-            let mut after = None;
-            loop {
-                let page = match state
-                    .store
-                    .results_page(&filter, after.take(), EXPORT_PAGE)
-                    .await
-                {
-                    Ok(page) => page,
-                    Err(e) => {
-                        let _ = tx.send(Err(errors::store(e))).await;
-                        return;
-                    }
-                };
-                let Some(last) = page.last() else { return };
-                after = Some((last.submitted_at, last.session_id.clone()));
-                let full = page.len() as u32 == EXPORT_PAGE;
-                for stored in page {
-                    let scorer = match state
-                        .catalog
-                        .find(&stored.instrument_id, &stored.instrument_version)
-                    {
-                        Ok(e) => e.scorer.clone(),
-                        Err(_) => entry.scorer.clone(),
-                    };
-                    let exported = api::ExportedResult {
-                        result: Some(render(&scorer, ResultView::from(&stored), lang, true)),
-                        session_id: stored.session_id,
-                        org_unit: stored.org_unit,
-                        respondent_pseudonym: stored.respondent_key,
-                        revision: stored.revision,
-                        submitted_at: Some(timestamp(stored.submitted_at)),
-                    };
-                    if tx.send(Ok(exported)).await.is_err() {
-                        return;
-                    }
-                }
-                if !full {
-                    return;
-                }
-            }
-        });
+        let rx = export::start(self.state.clone(), &caller, filter, entry, lang).await?;
         Ok(Response::new(ReceiverStream::new(rx)))
     }
 }
@@ -429,6 +402,7 @@ impl Prepared<'_> {
 impl State {
     /// Checks what a scoring request names before any answer is looked at.
     fn prepare(&self, caller: &Caller, req: &api::ScoreRequest) -> Result<Prepared<'_>, Status> {
+        check_score_names(req).map_err(|v| bad_request("invalid request", &[v]))?;
         let lang = language(&req.language)?;
         let entry = self.catalog.resolve(req.instrument.as_ref())?;
         if !req.org_unit.is_empty() {
@@ -602,6 +576,23 @@ impl State {
         Ok(session)
     }
 
+    /// The result of a session's stored answers, to submit. Time from start to now feeds the
+    /// too-fast quality flag.
+    async fn score_session(&self, entry: &Entry, session: &Session) -> Result<NewResult, Status> {
+        let elapsed = (now_millis() - session.created_at).max(0) as f64 / 1000.0;
+        let mut rows = entry.items.empty_rows();
+        entry
+            .items
+            .push_stored(
+                &mut rows,
+                (&session.id, &session.org_unit, Some(elapsed)),
+                &session.answers,
+            )
+            .map_err(|v| bad_request("stored answers no longer fit the instrument", &v))?;
+        let results = self.score(&entry.scorer, rows).await?;
+        Ok(to_new_result(&entry.scorer, &results[0]))
+    }
+
     /// Like [`visible_session`](Self::visible_session), and still open.
     async fn open_session(&self, caller: &Caller, id: &str) -> Result<Session, Status> {
         let session = self.visible_session(caller, id).await?;
@@ -625,27 +616,49 @@ impl State {
             })
     }
 
-    /// Whether the unit of `filter` must be hidden although it is large enough:
-    /// complementary suppression among its siblings (`ikd_core::disclosure`),
-    /// decided on the same instrument and time window, whoever asks.
-    async fn complementary_suppressed(&self, filter: &ResultFilter) -> Result<bool, Status> {
-        if filter.org_prefix.is_empty() {
-            return Ok(false);
-        }
-        let siblings = ResultFilter {
-            org_prefix: disclosure::parent(&filter.org_prefix).to_owned(),
-            ..filter.clone()
-        };
+    /// The units whose figures must not be published, decided on the result
+    /// counts of every unit of the instrument — the whole data set, whoever
+    /// asks and whatever part of it they may see (`ikd_core::disclosure`).
+    pub(crate) async fn hidden_units(&self, entry: &Entry) -> Result<disclosure::Hidden, Status> {
         let counts = self
             .store
-            .unit_counts(&siblings)
+            .unit_counts(&whole_instrument(entry))
             .await
             .map_err(errors::store)?;
-        Ok(disclosure::is_suppressed(
-            &filter.org_prefix,
+        Ok(disclosure::hidden_units(
             counts.iter().map(|(u, n)| (u.as_str(), *n)),
             u64::from(self.min_group_size),
         ))
+    }
+
+    /// The instants an aggregate's time window may start or end at
+    /// ([`disclosure::Hidden::window_cuts`]), from the submission time of
+    /// every result of the instrument. Reads every result: only windowed
+    /// aggregates pay for it.
+    async fn window_cuts(
+        &self,
+        entry: &Entry,
+        hidden: &disclosure::Hidden,
+    ) -> Result<Vec<i64>, Status> {
+        let filter = whole_instrument(entry);
+        let mut results: Vec<(String, i64)> = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self
+                .store
+                .results_page(&filter, after.take(), EXPORT_PAGE)
+                .await
+                .map_err(errors::store)?;
+            let full = page.len() as u32 == EXPORT_PAGE;
+            if let Some(last) = page.last() {
+                after = Some((last.submitted_at, last.session_id.clone()));
+            }
+            results.extend(page.into_iter().map(|r| (r.org_unit, r.submitted_at)));
+            if !full {
+                break;
+            }
+        }
+        Ok(hidden.window_cuts(results.iter().map(|(u, at)| (u.as_str(), *at))))
     }
 
     /// The store filter of an aggregate or export request, within the caller's scope.
@@ -667,6 +680,17 @@ impl State {
             from: from.map(|t| render::millis(t, "from")).transpose()?,
             to: to.map(|t| render::millis(t, "to")).transpose()?,
         })
+    }
+}
+
+/// Every result of the instrument (all versions, all units, all time): the
+/// data disclosure control decides on.
+fn whole_instrument(entry: &Entry) -> ResultFilter {
+    ResultFilter {
+        org_prefix: String::new(),
+        instrument_id: Some(entry.instrument.id.clone()),
+        from: None,
+        to: None,
     }
 }
 
@@ -704,6 +728,25 @@ fn problem(status: &Status) -> api::score_stream_response::Outcome {
         message: status.message().to_owned(),
         violations,
     })
+}
+
+/// The names a scoring request gives besides its instrument, answers and
+/// org unit, checked before they are looked up or echoed: the respondent id
+/// (optional for `Score`, echoed in every `ScoreStream` response) and the model.
+fn check_score_names(req: &api::ScoreRequest) -> Result<(), Invalid> {
+    if !req.respondent_id.is_empty() {
+        check_id(&req.respondent_id, "respondent_id")?;
+    }
+    if req.model.len() > MAX_MODEL || req.model.chars().any(char::is_control) {
+        return Err(Invalid {
+            field: "model".into(),
+            description: format!(
+                "{} is not a model name (at most {MAX_MODEL} bytes, no control characters)",
+                quote(&req.model)
+            ),
+        });
+    }
+    Ok(())
 }
 
 fn check_id(id: &str, field: &str) -> Result<(), Invalid> {

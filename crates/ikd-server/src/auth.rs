@@ -2,8 +2,10 @@
 //!
 //! Tokens are kept as SHA-256 hashes only, so neither the config file nor the
 //! server's memory needs the secret itself; a presented token is hashed and
-//! looked up. Health and reflection are served without a token; every other
-//! RPC calls [`Authenticator::authorize`] first.
+//! looked up. Health and reflection are served without a token. Every other
+//! request is authenticated by the request gate (`transport::gate`) before it
+//! takes a slot, and each RPC then calls [`Authenticator::authorize`] for the
+//! roles it needs.
 
 use crate::config::TokenConfig;
 use sha2::{Digest, Sha256};
@@ -12,13 +14,19 @@ use std::path::Path;
 use tonic::Status;
 use tonic::metadata::MetadataMap;
 
-/// What a token may do. `Admin` may do everything.
+/// What a token may do. `Admin` may do everything. Figures about groups and
+/// data about persons are separate roles: a dashboard or a head of office
+/// reads suppressed aggregates (`analyst`) and never a person's row, which
+/// only a data steward may export (audited).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Role {
     /// Score, start/save/submit sessions, read their results.
     Service,
-    /// Aggregates, exports, results.
+    /// Aggregate reader: suppressed aggregates and organisation reports only.
     Analyst,
+    /// Data steward: per-person pseudonymous exports (audited), individual
+    /// results and personal reports.
+    Steward,
     /// Plugins, models, rescoring; and everything else.
     Admin,
 }
@@ -28,6 +36,7 @@ impl Role {
         match name {
             "service" => Some(Role::Service),
             "analyst" => Some(Role::Analyst),
+            "steward" => Some(Role::Steward),
             "admin" => Some(Role::Admin),
             _ => None,
         }
@@ -37,6 +46,7 @@ impl Role {
         match self {
             Role::Service => "service",
             Role::Analyst => "analyst",
+            Role::Steward => "steward",
             Role::Admin => "admin",
         }
     }
@@ -76,8 +86,9 @@ impl Caller {
     }
 }
 
+/// A configured token (its hash is the key it is found by).
 #[derive(Debug)]
-struct Token {
+pub struct Token {
     name: String,
     roles: Vec<Role>,
     org_prefix: String,
@@ -140,18 +151,27 @@ impl Authenticator {
         self.by_hash.is_empty()
     }
 
-    /// The caller behind the request's `authorization: Bearer …` header, if
-    /// its token is known, unexpired and has one of `roles` (or `admin`).
-    pub fn authorize(&self, metadata: &MetadataMap, roles: &[Role]) -> Result<Caller, Status> {
-        let header = metadata
-            .get("authorization")
+    /// The token behind the request's one `authorization: Bearer <token>`
+    /// header, if it is known and unexpired. The token must be exactly what
+    /// was issued: no surrounding white space, and a second `authorization`
+    /// header is refused rather than one of them silently chosen. The request
+    /// gate calls this before a request takes any slot.
+    pub fn authenticate(&self, headers: &http::HeaderMap) -> Result<&Token, Status> {
+        let mut values = headers.get_all(http::header::AUTHORIZATION).iter();
+        let header = values
+            .next()
             .ok_or_else(|| Status::unauthenticated("missing 'authorization: Bearer <token>'"))?;
+        if values.next().is_some() {
+            return Err(Status::unauthenticated(
+                "more than one 'authorization' header; send exactly one",
+            ));
+        }
         let presented = header
             .to_str()
             .ok()
             .and_then(|h| h.strip_prefix("Bearer "))
             .ok_or_else(|| Status::unauthenticated("authorization must be 'Bearer <token>'"))?;
-        let hash: [u8; 32] = Sha256::digest(presented.trim().as_bytes()).into();
+        let hash: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
         let token = self
             .by_hash
             .get(&hash)
@@ -162,6 +182,13 @@ impl Authenticator {
                 token.name
             )));
         }
+        Ok(token)
+    }
+
+    /// The caller behind the request's token ([`Self::authenticate`]), if the
+    /// token has one of `roles` (or `admin`).
+    pub fn authorize(&self, metadata: &MetadataMap, roles: &[Role]) -> Result<Caller, Status> {
+        let token = self.authenticate(metadata.as_ref())?;
         if !token
             .roles
             .iter()

@@ -2,9 +2,12 @@
 //! start-up; scorers for other models are made on first use and kept.
 
 use crate::answers::ItemIndex;
+use crate::errors::{Invalid, bad_request};
 use ikd_core::host::PluginHost;
 use ikd_core::instrument::{self, Instrument};
-use ikd_core::pipeline::{Scorer, ScorerOptions};
+use ikd_core::pipeline::{Scorer, ScorerOptions, SettingsOrigin, SetupError};
+use ikd_core::quote::quote;
+use ikd_core::settings_files::OutsideFile;
 use ikd_proto::v1::InstrumentRef;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -104,30 +107,101 @@ impl Catalog {
             candidates.next_back()
         } else {
             let wanted = semver::Version::parse(version).map_err(|e| {
-                Status::invalid_argument(format!("instrument.version '{version}': {e}"))
+                Status::invalid_argument(format!("instrument.version {}: {e}", quote(version)))
             })?;
             candidates.find(|e| e.instrument.version == wanted)
         };
         found.ok_or_else(|| {
             Status::not_found(if version.is_empty() {
-                format!("no instrument '{id}'")
+                format!("no instrument {}", quote(id))
             } else {
-                format!("no instrument '{id}' version {version}")
+                format!("no instrument {} version {}", quote(id), quote(version))
             })
         })
     }
 }
 
+/// Why no scorer can be made for a model and settings a request names. Each becomes a
+/// status; the audit log records its [`category`](Self::category) instead of its text.
+#[derive(Debug, thiserror::Error)]
+pub enum ScorerError {
+    /// The request's `settings_json` is not JSON.
+    #[error("settings_json is not valid JSON: {0}")]
+    SettingsNotJson(serde_json::Error),
+    /// A setting names a file outside the instrument's directory: refused before any
+    /// plugin sees the settings.
+    #[error(transparent)]
+    SettingOutside(OutsideFile),
+    /// The model cannot score the instrument with these settings (its own message).
+    #[error("model {} cannot score instrument '{instrument}': {reason}", quote(.model))]
+    Refused {
+        model: String,
+        instrument: String,
+        reason: String,
+    },
+}
+
+impl ScorerError {
+    /// A stable code for the audit log.
+    pub fn category(&self) -> &'static str {
+        match self {
+            ScorerError::SettingsNotJson(_) => "settings_not_json",
+            ScorerError::SettingOutside(_) => "setting_outside_instrument_dir",
+            ScorerError::Refused { .. } => "model_refused",
+        }
+    }
+
+    /// The request field at fault, when there is one (`settings_json.params`).
+    pub fn field(&self) -> Option<String> {
+        match self {
+            ScorerError::SettingsNotJson(_) => Some("settings_json".to_owned()),
+            ScorerError::SettingOutside(e) => Some(settings_field(&e.setting)),
+            ScorerError::Refused { .. } => None,
+        }
+    }
+}
+
+impl From<ScorerError> for Status {
+    fn from(err: ScorerError) -> Status {
+        match &err {
+            ScorerError::SettingsNotJson(_) => Status::invalid_argument(err.to_string()),
+            ScorerError::SettingOutside(outside) => bad_request(
+                "invalid settings_json",
+                &[Invalid {
+                    field: settings_field(&outside.setting),
+                    description: format!(
+                        "{}; settings may only name files inside the instrument's \
+                         directory, by a relative name",
+                        outside.reason
+                    ),
+                }],
+            ),
+            ScorerError::Refused { .. } => Status::failed_precondition(err.to_string()),
+        }
+    }
+}
+
+/// The request field of a setting: `settings_json.params` (`settings_json` for the
+/// settings as a whole).
+fn settings_field(setting: &str) -> String {
+    if setting.is_empty() || setting.starts_with('(') {
+        "settings_json".to_owned()
+    } else {
+        format!("settings_json.{setting}")
+    }
+}
+
 impl Entry {
     /// The scorer for `model` (empty: the instrument's own) with `settings`
-    /// (JSON; empty: the instrument's settings for its own model, none for
-    /// another). A model that refuses the instrument is `FAILED_PRECONDITION`.
+    /// (JSON from a request; empty: the instrument's settings for its own model, none for
+    /// another). Settings naming a file outside the instrument's directory are
+    /// `INVALID_ARGUMENT`; a model that refuses the instrument is `FAILED_PRECONDITION`.
     pub fn scorer_for(
         &self,
         host: &PluginHost,
         model: &str,
         settings: &str,
-    ) -> Result<Arc<Scorer>, Status> {
+    ) -> Result<Arc<Scorer>, ScorerError> {
         if (model.is_empty() || model == self.instrument.scoring.model) && settings.is_empty() {
             return Ok(self.scorer.clone());
         }
@@ -139,25 +213,25 @@ impl Entry {
         let model_settings = if settings.is_empty() {
             None
         } else {
-            Some(serde_json::from_str(settings).map_err(|e| {
-                Status::invalid_argument(format!("settings_json is not valid JSON: {e}"))
-            })?)
+            Some(serde_json::from_str(settings).map_err(ScorerError::SettingsNotJson)?)
         };
         let options = ScorerOptions {
             model: (!model.is_empty()).then(|| model.to_owned()),
             model_settings,
+            // A client's settings: files only from the instrument's directory.
+            settings_origin: SettingsOrigin::Request,
         };
-        let scorer = Scorer::new(self.instrument.clone(), host, &options).map_err(|e| {
-            Status::failed_precondition(format!(
-                "model '{}' cannot score instrument '{}' {}: {e}",
-                if model.is_empty() {
-                    &self.instrument.scoring.model
+        let scorer = Scorer::new(self.instrument.clone(), host, &options).map_err(|e| match e {
+            SetupError::SettingOutside(outside) => ScorerError::SettingOutside(outside),
+            other => ScorerError::Refused {
+                model: if model.is_empty() {
+                    self.instrument.scoring.model.clone()
                 } else {
-                    model
+                    model.to_owned()
                 },
-                self.instrument.id,
-                self.instrument.version
-            ))
+                instrument: format!("{} {}", self.instrument.id, self.instrument.version),
+                reason: other.to_string(),
+            },
         })?;
         let scorer = Arc::new(scorer);
         others.insert(key, scorer.clone());

@@ -40,7 +40,8 @@ pub struct ServerConfig {
 pub struct TokenConfig {
     /// Who holds the token (for logs).
     pub name: String,
-    /// `service`, `analyst`, `admin`.
+    /// `service`, `analyst` (aggregates and organisation reports only),
+    /// `steward` (per-person exports and results, audited), `admin`.
     pub roles: Vec<String>,
     /// Organisation units the token may act on; empty: all.
     #[serde(default)]
@@ -72,8 +73,23 @@ pub struct Limits {
     /// Requests handled at once over all connections; more are refused with
     /// `RESOURCE_EXHAUSTED` at once rather than queued.
     pub max_concurrent_requests: usize,
-    /// Requests handled at once on one connection.
+    /// Requests handled at once on one connection, advertised as HTTP/2
+    /// `max_concurrent_streams`: clients queue beyond it instead of failing.
     pub max_concurrent_per_connection: usize,
+    /// Connections open at once; at the cap the server stops accepting until
+    /// one closes. Lowered to fit the process's descriptor limit.
+    pub max_connections: usize,
+    /// A connection that makes no request within this many seconds is closed.
+    pub handshake_timeout_seconds: u64,
+    /// A connection with no request in flight for this many seconds is closed.
+    pub idle_timeout_seconds: u64,
+    /// A unary request's message must arrive within this many seconds of its headers.
+    pub request_body_timeout_seconds: u64,
+    /// HTTP/2 PING interval in seconds; a peer that does not answer within
+    /// the same time is disconnected. 0: no pings.
+    pub http2_keepalive_seconds: u64,
+    /// TCP keep-alive probes after this many idle seconds. 0: off.
+    pub tcp_keepalive_seconds: u64,
     /// Deadline of a unary request, in seconds.
     pub request_timeout_seconds: u64,
     /// ScoreStream: requests read ahead and scored as one batch.
@@ -88,6 +104,12 @@ impl Default for Limits {
             max_request_bytes: 1 << 20,
             max_concurrent_requests: 1024,
             max_concurrent_per_connection: 256,
+            max_connections: 4096,
+            handshake_timeout_seconds: 10,
+            idle_timeout_seconds: 300,
+            request_body_timeout_seconds: 10,
+            http2_keepalive_seconds: 60,
+            tcp_keepalive_seconds: 60,
             request_timeout_seconds: 30,
             stream_batch: 512,
             shutdown_grace_seconds: 10,
@@ -221,16 +243,42 @@ impl ServerConfig {
                 &mut limits.max_concurrent_per_connection,
             ),
             ("IKD_STREAM_BATCH", &mut limits.stream_batch),
+            ("IKD_MAX_CONNECTIONS", &mut limits.max_connections),
         ] {
             if let Some(v) = var(name) {
                 *slot = parse(name, &v)?;
             }
         }
-        if let Some(v) = var("IKD_REQUEST_TIMEOUT_SECONDS") {
-            limits.request_timeout_seconds = parse("IKD_REQUEST_TIMEOUT_SECONDS", &v)?;
-        }
-        if let Some(v) = var("IKD_SHUTDOWN_GRACE_SECONDS") {
-            limits.shutdown_grace_seconds = parse("IKD_SHUTDOWN_GRACE_SECONDS", &v)?;
+        for (name, slot) in [
+            (
+                "IKD_REQUEST_TIMEOUT_SECONDS",
+                &mut limits.request_timeout_seconds,
+            ),
+            (
+                "IKD_SHUTDOWN_GRACE_SECONDS",
+                &mut limits.shutdown_grace_seconds,
+            ),
+            (
+                "IKD_HANDSHAKE_TIMEOUT_SECONDS",
+                &mut limits.handshake_timeout_seconds,
+            ),
+            ("IKD_IDLE_TIMEOUT_SECONDS", &mut limits.idle_timeout_seconds),
+            (
+                "IKD_REQUEST_BODY_TIMEOUT_SECONDS",
+                &mut limits.request_body_timeout_seconds,
+            ),
+            (
+                "IKD_HTTP2_KEEPALIVE_SECONDS",
+                &mut limits.http2_keepalive_seconds,
+            ),
+            (
+                "IKD_TCP_KEEPALIVE_SECONDS",
+                &mut limits.tcp_keepalive_seconds,
+            ),
+        ] {
+            if let Some(v) = var(name) {
+                *slot = parse(name, &v)?;
+            }
         }
         Ok(())
     }
@@ -259,6 +307,19 @@ impl ServerConfig {
                 l.max_concurrent_per_connection,
             ),
             ("limits.stream_batch", l.stream_batch),
+            ("limits.max_connections", l.max_connections),
+            (
+                "limits.handshake_timeout_seconds",
+                l.handshake_timeout_seconds as usize,
+            ),
+            (
+                "limits.idle_timeout_seconds",
+                l.idle_timeout_seconds as usize,
+            ),
+            (
+                "limits.request_body_timeout_seconds",
+                l.request_body_timeout_seconds as usize,
+            ),
         ] {
             if value == 0 {
                 return Err(ConfigError::Invalid(format!("{name} must be at least 1")));
@@ -274,6 +335,11 @@ impl ServerConfig {
 
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.limits.request_timeout_seconds.max(1))
+    }
+
+    /// Seconds as an optional duration, 0 meaning off.
+    pub fn seconds_or_off(seconds: u64) -> Option<Duration> {
+        (seconds > 0).then(|| Duration::from_secs(seconds))
     }
 }
 

@@ -27,15 +27,18 @@
 mod admin;
 mod answers;
 mod assessment;
+mod audit;
 pub mod auth;
 mod catalog;
 pub mod config;
 mod errors;
+mod export;
 mod render;
 mod report;
 mod scoring;
 mod secret;
 mod stats;
+mod transport;
 
 pub use config::{ConfigError, ServerConfig};
 
@@ -50,13 +53,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
+use transport::gate::{GateConfig, GateLayer};
+use transport::incoming::ConnLimits;
 
 /// What every RPC shares.
 pub(crate) struct State {
     catalog: Catalog,
     store: Arc<dyn Store>,
-    auth: auth::Authenticator,
+    auth: Arc<auth::Authenticator>,
     pseudonyms: secret::Pseudonymizer,
     min_group_size: u32,
     limits: config::Limits,
@@ -128,7 +132,7 @@ impl Server {
             state: Arc::new(State {
                 catalog,
                 store,
-                auth,
+                auth: Arc::new(auth),
                 pseudonyms,
                 min_group_size: config.min_group_size,
                 limits: config.limits.clone(),
@@ -189,9 +193,13 @@ impl Server {
         })
         .max_decoding_message_size(limits.max_request_bytes);
 
+        // The per-connection limit is HTTP/2's own stream limit: clients queue
+        // beyond it. The global limit and authentication are the gate's.
+        let keepalive = ServerConfig::seconds_or_off(limits.http2_keepalive_seconds);
         let mut builder = tonic::transport::Server::builder()
-            .concurrency_limit_per_connection(limits.max_concurrent_per_connection)
-            .load_shed(true)
+            .max_concurrent_streams(u32::try_from(limits.max_concurrent_per_connection).ok())
+            .http2_keepalive_interval(keepalive)
+            .http2_keepalive_timeout(keepalive)
             .timeout(config.request_timeout());
         if let Some(tls) = &config.tls {
             let read = |p: &std::path::Path| {
@@ -205,13 +213,19 @@ impl Server {
                 .tls_config(tonic::transport::ServerTlsConfig::new().identity(identity))
                 .map_err(|e| ServeError::Tls(e.to_string()))?;
         }
-        // One limit over all connections; beyond it requests are refused at
-        // once (RESOURCE_EXHAUSTED) instead of queueing until they time out.
-        let global = tower::ServiceBuilder::new().load_shed().layer(
-            tower::limit::GlobalConcurrencyLimitLayer::new(limits.max_concurrent_requests),
-        );
+        let gate = GateLayer::new(GateConfig {
+            auth: state.auth.clone(),
+            max_concurrent_requests: limits.max_concurrent_requests,
+            body_timeout: Duration::from_secs(limits.request_body_timeout_seconds),
+            client_streaming: transport::gate::client_streaming_methods(&[
+                ikd_proto::FILE_DESCRIPTOR_SET,
+                tonic_health::pb::FILE_DESCRIPTOR_SET,
+                tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET,
+                tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
+            ]),
+        });
         let router = builder
-            .layer(global)
+            .layer(gate)
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
@@ -229,7 +243,10 @@ impl Server {
             }
         };
         let grace = Duration::from_secs(limits.shutdown_grace_seconds);
-        let serve = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
+        let serve = router.serve_with_incoming_shutdown(
+            transport::incoming::incoming(listener, connection_limits(limits)),
+            signal,
+        );
         tokio::pin!(serve);
         let outcome = tokio::select! {
             outcome = &mut serve => outcome.map_err(ServeError::from),
@@ -243,5 +260,32 @@ impl Server {
             .await;
         state.store.close().await;
         outcome
+    }
+}
+
+/// Descriptors kept free for the store, plugins and files when the
+/// connection cap is fitted to the process's limit.
+const RESERVED_DESCRIPTORS: u64 = 128;
+
+/// The configured connection limits, with the cap lowered to what the
+/// process's descriptor limit allows (20,000 idle connections used to
+/// exhaust it, and then every accept failed).
+fn connection_limits(limits: &config::Limits) -> ConnLimits {
+    let configured = limits.max_connections;
+    let fits = transport::incoming::descriptor_limit()
+        .map(|n| n.saturating_sub(RESERVED_DESCRIPTORS).max(16))
+        .map_or(configured, |n| configured.min(n as usize));
+    if fits < configured {
+        tracing::info!(
+            configured,
+            max_connections = fits,
+            "connection cap lowered to fit the descriptor limit"
+        );
+    }
+    ConnLimits {
+        max_connections: fits,
+        handshake_timeout: Duration::from_secs(limits.handshake_timeout_seconds),
+        idle_timeout: Duration::from_secs(limits.idle_timeout_seconds),
+        tcp_keepalive: ServerConfig::seconds_or_off(limits.tcp_keepalive_seconds),
     }
 }

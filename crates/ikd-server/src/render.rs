@@ -244,7 +244,8 @@ pub fn language(requested: &str) -> Result<&'static str, Status> {
         "" | "id" => Ok("id"),
         "en" => Ok("en"),
         other => Err(Status::invalid_argument(format!(
-            "language '{other}': use 'id' or 'en'"
+            "language {}: use 'id' or 'en'",
+            ikd_core::quote::quote(other)
         ))),
     }
 }

@@ -3,16 +3,21 @@
 //!
 //! What a report compares with stays inside the caller's scope: an
 //! org-limited token sees its unit against the parent and the whole *of its
-//! own scope*, never figures of units it may not read. Suppression follows the
-//! server's minimum group size. A report reads at most [`MAX_REPORT_RESULTS`]
+//! own scope*, never figures of units it may not read. What is hidden is
+//! decided on the whole data set (every unit's count, whoever asks), exactly
+//! as for `GetAggregate`, and passed to `ikd-report`: a decision on the
+//! caller's scope alone could be undone with figures from outside it. A
+//! personal report is for the service that ran the session or a data
+//! steward, not for aggregate readers. A report reads at most [`MAX_REPORT_RESULTS`]
 //! results; a larger scope is refused with a pointer to `ExportResults` and
 //! `ikd report org`, which stream instead of holding everything.
 
 use crate::State;
-use crate::auth::{Caller, Role};
+use crate::auth::{Caller, Role, unit_within};
 use crate::catalog::Entry;
 use crate::errors::{self, bad_request};
 use crate::render::language;
+use ikd_core::disclosure::Hidden;
 use ikd_core::pipeline::Scorer;
 use ikd_proto::v1::{self as api, report_service_server::ReportService};
 use ikd_report::{DomainRow, Feedback, Lang, ReportError, ReportRow};
@@ -38,7 +43,7 @@ impl ReportService for Reports {
         let caller = self
             .state
             .auth
-            .authorize(request.metadata(), &[Role::Service, Role::Analyst])?;
+            .authorize(request.metadata(), &[Role::Service, Role::Steward])?;
         let req = request.into_inner();
         let lang = report_language(&req.language)?;
         let session = self.state.visible_session(&caller, &req.session_id).await?;
@@ -65,10 +70,27 @@ impl ReportService for Reports {
         };
         let mut rows = self.rows(&filter, &entry).await?;
         rows.retain(|r| r.org_unit == session.org_unit && r.respondent_id != session.id);
-        rows.push(row(&own, &entry.scorer));
         let min = self.state.min_group_size;
-        let html = ikd_report::person_report(&entry.instrument, &rows, &session.id, lang, min)
-            .map_err(report_status)?;
+        let hidden = self.state.hidden_units(&entry).await?;
+        // A unit whose mean is not shown lends the report nothing: not even
+        // its number of results goes out (in the page or in `results`).
+        if rows.len() + 1 < min as usize || hidden.is_own_hidden(&session.org_unit) {
+            rows.clear();
+        }
+        rows.push(row(&own, &entry.scorer));
+        let disclosure = ikd_report::Disclosure {
+            hidden: &hidden,
+            scope: &caller.org_prefix,
+        };
+        let html = ikd_report::person_report(
+            &entry.instrument,
+            &rows,
+            &session.id,
+            lang,
+            min,
+            Some(disclosure),
+        )
+        .map_err(report_status)?;
         tracing::info!(caller = %caller.name, session = %session.id, "person report");
         Ok(Response::new(api::Report {
             html,
@@ -93,6 +115,11 @@ impl ReportService for Reports {
             .filter(&caller, &entry, &req.org_prefix, None, None)?;
         let scope = scope_filter(&caller, &entry);
         let rows = self.rows(&scope, &entry).await?;
+        let hidden = self.state.hidden_units(&entry).await?;
+        let disclosure = ikd_report::Disclosure {
+            hidden: &hidden,
+            scope: &caller.org_prefix,
+        };
         let report = ikd_report::org_report(
             &entry.instrument,
             &rows,
@@ -100,13 +127,14 @@ impl ReportService for Reports {
             lang,
             self.state.min_group_size,
             None,
+            Some(disclosure),
         )
         .map_err(report_status)?;
         tracing::info!(caller = %caller.name, prefix = %wanted.org_prefix, "org report");
         Ok(Response::new(api::Report {
             html: report.html,
             csv: report.csv,
-            results: rows.len() as u64,
+            results: results_told(&rows, &wanted.org_prefix, &caller.org_prefix, &hidden),
         }))
     }
 }
@@ -146,6 +174,19 @@ impl Reports {
                 return Ok(rows);
             }
         }
+    }
+}
+
+/// The number of results an organisation report says it was computed from:
+/// the caller's whole scope, unless that is a hidden group — then only the
+/// (published) unit reported, or the count would tell the hidden n.
+fn results_told(rows: &[ReportRow], prefix: &str, scope: &str, hidden: &Hidden) -> u64 {
+    if hidden.is_hidden(scope) {
+        rows.iter()
+            .filter(|r| unit_within(prefix, &r.org_unit))
+            .count() as u64
+    } else {
+        rows.len() as u64
     }
 }
 

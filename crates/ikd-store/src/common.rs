@@ -19,7 +19,8 @@ pub(crate) const MAX_REQUEST_ID: usize = 256;
 pub(crate) const INSERT_CHUNK: usize = 1000;
 
 pub(crate) const SESSION_COLUMNS: &str = "s.id, s.instrument_id, s.instrument_version, \
-     s.instrument_sha256, s.respondent_key, s.org_unit, s.state, s.created_at, s.submitted_at";
+     s.instrument_sha256, s.respondent_key, s.org_unit, s.state, s.created_at, s.submitted_at, \
+     s.answers_version";
 
 /// Result columns; the query joins `sessions s` and `results r`.
 pub(crate) const RESULT_COLUMNS: &str = "r.session_id, r.revision, s.instrument_id, \
@@ -35,8 +36,8 @@ pub(crate) const INSERT_SESSION: &str = "INSERT INTO sessions (id, instrument_id
      VALUES ($1, $2, $3, $4, $5, $6, 'open', $7)";
 
 pub(crate) const SELECT_SESSION: &str = "SELECT s.id, s.instrument_id, s.instrument_version, \
-     s.instrument_sha256, s.respondent_key, s.org_unit, s.state, s.created_at, s.submitted_at \
-     FROM sessions s WHERE s.id = $1";
+     s.instrument_sha256, s.respondent_key, s.org_unit, s.state, s.created_at, s.submitted_at, \
+     s.answers_version FROM sessions s WHERE s.id = $1";
 
 pub(crate) const SELECT_ANSWERS: &str =
     "SELECT session_id, item_id, value FROM answers WHERE session_id = $1";
@@ -52,11 +53,23 @@ pub(crate) const SELECT_LOGGED_SAVE: &str = "SELECT item_id, value FROM answer_l
 pub(crate) const INSERT_SAVE_REQUEST: &str = "INSERT INTO save_requests \
      (session_id, request_id, saved_at, answers) VALUES ($1, $2, $3, $4)";
 
+/// Bumps the answers version in the transaction of an applied save (see
+/// [`SUBMIT_SESSION`]); on PostgreSQL the session's row lock is already held.
+pub(crate) const BUMP_ANSWERS_VERSION: &str =
+    "UPDATE sessions SET answers_version = answers_version + 1 WHERE id = $1";
+
+/// Open → submitted, only if no save was applied since the answers that were scored were
+/// read (`$3`: their version). On PostgreSQL a concurrent save holds the row lock; the
+/// update waits for it and then re-checks the version against the committed row.
 pub(crate) const SUBMIT_SESSION: &str = "UPDATE sessions \
      SET state = 'submitted', submitted_at = $2, latest_revision = 1 \
-     WHERE id = $1 AND state = 'open' \
+     WHERE id = $1 AND state = 'open' AND answers_version = $3 \
      RETURNING id, instrument_id, instrument_version, instrument_sha256, respondent_key, \
-     org_unit, state, created_at, submitted_at";
+     org_unit, state, created_at, submitted_at, answers_version";
+
+/// Why a submit updated nothing: the session's state and answers version (or no row).
+pub(crate) const SESSION_STATE_VERSION: &str =
+    "SELECT state, answers_version FROM sessions WHERE id = $1";
 
 /// Takes the next revision number; on PostgreSQL the row lock it takes serialises concurrent
 /// rescores of one session.
@@ -64,7 +77,7 @@ pub(crate) const NEXT_REVISION: &str = "UPDATE sessions \
      SET latest_revision = latest_revision + 1 \
      WHERE id = $1 AND state = 'submitted' \
      RETURNING id, instrument_id, instrument_version, instrument_sha256, respondent_key, \
-     org_unit, state, created_at, submitted_at, latest_revision";
+     org_unit, state, created_at, submitted_at, answers_version, latest_revision";
 
 pub(crate) const INSERT_RESULT: &str = "INSERT INTO results (session_id, revision, created_at, \
      model, model_version, index_value, index_se, level, flags, provenance_json, result_json) \
@@ -109,6 +122,7 @@ pub(crate) struct SessionRow {
     pub state: String,
     pub created_at: i64,
     pub submitted_at: Option<i64>,
+    pub answers_version: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -272,6 +286,30 @@ pub(crate) fn latest_per_item(answers: &[(String, String)]) -> Vec<(&str, &str)>
     latest.into_iter().collect()
 }
 
+/// Why a submit of `session_id` at `expected` answers version updated no row, from the
+/// session's state and version as stored (`None`: no such session).
+pub(crate) fn submit_refusal(
+    session_id: &str,
+    expected: i64,
+    found: Option<(String, i64)>,
+) -> StoreError {
+    match found {
+        None => StoreError::NotFound {
+            what: "session",
+            id: session_id.to_owned(),
+        },
+        // Open, so the version was not the expected one (versions only grow).
+        Some((state, actual)) if state == "open" => StoreError::AnswersChanged {
+            session: session_id.to_owned(),
+            expected,
+            actual,
+        },
+        Some(_) => StoreError::Submitted {
+            session: session_id.to_owned(),
+        },
+    }
+}
+
 pub(crate) fn parse_state(id: &str, state: &str) -> Result<SessionState, StoreError> {
     match state {
         "open" => Ok(SessionState::Open),
@@ -296,6 +334,7 @@ impl SessionRow {
             org_unit: self.org_unit,
             created_at: self.created_at,
             submitted_at: self.submitted_at,
+            answers_version: self.answers_version,
             answers,
         })
     }

@@ -40,7 +40,8 @@
 //! let outcome = store.save_answers(&session.id, "req-1", &answers).await?;
 //! assert!(outcome.replayed);
 //!
-//! // The server scores the answers, then submits: exactly one submit wins.
+//! // The server scores the answers it read, then submits them with their version: exactly
+//! // one submit wins, and only if no save came in between.
 //! let result = NewResult {
 //!     model: "weighted-index".into(),
 //!     model_version: "1.0.0".into(),
@@ -50,7 +51,9 @@
 //!     result_json: "{}".into(),
 //!     ..NewResult::default()
 //! };
-//! let stored = store.submit(&session.id, result).await?;
+//! let session = store.session(&session.id).await?.expect("stored");
+//! assert_eq!(session.answers_version, 1);
+//! let stored = store.submit(&session.id, session.answers_version, result).await?;
 //! assert_eq!(stored.revision, 1);
 //!
 //! // Aggregates are computed by the database over the latest revision of each result.
@@ -196,6 +199,10 @@ pub struct Session {
     pub created_at: i64,
     /// Unix milliseconds; equal to the `created_at` of result revision 1.
     pub submitted_at: Option<i64>,
+    /// How many saves have been applied (replays not counted), read in the same snapshot as
+    /// `answers`: pass it to [`Store::submit`] so that the result is stored only if these
+    /// are still the session's answers.
+    pub answers_version: i64,
     /// Item id → raw cell, the latest value per item, sorted by item id (byte order).
     pub answers: Vec<(String, String)>,
 }
@@ -360,6 +367,17 @@ pub enum StoreError {
     NotFound { what: &'static str, id: String },
     #[error("session '{session}' is already submitted")]
     Submitted { session: String },
+    /// [`Store::submit`]: a save was applied after the answers that were scored were read;
+    /// re-read the session, score again and retry.
+    #[error(
+        "session '{session}': answers changed while it was being submitted (version \
+         {expected} was scored, {actual} is stored)"
+    )]
+    AnswersChanged {
+        session: String,
+        expected: i64,
+        actual: i64,
+    },
     #[error("{0}")]
     Conflict(String),
     #[error("invalid store URL: {0}")]
@@ -402,8 +420,9 @@ pub trait Store: Send + Sync {
     /// returns `replayed = true` (even after the submit); a request id reused with different
     /// answers is a [`StoreError::Conflict`]. A later save overwrites earlier answers of the
     /// same item (within one save, the last value of an item wins); every save's raw values
-    /// are kept in the answer log. [`StoreError::Submitted`] if the session is submitted,
-    /// [`StoreError::NotFound`] if absent.
+    /// are kept in the answer log. An applied save adds 1 to the session's
+    /// [`Session::answers_version`] in its own transaction. [`StoreError::Submitted`] if the
+    /// session is submitted, [`StoreError::NotFound`] if absent.
     async fn save_answers(
         &self,
         session_id: &str,
@@ -411,11 +430,20 @@ pub trait Store: Send + Sync {
         answers: &[(String, String)],
     ) -> Result<SaveOutcome, StoreError>;
 
-    /// Atomically: session Open → Submitted and result revision 1 stored.
-    /// [`StoreError::Submitted`] when already submitted (also when two servers race: exactly
-    /// one submit wins), [`StoreError::NotFound`] if absent.
-    async fn submit(&self, session_id: &str, result: NewResult)
-    -> Result<StoredResult, StoreError>;
+    /// Atomically: session Open → Submitted and result revision 1 stored, provided the
+    /// session's [`Session::answers_version`] is still `answers_version` (the version of the
+    /// answers `result` was computed from). So the result always reflects exactly the answers
+    /// stored when the session became submitted: a save that commits first makes the submit
+    /// fail with [`StoreError::AnswersChanged`] (nothing stored; the caller re-reads the
+    /// session, scores again and retries), a save that comes later gets
+    /// [`StoreError::Submitted`]. [`StoreError::Submitted`] when already submitted (also when
+    /// two servers race: exactly one submit wins), [`StoreError::NotFound`] if absent.
+    async fn submit(
+        &self,
+        session_id: &str,
+        answers_version: i64,
+        result: NewResult,
+    ) -> Result<StoredResult, StoreError>;
 
     /// Stores a new revision (a rescore) of a submitted session; earlier revisions stay.
     /// [`StoreError::Conflict`] if the session is not submitted.

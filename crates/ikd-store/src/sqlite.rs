@@ -1,6 +1,7 @@
 //! SQLite: the embedded default.
 
 use std::future::Future;
+use std::path::Path;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
@@ -53,6 +54,11 @@ impl SqliteStore {
                     source: sqlx::Error::Io(e),
                 })?;
             }
+            create_private(&file).map_err(|e| StoreError::Database {
+                backend: Self::BACKEND,
+                context: format!("creating the database file '{}'", file.display()),
+                source: sqlx::Error::Io(e),
+            })?;
             format!("'{}'", file.display())
         };
 
@@ -160,6 +166,51 @@ fn is_busy(e: &sqlx::Error) -> bool {
         .and_then(|d| d.code())
         .and_then(|code| code.parse::<i64>().ok())
         .is_some_and(|code| code & 0xff == SQLITE_BUSY)
+}
+
+/// Creates the database file, empty, readable and writable by its owner only (0600), unless
+/// it exists. Left to SQLite, it would get the umask's mode (usually 0644: every local user
+/// could read every answer); the `-wal` and `-shm` files SQLite creates beside it take the
+/// database file's mode. An existing file keeps its mode (the operator's choice), with a
+/// warning when others may read it.
+fn create_private(file: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // The umask can only take bits away from 0600.
+        options.mode(0o600);
+    }
+    match options.open(file) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            warn_if_readable_by_others(file);
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Warns about an existing database file that group or others may read.
+fn warn_if_readable_by_others(file: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(file) {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                tracing::warn!(
+                    database = %file.display(),
+                    mode = format_args!("{mode:o}"),
+                    "the database file is readable by other users; `chmod 600` it \
+                     (and its -wal and -shm files)"
+                );
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = file;
 }
 
 /// `sqlite::memory:` or a URL asking for `mode=memory`.

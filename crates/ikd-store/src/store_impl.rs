@@ -58,6 +58,7 @@ macro_rules! impl_store {
                     state: crate::SessionState::Open,
                     created_at: now,
                     submitted_at: None,
+                    answers_version: 0,
                     answers: Vec::new(),
                 })
             }
@@ -155,6 +156,13 @@ macro_rules! impl_store {
                     });
                 }
 
+                // In the save's transaction: a submit that scored the answers before this
+                // save finds another version and scores again (see `submit`).
+                sqlx::query(crate::common::BUMP_ANSWERS_VERSION)
+                    .bind(session_id)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(err())?;
                 let now = crate::now_ms();
                 sqlx::query(crate::common::INSERT_SAVE_REQUEST)
                     .bind(session_id)
@@ -212,6 +220,7 @@ macro_rules! impl_store {
             async fn submit(
                 &self,
                 session_id: &str,
+                answers_version: i64,
                 result: crate::NewResult,
             ) -> Result<crate::StoredResult, crate::StoreError> {
                 crate::common::check_result(session_id, &result)?;
@@ -223,30 +232,29 @@ macro_rules! impl_store {
                 };
                 let mut tx = self.write_tx().await.map_err(err())?;
                 let now = crate::now_ms();
-                // Race-safe: of two submits, the second finds state = 'submitted' (on
-                // PostgreSQL it waits for the first's row lock, then re-checks the WHERE).
+                // Race-safe: of two submits, the second finds state = 'submitted'; a save
+                // applied since the answers were read has changed answers_version (on
+                // PostgreSQL the update waits for a writer's row lock, then re-checks the WHERE).
                 let row: Option<crate::common::SessionRow> =
                     sqlx::query_as(crate::common::SUBMIT_SESSION)
                         .bind(session_id)
                         .bind(now)
+                        .bind(answers_version)
                         .fetch_optional(&mut *tx)
                         .await
                         .map_err(err())?;
                 let Some(row) = row else {
-                    let state: Option<String> = sqlx::query_scalar(Self::LOCK_SESSION)
-                        .bind(session_id)
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .map_err(err())?;
-                    return Err(match state {
-                        None => crate::StoreError::NotFound {
-                            what: "session",
-                            id: session_id.to_owned(),
-                        },
-                        Some(_) => crate::StoreError::Submitted {
-                            session: session_id.to_owned(),
-                        },
-                    });
+                    let found: Option<(String, i64)> =
+                        sqlx::query_as(crate::common::SESSION_STATE_VERSION)
+                            .bind(session_id)
+                            .fetch_optional(&mut *tx)
+                            .await
+                            .map_err(err())?;
+                    return Err(crate::common::submit_refusal(
+                        session_id,
+                        answers_version,
+                        found,
+                    ));
                 };
                 Self::insert_result(&mut tx, session_id, 1, now, &result)
                     .await

@@ -198,7 +198,7 @@ impl ScoringModel for Irt {
                         "params",
                         format!(
                             "the item has no parameters in {} (re-calibrate with `ikd calibrate`)",
-                            settings.params
+                            shown(&settings.params)
                         ),
                     ));
                     continue;
@@ -210,7 +210,10 @@ impl ScoringModel for Irt {
                     "params",
                     format!(
                         "{} gives the item {k} categories, but its scores {}..{} have only {}",
-                        settings.params, item.score_min, item.score_max, item.categories
+                        shown(&settings.params),
+                        item.score_min,
+                        item.score_max,
+                        item.categories
                     ),
                 ));
             }
@@ -699,20 +702,52 @@ fn params_path(config: &ModelConfig, params: &str) -> PathBuf {
     }
 }
 
-/// Reads, pins and parses the params file.
+/// The params file as messages name it: the setting's relative name, or only the file name
+/// of an absolute one. Messages reach clients of a server: no server path.
+fn shown(params: &str) -> String {
+    let path = Path::new(params);
+    let name = if path.is_absolute() {
+        path.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default()
+    } else {
+        params.into()
+    };
+    format!("'{}'", name.escape_default())
+}
+
+/// What is wrong with a file that is not a PARAMS.csv, without quoting it: the file may be
+/// anything (a key, a configuration), and the message reaches clients of a server.
+fn unquoted(e: &ikd_irt::IrtError) -> String {
+    use ikd_irt::IrtError as E;
+    match e {
+        E::Cell { line, column, .. } => format!("line {line}, column {column} is not valid"),
+        E::Csv(csv) => match csv.position() {
+            Some(p) => format!("line {} is not well-formed CSV", p.line()),
+            None => "it is not well-formed CSV".to_owned(),
+        },
+        E::Layout(_) => "its header is not PARAMS.csv's (item,model,a,d1..dM,b1..bM)".to_owned(),
+        E::InvalidItem { .. } => "an item's parameters do not define a valid model".to_owned(),
+        _ => "it cannot be read as PARAMS.csv".to_owned(),
+    }
+}
+
+/// Reads, pins and parses the params file. Messages name the setting and the file, never
+/// its content or where it is on the server.
 fn read_params(
     config: &ModelConfig,
     settings: &Settings,
     violations: &mut Vec<Violation>,
 ) -> Option<ItemBank> {
     let path = params_path(config, &settings.params);
+    let name = shown(&settings.params);
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
         Err(e) => {
             violations.push(violation(
                 "",
                 "settings.params",
-                format!("cannot read the item parameters {}: {e}", path.display()),
+                format!("cannot read the item parameters {name}: {}", e.kind()),
             ));
             return None;
         }
@@ -724,9 +759,8 @@ fn read_params(
                 "",
                 "settings.params_sha256",
                 format!(
-                    "{} has sha256 {actual}, but the settings pin {expected}: the parameter \
-                     file is not the one the instrument was set up with",
-                    path.display()
+                    "{name} has sha256 {actual}, but the settings pin {expected}: the parameter \
+                     file is not the one the instrument was set up with"
                 ),
             ));
             return None;
@@ -735,10 +769,12 @@ fn read_params(
     match ItemBank::read_csv(bytes.as_slice()) {
         Ok(bank) => Some(bank),
         Err(e) => {
+            // The details, for the operator's log only.
+            ikd_plugin_sdk::log::debug("irt", &format!("{}: {e}", path.display()));
             violations.push(violation(
                 "",
                 "settings.params",
-                format!("{}: {e}", path.display()),
+                format!("{name} is not a PARAMS.csv: {}", unquoted(&e)),
             ));
             None
         }

@@ -154,6 +154,43 @@ fn a_missing_unreadable_or_changed_params_file_is_refused() {
     assert!(v.message.contains("line 2"), "{v}");
 }
 
+/// Refusals reach clients of a server: they name the setting and the file, never what the
+/// file holds or where it is on the server.
+#[test]
+fn refusals_quote_neither_the_file_nor_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "5e1a0c7d9b2f4e6a8c0d1f3b5a7c9e1d";
+    for (content, at) in [
+        (format!("{secret}\n"), "header"),
+        (
+            format!("item,model,a,d1\nq1,2pl,{secret},0\n"),
+            "line 2, column 3",
+        ),
+        (format!("item,model,a,d1\n{secret},2pl,1\n"), "line 2"),
+        (
+            format!("item,model,a,d1\nq1,{secret},1,0\n"),
+            "line 2, column 2",
+        ),
+    ] {
+        std::fs::write(dir.path().join("key.txt"), &content).unwrap();
+        let absolute = dir.path().join("key.txt");
+        for params in ["key.txt", absolute.to_str().unwrap()] {
+            let err = refused(dir.path(), json!({ "params": params }));
+            let v = violation(&err, "", "settings.params");
+            let text = format!("{err} {v}");
+            assert!(!text.contains(secret), "{content:?}: {text}");
+            assert!(!text.contains(&*dir.path().to_string_lossy()), "{text}");
+            assert!(v.message.contains("'key.txt'"), "{text}");
+            assert!(v.message.contains(at), "{content:?}: {text}");
+        }
+    }
+    let missing = dir.path().join("missing.csv");
+    let err = refused(dir.path(), json!({ "params": missing.to_str().unwrap() }));
+    let text = format!("{err}");
+    assert!(!text.contains(&*dir.path().to_string_lossy()), "{text}");
+    assert!(text.contains("'missing.csv'"), "{text}");
+}
+
 #[test]
 fn items_without_parameters_or_with_too_many_categories_are_named() {
     let dir = tempfile::tempdir().unwrap();

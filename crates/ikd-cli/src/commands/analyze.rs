@@ -7,7 +7,7 @@
 //! invalid cells are missing. The item scores of the whole file are held in
 //! memory (one `f64` per cell) because the analyses need every pair of items.
 
-use crate::common::{PluginArgs, load_instrument, progress};
+use crate::common::{PluginArgs, load_instrument, progress, violation_line};
 use anyhow::{Result, bail};
 use ikd_analysis::{ItemMatrix, Reliability, ReliabilityOptions, reliability};
 use ikd_core::answers::{AnswerRows, AnswersReader};
@@ -164,16 +164,12 @@ pub(crate) fn read_all(
             Err(ScoreError::InvalidAnswers(violations)) => {
                 invalid += violations.len();
                 let room = max_errors.saturating_sub(listed.len());
-                listed.extend(violations.into_iter().take(room).map(|v| {
-                    format!(
-                        "{}:{}: respondent '{}', item '{}': {}",
-                        path.display(),
-                        rows.origins[v.respondent],
-                        rows.respondent_ids[v.respondent],
-                        v.item,
-                        v.message
-                    )
-                }));
+                listed.extend(
+                    violations
+                        .into_iter()
+                        .take(room)
+                        .map(|v| violation_line(path, &rows, &v)),
+                );
             }
             Err(other) => return Err(other.into()),
         }

@@ -28,7 +28,7 @@
 //! the file's sha256 and the `[scoring.alternatives.irt]` table to paste
 //! into the instrument.
 
-use crate::common::{Output, PluginArgs, load_instrument};
+use crate::common::{Output, PluginArgs, load_instrument, violation_line};
 use anyhow::{Context, Result, bail};
 use ikd_core::answers::{AnswerRows, AnswersReader};
 use ikd_core::pipeline::{ItemScores, ScoreError, Scorer, ScorerOptions};
@@ -120,16 +120,7 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
                     violations
                         .into_iter()
                         .take(50usize.saturating_sub(invalid.len()))
-                        .map(|v| {
-                            format!(
-                                "{}:{}: respondent '{}', item '{}': {}",
-                                args.answers.display(),
-                                rows.origins[v.respondent],
-                                rows.respondent_ids[v.respondent],
-                                v.item,
-                                v.message
-                            )
-                        }),
+                        .map(|v| violation_line(&args.answers, &rows, &v)),
                 );
             }
             Err(other) => return Err(other.into()),

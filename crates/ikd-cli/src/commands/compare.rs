@@ -10,7 +10,7 @@ use crate::common::{PluginArgs, load_instrument};
 use anyhow::{Context, Result, bail};
 use ikd_analysis::agreement::{Correlation, Kappa, cohen_kappa, pearson, spearman};
 use ikd_core::instrument::Instrument;
-use ikd_core::pipeline::{Scorer, ScorerOptions};
+use ikd_core::pipeline::{Scorer, ScorerOptions, SettingsOrigin};
 use ikd_core::results::RespondentResult;
 use serde::Serialize;
 use serde_json::Value;
@@ -59,6 +59,8 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
         let options = ScorerOptions {
             model: Some(name.to_owned()),
             model_settings: settings.get(name).cloned(),
+            // The operator's own command line: may name any file the operator can read.
+            settings_origin: SettingsOrigin::Operator,
         };
         Scorer::new(instrument.clone(), &host, &options)
             .with_context(|| format!("cannot score with model '{name}'"))

@@ -93,6 +93,7 @@ fn person(args: PersonArgs) -> Result<ExitCode> {
         &args.respondent,
         c.lang,
         c.min_group_size,
+        None, // the file is the whole data set: disclosure decided on it
     )
     .with_context(|| format!("{}", c.results.display()))?;
     write_file(&c.out, &html)?;
@@ -121,6 +122,7 @@ fn org(plugins: &PluginArgs, args: OrgArgs) -> Result<ExitCode> {
         c.lang,
         c.min_group_size,
         indicators.as_ref(),
+        None, // the file is the whole data set: disclosure decided on it
     )
     .with_context(|| format!("{}", c.results.display()))?;
     let csv_path = args

@@ -3,11 +3,11 @@
 //! Reading, scoring and writing overlap (see [`Job`]); memory stays flat
 //! because at most a few batches are in flight.
 
-use crate::common::{Output, PluginArgs, load_instrument, progress};
+use crate::common::{Output, PluginArgs, load_instrument, progress, violation_line};
 use anyhow::{Context, Result, bail};
 use ikd_core::answers::{AnswerRows, AnswersError, AnswersReader};
 use ikd_core::output::{OutputFormat, ResultFormatter, ResultWriter};
-use ikd_core::pipeline::{ScoreError, Scorer, ScorerOptions};
+use ikd_core::pipeline::{ScoreError, Scorer, ScorerOptions, SettingsOrigin};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -56,6 +56,8 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
     let options = ScorerOptions {
         model: args.model.clone(),
         model_settings,
+        // The operator's own command line: may name any file the operator can read.
+        settings_origin: SettingsOrigin::Operator,
     };
     let scorer = Scorer::new(instrument.clone(), &host, &options)?;
     let reader = AnswersReader::open(&args.answers, &instrument)?;
@@ -212,16 +214,7 @@ impl Job<'_> {
             Err(ScoreError::InvalidAnswers(violations)) => Ok(Scored::Invalid(
                 violations
                     .into_iter()
-                    .map(|v| {
-                        format!(
-                            "{}:{}: respondent '{}', item '{}': {}",
-                            self.file.display(),
-                            rows.origins[v.respondent],
-                            rows.respondent_ids[v.respondent],
-                            v.item,
-                            v.message
-                        )
-                    })
+                    .map(|v| violation_line(self.file, rows, &v))
                     .collect(),
                 position,
             )),

@@ -55,10 +55,31 @@ pub struct LockFile {
 }
 
 impl LockFile {
+    /// Reads and checks a lock file; errors name the file (and the line, where there is one).
     pub fn read(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("{}: cannot read the plugin lock: {e}", path.display()))?;
-        toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), e.message()))
+        Self::parse(&text).map_err(|e| format!("{}{e}", path.display()))
+    }
+
+    /// Parses a lock's text. A plugin pinned twice is refused: which of two
+    /// hashes would be enforced is not something a reader can tell. Errors
+    /// start with `:line: ` when they have a line, else `: `.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let lock: LockFile = toml::from_str(text).map_err(|e| format!(": {}", e.message()))?;
+        let names: SpannedNames = toml::from_str(text).map_err(|e| format!(": {}", e.message()))?;
+        let line = |at: usize| text[..at.min(text.len())].matches('\n').count() + 1;
+        let mut first_lines = std::collections::HashMap::new();
+        for entry in &names.plugin {
+            let at = line(entry.name.span().start);
+            if let Some(first) = first_lines.insert(entry.name.get_ref().as_str(), at) {
+                return Err(format!(
+                    ":{at}: plugin {} is pinned twice (first at line {first})",
+                    crate::quote::quote(entry.name.get_ref())
+                ));
+            }
+        }
+        Ok(lock)
     }
 
     pub fn to_toml(&self) -> String {
@@ -69,6 +90,18 @@ impl LockFile {
     pub fn entry(&self, name: &str) -> Option<&LockEntry> {
         self.plugins.iter().find(|e| e.name == name)
     }
+}
+
+/// The plugin names of a lock with where they stand, to report duplicates by line.
+#[derive(Deserialize)]
+struct SpannedNames {
+    #[serde(default)]
+    plugin: Vec<SpannedName>,
+}
+
+#[derive(Deserialize)]
+struct SpannedName {
+    name: toml::Spanned<String>,
 }
 
 /// The lock a host checks libraries against.
@@ -99,5 +132,34 @@ impl LockPolicy {
             }
             (None, _) => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ENTRY: &str = "[[plugin]]\nname = \"likert\"\nversion = \"0.1.0\"\nsha256 = \"ab\"\n\n";
+
+    #[test]
+    fn a_plugin_pinned_twice_is_refused_naming_the_line() {
+        let once = format!("# lock\n\n{ENTRY}");
+        assert_eq!(LockFile::parse(&once).unwrap().plugins.len(), 1);
+        let twice = format!("{once}{ENTRY}");
+        assert_eq!(
+            LockFile::parse(&twice).unwrap_err(),
+            ":9: plugin 'likert' is pinned twice (first at line 4)"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ikd-plugins.lock");
+        std::fs::write(&path, &twice).unwrap();
+        let err = LockFile::read(&path).unwrap_err();
+        assert!(err.starts_with(&format!("{}:9: ", path.display())), "{err}");
+    }
+
+    #[test]
+    fn syntax_errors_still_name_the_file() {
+        let err = LockFile::parse("[[plugin]]\nname = ").unwrap_err();
+        assert!(err.starts_with(": "), "{err}");
     }
 }

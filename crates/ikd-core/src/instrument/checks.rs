@@ -89,7 +89,7 @@ pub(super) fn code(
 }
 
 /// An item id: ASCII letters, digits, `_`, `.` and `-`, starting with a letter
-/// or digit. Item ids are CSV column names and gRPC field names: an invisible
+/// or digit, at most [`MAX_ITEM_ID`](super::MAX_ITEM_ID) bytes. Item ids are CSV column names and gRPC field names: an invisible
 /// or look-alike character (a zero-width space, a combining accent, a
 /// right-to-left override) would make a column that no one can type or see.
 pub(super) fn item_id(findings: &mut Findings, value: &Spanned<String>, subject: &str) {
@@ -97,7 +97,18 @@ pub(super) fn item_id(findings: &mut Findings, value: &Spanned<String>, subject:
     let allowed = |c: char| c.is_ascii_alphanumeric();
     let valid = id.chars().next().is_some_and(allowed)
         && id.chars().all(|c| allowed(c) || "_.-".contains(c));
-    if !valid {
+    if id.len() > super::MAX_ITEM_ID {
+        findings.report_at(
+            &value.span(),
+            subject,
+            "id",
+            format!(
+                "item id of {} bytes is longer than {} bytes",
+                id.len(),
+                super::MAX_ITEM_ID
+            ),
+        );
+    } else if !valid {
         findings.report_at(
             &value.span(),
             subject,

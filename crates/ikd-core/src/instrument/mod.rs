@@ -32,6 +32,11 @@ pub use plugins::{PluginFacts, PluginRole, check_plugins};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+/// Longest item id: ids are CSV column names and gRPC field names, and a
+/// server refuses longer ones in requests before looking them up or echoing
+/// them (so no instrument may need one).
+pub const MAX_ITEM_ID: usize = 64;
+
 /// One problem found in an instrument.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diagnostic {

@@ -374,6 +374,26 @@ fn codes_must_follow_their_pattern() {
 }
 
 #[test]
+fn item_ids_longer_than_64_bytes_are_refused() {
+    let long = "L".repeat(crate::instrument::MAX_ITEM_ID + 1);
+    let text = base_with("id = \"LD01\"", &format!("id = \"{long}\""));
+    let all = diagnostics(&text);
+    let found = all
+        .iter()
+        .find(|d| d.field == "id" && d.message.contains("longer than 64 bytes"))
+        .unwrap_or_else(|| panic!("{}", render(&all)));
+    assert_eq!(found.location.map(|l| l.line), Some(line_of(&text, &long)));
+    // 64 bytes are accepted.
+    let text = base_with("id = \"LD01\"", &format!("id = \"{}\"", "L".repeat(64)));
+    if let Err(error) = load_text(&text) {
+        assert!(
+            !error.diagnostics.iter().any(|d| d.field == "id"),
+            "a 64-byte id is accepted: {error}"
+        );
+    }
+}
+
+#[test]
 fn bilingual_texts_need_both_languages() {
     expect(
         &base_with("en = \"Test\"", "en = \"\""),

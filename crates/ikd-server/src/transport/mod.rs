@@ -1,0 +1,8 @@
+//! The server's network edge: how connections are accepted and kept
+//! ([`incoming`]), and what a request passes before any service sees it
+//! ([`gate`]). Both exist so that one client — above all one without a token —
+//! cannot take the server away from the others (`docs/server.md`, "Limits").
+
+mod activity;
+pub mod gate;
+pub mod incoming;
