@@ -880,6 +880,17 @@ async fn admin_lists_plugins_and_rescore_keeps_the_old_revision() {
     assert_eq!(latest.revision, 2);
     let latest = latest.result.unwrap();
     assert_eq!(latest.index, first.index);
+    // Submitted within seconds of the start (the instrument's minimum is 300 s):
+    // revision 1 is flagged too fast, and a rescore keeps the flag.
+    assert!(
+        first.flags.iter().any(|f| f == "too-fast"),
+        "{:?}",
+        first.flags
+    );
+    assert_eq!(
+        latest.flags, first.flags,
+        "a rescore keeps the quality flags"
+    );
     // The new revision records the settings it was scored with.
     assert_eq!(latest.provenance.unwrap().model_settings_json, "{}");
 }

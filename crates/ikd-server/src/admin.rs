@@ -278,7 +278,11 @@ impl Admin {
             let mut rows = entry.items.empty_rows();
             let mut batch = Vec::new();
             for session in &page {
-                let who = (session.id.as_str(), session.org_unit.as_str(), None);
+                let who = (
+                    session.id.as_str(),
+                    session.org_unit.as_str(),
+                    duration(session),
+                );
                 match entry.items.push_stored(&mut rows, who, &session.answers) {
                     Ok(()) => batch.push(session),
                     Err(v) => fail(
@@ -301,7 +305,11 @@ impl Admin {
                             continue;
                         }
                         let mut one = entry.items.empty_rows();
-                        let who = (session.id.as_str(), session.org_unit.as_str(), None);
+                        let who = (
+                            session.id.as_str(),
+                            session.org_unit.as_str(),
+                            duration(session),
+                        );
                         let _ = entry.items.push_stored(&mut one, who, &session.answers);
                         match scorer.score_blocking(one).await {
                             Ok(mut r) => {
@@ -329,4 +337,11 @@ impl Admin {
         }
         Ok(out)
     }
+}
+
+/// A stored session's completion time, as its submit scored it.
+fn duration(session: &ikd_store::Session) -> Option<f64> {
+    session
+        .submitted_at
+        .map(|end| crate::answers::completion_seconds(session.created_at, end))
 }

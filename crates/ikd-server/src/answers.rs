@@ -151,6 +151,13 @@ pub fn check_org_unit(unit: &str, field: &str) -> Result<(), Invalid> {
     Ok(())
 }
 
+/// Seconds from a session's start to its end (its submission), for the
+/// too-fast quality flag. Submit and rescore both use it, so a rescore keeps
+/// the flag revision 1 had.
+pub fn completion_seconds(started_ms: i64, ended_ms: i64) -> f64 {
+    (ended_ms - started_ms).max(0) as f64 / 1000.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

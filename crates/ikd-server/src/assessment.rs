@@ -579,7 +579,7 @@ impl State {
     /// The result of a session's stored answers, to submit. Time from start to now feeds the
     /// too-fast quality flag.
     async fn score_session(&self, entry: &Entry, session: &Session) -> Result<NewResult, Status> {
-        let elapsed = (now_millis() - session.created_at).max(0) as f64 / 1000.0;
+        let elapsed = answers::completion_seconds(session.created_at, now_millis());
         let mut rows = entry.items.empty_rows();
         entry
             .items
