@@ -175,6 +175,59 @@ fn invalid_answers_are_reported_per_respondent_and_item() {
 }
 
 #[test]
+fn answers_are_checked_by_the_domain_plugins_alone() {
+    let s = scorer(&instrument_text()).unwrap();
+    let batch = rows(&[
+        ("r1", None, ["5", "2", "b", "3", "b"]),
+        ("r2", None, ["7", "2", "z", "3", "b"]),
+    ]);
+    let v = s.answer_violations(&batch).unwrap();
+    let found: Vec<(usize, &str)> = v.iter().map(|v| (v.respondent, v.item.as_str())).collect();
+    assert_eq!(
+        found,
+        [(1, "A1"), (1, "A3")],
+        "the same violations as a scoring"
+    );
+    assert!(v[0].message.contains("7 is outside the scale 1..5"));
+    let valid = rows(&[("r1", None, ["5", "2", "b", "3", "b"])]);
+    assert!(s.answer_violations(&valid).unwrap().is_empty());
+}
+
+#[test]
+fn score_each_sets_aside_refused_respondents_and_scores_the_rest() {
+    let s = scorer(&instrument_text()).unwrap();
+    let outcomes = s
+        .score_each(&rows(&[
+            ("r1", Some(900.0), ["5", "2", "b", "3", "b"]),
+            ("r2", None, ["7", "2", "z", "3", "b"]),
+            ("r3", Some(900.0), ["NA", "NA", "a", "5", ""]),
+            ("r4", None, ["5", "9", "b", "3", "b"]),
+        ]))
+        .unwrap();
+    assert_eq!(outcomes.len(), 4);
+    let result = |k: usize| outcomes[k].as_ref().unwrap();
+    assert_eq!(result(0).respondent_id, "r1");
+    assert!(close(result(0).index, 81.25));
+    assert_eq!(result(2).respondent_id, "r3");
+    assert!(close(result(2).index, 25.0));
+    let refused = |k: usize| match &outcomes[k] {
+        Err(ScoreError::InvalidAnswers(v)) => v.iter().map(|v| v.item.as_str()).collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        refused(1),
+        ["A1", "A3"],
+        "each respondent keeps its own violations"
+    );
+    assert_eq!(refused(3), ["A2"]);
+
+    let valid = s
+        .score_each(&rows(&[("r1", None, ["5", "2", "b", "3", "b"])]))
+        .unwrap();
+    assert!(close(valid[0].as_ref().unwrap().index, 81.25));
+}
+
+#[test]
 fn binding_errors_name_the_item_line_and_plugin() {
     // Only the plugin knows that its `likert` kind needs a scale.
     let text = instrument_text().replacen(
@@ -234,4 +287,12 @@ fn async_callers_score_on_the_blocking_pool() {
         .block_on(s.score_blocking(rows(&[("r1", None, ["5", "2", "b", "3", "b"])])))
         .unwrap();
     assert!(close(results[0].index, 81.25));
+    let violations = runtime
+        .block_on(s.answer_violations_blocking(rows(&[("r1", None, ["7", "2", "b", "3", "b"])])))
+        .unwrap();
+    assert_eq!(violations[0].item, "A1");
+    let outcomes = runtime
+        .block_on(s.score_each_blocking(rows(&[("r1", None, ["5", "2", "b", "3", "b"])])))
+        .unwrap();
+    assert!(close(outcomes[0].as_ref().unwrap().index, 81.25));
 }

@@ -2,7 +2,7 @@
 //! model (domain scores, index, levels) → domain plugins (feedback), over
 //! batches of respondents.
 
-use crate::answers::AnswerRows;
+use crate::answers::{AnswerRows, Respondent};
 use crate::host::{DomainHandle, LoadedPlugin, ModelHandle, PluginCallError, PluginHost};
 use crate::instrument::{Diagnostic, Instrument, InstrumentError, Item, check_plugins};
 use crate::quality::QualityCheck;
@@ -390,6 +390,96 @@ impl Scorer {
             .collect())
     }
 
+    /// The invalid answers of a batch, from the domain plugins alone (their
+    /// `score_items`), without the model: all a check of answers needs, at a
+    /// fraction of a full scoring's cost. Empty when every answer is valid.
+    pub fn answer_violations(
+        &self,
+        rows: &AnswerRows,
+    ) -> Result<Vec<AnswerViolation>, PluginCallError> {
+        match self.item_scores(rows) {
+            Ok(_) => Ok(Vec::new()),
+            Err(ScoreError::InvalidAnswers(violations)) => Ok(violations),
+            Err(ScoreError::Plugin(e)) => Err(e),
+        }
+    }
+
+    /// Scores a batch, setting aside the respondents whose answers a domain
+    /// plugin refuses instead of failing the whole batch: the others are
+    /// scored again without them (until none is refused). One outcome per
+    /// respondent, in batch order: its result, or why it has none — its own
+    /// [`ScoreError::InvalidAnswers`], or the plugin failure of the scoring
+    /// that left it out. `Err` only when the first scoring fails for another
+    /// reason than invalid answers.
+    pub fn score_each(
+        &self,
+        rows: &AnswerRows,
+    ) -> Result<Vec<Result<RespondentResult, ScoreError>>, ScoreError> {
+        let mut refused = match self.score(rows) {
+            Ok(results) => return Ok(results.into_iter().map(Ok).collect()),
+            Err(ScoreError::InvalidAnswers(list)) => list,
+            Err(other) => return Err(other),
+        };
+        let mut outcomes: Vec<Option<Result<RespondentResult, ScoreError>>> =
+            (0..rows.len()).map(|_| None).collect();
+        // Positions in `rows` of the respondents still to score; `refused` names them by
+        // their position in this list, the batch they were scored in.
+        let mut todo: Vec<usize> = (0..rows.len()).collect();
+        loop {
+            let mut invalid: Vec<Vec<AnswerViolation>> = vec![Vec::new(); todo.len()];
+            let mut stray = Vec::new();
+            for v in refused {
+                match invalid.get_mut(v.respondent) {
+                    Some(own) => own.push(v),
+                    None => stray.push(v),
+                }
+            }
+            if invalid.iter().all(Vec::is_empty) {
+                // Violations that name no respondent of the batch: nobody can be set aside.
+                for &r in &todo {
+                    outcomes[r] = Some(Err(ScoreError::InvalidAnswers(stray.clone())));
+                }
+                break;
+            }
+            let mut kept = Vec::with_capacity(todo.len());
+            let mut again = AnswerRows::new(rows.items());
+            for (&r, violations) in todo.iter().zip(invalid) {
+                if violations.is_empty() {
+                    kept.push(r);
+                    again.push(
+                        respondent_of(rows, r),
+                        (0..rows.items()).map(|i| rows.cell(r, i)),
+                    );
+                } else {
+                    outcomes[r] = Some(Err(ScoreError::InvalidAnswers(violations)));
+                }
+            }
+            todo = kept;
+            if todo.is_empty() {
+                break;
+            }
+            match self.score(&again) {
+                Ok(results) => {
+                    for (&r, result) in todo.iter().zip(results) {
+                        outcomes[r] = Some(Ok(result));
+                    }
+                    break;
+                }
+                Err(ScoreError::InvalidAnswers(list)) => refused = list,
+                Err(ScoreError::Plugin(e)) => {
+                    for &r in &todo {
+                        outcomes[r] = Some(Err(ScoreError::Plugin(e.clone())));
+                    }
+                    break;
+                }
+            }
+        }
+        Ok(outcomes
+            .into_iter()
+            .map(|o| o.expect("every respondent has an outcome"))
+            .collect())
+    }
+
     /// Scores a batch from async code: plugin calls run on tokio's blocking
     /// pool, never on the reactor threads, so a slow or stuck plugin cannot
     /// stall other requests.
@@ -397,12 +487,43 @@ impl Scorer {
         self: &Arc<Self>,
         rows: AnswerRows,
     ) -> Result<Vec<RespondentResult>, ScoreError> {
+        self.on_blocking_pool(move |scorer| scorer.score(&rows))
+            .await
+    }
+
+    /// [`Scorer::answer_violations`] from async code, on tokio's blocking pool.
+    pub async fn answer_violations_blocking(
+        self: &Arc<Self>,
+        rows: AnswerRows,
+    ) -> Result<Vec<AnswerViolation>, PluginCallError> {
+        self.on_blocking_pool(move |scorer| scorer.answer_violations(&rows))
+            .await
+    }
+
+    /// [`Scorer::score_each`] from async code, on tokio's blocking pool.
+    pub async fn score_each_blocking(
+        self: &Arc<Self>,
+        rows: AnswerRows,
+    ) -> Result<Vec<Result<RespondentResult, ScoreError>>, ScoreError> {
+        self.on_blocking_pool(move |scorer| scorer.score_each(&rows))
+            .await
+    }
+
+    /// Runs `work` on tokio's blocking pool.
+    async fn on_blocking_pool<T, E>(
+        self: &Arc<Self>,
+        work: impl FnOnce(&Scorer) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<PluginCallError> + Send + 'static,
+    {
         let scorer = Arc::clone(self);
-        match tokio::task::spawn_blocking(move || scorer.score(&rows)).await {
+        match tokio::task::spawn_blocking(move || work(&scorer)).await {
             Ok(outcome) => outcome,
-            // `score` never unwinds (plugin panics are caught at the ABI), but a
+            // Scoring never unwinds (plugin panics are caught at the ABI), but a
             // cancelled runtime can still end the task.
-            Err(join) => Err(ScoreError::Plugin(PluginCallError::Protocol {
+            Err(join) => Err(E::from(PluginCallError::Protocol {
                 plugin: self.model.plugin().name().to_owned(),
                 detail: format!("scoring task ended abnormally: {join}"),
             })),
@@ -437,6 +558,16 @@ impl Scorer {
     /// Domain handles, in instrument domain order (for simulation).
     pub(crate) fn domain_handles(&self) -> impl Iterator<Item = (&DomainHandle, &[usize])> {
         self.domains.iter().map(|d| (&d.handle, d.items.as_slice()))
+    }
+}
+
+/// Who respondent `r` of `rows` is, to copy it into another batch.
+fn respondent_of(rows: &AnswerRows, r: usize) -> Respondent<'_> {
+    Respondent {
+        id: &rows.respondent_ids[r],
+        org_unit: &rows.org_units[r],
+        duration: rows.durations[r],
+        origin: rows.origins[r],
     }
 }
 

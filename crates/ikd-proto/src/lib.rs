@@ -23,7 +23,15 @@
 pub mod codec;
 
 /// `ikd.v1`: `AssessmentService`, `AdminService` and `ReportService`.
-#[allow(clippy::large_enum_variant)] // generated; a stream outcome is one message either way
+#[allow(clippy::large_enum_variant)]
+// generated; a stream outcome is one message either way
+// The docs are the .proto comments, written for readers of the proto: `<id>`
+// placeholders and plain URLs are text there, not HTML or links.
+#[allow(
+    rustdoc::invalid_html_tags,
+    rustdoc::bare_urls,
+    rustdoc::broken_intra_doc_links
+)]
 pub mod v1 {
     tonic::include_proto!("ikd.v1");
 }

@@ -28,6 +28,7 @@ pub mod indicators;
 mod lang;
 mod org;
 mod org_csv;
+mod org_groups;
 pub mod org_unit;
 mod person;
 mod render;
@@ -41,7 +42,8 @@ mod testing;
 pub use error::ReportError;
 pub use indicators::{IndicatorAccumulator, IndicatorMean, IndicatorMeans};
 pub use lang::Lang;
-pub use org::{Disclosure, OrgReport, WEAKEST, org_report};
+pub use org::{OrgReport, WEAKEST, org_report};
+pub use org_groups::Disclosure;
 pub use person::person_report;
 pub use results::{DomainRow, Feedback, ReportRow, read_results, read_results_from};
 

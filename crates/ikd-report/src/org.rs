@@ -8,18 +8,18 @@ use crate::chart::bars::{BarSpec, StackedBars, stacked_bars};
 use crate::chart::colour::ramp;
 use crate::chart::radar::{Radar, RadarSpec, SeriesSpec, radar};
 use crate::chart::scale::ScaleBar;
-use crate::data::{Group, Obs, align};
+use crate::data::{Group, align};
 use crate::error::ReportError;
 use crate::indicators::IndicatorMeans;
 use crate::lang::{Lang, fill, integer, number, percent, texts};
 use crate::org_csv;
-use crate::org_unit::{check_prefix, child, parent, unit_within};
+use crate::org_groups::{Disclosure, Groups, hidden_in};
+use crate::org_unit::check_prefix;
 use crate::person::CompareRow;
 use crate::render::render;
 use crate::results::ReportRow;
 use crate::stats::Estimate;
 use crate::view::{self, InstrumentView, LevelView, level_at, level_look};
-use ikd_core::disclosure;
 use ikd_core::instrument::Instrument;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -27,113 +27,11 @@ use std::collections::{BTreeMap, BTreeSet};
 /// How many of the weakest indicators the page lists (the CSV has all).
 pub const WEAKEST: usize = 5;
 
-/// What a report may print, decided by disclosure control on the whole data
-/// set (`ikd_core::disclosure`): a report over part of the data — a caller's
-/// scope — must hide what the whole data set hides, or the parts can be
-/// subtracted from figures published elsewhere.
-#[derive(Clone, Copy, Debug)]
-pub struct Disclosure<'a> {
-    /// The nodes hidden, decided on every unit's count.
-    pub hidden: &'a disclosure::Hidden,
-    /// The prefix the report's rows cover (`""`: every result).
-    pub scope: &'a str,
-}
-
 /// An organisation report: the page and its numbers as CSV.
 #[derive(Clone, Debug)]
 pub struct OrgReport {
     pub html: String,
     pub csv: String,
-}
-
-/// The groups an organisation report compares, each with its label.
-pub(crate) struct Groups {
-    pub prefix: String,
-    pub unit: Group,
-    /// The parent prefix and its group, when the prefix has one.
-    pub parent: Option<(String, Group)>,
-    /// Every result; `None` when the prefix covers everything already.
-    pub all: Option<Group>,
-    /// Child units (the next segment below the prefix) with their groups;
-    /// results of the prefix itself are the child named as the prefix.
-    pub children: BTreeMap<String, Group>,
-    /// Children not to report (disclosure control on the whole data set).
-    pub hidden_children: BTreeSet<String>,
-    /// Comparisons left out because the group they stand for is hidden:
-    /// (`parent` or `all`, its prefix).
-    pub withheld: Vec<(&'static str, String)>,
-}
-
-impl Groups {
-    /// Applies disclosure control: hidden children, and comparisons whose
-    /// group is hidden. Within `scope`, a comparison over a prefix wider than
-    /// the scope stands for the scope itself.
-    fn withhold(&mut self, disclosure: Disclosure<'_>) {
-        let hidden = disclosure.hidden;
-        let shown_as = |p: &str| {
-            if unit_within(disclosure.scope, p) {
-                p.to_owned()
-            } else {
-                disclosure.scope.to_owned()
-            }
-        };
-        self.hidden_children = self
-            .children
-            .keys()
-            .filter(|k| {
-                if **k == self.prefix {
-                    hidden.is_own_hidden(k)
-                } else {
-                    hidden.is_hidden(k)
-                }
-            })
-            .cloned()
-            .collect();
-        if let Some((p, _)) = &self.parent
-            && hidden.is_hidden(&shown_as(p))
-        {
-            self.withheld.push(("parent", p.clone()));
-            self.parent = None;
-        }
-        if self.all.is_some() && hidden.is_hidden(&shown_as("")) {
-            self.withheld.push(("all", String::new()));
-            self.all = None;
-        }
-    }
-
-    fn new(instrument: &Instrument, obs: &[Obs<'_>], prefix: &str) -> Self {
-        let mut unit = Group::new(instrument);
-        let mut all = Group::new(instrument);
-        let parent_prefix = parent(prefix);
-        let mut parent_group = Group::new(instrument);
-        let mut children: BTreeMap<String, Group> = BTreeMap::new();
-        for o in obs {
-            let org = o.row.org_unit.as_str();
-            all.add(o);
-            if let Some(p) = parent_prefix
-                && unit_within(p, org)
-            {
-                parent_group.add(o);
-            }
-            if unit_within(prefix, org) {
-                unit.add(o);
-                let key = child(prefix, org).unwrap_or(prefix);
-                children
-                    .entry(key.to_owned())
-                    .or_insert_with(|| Group::new(instrument))
-                    .add(o);
-            }
-        }
-        Groups {
-            prefix: prefix.to_owned(),
-            unit,
-            parent: parent_prefix.map(|p| (p.to_owned(), parent_group)),
-            all: (!prefix.is_empty()).then_some(all),
-            children,
-            hidden_children: BTreeSet::new(),
-            withheld: Vec::new(),
-        }
-    }
 }
 
 /// The organisation report of the units under `org_prefix` (the empty
@@ -194,16 +92,6 @@ pub fn org_report(
         html: render("org.html", &page)?,
         csv: org_csv::write(instrument, &groups, min_group_size, indicators)?,
     })
-}
-
-/// Disclosure control decided on `rows` alone: right when they are the
-/// whole data set (a results file), as for `ikd report`.
-pub(crate) fn hidden_in(rows: &[ReportRow], min_group_size: u32) -> disclosure::Hidden {
-    let mut units: BTreeMap<&str, u64> = BTreeMap::new();
-    for row in rows {
-        *units.entry(row.org_unit.as_str()).or_default() += 1;
-    }
-    disclosure::hidden_units(units, u64::from(min_group_size))
 }
 
 #[derive(Serialize)]
@@ -602,6 +490,7 @@ mod tests {
     use crate::indicators::IndicatorMean;
     use crate::results::DomainRow;
     use crate::testing::instrument;
+    use ikd_core::disclosure;
 
     fn row(id: String, unit: &str, alpha: f64, beta: f64) -> ReportRow {
         let level = |x: f64| Some(if x < 50.0 { "lo" } else { "hi" }.to_owned());

@@ -18,7 +18,7 @@
 use crate::data::Group;
 use crate::error::ReportError;
 use crate::indicators::IndicatorMeans;
-use crate::org::Groups;
+use crate::org_groups::Groups;
 use crate::stats::Estimate;
 use ikd_core::instrument::Instrument;
 

@@ -8,7 +8,7 @@ use crate::chart::scale::ScaleBar;
 use crate::data::{Group, align};
 use crate::error::ReportError;
 use crate::lang::{Lang, fill, integer, number, texts};
-use crate::org::{Disclosure, hidden_in};
+use crate::org_groups::{Disclosure, hidden_in};
 use crate::render::render;
 use crate::results::ReportRow;
 use crate::stats::person_interval;

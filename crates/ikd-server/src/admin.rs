@@ -37,9 +37,7 @@ impl AdminService for Admin {
         &self,
         request: Request<api::ListPluginsRequest>,
     ) -> Result<Response<api::ListPluginsResponse>, Status> {
-        self.state
-            .auth
-            .authorize(request.metadata(), &[Role::Admin])?;
+        self.state.authorize(request, &[Role::Admin])?;
         let plugins = self
             .state
             .catalog
@@ -94,8 +92,7 @@ impl AdminService for Admin {
         request: Request<api::ListModelsRequest>,
     ) -> Result<Response<api::ListModelsResponse>, Status> {
         self.state
-            .auth
-            .authorize(request.metadata(), &[Role::Admin, Role::Analyst])?;
+            .authorize(request, &[Role::Admin, Role::Analyst])?;
         let models = self
             .state
             .catalog
@@ -115,11 +112,7 @@ impl AdminService for Admin {
         &self,
         request: Request<api::RescoreRequest>,
     ) -> Result<Response<api::RescoreResponse>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(request.metadata(), &[Role::Admin])?;
-        let req = request.into_inner();
+        let (caller, req) = self.state.authorize(request, &[Role::Admin])?;
         let entry = self.state.catalog.resolve(req.instrument.as_ref())?;
         let instrument = &entry.instrument;
         let target = format!("{}@{}", instrument.id, instrument.version);
@@ -171,10 +164,7 @@ impl AdminService for Admin {
         &self,
         request: Request<api::ListAuditLogRequest>,
     ) -> Result<Response<api::ListAuditLogResponse>, Status> {
-        self.state
-            .auth
-            .authorize(request.metadata(), &[Role::Admin])?;
-        let req = request.into_inner();
+        let (_, req) = self.state.authorize(request, &[Role::Admin])?;
         let query = AuditQuery {
             since: (req.since != 0).then_some(req.since),
             limit: if req.limit == 0 {
@@ -292,44 +282,28 @@ impl Admin {
                     ),
                 }
             }
-            let results = match scorer.score_blocking(rows).await {
-                Ok(results) => results,
-                Err(ScoreError::InvalidAnswers(list)) => {
-                    // Answers were checked when saved; another model's plugins
-                    // may still refuse some. Report them; rescore the rest one by one.
-                    let mut results = Vec::new();
-                    let mut kept = Vec::new();
-                    for (k, session) in batch.iter().enumerate() {
-                        if let Some(v) = list.iter().find(|v| v.respondent == k) {
-                            fail(&mut out, &session.id, format!("{}: {}", v.item, v.message));
-                            continue;
-                        }
-                        let mut one = entry.items.empty_rows();
-                        let who = (
-                            session.id.as_str(),
-                            session.org_unit.as_str(),
-                            duration(session),
-                        );
-                        let _ = entry.items.push_stored(&mut one, who, &session.answers);
-                        match scorer.score_blocking(one).await {
-                            Ok(mut r) => {
-                                results.push(r.remove(0));
-                                kept.push(*session);
-                            }
+            // Answers were checked when saved; another model's plugins may still refuse
+            // some: those sessions are reported, the rest rescored.
+            let outcomes = scorer
+                .score_each_blocking(rows)
+                .await
+                .map_err(|e| Failure::new(errors::score(e), "scoring_failed"))?;
+            for (session, outcome) in batch.iter().zip(outcomes) {
+                let why = match outcome {
+                    Ok(result) => {
+                        let record = to_new_result(&scorer, &result);
+                        match state.store.add_revision(&session.id, record).await {
+                            Ok(_) => out.rescored += 1,
                             Err(e) => fail(&mut out, &session.id, e.to_string()),
                         }
+                        continue;
                     }
-                    batch = kept;
-                    results
-                }
-                Err(other) => return Err(Failure::new(errors::score(other), "scoring_failed")),
-            };
-            for (session, result) in batch.iter().zip(&results) {
-                let record = to_new_result(&scorer, result);
-                match state.store.add_revision(&session.id, record).await {
-                    Ok(_) => out.rescored += 1,
-                    Err(e) => fail(&mut out, &session.id, e.to_string()),
-                }
+                    Err(ScoreError::InvalidAnswers(v)) if !v.is_empty() => {
+                        format!("{}: {}", v[0].item, v[0].message)
+                    }
+                    Err(e) => e.to_string(),
+                };
+                fail(&mut out, &session.id, why);
             }
             if !full {
                 break;

@@ -11,6 +11,8 @@ use std::collections::HashMap;
 pub const MAX_CELL_BYTES: usize = 4096;
 /// Longest organisation-unit code accepted.
 pub const MAX_ORG_UNIT: usize = 128;
+/// Longest respondent identifier, session id or request id accepted.
+const MAX_ID: usize = 256;
 
 /// Item id → position in the instrument, built once per instrument.
 pub struct ItemIndex {
@@ -147,6 +149,28 @@ pub fn check_org_unit(unit: &str, field: &str) -> Result<(), Invalid> {
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '/' | '-' | '_'))
     {
         return fail("may hold only letters, digits, '-', '_' and the separators '.' and '/'");
+    }
+    Ok(())
+}
+
+/// Identifiers (respondent, session, request) are non-blank, at most
+/// [`MAX_ID`] bytes and free of control characters: they are looked up,
+/// logged and echoed.
+pub fn check_id(id: &str, field: &str) -> Result<(), Invalid> {
+    let fail = |why: &str| {
+        Err(Invalid {
+            field: field.to_owned(),
+            description: why.to_owned(),
+        })
+    };
+    if id.trim().is_empty() {
+        return fail("is empty");
+    }
+    if id.len() > MAX_ID {
+        return fail("is longer than 256 bytes");
+    }
+    if id.chars().any(char::is_control) {
+        return fail("contains control characters");
     }
     Ok(())
 }

@@ -3,7 +3,6 @@
 //! the first row (no record, no export) and `export.finished` with the rows sent.
 
 use crate::State;
-use crate::assessment::EXPORT_PAGE;
 use crate::auth::Caller;
 use crate::catalog::Entry;
 use crate::errors;
@@ -13,6 +12,9 @@ use ikd_store::ResultFilter;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tonic::Status;
+
+/// Results per store page when reading many (exports, time-window cuts).
+pub(crate) const EXPORT_PAGE: u32 = 500;
 
 /// Records the start, then streams every result under `filter` from a task
 /// of its own; the receiver is the response stream.

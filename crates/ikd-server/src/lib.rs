@@ -21,23 +21,32 @@
 //!
 //! Modules: [`config`] (file + environment), [`auth`] (tokens, roles, scopes),
 //! `secret` (pseudonyms), `catalog` (instruments bound to plugins),
-//! `assessment` / `admin` (the services), `render` (results for the API),
-//! `stats` (aggregates), `errors` (statuses).
+//! `assessment` / `admin` / `report` (the services, thin), and what they call:
+//! `access` (the caller's sessions and scope), `instruments`, `stateless`
+//! (`Score`, `ScoreStream`), `sessions`, `aggregates`, `disclosure` (what may
+//! be published), `export`, `audit`, `deadline` (plugin calls under the request
+//! timeout), `answers` (request checks), `render` (results for the API),
+//! `errors` (statuses), `transport` (connections, the gate).
 
+mod access;
 mod admin;
+mod aggregates;
 mod answers;
 mod assessment;
 mod audit;
 pub mod auth;
 mod catalog;
 pub mod config;
+mod deadline;
+mod disclosure;
 mod errors;
 mod export;
+mod instruments;
 mod render;
 mod report;
-mod scoring;
 mod secret;
-mod stats;
+mod sessions;
+mod stateless;
 mod transport;
 
 pub use config::{ConfigError, ServerConfig};

@@ -13,7 +13,8 @@
 //! `ikd report org`, which stream instead of holding everything.
 
 use crate::State;
-use crate::auth::{Caller, Role, unit_within};
+use crate::access::instrument_results;
+use crate::auth::{Role, unit_within};
 use crate::catalog::Entry;
 use crate::errors::{self, bad_request};
 use crate::render::language;
@@ -40,34 +41,15 @@ impl ReportService for Reports {
         &self,
         request: Request<api::PersonReportRequest>,
     ) -> Result<Response<api::Report>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(request.metadata(), &[Role::Service, Role::Steward])?;
-        let req = request.into_inner();
+        let readers = [Role::Service, Role::Steward];
+        let (caller, req) = self.state.authorize(request, &readers)?;
         let lang = report_language(&req.language)?;
         let session = self.state.visible_session(&caller, &req.session_id).await?;
         let entry = self.state.session_entry(&session)?.clone();
-        let own = self
-            .state
-            .store
-            .latest_result(&session.id)
-            .await
-            .map_err(errors::store)?
-            .ok_or_else(|| {
-                Status::failed_precondition(format!(
-                    "session '{}' has not been submitted",
-                    session.id
-                ))
-            })?;
+        let own = self.state.submitted_result(&session).await?;
         // The unit's other results give the comparison mean (the unit is inside
         // the caller's scope: the session was visible).
-        let filter = ResultFilter {
-            org_prefix: session.org_unit.clone(),
-            instrument_id: Some(entry.instrument.id.clone()),
-            from: None,
-            to: None,
-        };
+        let filter = instrument_results(&entry, session.org_unit.clone());
         let mut rows = self.rows(&filter, &entry).await?;
         rows.retain(|r| r.org_unit == session.org_unit && r.respondent_id != session.id);
         let min = self.state.min_group_size;
@@ -103,17 +85,14 @@ impl ReportService for Reports {
         &self,
         request: Request<api::OrgReportRequest>,
     ) -> Result<Response<api::Report>, Status> {
-        let caller = self
-            .state
-            .auth
-            .authorize(request.metadata(), &[Role::Analyst])?;
-        let req = request.into_inner();
+        let (caller, req) = self.state.authorize(request, &[Role::Analyst])?;
         let lang = report_language(&req.language)?;
         let entry = self.state.catalog.resolve(req.instrument.as_ref())?.clone();
         let wanted = self
             .state
             .filter(&caller, &entry, &req.org_prefix, None, None)?;
-        let scope = scope_filter(&caller, &entry);
+        // Everything the caller may see of the instrument: the comparison base.
+        let scope = instrument_results(&entry, caller.org_prefix.clone());
         let rows = self.rows(&scope, &entry).await?;
         let hidden = self.state.hidden_units(&entry).await?;
         let disclosure = ikd_report::Disclosure {
@@ -187,16 +166,6 @@ fn results_told(rows: &[ReportRow], prefix: &str, scope: &str, hidden: &Hidden) 
             .count() as u64
     } else {
         rows.len() as u64
-    }
-}
-
-/// Everything the caller may see of the instrument: the comparison base.
-fn scope_filter(caller: &Caller, entry: &Entry) -> ResultFilter {
-    ResultFilter {
-        org_prefix: caller.org_prefix.clone(),
-        instrument_id: Some(entry.instrument.id.clone()),
-        from: None,
-        to: None,
     }
 }
 

@@ -64,6 +64,16 @@
 //! # }
 //! ```
 //!
+//! ## Layout
+//!
+//! One module per thing stored, each with its SQL, row types, checks and operations:
+//! `sessions` (sessions, answers, save requests), `results` (revisions, their domains,
+//! pages), `aggregates` (sums, unit counts), `audit`; `filter` is the [`ResultFilter`] rule
+//! they share and `error` builds [`StoreError`]s. The operations are written once, generic
+//! over `backend::Backend`; `sqlite` and `postgres` hold only what differs (opening,
+//! migrating, transactions, session locks). The `bench` feature adds `bench`
+//! (`ikd bench grpc`'s yardstick), which is not part of the store.
+//!
 //! ## Organisation-unit prefixes
 //!
 //! Units are hierarchical codes (`36.72`, `36.72.01`, `36.72/diskominfo`). A prefix `p`
@@ -77,11 +87,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-mod common;
+mod aggregates;
+mod audit;
+mod backend;
+#[cfg(feature = "bench")]
+pub mod bench;
+mod error;
+mod filter;
 mod postgres;
-pub mod probe;
+mod results;
+mod sessions;
 mod sqlite;
-mod store_impl;
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

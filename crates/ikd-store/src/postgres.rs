@@ -3,10 +3,11 @@
 use std::str::FromStr;
 
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
-use sqlx::{ConnectOptions, Connection, Postgres, Transaction};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
+use sqlx::{ConnectOptions, Connection, FromRow, Postgres, QueryBuilder, Transaction};
 
-use crate::common::db_err;
+use crate::backend::Backend;
+use crate::error::db_err;
 use crate::{OpenOptions, StoreError};
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
@@ -20,10 +21,6 @@ pub struct PgStore {
 }
 
 impl PgStore {
-    pub(crate) const BACKEND: &'static str = "postgres";
-    pub(crate) const LOCK_SESSION: &'static str =
-        "SELECT state FROM sessions WHERE id = $1 FOR UPDATE";
-
     /// Connects to `url` (`postgres://…` or `postgresql://…`) and applies the migrations under
     /// sqlx's advisory lock, so servers starting at once apply them exactly once.
     pub async fn open(url: &str, options: &OpenOptions) -> Result<Self, StoreError> {
@@ -43,7 +40,7 @@ impl PgStore {
             .acquire_timeout(options.acquire_timeout)
             .connect_with(connect)
             .await
-            .map_err(db_err(Self::BACKEND, format!("connecting to {location}")))?;
+            .map_err(db_err(Self::NAME, format!("connecting to {location}")))?;
         tracing::debug!(database = %location, "postgres store open");
         Ok(PgStore { pool })
     }
@@ -54,20 +51,27 @@ impl PgStore {
         let mut conn: PgConnection = connect
             .connect()
             .await
-            .map_err(db_err(Self::BACKEND, format!("connecting to {location}")))?;
+            .map_err(db_err(Self::NAME, format!("connecting to {location}")))?;
         // `run_direct` rather than `run`: the latter's `Acquire` bound makes the future of
         // `open` not `Send` (a compiler limitation sqlx documents at `run_direct`).
         MIGRATOR
             .run_direct(&mut conn)
             .await
             .map_err(|source| StoreError::Migration {
-                backend: Self::BACKEND,
+                backend: Self::NAME,
                 source,
             })?;
         conn.close()
             .await
-            .map_err(db_err(Self::BACKEND, format!("migrating {location}")))
+            .map_err(db_err(Self::NAME, format!("migrating {location}")))
     }
+}
+
+impl Backend for PgStore {
+    type Db = Postgres;
+    const NAME: &'static str = "postgres";
+    /// The row lock serialises writers of one session across servers.
+    const LOCK_SESSION: &'static str = "SELECT state FROM sessions WHERE id = $1 FOR UPDATE";
 
     async fn write_tx(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
         self.pool.begin().await
@@ -87,6 +91,37 @@ impl PgStore {
     async fn close_pools(&self) {
         self.pool.close().await;
     }
-}
 
-crate::store_impl::impl_store!(PgStore, Postgres);
+    async fn execute(
+        conn: &mut PgConnection,
+        mut statement: QueryBuilder<'_, Postgres>,
+    ) -> Result<(), sqlx::Error> {
+        statement.build().persistent(false).execute(conn).await?;
+        Ok(())
+    }
+
+    async fn fetch_all<T>(
+        conn: &mut PgConnection,
+        mut query: QueryBuilder<'_, Postgres>,
+        persistent: bool,
+    ) -> Result<Vec<T>, sqlx::Error>
+    where
+        T: for<'r> FromRow<'r, PgRow> + Send + Unpin,
+    {
+        query
+            .build_query_as()
+            .persistent(persistent)
+            .fetch_all(conn)
+            .await
+    }
+
+    async fn fetch_one<T>(
+        conn: &mut PgConnection,
+        mut query: QueryBuilder<'_, Postgres>,
+    ) -> Result<T, sqlx::Error>
+    where
+        T: for<'r> FromRow<'r, PgRow> + Send + Unpin,
+    {
+        query.build_query_as().fetch_one(conn).await
+    }
+}

@@ -7,11 +7,13 @@ use std::time::{Duration, Instant};
 
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow, SqliteSynchronous,
 };
-use sqlx::{Connection, Sqlite, Transaction};
+use sqlx::{Connection, FromRow, QueryBuilder, Sqlite, Transaction};
 
-use crate::common::db_err;
+use crate::backend::Backend;
+use crate::error::db_err;
 use crate::{OpenOptions, StoreError};
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -28,9 +30,6 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    pub(crate) const BACKEND: &'static str = "sqlite";
-    pub(crate) const LOCK_SESSION: &'static str = "SELECT state FROM sessions WHERE id = $1";
-
     /// Opens `url` (`sqlite://path`, `sqlite:path` or `sqlite::memory:`), creating the file
     /// and its directory if missing, and applies the migrations.
     pub async fn open(url: &str, options: &OpenOptions) -> Result<Self, StoreError> {
@@ -49,13 +48,13 @@ impl SqliteStore {
             let file = connect.get_filename().to_owned();
             if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(|e| StoreError::Database {
-                    backend: Self::BACKEND,
+                    backend: Self::NAME,
                     context: format!("creating the directory '{}'", dir.display()),
                     source: sqlx::Error::Io(e),
                 })?;
             }
             create_private(&file).map_err(|e| StoreError::Database {
-                backend: Self::BACKEND,
+                backend: Self::NAME,
                 context: format!("creating the database file '{}'", file.display()),
                 source: sqlx::Error::Io(e),
             })?;
@@ -76,7 +75,7 @@ impl SqliteStore {
             writer.clone().connect_with(connect.clone())
         })
         .await
-        .map_err(db_err(Self::BACKEND, format!("opening {location}")))?;
+        .map_err(db_err(Self::NAME, format!("opening {location}")))?;
         Self::migrate(&writer, &location).await?;
         let reader = if memory {
             writer.clone()
@@ -89,7 +88,7 @@ impl SqliteStore {
             })
             .await
             .map_err(db_err(
-                Self::BACKEND,
+                Self::NAME,
                 format!("opening {location} for reading"),
             ))?
         };
@@ -100,7 +99,7 @@ impl SqliteStore {
     /// All migrations in one `BEGIN IMMEDIATE` transaction: a second process opening the
     /// same new file waits, then finds them applied.
     async fn migrate(writer: &SqlitePool, location: &str) -> Result<(), StoreError> {
-        let err = || db_err(Self::BACKEND, format!("migrating {location}"));
+        let err = || db_err(Self::NAME, format!("migrating {location}"));
         let mut conn = writer.acquire().await.map_err(err())?;
         let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(err())?;
         // `run_direct` rather than `run`: the latter's `Acquire` bound makes the future of
@@ -109,12 +108,20 @@ impl SqliteStore {
             .run_direct(&mut *tx)
             .await
             .map_err(|source| StoreError::Migration {
-                backend: Self::BACKEND,
+                backend: Self::NAME,
                 source,
             })?;
         tx.commit().await.map_err(err())
     }
+}
 
+impl Backend for SqliteStore {
+    type Db = Sqlite;
+    const NAME: &'static str = "sqlite";
+    const LOCK_SESSION: &'static str = "SELECT state FROM sessions WHERE id = $1";
+
+    /// `BEGIN IMMEDIATE` on the one writer connection: writers queue for the write lock at
+    /// the start instead of failing with `SQLITE_BUSY` when a read turns into a write.
     async fn write_tx(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
         self.writer.begin_with("BEGIN IMMEDIATE").await
     }
@@ -132,9 +139,40 @@ impl SqliteStore {
         self.reader.close().await;
         self.writer.close().await;
     }
-}
 
-crate::store_impl::impl_store!(SqliteStore, Sqlite);
+    async fn execute(
+        conn: &mut SqliteConnection,
+        mut statement: QueryBuilder<'_, Sqlite>,
+    ) -> Result<(), sqlx::Error> {
+        statement.build().persistent(false).execute(conn).await?;
+        Ok(())
+    }
+
+    async fn fetch_all<T>(
+        conn: &mut SqliteConnection,
+        mut query: QueryBuilder<'_, Sqlite>,
+        persistent: bool,
+    ) -> Result<Vec<T>, sqlx::Error>
+    where
+        T: for<'r> FromRow<'r, SqliteRow> + Send + Unpin,
+    {
+        query
+            .build_query_as()
+            .persistent(persistent)
+            .fetch_all(conn)
+            .await
+    }
+
+    async fn fetch_one<T>(
+        conn: &mut SqliteConnection,
+        mut query: QueryBuilder<'_, Sqlite>,
+    ) -> Result<T, sqlx::Error>
+    where
+        T: for<'r> FromRow<'r, SqliteRow> + Send + Unpin,
+    {
+        query.build_query_as().fetch_one(conn).await
+    }
+}
 
 /// Retries `connect` while SQLite answers `SQLITE_BUSY` at once, up to `patience`.
 ///

@@ -149,7 +149,7 @@ pub fn run(plugins: &PluginArgs, command: Command) -> Result<ExitCode> {
             "session_write_rpcs_per_second".into(),
             serde_json::json!(sessions.rate() * writes_per_session),
         );
-        let raw = ikd_store::probe::raw_insert_rate(
+        let raw = ikd_store::bench::raw_insert_rate(
             &database_url,
             args.raw_inserts,
             args.session_concurrency,

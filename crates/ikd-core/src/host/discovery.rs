@@ -1,7 +1,7 @@
 //! Finding plugins: `plugin.toml` manifests in the plugin directories, each
 //! checked (and its library hashed) before the library is opened.
 
-use super::library::LoadedPlugin;
+use super::loaded::LoadedPlugin;
 use super::lock::LockPolicy;
 use super::manifest::{PluginKindName, PluginManifest, Transport};
 use super::{ENGINE_VERSION, sha256_bytes, sha256_file};

@@ -2,7 +2,8 @@
 //! the ABI, decode the response, and turn every failure into a
 //! [`PluginCallError`] that names the plugin.
 
-use super::library::{LoadedPlugin, RawInstance, RawOutcome};
+use super::loaded::{LoadedPlugin, RawInstance};
+use super::outcome::RawOutcome;
 use ikd_plugin_sdk::abi::method;
 use ikd_plugin_sdk::domain::ScoredItems;
 use ikd_plugin_sdk::proto::{

@@ -11,15 +11,17 @@ mod discovery;
 #[cfg(target_os = "linux")]
 mod elf;
 mod instance;
-mod library;
+mod loaded;
 mod lock;
 mod manifest;
+mod native;
+mod outcome;
 mod process;
 mod sealed;
 
 pub use discovery::{DiscoveredPlugin, PluginHost, PluginSearch, PluginStatus, bundled_plugin_dir};
 pub use instance::{DomainHandle, ModelHandle, PluginCallError};
-pub use library::{LoadError, LoadedPlugin};
+pub use loaded::{LoadError, LoadedPlugin};
 pub use lock::{LockEntry, LockFile, LockMode, LockPolicy};
 pub use manifest::{
     DEFAULT_CALL_TIMEOUT, ManifestError, PluginKindName, PluginManifest, Transport,

@@ -14,8 +14,8 @@
 //! most the call timeout, on the calling thread — the server calls plugins
 //! from tokio's blocking pool, so a slow child never stalls the runtime.
 
-use super::library::RawOutcome;
 use super::manifest::PluginManifest;
+use super::outcome::RawOutcome;
 use ikd_plugin_sdk::abi;
 use ikd_plugin_sdk::proto::host_message::Body;
 use ikd_plugin_sdk::proto::{

@@ -1,9 +1,11 @@
 //! The raw single-row insert rate of a database, measured with the same
 //! durability settings the store uses, as the yardstick for session writes
 //! (`ikd bench grpc`). A scratch table is created and dropped again.
+//!
+//! Behind the `bench` feature (which `ikd-cli` turns on): a yardstick, not part of the store.
 
 use crate::StoreError;
-use sqlx::Executor;
+use sqlx::{Database, Encode, Executor, IntoArguments, Pool, Type};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,43 +20,6 @@ pub async fn raw_insert_rate(
     rows: usize,
     concurrency: usize,
 ) -> Result<f64, StoreError> {
-    let fail = |backend: &'static str| {
-        move |source: sqlx::Error| StoreError::Database {
-            backend,
-            context: "raw insert probe".to_owned(),
-            source,
-        }
-    };
-    // The same steps on either pool type: create the table, insert, drop it.
-    macro_rules! measure {
-        ($pool:expr, $backend:literal, $id:literal, $placeholders:literal) => {{
-            let pool = $pool;
-            let ddl = format!(
-                "CREATE TABLE IF NOT EXISTS {TABLE} (id {} PRIMARY KEY, session TEXT NOT NULL, payload TEXT NOT NULL)",
-                $id
-            );
-            pool.execute(ddl.as_str()).await.map_err(fail($backend))?;
-            let insert = format!("INSERT INTO {TABLE} (session, payload) VALUES {}", $placeholders);
-            let p = pool.clone();
-            let rate = run(rows, concurrency, move |k| {
-                let (pool, insert) = (p.clone(), insert.clone());
-                async move {
-                    sqlx::query(&insert)
-                        .bind(format!("s{k}"))
-                        .bind("x".repeat(64))
-                        .execute(&pool)
-                        .await
-                        .map(|_| ())
-                }
-            })
-            .await
-            .map_err(fail($backend))?;
-            pool.execute(format!("DROP TABLE {TABLE}").as_str())
-                .await
-                .map_err(fail($backend))?;
-            Ok(rate)
-        }};
-    }
     if url.starts_with("sqlite:") {
         let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
             .map_err(fail("sqlite"))?
@@ -68,15 +33,60 @@ pub async fn raw_insert_rate(
             .connect_with(options)
             .await
             .map_err(fail("sqlite"))?;
-        measure!(pool, "sqlite", "INTEGER", "(?, ?)")
+        measure(pool, "sqlite", "INTEGER", "(?, ?)", rows, concurrency).await
     } else {
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(concurrency.clamp(1, 32) as u32)
             .connect(url)
             .await
             .map_err(fail("postgres"))?;
-        measure!(pool, "postgres", "BIGSERIAL", "($1, $2)")
+        measure(pool, "postgres", "BIGSERIAL", "($1, $2)", rows, concurrency).await
     }
+}
+
+/// Creates the scratch table on `pool`, inserts into it, drops it; rows per second.
+/// `id_type`: an auto-incrementing key; `placeholders`: the backend's for two values.
+async fn measure<DB: Database>(
+    pool: Pool<DB>,
+    backend: &'static str,
+    id_type: &str,
+    placeholders: &str,
+    rows: usize,
+    concurrency: usize,
+) -> Result<f64, StoreError>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+{
+    let ddl = format!(
+        "CREATE TABLE IF NOT EXISTS {TABLE} \
+         (id {id_type} PRIMARY KEY, session TEXT NOT NULL, payload TEXT NOT NULL)"
+    );
+    pool.execute(ddl.as_str()).await.map_err(fail(backend))?;
+    let insert = format!("INSERT INTO {TABLE} (session, payload) VALUES {placeholders}");
+    let p = pool.clone();
+    let rate = run(rows, concurrency, move |k| {
+        let (pool, insert) = (p.clone(), insert.clone());
+        async move {
+            sqlx::query(&insert)
+                .bind(format!("s{k}"))
+                .bind("x".repeat(64))
+                .execute(&pool)
+                .await
+                .map(|_| ())
+        }
+    })
+    .await
+    .map_err(fail(backend))?;
+    pool.execute(format!("DROP TABLE {TABLE}").as_str())
+        .await
+        .map_err(fail(backend))?;
+    Ok(rate)
+}
+
+fn fail(backend: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    crate::error::db_err(backend, "raw insert probe")
 }
 
 /// Runs `insert(k)` for k in 0..rows from `concurrency` concurrent loops; rows per second.

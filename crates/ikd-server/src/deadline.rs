@@ -1,0 +1,71 @@
+//! Plugin calls under a deadline. They run on tokio's blocking pool, so a
+//! slow or hung plugin never stalls the runtime; this bounds how long a request
+//! waits for one: past the deadline the request fails with `DEADLINE_EXCEEDED`
+//! (the plugin call itself finishes, or not, on its blocking thread).
+//!
+//! The deadline is 90% of the request timeout, so that the caller hears
+//! `DEADLINE_EXCEEDED` naming the cause rather than the transport's bare
+//! `CANCELLED` when the whole request times out.
+
+use crate::{State, errors};
+use ikd_core::answers::AnswerRows;
+use ikd_core::pipeline::{ScoreError, Scorer};
+use ikd_core::results::RespondentResult;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tonic::Status;
+
+impl State {
+    /// How long one request may wait for the plugins.
+    pub(crate) fn scoring_deadline(&self) -> Duration {
+        Duration::from_secs(self.limits.request_timeout_seconds.max(1)).mul_f64(0.9)
+    }
+
+    /// Scores `rows` with `scorer`, within [`State::scoring_deadline`].
+    pub(crate) async fn score(
+        &self,
+        scorer: &Arc<Scorer>,
+        rows: AnswerRows,
+    ) -> Result<Vec<RespondentResult>, Status> {
+        self.within_deadline(scorer, scorer.score_blocking(rows))
+            .await?
+            .map_err(errors::score)
+    }
+
+    /// Checks the answers of `rows` by their kinds alone (the domain plugins'
+    /// item scoring, no model), within [`State::scoring_deadline`]: invalid
+    /// answers are `INVALID_ARGUMENT` with one violation each, as in a scoring.
+    pub(crate) async fn check_answers(
+        &self,
+        scorer: &Arc<Scorer>,
+        rows: AnswerRows,
+    ) -> Result<(), Status> {
+        let violations = self
+            .within_deadline(scorer, scorer.answer_violations_blocking(rows))
+            .await?
+            .map_err(errors::plugin)?;
+        if violations.is_empty() {
+            Ok(())
+        } else {
+            Err(errors::score(ScoreError::InvalidAnswers(violations)))
+        }
+    }
+
+    /// `work`'s outcome, or `DEADLINE_EXCEEDED` naming `scorer`'s plugins.
+    async fn within_deadline<T>(
+        &self,
+        scorer: &Scorer,
+        work: impl Future<Output = T>,
+    ) -> Result<T, Status> {
+        let deadline = self.scoring_deadline();
+        tokio::time::timeout(deadline, work).await.map_err(|_| {
+            let plugins: Vec<&str> = scorer.plugins().map(|p| p.name()).collect();
+            tracing::error!(?deadline, ?plugins, "scoring missed its deadline");
+            Status::deadline_exceeded(format!(
+                "scoring did not finish within {deadline:?} (plugins: {})",
+                plugins.join(", ")
+            ))
+        })
+    }
+}

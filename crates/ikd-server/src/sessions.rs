@@ -1,0 +1,185 @@
+//! Sessions, the stateful way to an assessment: start one under a pseudonym,
+//! save answers (checked by their kinds as they arrive, idempotent by request
+//! id), submit (score the stored answers and keep revision 1), read the latest
+//! result. Everything lives in the store, so any replica serves any session.
+
+use crate::State;
+use crate::answers::{self, check_id, check_org_unit};
+use crate::auth::Caller;
+use crate::catalog::Entry;
+use crate::errors::{self, bad_request};
+use crate::render::{ResultView, render, timestamp, to_new_result};
+use ikd_core::quote::quote;
+use ikd_proto::v1 as api;
+use ikd_store::{NewResult, NewSession, Session, StoreError};
+use tonic::Status;
+
+/// Attempts of a submit whose answers keep changing while they are scored (each racing save
+/// costs one) before it gives up with `ABORTED`.
+const SUBMIT_TRIES: u32 = 5;
+
+/// Opens a session for a respondent of a unit in the caller's scope; the store
+/// keeps the respondent's pseudonym, never the identifier.
+pub(crate) async fn start(
+    state: &State,
+    caller: &Caller,
+    req: api::StartSessionRequest,
+) -> Result<api::StartSessionResponse, Status> {
+    let entry = state.catalog.resolve(req.instrument.as_ref())?;
+    let mut problems = Vec::new();
+    if let Err(v) = check_org_unit(&req.org_unit, "org_unit") {
+        problems.push(v);
+    }
+    if let Err(v) = check_id(&req.respondent_id, "respondent_id") {
+        problems.push(v);
+    }
+    if !problems.is_empty() {
+        return Err(bad_request("cannot start a session", &problems));
+    }
+    caller.check_unit(&req.org_unit)?;
+    let instrument = &entry.instrument;
+    let session = state
+        .store
+        .start_session(NewSession {
+            instrument_id: instrument.id.clone(),
+            instrument_version: instrument.version.to_string(),
+            instrument_sha256: instrument.sha256.clone(),
+            respondent_key: state.pseudonyms.pseudonym(&req.respondent_id),
+            org_unit: req.org_unit,
+        })
+        .await
+        .map_err(errors::store)?;
+    tracing::info!(session = %session.id, caller = %caller.name, "session started");
+    Ok(api::StartSessionResponse {
+        session_id: session.id,
+        instrument: Some(api::InstrumentRef {
+            id: session.instrument_id,
+            version: session.instrument_version,
+        }),
+        created_at: Some(timestamp(session.created_at)),
+    })
+}
+
+/// Stores answers of an open session once they pass their kinds' checks.
+pub(crate) async fn save_answers(
+    state: &State,
+    caller: &Caller,
+    req: api::SaveAnswersRequest,
+) -> Result<api::SaveAnswersResponse, Status> {
+    check_id(&req.request_id, "request_id")
+        .map_err(|v| bad_request("cannot save answers", &[v]))?;
+    let session = state.open_session(caller, &req.session_id).await?;
+    let entry = state.session_entry(&session)?;
+    // Answers are checked by their kinds now, not at submit: a client learns about a bad
+    // answer while the respondent is still there. Item scores tell; the model is not needed.
+    let cells = entry
+        .items
+        .cells(
+            req.answers
+                .iter()
+                .map(|a| (a.item_id.as_str(), a.value.as_str())),
+        )
+        .map_err(|v| bad_request("invalid answers", &v))?;
+    let mut rows = entry.items.empty_rows();
+    answers::push(&mut rows, &session.id, &session.org_unit, None, &cells);
+    state.check_answers(&entry.scorer, rows).await?;
+    let pairs: Vec<(String, String)> = req
+        .answers
+        .into_iter()
+        .map(|a| (a.item_id, a.value))
+        .collect();
+    let outcome = state
+        .store
+        .save_answers(&session.id, &req.request_id, &pairs)
+        .await
+        .map_err(errors::store)?;
+    Ok(api::SaveAnswersResponse {
+        replayed: outcome.replayed,
+        answers_stored: outcome.answers_stored,
+    })
+}
+
+/// Scores a session's stored answers and closes it with revision 1. The store keeps the
+/// result only if no save was applied since the answers were read (`AnswersChanged`): then
+/// they are read and scored again, at most [`SUBMIT_TRIES`] times.
+pub(crate) async fn submit(
+    state: &State,
+    caller: &Caller,
+    session_id: &str,
+    lang: &str,
+) -> Result<api::SubmitSessionResponse, Status> {
+    for attempt in 1..=SUBMIT_TRIES {
+        let session = state.open_session(caller, session_id).await?;
+        let entry = state.session_entry(&session)?;
+        let record = score_session(state, entry, &session).await?;
+        match state
+            .store
+            .submit(&session.id, session.answers_version, record)
+            .await
+        {
+            Ok(stored) => {
+                tracing::info!(session = %session.id, caller = %caller.name, attempt, "session submitted");
+                return Ok(api::SubmitSessionResponse {
+                    result: Some(render(&entry.scorer, ResultView::from(&stored), lang, true)),
+                    revision: stored.revision,
+                });
+            }
+            Err(StoreError::AnswersChanged { .. }) => {
+                tracing::debug!(session = %session.id, attempt, "answers changed during submit; scoring again");
+            }
+            Err(e) => return Err(errors::store(e)),
+        }
+    }
+    Err(Status::aborted(format!(
+        "session {} was not submitted: its answers changed while it was being scored, \
+         {SUBMIT_TRIES} times in a row; submit again once the saves have finished",
+        quote(session_id)
+    )))
+}
+
+/// The latest result of a session the caller may see, rendered in `lang`.
+pub(crate) async fn latest_result(
+    state: &State,
+    caller: &Caller,
+    session_id: &str,
+    lang: &str,
+) -> Result<api::GetResultResponse, Status> {
+    let session = state.visible_session(caller, session_id).await?;
+    let stored = state.submitted_result(&session).await?;
+    let entry = state.session_entry(&session)?;
+    Ok(api::GetResultResponse {
+        session_id: session.id,
+        org_unit: session.org_unit,
+        revision: stored.revision,
+        submitted_at: Some(timestamp(stored.submitted_at)),
+        result: Some(render(&entry.scorer, ResultView::from(&stored), lang, true)),
+    })
+}
+
+/// The result of a session's stored answers, to submit. Time from start to now feeds the
+/// too-fast quality flag.
+async fn score_session(
+    state: &State,
+    entry: &Entry,
+    session: &Session,
+) -> Result<NewResult, Status> {
+    let elapsed = answers::completion_seconds(session.created_at, now_millis());
+    let mut rows = entry.items.empty_rows();
+    entry
+        .items
+        .push_stored(
+            &mut rows,
+            (&session.id, &session.org_unit, Some(elapsed)),
+            &session.answers,
+        )
+        .map_err(|v| bad_request("stored answers no longer fit the instrument", &v))?;
+    let results = state.score(&entry.scorer, rows).await?;
+    Ok(to_new_result(&entry.scorer, &results[0]))
+}
+
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

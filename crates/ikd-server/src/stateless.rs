@@ -1,0 +1,294 @@
+//! Stateless scoring: `Score` (one respondent) and `ScoreStream` (many), answers
+//! in, results out, nothing stored. A stream scores whatever requests are
+//! already waiting as one batch, so it costs one plugin call per batch instead
+//! of one per respondent; a request that fails gets a `Problem` of its own and
+//! does not fail the others.
+
+use crate::State;
+use crate::answers::{self, check_duration, check_id, check_org_unit};
+use crate::auth::Caller;
+use crate::catalog::Entry;
+use crate::errors::{self, Invalid, bad_request};
+use crate::render::{ResultView, language, render, to_record};
+use futures_util::StreamExt;
+use ikd_core::pipeline::{ScoreError, Scorer};
+use ikd_core::quote::quote;
+use ikd_core::results::RespondentResult;
+use ikd_proto::v1 as api;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Status, Streaming};
+
+/// Longest scoring-model (plugin) name accepted in a request.
+const MAX_MODEL: usize = 64;
+
+/// The responses of a `ScoreStream`, in request order.
+pub(crate) type Responses = ReceiverStream<Result<api::ScoreStreamResponse, Status>>;
+
+/// Scores one respondent, under the scoring deadline.
+pub(crate) async fn score_one(
+    state: &State,
+    caller: &Caller,
+    req: &api::ScoreRequest,
+) -> Result<api::ScoreResponse, Status> {
+    let prepared = state.prepare(caller, req)?;
+    let mut rows = prepared.entry.items.empty_rows();
+    answers::push(
+        &mut rows,
+        &req.respondent_id,
+        &req.org_unit,
+        prepared.duration,
+        &prepared.cells(req)?,
+    );
+    let results = state.score(&prepared.scorer, rows).await?;
+    Ok(api::ScoreResponse {
+        result: Some(prepared.render(&results[0], req.detail())),
+    })
+}
+
+/// Scores a stream of requests from a task of its own, batch by batch: each
+/// batch is what has arrived (at most the configured stream batch) by the time
+/// the previous one is scored.
+pub(crate) fn score_stream(
+    state: Arc<State>,
+    caller: Caller,
+    requests: Streaming<api::ScoreRequest>,
+) -> Responses {
+    let batch = state.limits.stream_batch;
+    let mut inbound = requests.ready_chunks(batch);
+    // Bounded both ways: at most one batch is read ahead of what the client
+    // has taken back, so a slow reader slows the writer down.
+    let (tx, rx) = mpsc::channel(batch);
+    tokio::spawn(async move {
+        let mut sequence = 0u64;
+        while let Some(chunk) = inbound.next().await {
+            let mut requests = Vec::with_capacity(chunk.len());
+            let mut broken = None;
+            for item in chunk {
+                match item {
+                    Ok(r) => requests.push(r),
+                    Err(status) => {
+                        broken = Some(status);
+                        break;
+                    }
+                }
+            }
+            for response in state.score_many(&caller, requests, &mut sequence).await {
+                if tx.send(Ok(response)).await.is_err() {
+                    return; // the client went away
+                }
+            }
+            if let Some(status) = broken {
+                let _ = tx.send(Err(status)).await;
+                return;
+            }
+        }
+    });
+    ReceiverStream::new(rx)
+}
+
+/// A checked scoring request: where it goes and what it may see.
+struct Prepared<'a> {
+    entry: &'a Arc<Entry>,
+    scorer: Arc<Scorer>,
+    lang: &'static str,
+    duration: Option<f64>,
+}
+
+impl Prepared<'_> {
+    /// The request's answers in instrument order, checked against the instrument's items.
+    fn cells<'r>(&self, req: &'r api::ScoreRequest) -> Result<Vec<&'r str>, Status> {
+        self.entry
+            .items
+            .cells(
+                req.answers
+                    .iter()
+                    .map(|a| (a.item_id.as_str(), a.value.as_str())),
+            )
+            .map_err(|v| bad_request("invalid answers", &v))
+    }
+
+    /// A fresh result in the request's language and detail.
+    fn render(&self, result: &RespondentResult, detail: api::ResultDetail) -> api::Result {
+        let record = to_record(&self.scorer, result);
+        render(
+            &self.scorer,
+            ResultView::from(&record),
+            self.lang,
+            detail == api::ResultDetail::Full,
+        )
+    }
+}
+
+impl State {
+    /// Checks what a scoring request names before any answer is looked at.
+    fn prepare(&self, caller: &Caller, req: &api::ScoreRequest) -> Result<Prepared<'_>, Status> {
+        check_score_names(req).map_err(|v| bad_request("invalid request", &[v]))?;
+        let lang = language(&req.language)?;
+        let entry = self.catalog.resolve(req.instrument.as_ref())?;
+        if !req.org_unit.is_empty() {
+            check_org_unit(&req.org_unit, "org_unit")
+                .map_err(|v| bad_request("invalid request", &[v]))?;
+            caller.check_unit(&req.org_unit)?;
+        }
+        let duration = check_duration(req.duration_seconds)
+            .map_err(|v| bad_request("invalid request", &[v]))?;
+        let scorer = entry.scorer_for(&self.catalog.host, &req.model, "")?;
+        Ok(Prepared {
+            entry,
+            scorer,
+            lang,
+            duration,
+        })
+    }
+
+    /// Scores the requests of one stream chunk, in order. Consecutive requests
+    /// for the same instrument and model go to the plugins as one batch.
+    async fn score_many(
+        &self,
+        caller: &Caller,
+        requests: Vec<api::ScoreRequest>,
+        sequence: &mut u64,
+    ) -> Vec<api::ScoreStreamResponse> {
+        let mut responses: Vec<api::ScoreStreamResponse> = requests
+            .iter()
+            .map(|r| {
+                let response = api::ScoreStreamResponse {
+                    sequence: *sequence,
+                    respondent_id: r.respondent_id.clone(),
+                    outcome: None,
+                };
+                *sequence += 1;
+                response
+            })
+            .collect();
+        let mut start = 0;
+        while start < requests.len() {
+            let prepared = match self.prepare(caller, &requests[start]) {
+                Ok(p) => p,
+                Err(status) => {
+                    responses[start].outcome = Some(problem(&status));
+                    start += 1;
+                    continue;
+                }
+            };
+            // The run of requests that share this scorer.
+            let same = |r: &api::ScoreRequest| {
+                let first = &requests[start];
+                r.instrument == first.instrument
+                    && r.model == first.model
+                    && r.language == first.language
+            };
+            let end = start + requests[start..].iter().take_while(|r| same(r)).count();
+            self.score_run(
+                caller,
+                &prepared,
+                &requests[start..end],
+                &mut responses[start..end],
+            )
+            .await;
+            start = end;
+        }
+        responses
+    }
+
+    /// Scores requests that share a scorer as one batch; a respondent whose
+    /// answers the plugins refuse is set aside with its violations.
+    async fn score_run(
+        &self,
+        caller: &Caller,
+        prepared: &Prepared<'_>,
+        requests: &[api::ScoreRequest],
+        responses: &mut [api::ScoreStreamResponse],
+    ) {
+        let mut todo: Vec<usize> = Vec::with_capacity(requests.len());
+        let mut rows = prepared.entry.items.empty_rows();
+        for (k, req) in requests.iter().enumerate() {
+            // Every request is checked on its own: scope, duration, answers.
+            let checked = self
+                .prepare(caller, req)
+                .and_then(|p| Ok((p.duration, p.cells(req)?)));
+            match checked {
+                Ok((duration, cells)) => {
+                    answers::push(
+                        &mut rows,
+                        &req.respondent_id,
+                        &req.org_unit,
+                        duration,
+                        &cells,
+                    );
+                    todo.push(k);
+                }
+                Err(status) => responses[k].outcome = Some(problem(&status)),
+            }
+        }
+        if todo.is_empty() {
+            return;
+        }
+        let outcomes = match prepared.scorer.score_each_blocking(rows).await {
+            Ok(outcomes) => outcomes,
+            Err(e) => {
+                let status = errors::score(e);
+                for &k in &todo {
+                    responses[k].outcome = Some(problem(&status));
+                }
+                return;
+            }
+        };
+        // A plugin failure is the same for every respondent it left without a result.
+        let mut plugin_failure: Option<Status> = None;
+        for (outcome, &k) in outcomes.into_iter().zip(&todo) {
+            responses[k].outcome = Some(match outcome {
+                Ok(result) => api::score_stream_response::Outcome::Result(
+                    prepared.render(&result, requests[k].detail()),
+                ),
+                Err(e @ ScoreError::InvalidAnswers(_)) => problem(&errors::score(e)),
+                Err(e @ ScoreError::Plugin(_)) => {
+                    problem(plugin_failure.get_or_insert_with(|| errors::score(e)))
+                }
+            });
+        }
+    }
+}
+
+/// A failed request of a stream, as its response says it.
+fn problem(status: &Status) -> api::score_stream_response::Outcome {
+    use tonic_types::StatusExt;
+    let violations = status
+        .get_details_bad_request()
+        .map(|b| {
+            b.field_violations
+                .into_iter()
+                .map(|v| api::Violation {
+                    field: v.field,
+                    description: v.description,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    api::score_stream_response::Outcome::Problem(api::Problem {
+        code: status.code() as i32,
+        message: status.message().to_owned(),
+        violations,
+    })
+}
+
+/// The names a scoring request gives besides its instrument, answers and
+/// org unit, checked before they are looked up or echoed: the respondent id
+/// (optional for `Score`, echoed in every `ScoreStream` response) and the model.
+fn check_score_names(req: &api::ScoreRequest) -> Result<(), Invalid> {
+    if !req.respondent_id.is_empty() {
+        check_id(&req.respondent_id, "respondent_id")?;
+    }
+    if req.model.len() > MAX_MODEL || req.model.chars().any(char::is_control) {
+        return Err(Invalid {
+            field: "model".into(),
+            description: format!(
+                "{} is not a model name (at most {MAX_MODEL} bytes, no control characters)",
+                quote(&req.model)
+            ),
+        });
+    }
+    Ok(())
+}

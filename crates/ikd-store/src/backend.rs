@@ -1,0 +1,196 @@
+//! What differs between the backends, and the [`Store`] implementation written once over it.
+//!
+//! The SQL is the same on both (`$n` placeholders; SQLite accepts them), so every operation
+//! is a generic function over a [`Backend`]; the backend supplies only what really differs:
+//! its name, how a write transaction locks a session, how transactions begin, its pools,
+//! and the running of statements built with a `QueryBuilder` (see [`Backend::execute`]).
+//!
+//! Statements whose text varies with the data (multi-row inserts, `IN` lists) are not kept
+//! in the per-connection statement cache (`persistent(false)`): they would only evict the
+//! fixed ones.
+//!
+//! Each module's operations sit in one `impl` block whose `where` clause lists what sqlx needs
+//! of the database: executors over a connection, and encoding and decoding of the column
+//! types. Rust does not let a trait carry such bounds for its users (only bounds on `Self`
+//! are implied), so each block repeats the part of the list it uses instead of naming one
+//! trait; the compiler checks every block against both databases where [`Store`] is
+//! implemented for [`SqliteStore`](crate::SqliteStore) and [`PgStore`](crate::PgStore).
+//! No macro: every operation is ordinary code that readers and tools see once.
+
+use std::future::Future;
+
+use sqlx::{Database, FromRow, Pool, QueryBuilder, Transaction};
+
+use crate::aggregates::Aggregates;
+use crate::audit::Audit;
+use crate::results::Results;
+use crate::sessions::Sessions;
+use crate::{
+    Aggregate, AuditEntry, AuditQuery, NewAuditEntry, NewResult, NewSession, ResultFilter,
+    SaveOutcome, Session, Store, StoreError, StoredResult,
+};
+
+/// Rows per multi-row INSERT: far below both backends' bind limits (SQLite 32766,
+/// PostgreSQL 65535) at up to 8 binds a row.
+pub(crate) const INSERT_CHUNK: usize = 1000;
+
+/// A database the store runs on: what differs between SQLite and PostgreSQL.
+pub(crate) trait Backend: Send + Sync {
+    type Db: Database;
+
+    /// `"sqlite"` / `"postgres"`: [`Store::backend`], and the name in error messages.
+    const NAME: &'static str;
+
+    /// Reads a session's state inside a write transaction and keeps others from writing it
+    /// until the transaction ends: PostgreSQL appends `FOR UPDATE`; SQLite needs nothing,
+    /// `BEGIN IMMEDIATE` already holds the database's write lock.
+    const LOCK_SESSION: &'static str;
+
+    /// A write transaction.
+    fn write_tx(
+        &self,
+    ) -> impl Future<Output = Result<Transaction<'static, Self::Db>, sqlx::Error>> + Send;
+
+    /// A read-only transaction: all its reads see one snapshot.
+    fn read_tx(
+        &self,
+    ) -> impl Future<Output = Result<Transaction<'static, Self::Db>, sqlx::Error>> + Send;
+
+    /// Where single-statement writes go.
+    fn write_pool(&self) -> &Pool<Self::Db>;
+
+    /// Closes the pools, waiting for calls in flight.
+    fn close_pools(&self) -> impl Future<Output = ()> + Send;
+
+    // Statements built with a `QueryBuilder` run here rather than in the generic code: sqlx
+    // borrows a builder for as long as its arguments live (SQLite's arguments may borrow the
+    // bound values), and only with the concrete argument type can the compiler see that
+    // dropping the builder afterwards is sound.
+
+    /// Runs a built statement once (not kept in the statement cache: see the module docs).
+    fn execute(
+        conn: &mut Connection<Self>,
+        statement: QueryBuilder<'_, Self::Db>,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+
+    /// The rows of a built query; `persistent`: keep it in the statement cache.
+    fn fetch_all<T>(
+        conn: &mut Connection<Self>,
+        query: QueryBuilder<'_, Self::Db>,
+        persistent: bool,
+    ) -> impl Future<Output = Result<Vec<T>, sqlx::Error>> + Send
+    where
+        T: for<'r> FromRow<'r, <Self::Db as Database>::Row> + Send + Unpin;
+
+    /// The one row of a built query (kept in the statement cache).
+    fn fetch_one<T>(
+        conn: &mut Connection<Self>,
+        query: QueryBuilder<'_, Self::Db>,
+    ) -> impl Future<Output = Result<T, sqlx::Error>> + Send
+    where
+        T: for<'r> FromRow<'r, <Self::Db as Database>::Row> + Send + Unpin;
+}
+
+/// The connection type of a backend's database.
+pub(crate) type Connection<B> = <<B as Backend>::Db as Database>::Connection;
+
+#[async_trait::async_trait]
+impl<B: Backend> Store for B
+where
+    for<'c> &'c mut <B::Db as Database>::Connection: sqlx::Executor<'c, Database = B::Db>,
+    for<'q> <B::Db as Database>::Arguments<'q>: sqlx::IntoArguments<'q, B::Db>,
+    for<'q> &'q str: sqlx::Encode<'q, B::Db> + sqlx::Type<B::Db>,
+    for<'q> String: sqlx::Encode<'q, B::Db> + sqlx::Decode<'q, B::Db> + sqlx::Type<B::Db>,
+    for<'q> i64: sqlx::Encode<'q, B::Db> + sqlx::Decode<'q, B::Db> + sqlx::Type<B::Db>,
+    for<'q> Option<i64>: sqlx::Encode<'q, B::Db>,
+    for<'q> f64: sqlx::Encode<'q, B::Db> + sqlx::Decode<'q, B::Db> + sqlx::Type<B::Db>,
+    for<'q> Option<f64>: sqlx::Encode<'q, B::Db>,
+    for<'q> Option<&'q str>: sqlx::Encode<'q, B::Db>,
+    for<'q> &'q str: sqlx::ColumnIndex<<B::Db as Database>::Row>,
+    usize: sqlx::ColumnIndex<<B::Db as Database>::Row>,
+{
+    fn backend(&self) -> &'static str {
+        B::NAME
+    }
+
+    async fn start_session(&self, new: NewSession) -> Result<Session, StoreError> {
+        Sessions::start(self, new).await
+    }
+
+    async fn session(&self, id: &str) -> Result<Option<Session>, StoreError> {
+        Sessions::read(self, id).await
+    }
+
+    async fn save_answers(
+        &self,
+        session_id: &str,
+        request_id: &str,
+        answers: &[(String, String)],
+    ) -> Result<SaveOutcome, StoreError> {
+        Sessions::save_answers(self, session_id, request_id, answers).await
+    }
+
+    async fn submit(
+        &self,
+        session_id: &str,
+        answers_version: i64,
+        result: NewResult,
+    ) -> Result<StoredResult, StoreError> {
+        Results::submit(self, session_id, answers_version, result).await
+    }
+
+    async fn add_revision(
+        &self,
+        session_id: &str,
+        result: NewResult,
+    ) -> Result<StoredResult, StoreError> {
+        Results::add_revision(self, session_id, result).await
+    }
+
+    async fn latest_result(&self, session_id: &str) -> Result<Option<StoredResult>, StoreError> {
+        Results::latest(self, session_id).await
+    }
+
+    async fn result_revisions(&self, session_id: &str) -> Result<Vec<StoredResult>, StoreError> {
+        Results::revisions(self, session_id).await
+    }
+
+    async fn results_page(
+        &self,
+        filter: &ResultFilter,
+        after: Option<(i64, String)>,
+        limit: u32,
+    ) -> Result<Vec<StoredResult>, StoreError> {
+        Results::page(self, filter, after, limit).await
+    }
+
+    async fn submitted_sessions(
+        &self,
+        instrument_id: &str,
+        instrument_version: &str,
+        after: Option<String>,
+        limit: u32,
+    ) -> Result<Vec<Session>, StoreError> {
+        Sessions::submitted_page(self, instrument_id, instrument_version, after, limit).await
+    }
+
+    async fn aggregate(&self, filter: &ResultFilter) -> Result<Aggregate, StoreError> {
+        Aggregates::sums(self, filter).await
+    }
+
+    async fn unit_counts(&self, filter: &ResultFilter) -> Result<Vec<(String, u64)>, StoreError> {
+        Aggregates::unit_counts(self, filter).await
+    }
+
+    async fn record_audit(&self, entry: &NewAuditEntry) -> Result<AuditEntry, StoreError> {
+        Audit::record(self, entry).await
+    }
+
+    async fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+        Audit::log(self, query).await
+    }
+
+    async fn close(&self) {
+        self.close_pools().await;
+    }
+}

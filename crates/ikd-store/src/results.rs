@@ -1,0 +1,580 @@
+//! Result revisions and their domains: the submit (revision 1), rescores (2, 3, …), and the
+//! reads of one session's results or of a page of everyone's latest.
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::sync::LazyLock;
+
+use sqlx::{Database, QueryBuilder};
+
+use crate::backend::{Backend, Connection, INSERT_CHUNK};
+use crate::error::{corrupt, db_err, to_u32};
+use crate::filter::{page_limit, push_latest_from};
+use crate::sessions::SessionRow;
+use crate::{DomainScore, NewResult, ResultFilter, StoreError, StoredResult, now_ms};
+
+/// Result columns; the query joins `sessions s` and `results r`.
+const RESULT_COLUMNS: &str = "r.session_id, r.revision, s.instrument_id, \
+     s.instrument_version, s.instrument_sha256, s.org_unit, s.respondent_key, s.submitted_at, \
+     r.created_at, r.model, r.model_version, r.index_value, r.index_se, r.level, r.flags, \
+     r.provenance_json, r.result_json";
+
+const DOMAIN_COLUMNS: &str =
+    "d.session_id, d.revision, d.position, d.code, d.score, d.se, d.level, d.answered";
+
+/// Open → submitted, only if no save was applied since the answers that were scored were
+/// read (`$3`: their version). On PostgreSQL a concurrent save holds the row lock; the
+/// update waits for it and then re-checks the version against the committed row.
+const SUBMIT_SESSION: &str = "UPDATE sessions \
+     SET state = 'submitted', submitted_at = $2, latest_revision = 1 \
+     WHERE id = $1 AND state = 'open' AND answers_version = $3 \
+     RETURNING id, instrument_id, instrument_version, instrument_sha256, respondent_key, \
+     org_unit, state, created_at, submitted_at, answers_version";
+
+/// Why a submit updated nothing: the session's state and answers version (or no row).
+const SESSION_STATE_VERSION: &str = "SELECT state, answers_version FROM sessions WHERE id = $1";
+
+/// Takes the next revision number; on PostgreSQL the row lock it takes serialises concurrent
+/// rescores of one session.
+const NEXT_REVISION: &str = "UPDATE sessions \
+     SET latest_revision = latest_revision + 1 \
+     WHERE id = $1 AND state = 'submitted' \
+     RETURNING id, instrument_id, instrument_version, instrument_sha256, respondent_key, \
+     org_unit, state, created_at, submitted_at, answers_version, latest_revision";
+
+const INSERT_RESULT: &str = "INSERT INTO results (session_id, revision, created_at, \
+     model, model_version, index_value, index_se, level, flags, provenance_json, result_json) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+
+static LATEST_RESULT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {RESULT_COLUMNS} FROM sessions s \
+         JOIN results r ON r.session_id = s.id AND r.revision = s.latest_revision \
+         WHERE s.id = $1"
+    )
+});
+
+static RESULT_REVISIONS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {RESULT_COLUMNS} FROM sessions s JOIN results r ON r.session_id = s.id \
+         WHERE s.id = $1 ORDER BY r.revision"
+    )
+});
+
+/// Domains of every revision of a session.
+static SESSION_DOMAINS: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT {DOMAIN_COLUMNS} FROM result_domains d WHERE d.session_id = $1")
+});
+
+/// Domains of one revision of a session.
+static REVISION_DOMAINS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {DOMAIN_COLUMNS} FROM result_domains d \
+         WHERE d.session_id = $1 AND d.revision = $2"
+    )
+});
+
+#[derive(sqlx::FromRow)]
+struct RevisionRow {
+    #[sqlx(flatten)]
+    session: SessionRow,
+    latest_revision: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ResultRow {
+    session_id: String,
+    revision: i64,
+    instrument_id: String,
+    instrument_version: String,
+    instrument_sha256: String,
+    org_unit: String,
+    respondent_key: String,
+    submitted_at: i64,
+    created_at: i64,
+    model: String,
+    model_version: String,
+    index_value: Option<f64>,
+    index_se: Option<f64>,
+    level: Option<String>,
+    flags: String,
+    provenance_json: String,
+    result_json: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct DomainRow {
+    session_id: String,
+    revision: i64,
+    position: i64,
+    code: String,
+    score: Option<f64>,
+    se: Option<f64>,
+    level: Option<String>,
+    answered: i64,
+}
+
+/// The result operations of [`crate::Store`]. A type only so that the sqlx bounds (see
+/// [`crate::backend`]) are written once for all of them.
+pub(crate) struct Results<B>(PhantomData<B>);
+
+impl<B: Backend> Results<B>
+where
+    for<'c> &'c mut <B::Db as Database>::Connection: sqlx::Executor<'c, Database = B::Db>,
+    for<'q> <B::Db as Database>::Arguments<'q>: sqlx::IntoArguments<'q, B::Db>,
+    for<'q> &'q str: sqlx::Encode<'q, B::Db> + sqlx::Type<B::Db>,
+    for<'q> String: sqlx::Encode<'q, B::Db> + sqlx::Decode<'q, B::Db> + sqlx::Type<B::Db>,
+    for<'q> i64: sqlx::Encode<'q, B::Db> + sqlx::Decode<'q, B::Db> + sqlx::Type<B::Db>,
+    for<'q> Option<i64>: sqlx::Encode<'q, B::Db>,
+    for<'q> f64: sqlx::Encode<'q, B::Db> + sqlx::Decode<'q, B::Db> + sqlx::Type<B::Db>,
+    for<'q> Option<f64>: sqlx::Encode<'q, B::Db>,
+    for<'q> Option<&'q str>: sqlx::Encode<'q, B::Db>,
+    for<'q> &'q str: sqlx::ColumnIndex<<B::Db as Database>::Row>,
+    usize: sqlx::ColumnIndex<<B::Db as Database>::Row>,
+{
+    pub(crate) async fn submit(
+        store: &B,
+        session_id: &str,
+        answers_version: i64,
+        result: NewResult,
+    ) -> Result<StoredResult, StoreError> {
+        check_result(session_id, &result)?;
+        let err = || db_err(B::NAME, format!("submitting session '{session_id}'"));
+        let mut tx = store.write_tx().await.map_err(err())?;
+        let now = now_ms();
+        // Race-safe: of two submits, the second finds state = 'submitted'; a save
+        // applied since the answers were read has changed answers_version (on
+        // PostgreSQL the update waits for a writer's row lock, then re-checks the WHERE).
+        let row: Option<SessionRow> = sqlx::query_as(SUBMIT_SESSION)
+            .bind(session_id)
+            .bind(now)
+            .bind(answers_version)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(err())?;
+        let Some(row) = row else {
+            let found: Option<(String, i64)> = sqlx::query_as(SESSION_STATE_VERSION)
+                .bind(session_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(err())?;
+            return Err(submit_refusal(session_id, answers_version, found));
+        };
+        Self::insert(&mut tx, session_id, 1, now, &result)
+            .await
+            .map_err(err())?;
+        tx.commit().await.map_err(err())?;
+        Ok(stored_result(row, 1, now, result))
+    }
+
+    pub(crate) async fn add_revision(
+        store: &B,
+        session_id: &str,
+        result: NewResult,
+    ) -> Result<StoredResult, StoreError> {
+        check_result(session_id, &result)?;
+        let err = || {
+            db_err(
+                B::NAME,
+                format!("storing a new result revision of session '{session_id}'"),
+            )
+        };
+        let mut tx = store.write_tx().await.map_err(err())?;
+        let row: Option<RevisionRow> = sqlx::query_as(NEXT_REVISION)
+            .bind(session_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(err())?;
+        let Some(row) = row else {
+            let state: Option<String> = sqlx::query_scalar(B::LOCK_SESSION)
+                .bind(session_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(err())?;
+            return Err(match state {
+                None => StoreError::NotFound {
+                    what: "session",
+                    id: session_id.to_owned(),
+                },
+                Some(_) => StoreError::Conflict(format!(
+                    "session '{session_id}' is not submitted: only a submitted session \
+                     has results to revise"
+                )),
+            });
+        };
+        let revision = u32::try_from(row.latest_revision).map_err(|_| {
+            corrupt(format!(
+                "session '{session_id}' has too many result revisions ({})",
+                row.latest_revision
+            ))
+        })?;
+        let now = now_ms();
+        Self::insert(&mut tx, session_id, row.latest_revision, now, &result)
+            .await
+            .map_err(err())?;
+        tx.commit().await.map_err(err())?;
+        Ok(stored_result(row.session, revision, now, result))
+    }
+
+    /// Inserts a result revision and its domains.
+    async fn insert(
+        conn: &mut Connection<B>,
+        session_id: &str,
+        revision: i64,
+        created_at: i64,
+        result: &NewResult,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(INSERT_RESULT)
+            .bind(session_id)
+            .bind(revision)
+            .bind(created_at)
+            .bind(&result.model)
+            .bind(&result.model_version)
+            .bind(result.index)
+            .bind(result.index_se)
+            .bind(result.level.as_deref())
+            .bind(flags_json(result))
+            .bind(&result.provenance_json)
+            .bind(&result.result_json)
+            .execute(&mut *conn)
+            .await?;
+        let domains: Vec<(usize, &DomainScore)> = result.domains.iter().enumerate().collect();
+        for chunk in domains.chunks(INSERT_CHUNK) {
+            let mut qb = QueryBuilder::<B::Db>::new(
+                "INSERT INTO result_domains \
+                 (session_id, revision, position, code, score, se, level, answered) ",
+            );
+            qb.push_values(chunk, |mut row, (position, d)| {
+                row.push_bind(session_id)
+                    .push_bind(revision)
+                    .push_bind(*position as i64)
+                    .push_bind(d.code.as_str())
+                    .push_bind(d.score)
+                    .push_bind(d.se)
+                    .push_bind(d.level.as_deref())
+                    .push_bind(i64::from(d.answered));
+            });
+            B::execute(&mut *conn, qb).await?;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn latest(
+        store: &B,
+        session_id: &str,
+    ) -> Result<Option<StoredResult>, StoreError> {
+        let err = || {
+            db_err(
+                B::NAME,
+                format!("reading the latest result of session '{session_id}'"),
+            )
+        };
+        let mut tx = store.read_tx().await.map_err(err())?;
+        let row: Option<ResultRow> = sqlx::query_as(&LATEST_RESULT)
+            .bind(session_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(err())?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let domains: Vec<DomainRow> = sqlx::query_as(&REVISION_DOMAINS)
+            .bind(session_id)
+            .bind(row.revision)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(err())?;
+        tx.commit().await.map_err(err())?;
+        Ok(assemble_results(vec![row], domains)?.pop())
+    }
+
+    pub(crate) async fn revisions(
+        store: &B,
+        session_id: &str,
+    ) -> Result<Vec<StoredResult>, StoreError> {
+        let err = || {
+            db_err(
+                B::NAME,
+                format!("reading the result revisions of session '{session_id}'"),
+            )
+        };
+        let mut tx = store.read_tx().await.map_err(err())?;
+        let rows: Vec<ResultRow> = sqlx::query_as(&RESULT_REVISIONS)
+            .bind(session_id)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(err())?;
+        let domains: Vec<DomainRow> = if rows.is_empty() {
+            Vec::new()
+        } else {
+            sqlx::query_as(&SESSION_DOMAINS)
+                .bind(session_id)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(err())?
+        };
+        tx.commit().await.map_err(err())?;
+        assemble_results(rows, domains)
+    }
+
+    /// A page of [`crate::Store::results_page`].
+    pub(crate) async fn page(
+        store: &B,
+        filter: &ResultFilter,
+        after: Option<(i64, String)>,
+        limit: u32,
+    ) -> Result<Vec<StoredResult>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let err = || {
+            db_err(
+                B::NAME,
+                format!(
+                    "reading a page of results under org prefix '{}'",
+                    filter.org_prefix
+                ),
+            )
+        };
+        let mut tx = store.read_tx().await.map_err(err())?;
+        let page = results_page_query(filter, after, limit);
+        let rows: Vec<ResultRow> = B::fetch_all(&mut *tx, page, true).await.map_err(err())?;
+        let domains: Vec<DomainRow> = if rows.is_empty() {
+            Vec::new()
+        } else {
+            B::fetch_all(&mut *tx, domains_of_query(&rows), false)
+                .await
+                .map_err(err())?
+        };
+        tx.commit().await.map_err(err())?;
+        assemble_results(rows, domains)
+    }
+}
+
+/// Refuses what the database could not keep faithfully (NaN and infinities: SQLite stores
+/// NaN as NULL) or what would make aggregates ambiguous (a domain code twice).
+fn check_result(session_id: &str, result: &NewResult) -> Result<(), StoreError> {
+    let bad = |field: String, value: f64| {
+        StoreError::Invalid(format!(
+            "result of session '{session_id}': {field} is {value}, not a finite number"
+        ))
+    };
+    for (field, value) in [("index", result.index), ("index_se", result.index_se)] {
+        if let Some(v) = value.filter(|v| !v.is_finite()) {
+            return Err(bad(field.to_owned(), v));
+        }
+    }
+    let mut seen = HashMap::new();
+    for (position, domain) in result.domains.iter().enumerate() {
+        for (field, value) in [("score", domain.score), ("se", domain.se)] {
+            if let Some(v) = value.filter(|v| !v.is_finite()) {
+                return Err(bad(format!("domain '{}' {field}", domain.code), v));
+            }
+        }
+        if let Some(first) = seen.insert(domain.code.as_str(), position) {
+            return Err(StoreError::Invalid(format!(
+                "result of session '{session_id}': domain '{}' appears twice (positions {first} \
+                 and {position})",
+                domain.code
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn flags_json(result: &NewResult) -> String {
+    serde_json::Value::from(result.flags.clone()).to_string()
+}
+
+/// Why a submit of `session_id` at `expected` answers version updated no row, from the
+/// session's state and version as stored (`None`: no such session).
+fn submit_refusal(session_id: &str, expected: i64, found: Option<(String, i64)>) -> StoreError {
+    match found {
+        None => StoreError::NotFound {
+            what: "session",
+            id: session_id.to_owned(),
+        },
+        // Open, so the version was not the expected one (versions only grow).
+        Some((state, actual)) if state == "open" => StoreError::AnswersChanged {
+            session: session_id.to_owned(),
+            expected,
+            actual,
+        },
+        Some(_) => StoreError::Submitted {
+            session: session_id.to_owned(),
+        },
+    }
+}
+
+/// A just-stored revision, built from what was written (no re-read).
+fn stored_result(
+    session: SessionRow,
+    revision: u32,
+    created_at: i64,
+    result: NewResult,
+) -> StoredResult {
+    StoredResult {
+        session_id: session.id,
+        revision,
+        instrument_id: session.instrument_id,
+        instrument_version: session.instrument_version,
+        instrument_sha256: session.instrument_sha256,
+        org_unit: session.org_unit,
+        respondent_key: session.respondent_key,
+        submitted_at: session.submitted_at.unwrap_or(created_at),
+        created_at,
+        model: result.model,
+        model_version: result.model_version,
+        index: result.index,
+        index_se: result.index_se,
+        level: result.level,
+        domains: result.domains,
+        flags: result.flags,
+        provenance_json: result.provenance_json,
+        result_json: result.result_json,
+    }
+}
+
+/// Results in the order of `rows`, each with its domains (rows of other revisions ignored).
+fn assemble_results(
+    rows: Vec<ResultRow>,
+    domains: Vec<DomainRow>,
+) -> Result<Vec<StoredResult>, StoreError> {
+    let mut by_result: HashMap<(String, i64), Vec<DomainRow>> = HashMap::new();
+    for d in domains {
+        by_result
+            .entry((d.session_id.clone(), d.revision))
+            .or_default()
+            .push(d);
+    }
+    rows.into_iter()
+        .map(|row| {
+            let mut rows = by_result
+                .remove(&(row.session_id.clone(), row.revision))
+                .unwrap_or_default();
+            rows.sort_unstable_by_key(|d| d.position);
+            let domains = rows
+                .into_iter()
+                .map(|d| {
+                    Ok(DomainScore {
+                        answered: to_u32(d.answered, || {
+                            format!(
+                                "answered of domain '{}' of session '{}'",
+                                d.code, d.session_id
+                            )
+                        })?,
+                        code: d.code,
+                        score: d.score,
+                        se: d.se,
+                        level: d.level,
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            let flags: Vec<String> = serde_json::from_str(&row.flags).map_err(|e| {
+                corrupt(format!(
+                    "flags of session '{}' revision {}: {e}",
+                    row.session_id, row.revision
+                ))
+            })?;
+            Ok(StoredResult {
+                revision: to_u32(row.revision, || {
+                    format!("revision of session '{}'", row.session_id)
+                })?,
+                session_id: row.session_id,
+                instrument_id: row.instrument_id,
+                instrument_version: row.instrument_version,
+                instrument_sha256: row.instrument_sha256,
+                org_unit: row.org_unit,
+                respondent_key: row.respondent_key,
+                submitted_at: row.submitted_at,
+                created_at: row.created_at,
+                model: row.model,
+                model_version: row.model_version,
+                index: row.index_value,
+                index_se: row.index_se,
+                level: row.level,
+                domains,
+                flags,
+                provenance_json: row.provenance_json,
+                result_json: row.result_json,
+            })
+        })
+        .collect()
+}
+
+/// A page of [`crate::Store::results_page`].
+fn results_page_query<'a, DB>(
+    filter: &ResultFilter,
+    after: Option<(i64, String)>,
+    limit: u32,
+) -> QueryBuilder<'a, DB>
+where
+    DB: Database,
+    String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    let mut qb = QueryBuilder::new("SELECT ");
+    qb.push(RESULT_COLUMNS);
+    push_latest_from(&mut qb, false, filter);
+    if let Some((submitted_at, session_id)) = after {
+        // The first condition is implied by the second; it lets the planner range-scan
+        // the (submitted_at, id) index.
+        qb.push(" AND s.submitted_at >= ")
+            .push_bind(submitted_at)
+            .push(" AND (s.submitted_at > ")
+            .push_bind(submitted_at)
+            .push(" OR (s.submitted_at = ")
+            .push_bind(submitted_at)
+            .push(" AND s.id > ")
+            .push_bind(session_id)
+            .push("))");
+    }
+    qb.push(" ORDER BY s.submitted_at, s.id LIMIT ")
+        .push_bind(page_limit(limit));
+    qb
+}
+
+/// The domains of the given result revisions: `(session_id, revision) IN (VALUES (s1, r1), …)`.
+fn domains_of_query<'a, DB>(results: &[ResultRow]) -> QueryBuilder<'a, DB>
+where
+    DB: Database,
+    String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    let mut qb = QueryBuilder::new("SELECT ");
+    qb.push(DOMAIN_COLUMNS);
+    qb.push(" FROM result_domains d WHERE (d.session_id, d.revision) IN");
+    qb.push(" (VALUES ");
+    let mut list = qb.separated(", ");
+    for r in results {
+        list.push("(")
+            .push_bind_unseparated(r.session_id.clone())
+            .push_unseparated(", ")
+            .push_bind_unseparated(r.revision)
+            .push_unseparated(")");
+    }
+    list.push_unseparated(")");
+    qb
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_refuse_nan_and_duplicate_domains() {
+        let mut result = NewResult {
+            index: Some(f64::NAN),
+            ..NewResult::default()
+        };
+        assert!(check_result("s", &result).is_err());
+        result.index = Some(1.0);
+        let domain = DomainScore {
+            code: "lit".into(),
+            ..DomainScore::default()
+        };
+        result.domains = vec![domain.clone(), domain];
+        let err = check_result("s", &result).unwrap_err().to_string();
+        assert!(err.contains("'lit' appears twice"), "{err}");
+    }
+}
