@@ -1115,3 +1115,32 @@ async fn first_start_without_tokens_prints_an_admin_token_once() {
         .await
         .unwrap();
 }
+
+#[test]
+fn a_busy_port_leaves_no_token_and_no_directory() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = std::process::Command::new(ikd_tests::ikd_binary())
+        .args(["serve", "--addr", &addr.to_string(), "--data-dir"])
+        .arg(&data)
+        .env("IKD_TOKENS", "[]")
+        .env_remove("IKD_CONFIG")
+        .output()
+        .expect("ikd serve runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen on {addr}")),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("in use").count(),
+        1,
+        "the OS reason, once: {stderr}"
+    );
+    assert!(!stderr.contains("ikd_"), "a token was generated: {stderr}");
+    assert!(!data.exists(), "the data directory was created");
+    drop(busy);
+}

@@ -86,7 +86,9 @@ pub enum ServeError {
     Store(#[from] ikd_store::StoreError),
     #[error(transparent)]
     Token(#[from] auth::TokenError),
-    #[error("{what}: {source}")]
+    /// `source` is the OS reason; callers print the chain (`{:#}`), so the
+    /// message does not repeat it.
+    #[error("{what}")]
     Io {
         what: String,
         source: std::io::Error,
@@ -111,6 +113,11 @@ impl Server {
     pub async fn start(config: ServerConfig, host: PluginHost) -> Result<Server, ServeError> {
         config.check()?;
         let io = |what: String| move |source| ServeError::Io { what, source };
+        // Listen first: a busy port must not leave a data directory or a
+        // first-run token behind.
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .map_err(io(format!("cannot listen on {}", config.addr)))?;
         std::fs::create_dir_all(&config.data_dir)
             .map_err(io(format!("data directory {}", config.data_dir.display())))?;
         let catalog = Catalog::load(Arc::new(host), &config.instruments)?;
@@ -129,9 +136,6 @@ impl Server {
             );
         }
         let auth = auth::Authenticator::new(&tokens)?;
-        let listener = TcpListener::bind(config.addr)
-            .await
-            .map_err(io(format!("cannot listen on {}", config.addr)))?;
         tracing::info!(
             instruments = catalog.entries().len(),
             store = store.backend(),
