@@ -4,6 +4,7 @@
 
 use crate::server::TestServer;
 use ikd_proto::v1 as api;
+use ikd_proto::v1::assessment_service_client::AssessmentServiceClient;
 use tonic::service::Interceptor;
 use tonic::transport::Channel;
 
@@ -76,4 +77,53 @@ pub fn example_answers() -> Vec<Vec<api::Answer>> {
         .iter()
         .map(|r| api_answers(&r.answers))
         .collect()
+}
+
+/// Starts a session of the bundled instrument for `respondent_id` in `unit`,
+/// saves `answers` and submits it (service token); the session id and the
+/// submitted result.
+pub async fn submit_session(
+    channel: &Channel,
+    token: &str,
+    respondent_id: &str,
+    unit: &str,
+    answers: &[api::Answer],
+) -> (String, api::SubmitSessionResponse) {
+    let mut client = AssessmentServiceClient::new(channel.clone());
+    let id = client
+        .start_session(authorized(
+            token,
+            api::StartSessionRequest {
+                instrument: ikd_asn(),
+                respondent_id: respondent_id.into(),
+                org_unit: unit.into(),
+            },
+        ))
+        .await
+        .expect("StartSession")
+        .into_inner()
+        .session_id;
+    client
+        .save_answers(authorized(
+            token,
+            api::SaveAnswersRequest {
+                session_id: id.clone(),
+                request_id: "1".into(),
+                answers: answers.to_vec(),
+            },
+        ))
+        .await
+        .expect("SaveAnswers");
+    let submitted = client
+        .submit_session(authorized(
+            token,
+            api::SubmitSessionRequest {
+                session_id: id.clone(),
+                language: String::new(),
+            },
+        ))
+        .await
+        .expect("SubmitSession")
+        .into_inner();
+    (id, submitted)
 }

@@ -2,8 +2,8 @@
 //! from the results it stores, within the caller's scope.
 
 use ikd_proto::v1 as api;
-use ikd_proto::v1::assessment_service_client::AssessmentServiceClient;
 use ikd_proto::v1::report_service_client::ReportServiceClient;
+use ikd_tests::grpc::submit_session;
 use ikd_tests::server::{ServerOptions, TestServer, tokens};
 use tonic::Code;
 use tonic::transport::Channel;
@@ -36,40 +36,9 @@ fn example_answers() -> Vec<Vec<api::Answer>> {
 }
 
 async fn submit(channel: &Channel, k: usize, unit: &str, answers: &[api::Answer]) -> String {
-    let mut a = AssessmentServiceClient::new(channel.clone());
-    let id = a
-        .start_session(req(
-            tokens::SERVICE,
-            api::StartSessionRequest {
-                instrument: ikd_asn(),
-                respondent_id: format!("p{k}"),
-                org_unit: unit.into(),
-            },
-        ))
+    submit_session(channel, tokens::SERVICE, &format!("p{k}"), unit, answers)
         .await
-        .unwrap()
-        .into_inner()
-        .session_id;
-    a.save_answers(req(
-        tokens::SERVICE,
-        api::SaveAnswersRequest {
-            session_id: id.clone(),
-            request_id: "1".into(),
-            answers: answers.to_vec(),
-        },
-    ))
-    .await
-    .unwrap();
-    a.submit_session(req(
-        tokens::SERVICE,
-        api::SubmitSessionRequest {
-            session_id: id.clone(),
-            language: String::new(),
-        },
-    ))
-    .await
-    .unwrap();
-    id
+        .0
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

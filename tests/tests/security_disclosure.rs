@@ -6,7 +6,7 @@
 use ikd_proto::v1 as api;
 use ikd_proto::v1::assessment_service_client::AssessmentServiceClient;
 use ikd_proto::v1::report_service_client::ReportServiceClient;
-use ikd_tests::grpc::{authorized as req, example_answers, ikd_asn};
+use ikd_tests::grpc::{authorized as req, example_answers, ikd_asn, submit_session};
 use ikd_tests::server::{ServerOptions, TestServer, tokens};
 use tonic::Code;
 use tonic::transport::Channel;
@@ -23,41 +23,15 @@ struct Submitted {
 /// Starts, fills and submits a session in `unit` (service token).
 async fn submit(channel: &Channel, k: usize, unit: &str) -> Submitted {
     let answers = example_answers();
-    let mut a = AssessmentServiceClient::new(channel.clone());
-    let id = a
-        .start_session(req(
-            tokens::SERVICE,
-            api::StartSessionRequest {
-                instrument: ikd_asn(),
-                respondent_id: format!("person-{k}"),
-                org_unit: unit.into(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .session_id;
-    a.save_answers(req(
+    let (id, result) = submit_session(
+        channel,
         tokens::SERVICE,
-        api::SaveAnswersRequest {
-            session_id: id.clone(),
-            request_id: "1".into(),
-            answers: answers[k % answers.len()].clone(),
-        },
-    ))
-    .await
-    .unwrap();
-    let result = a
-        .submit_session(req(
-            tokens::SERVICE,
-            api::SubmitSessionRequest {
-                session_id: id.clone(),
-                language: String::new(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+        &format!("person-{k}"),
+        unit,
+        &answers[k % answers.len()],
+    )
+    .await;
+    let mut a = AssessmentServiceClient::new(channel.clone());
     let stored = a
         .get_result(req(
             tokens::SERVICE,
