@@ -1,6 +1,7 @@
 //! Checks of the instrument layout every scoring model relies on: level
 //! bands and domains. A model calls them from its `new` and adds its own.
 
+use crate::proto::DomainLayout;
 use crate::{Band, ModelConfig, Violation};
 
 fn violation(item: &str, field: &str, message: impl Into<String>) -> Violation {
@@ -106,5 +107,44 @@ pub fn check_domains(config: &ModelConfig, violations: &mut Vec<Violation>) {
                 "the domain has no items: it could never be scored",
             ));
         }
+    }
+}
+
+/// The missing-answers rule every scoring model applies: how many answers a
+/// domain needs for a score, for each possible number of applicable items
+/// `0..=items` (index = applicable items). A domain is scored when it has
+/// applicable items and at least one answer, and its answers reach both
+/// `min_answered` and `⌈min_answered_fraction · applicable⌉` (the 1e-9 keeps
+/// a fraction like 0.6 · 5 from rounding up to 4 through floating-point
+/// noise).
+pub fn answers_needed(domain: &DomainLayout, items: usize) -> Vec<u32> {
+    (0..=items)
+        .map(|applicable| {
+            let by_fraction = (domain.min_answered_fraction * applicable as f64 - 1e-9)
+                .ceil()
+                .max(0.0) as u32;
+            by_fraction.max(domain.min_answered)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn domain(min_answered: u32, min_answered_fraction: f64) -> DomainLayout {
+        DomainLayout {
+            min_answered,
+            min_answered_fraction,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_count_and_the_fraction_both_hold() {
+        // ⌈0.6·n⌉ for n = 0..5 is 0 1 2 2 3 3, at least 2 answers.
+        assert_eq!(answers_needed(&domain(2, 0.6), 5), [2, 2, 2, 2, 3, 3]);
+        assert_eq!(answers_needed(&domain(0, 0.5), 4), [0, 1, 1, 2, 2]);
+        assert_eq!(answers_needed(&domain(1, 1.0), 3), [1, 1, 2, 3]);
     }
 }

@@ -46,6 +46,7 @@ compile_error!(
 );
 
 pub mod abi;
+mod cell_errors;
 pub mod dense;
 pub mod domain;
 #[doc(hidden)]
@@ -69,10 +70,23 @@ pub mod proto {
         include_bytes!(concat!(env!("OUT_DIR"), "/ikd_plugin_v1.binpb"));
 }
 
+pub use cell_errors::{CellErrors, MAX_LISTED_CELLS};
 pub use domain::{AnswerOutcome, DomainPlugin, DomainSetup, ItemKind, ItemScorer};
 pub use model::{ScoreInput, ScoreOutput, ScoringModel};
 pub use proto::{Band, Feedback, ItemSpec, LevelRef, ModelConfig, PluginError, Text, Violation};
 pub use sim::SimRng;
+
+/// The `AnswerStatus` values of `proto/ikd/plugin/v1` as the bytes of the
+/// dense `item_status` arrays a scoring model reads.
+pub mod status {
+    use crate::proto::AnswerStatus;
+
+    pub const ANSWERED: u8 = AnswerStatus::Answered as u8;
+    pub const SKIPPED: u8 = AnswerStatus::Skipped as u8;
+    pub const NOT_APPLICABLE: u8 = AnswerStatus::NotApplicable as u8;
+    pub const INVALID: u8 = AnswerStatus::Invalid as u8;
+    pub const DONT_KNOW: u8 = AnswerStatus::DontKnow as u8;
+}
 
 /// The token an answer cell holds for "not applicable" (distinct from an empty, skipped cell).
 pub const NOT_APPLICABLE: &str = "NA";

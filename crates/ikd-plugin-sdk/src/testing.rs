@@ -1,19 +1,18 @@
-//! Conformance checks every domain plugin's tests run (feature `testing`),
-//! so that the five domains are held to the same contract in one place.
+//! The conformance-test harness for domain plugins (feature `testing`): the
+//! contract every domain keeps, checked in one place
+//! ([`domain_conformance_tests!`](crate::domain_conformance_tests)), and the
+//! small builders a plugin's own tests need (items, a configuration, where
+//! violations point), so a plugin's tests state only what is its own.
 
 use crate::abi::PluginVTableV1;
 use crate::domain::DomainInstance;
 use crate::proto::{
-    AnswerStatus, DomainConfig, InterpretRequest, ItemOption, PluginInfo, PluginKind,
-    SimulateRequest,
+    DomainConfig, InterpretRequest, ItemOption, PluginInfo, PluginKind, SimulateRequest,
 };
-use crate::{DomainPlugin, DomainSetup, ItemSpec, LevelRef};
+use crate::{DomainPlugin, ItemSpec, LevelRef, PluginError, Violation};
 use prost::Message;
 
-pub const ANSWERED: u8 = AnswerStatus::Answered as u8;
-pub const SKIPPED: u8 = AnswerStatus::Skipped as u8;
-pub const NOT_APPLICABLE: u8 = AnswerStatus::NotApplicable as u8;
-pub const INVALID: u8 = AnswerStatus::Invalid as u8;
+pub use crate::status::{ANSWERED, DONT_KNOW, INVALID, NOT_APPLICABLE, SKIPPED};
 
 /// Options with these codes and nothing else set.
 pub fn options(codes: &[&str]) -> Vec<ItemOption> {
@@ -55,59 +54,57 @@ pub fn check_settings_refused<P: DomainPlugin>(config: &DomainConfig) {
     assert!(DomainInstance::<P>::new(&c).is_ok());
 }
 
-fn level(code: &str, min: f64) -> LevelRef {
+/// The level at `position` of `count`, as the host sends it; its code and
+/// bound are deliberately not ones any plugin knows.
+fn level(position: usize, count: usize) -> LevelRef {
     LevelRef {
-        code: code.into(),
-        min,
-        max: min + 20.0,
+        code: format!("level-{position}"),
+        min: f64::NAN,
+        max: f64::NAN,
+        position: position as u32,
+        count: count as u32,
         ..Default::default()
     }
 }
 
-/// Each of the five standard levels has its own numbered advice in both
-/// languages, and levels named otherwise fall back to their lower bound.
-pub fn check_feedback<P: DomainPlugin>(config: &DomainConfig) {
+/// The domain has `bands` feedback bands, each with its own numbered advice
+/// in both languages, chosen by the level's position alone: an instrument
+/// with as many levels as bands gets every band once, whatever its level
+/// codes and bounds, and one with more or fewer levels still gets the
+/// lowest band for its lowest level and the highest for its highest.
+pub fn check_feedback<P: DomainPlugin>(config: &DomainConfig, bands: usize) {
     let instance = DomainInstance::<P>::new(config).expect("a valid domain");
-    let levels: Vec<LevelRef> = crate::feedback::LEVEL_CODES
-        .iter()
-        .enumerate()
-        .map(|(i, c)| level(c, 20.0 * i as f64))
-        .collect();
-    let out = instance.interpret(&InterpretRequest {
-        levels: levels.clone(),
-    });
-    assert_eq!(out.feedback.len(), 5);
+    let interpret = |count: usize| {
+        let levels: Vec<LevelRef> = (0..count).map(|p| level(p, count)).collect();
+        instance.interpret(&InterpretRequest { levels }).feedback
+    };
+    let feedback = interpret(bands);
+    assert_eq!(feedback.len(), bands);
     let mut summaries = Vec::new();
-    for (f, l) in out.feedback.iter().zip(&levels) {
+    for (p, f) in feedback.iter().enumerate() {
         let summary = f.summary.as_ref().expect("a summary");
         let advice = f.advice.as_ref().expect("advice");
         for text in [&summary.id, &summary.en, &advice.id, &advice.en] {
-            assert!(text.len() > 60, "{}: too short: {text}", l.code);
+            assert!(text.len() > 60, "band {p}: too short: {text}");
         }
-        assert_ne!(summary.id, summary.en);
-        assert_ne!(advice.id, advice.en);
+        assert_ne!(summary.id, summary.en, "band {p}");
+        assert_ne!(advice.id, advice.en, "band {p}");
         for advice in [&advice.id, &advice.en] {
             assert!(
                 advice.starts_with("1. ") && advice.contains(" 2. "),
-                "{}: {advice}",
-                l.code
+                "band {p}: {advice}"
             );
         }
         summaries.push(summary.en.clone());
     }
     summaries.sort();
     summaries.dedup();
-    assert_eq!(summaries.len(), 5, "each level has its own feedback");
+    assert_eq!(summaries.len(), bands, "each band has its own feedback");
 
-    let plugin = P::new(&DomainSetup {
-        domain: &config.domain,
-        items: &config.items,
-        settings: serde_json::Value::Null,
-    })
-    .expect("the plugin");
-    for (i, l) in levels.iter().enumerate() {
-        let other = level("cukup", 20.0 * i as f64 + 5.0);
-        assert_eq!(plugin.feedback(&other), plugin.feedback(l));
+    for count in [2, 3, bands + 3] {
+        let other = interpret(count);
+        assert_eq!(other.first(), feedback.first(), "{count} levels: lowest");
+        assert_eq!(other.last(), feedback.last(), "{count} levels: highest");
     }
 }
 
@@ -193,4 +190,110 @@ pub fn check_manifest<P: DomainPlugin>(
     assert_eq!(info.kind, PluginKind::Domain as i32);
     let names: Vec<&str> = info.item_kinds.iter().map(|k| k.name.as_str()).collect();
     assert_eq!(names, kinds);
+}
+
+/// `(respondent, item, field)` of each violation, in order: what a test
+/// compares to say *where* a batch or a specification went wrong.
+pub fn located(violations: &[Violation]) -> Vec<(i64, &str, &str)> {
+    violations
+        .iter()
+        .map(|v| (v.respondent, v.item.as_str(), v.field.as_str()))
+        .collect()
+}
+
+/// The error `P` refuses `config` with.
+///
+/// # Panics
+/// If `P` accepts the configuration.
+pub fn refusal<P: DomainPlugin>(config: &DomainConfig) -> PluginError {
+    match DomainInstance::<P>::new(config) {
+        Ok(_) => panic!("the configuration of '{}' was accepted", config.domain),
+        Err(e) => e,
+    }
+}
+
+/// A Likert item on `min..=max`, reverse-keyed or not.
+pub fn likert(id: &str, min: i32, max: i32, reverse: bool) -> ItemSpec {
+    ItemSpec {
+        scale_min: Some(min),
+        scale_max: Some(max),
+        reverse,
+        ..item(id, "likert", &[], &[])
+    }
+}
+
+/// The contract every domain plugin keeps, as four named tests in a module
+/// `conformance`: settings are refused (the plugin takes none), each of
+/// `bands` feedback bands has its own text in both languages, simulated
+/// answers are valid and rise with θ, and `plugin.toml` and the entry point
+/// agree with the code (`kinds` in the order the plugin declares them).
+///
+/// ```text
+/// ikd_plugin_sdk::domain_conformance_tests!(
+///     MyDomain,
+///     config: config(items()),
+///     bands: 3,
+///     entry: my_domain::ikd_plugin_entry_v1,
+///     kinds: ["likert", "true-false"],
+/// );
+/// ```
+///
+/// `simulation_config:` (optional, after `config:`) gives the simulation
+/// check another configuration, e.g. one without a "don't know" option.
+#[macro_export]
+macro_rules! domain_conformance_tests {
+    (
+        $plugin:ty,
+        config: $config:expr,
+        bands: $bands:expr,
+        entry: $entry:path,
+        kinds: [$($kind:literal),* $(,)?] $(,)?
+    ) => {
+        $crate::domain_conformance_tests!(
+            $plugin,
+            config: $config,
+            simulation_config: $config,
+            bands: $bands,
+            entry: $entry,
+            kinds: [$($kind),*],
+        );
+    };
+    (
+        $plugin:ty,
+        config: $config:expr,
+        simulation_config: $simulation_config:expr,
+        bands: $bands:expr,
+        entry: $entry:path,
+        kinds: [$($kind:literal),* $(,)?] $(,)?
+    ) => {
+        mod conformance {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[test]
+            fn settings_are_refused_because_the_domain_has_none() {
+                $crate::testing::check_settings_refused::<$plugin>(&$config);
+            }
+
+            #[test]
+            fn each_feedback_band_has_its_own_text_in_both_languages() {
+                $crate::testing::check_feedback::<$plugin>(&$config, $bands);
+            }
+
+            #[test]
+            fn simulated_answers_are_valid_and_score_higher_for_higher_theta() {
+                $crate::testing::check_simulation_rises::<$plugin>(&$simulation_config);
+            }
+
+            #[test]
+            fn manifest_and_entry_point_agree_with_the_code() {
+                let package = $crate::testing::Package {
+                    dir: env!("CARGO_MANIFEST_DIR"),
+                    name: env!("CARGO_PKG_NAME"),
+                    version: env!("CARGO_PKG_VERSION"),
+                };
+                $crate::testing::check_manifest::<$plugin>(&package, $entry, &[$($kind),*]);
+            }
+        }
+    };
 }

@@ -2,24 +2,11 @@
 //! scoring a batch, refusing bad item specifications, giving the feedback of
 //! each DigComp level group and simulating answers.
 
-use ikd_domain_digcomp_communication::{
-    DigcompCommunicationDomain, LEVEL_CODES, ikd_plugin_entry_v1,
-};
+use ikd_domain_digcomp_communication::{DigcompCommunicationDomain, ikd_plugin_entry_v1};
+use ikd_plugin_sdk::ItemSpec;
 use ikd_plugin_sdk::domain::{DomainInstance, answer_batch};
-use ikd_plugin_sdk::proto::{AnswerStatus, DomainConfig, InterpretRequest};
-use ikd_plugin_sdk::testing::{self, ANSWERED, INVALID, NOT_APPLICABLE, Package, SKIPPED, item};
-use ikd_plugin_sdk::{Feedback, ItemSpec, LevelRef};
-
-const DONT_KNOW: u8 = AnswerStatus::DontKnow as u8;
-
-fn likert(id: &str, max: i32, reverse: bool) -> ItemSpec {
-    ItemSpec {
-        scale_min: Some(1),
-        scale_max: Some(max),
-        reverse,
-        ..item(id, "likert", &[], &[])
-    }
-}
+use ikd_plugin_sdk::proto::DomainConfig;
+use ikd_plugin_sdk::testing::{self, ANSWERED, DONT_KNOW, INVALID, NOT_APPLICABLE, SKIPPED, item};
 
 /// As in the instrument: a can-do item (1..4), a reverse-keyed agreement item
 /// (1..5), a knowledge item keyed `b` with a "don't know" option `x`
@@ -27,7 +14,11 @@ fn likert(id: &str, max: i32, reverse: bool) -> ItemSpec {
 fn items() -> Vec<ItemSpec> {
     let mut knowledge = item("X03", "single-choice", &["a", "b", "c", "x"], &["b"]);
     knowledge.options[3].dont_know = true;
-    vec![likert("X01", 4, false), likert("X02", 5, true), knowledge]
+    vec![
+        testing::likert("X01", 1, 4, false),
+        testing::likert("X02", 1, 5, true),
+        knowledge,
+    ]
 }
 
 fn config(items: Vec<ItemSpec>) -> DomainConfig {
@@ -90,9 +81,7 @@ fn specification_errors_of_every_item_are_reported_together() {
     bad[0].scale_max = None;
     bad[2].key = vec!["q".into()];
     bad.push(item("X09", "true-false", &["a", "b"], &["a"]));
-    let err = DomainInstance::<DigcompCommunicationDomain>::new(&config(bad))
-        .err()
-        .expect("refused");
+    let err = testing::refusal::<DigcompCommunicationDomain>(&config(bad));
     let located: Vec<(&str, &str)> = err
         .violations
         .iter()
@@ -101,88 +90,19 @@ fn specification_errors_of_every_item_are_reported_together() {
     assert_eq!(located, [("X01", "scale"), ("X03", "key"), ("X09", "kind")]);
 }
 
-#[test]
-fn settings_are_refused_because_the_domain_has_none() {
-    testing::check_settings_refused::<DigcompCommunicationDomain>(&config(items()));
-}
-
-fn level(code: &str, min: f64) -> LevelRef {
-    LevelRef {
-        code: code.into(),
-        min,
-        max: min + 10.0,
-        ..Default::default()
-    }
-}
-
-/// The feedback the engine would cache for each of `levels`.
-fn feedback(levels: &[LevelRef]) -> Vec<Feedback> {
-    instance()
-        .interpret(&InterpretRequest {
-            levels: levels.to_vec(),
-        })
-        .feedback
-}
-
-#[test]
-fn each_level_group_has_its_own_feedback_in_both_languages() {
-    let groups: Vec<LevelRef> = LEVEL_CODES
-        .iter()
-        .zip([0.0, 40.0, 65.0, 85.0])
-        .map(|(code, min)| level(code, min))
-        .collect();
-    let given = feedback(&groups);
-    let mut summaries = Vec::new();
-    for (f, l) in given.iter().zip(&groups) {
-        let (summary, advice) = (f.summary.as_ref().unwrap(), f.advice.as_ref().unwrap());
-        for text in [&summary.id, &summary.en, &advice.id, &advice.en] {
-            assert!(text.len() > 60, "{}: too short: {text}", l.code);
-        }
-        assert_ne!(summary.id, summary.en, "{}", l.code);
-        for advice in [&advice.id, &advice.en] {
-            assert!(
-                advice.starts_with("1. ") && advice.contains(" 2. "),
-                "{}: {advice}",
-                l.code
-            );
-        }
-        summaries.push(summary.en.clone());
-    }
-    summaries.sort();
-    summaries.dedup();
-    assert_eq!(summaries.len(), 4, "each group has its own feedback");
-
-    // Levels of other codes fall back on their lower bound (cut points 40, 65, 85).
-    let others = [
-        level("a", 0.0),
-        level("b", 39.9),
-        level("c", 40.0),
-        level("d", 64.9),
-        level("e", 65.0),
-        level("f", 85.0),
-    ];
-    let expected = [0, 0, 1, 1, 2, 3].map(|g| given[g].clone());
-    assert_eq!(feedback(&others), expected);
-}
-
-#[test]
-fn simulated_answers_are_valid_and_score_higher_for_higher_theta() {
-    // Without the "don't know" option, which the check counts as not answered.
+/// The simulation check counts a "don't know" as not answered, so it runs
+/// without that option.
+fn simulation_config() -> DomainConfig {
     let mut items = items();
     items[2] = item("X03", "single-choice", &["a", "b", "c"], &["b"]);
-    testing::check_simulation_rises::<DigcompCommunicationDomain>(&config(items));
+    config(items)
 }
 
-#[test]
-fn manifest_and_entry_point_agree_with_the_code() {
-    let package = Package {
-        dir: env!("CARGO_MANIFEST_DIR"),
-        name: env!("CARGO_PKG_NAME"),
-        version: env!("CARGO_PKG_VERSION"),
-    };
-    testing::check_manifest::<DigcompCommunicationDomain>(
-        &package,
-        ikd_plugin_entry_v1,
-        &["likert", "single-choice"],
-    );
-}
+ikd_plugin_sdk::domain_conformance_tests!(
+    DigcompCommunicationDomain,
+    config: config(items()),
+    simulation_config: simulation_config(),
+    bands: 4,
+    entry: ikd_plugin_entry_v1,
+    kinds: ["likert", "single-choice"],
+);

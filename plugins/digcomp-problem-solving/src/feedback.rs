@@ -3,26 +3,15 @@
 //!
 //! DigComp 2.2 has eight proficiency levels in four groups: foundation (1–2),
 //! intermediate (3–4), advanced (5–6) and highly specialised (7–8). The
-//! instrument reports the groups as its levels. A level is matched by its
-//! code; one with another code (another instrument's bands) falls back on its
-//! lower bound, with the instrument's cut points, so the text still fits.
+//! instrument reports the groups as its levels; the feedback has one band per
+//! group, and the SDK places any instrument's levels on these bands by their
+//! position.
 
+use ikd_plugin_sdk::feedback::{BandTexts, feedback_for};
 use ikd_plugin_sdk::{Feedback, LevelRef};
 
-/// The level codes of the four DigComp groups, lowest first.
-pub const LEVEL_CODES: [&str; 4] = [
-    "foundation",
-    "intermediate",
-    "advanced",
-    "highly-specialised",
-];
-
-/// Where the groups above foundation start on 0–100 (the instrument's bands;
-/// docs/instruments/digcomp-2.2.md explains the choice).
-const CUT_POINTS: [f64; 3] = [40.0, 65.0, 85.0];
-
-/// (summary id, summary en, advice id, advice en) per group, lowest first.
-const TEXTS: [[&str; 4]; 4] = [
+/// Summary and advice (id, en) per group, lowest first.
+const BANDS: [BandTexts; 4] = [
     [
         "Anda dapat mengatasi kendala teknis yang sangat sederhana, tetapi masih bergantung pada orang lain untuk menemukan penyebab masalah dan memilih solusi digital.",
         "You can deal with very simple technical hitches, but still depend on others to find the cause of a problem and to choose a digital solution.",
@@ -49,20 +38,7 @@ const TEXTS: [[&str; 4]; 4] = [
     ],
 ];
 
-/// Position 0..=3 of `level`: by code, else by its lower bound (the middle
-/// groups' text when the bound is not a number).
-pub fn level_position(level: &LevelRef) -> usize {
-    if let Some(p) = LEVEL_CODES.iter().position(|c| *c == level.code) {
-        return p;
-    }
-    if !level.min.is_finite() {
-        return 1;
-    }
-    CUT_POINTS.iter().filter(|&&cut| level.min >= cut).count()
-}
-
 /// The feedback for `level`.
 pub fn feedback(level: &LevelRef) -> Feedback {
-    let [summary_id, summary_en, advice_id, advice_en] = TEXTS[level_position(level)];
-    Feedback::new((summary_id, summary_en), (advice_id, advice_en))
+    feedback_for(level, &BANDS)
 }

@@ -8,7 +8,6 @@
 mod feedback;
 pub mod numeric_reading;
 
-pub use feedback::{LEVEL_CODES, level_position};
 pub use numeric_reading::NumericReading;
 
 use ikd_plugin_sdk::prelude::*;

@@ -5,7 +5,7 @@ use ikd_domain_budaya_data::{BudayaData, ikd_plugin_entry_v1};
 use ikd_plugin_sdk::ItemSpec;
 use ikd_plugin_sdk::domain::{DomainInstance, answer_batch};
 use ikd_plugin_sdk::proto::DomainConfig;
-use ikd_plugin_sdk::testing::{self, ANSWERED, INVALID, NOT_APPLICABLE, Package, SKIPPED, item};
+use ikd_plugin_sdk::testing::{self, ANSWERED, INVALID, NOT_APPLICABLE, SKIPPED, item};
 
 /// BD-01 Likert 1..5, BD-02 single choice keyed `b`, BD-03 numeric reading: 42.5 ± 0.5 (%),
 /// read off a small table.
@@ -17,11 +17,7 @@ fn items() -> Vec<ItemSpec> {
             .into(),
         ..item("BD-03", "numeric-reading", &[], &["42.5"])
     };
-    let likert = ItemSpec {
-        scale_min: Some(1),
-        scale_max: Some(5),
-        ..item("BD-01", "likert", &[], &[])
-    };
+    let likert = testing::likert("BD-01", 1, 5, false);
     vec![
         likert,
         item("BD-02", "single-choice", &["a", "b", "c"], &["b"]),
@@ -70,11 +66,7 @@ fn a_batch_is_scored_with_statuses_and_located_violations() {
     assert!(out.scores[3..8].iter().all(|s| s.is_nan()));
     assert_eq!(out.scores[8], 0.0);
 
-    let located: Vec<(i64, &str, &str)> = out
-        .violations
-        .iter()
-        .map(|v| (v.respondent, v.item.as_str(), v.field.as_str()))
-        .collect();
+    let located = testing::located(&out.violations);
     assert_eq!(
         located,
         [
@@ -104,9 +96,7 @@ fn specification_errors_of_every_item_are_reported_together() {
     bad[2].key = vec!["42.5".into(), "42,5".into()];
     bad[2].params_json = r#"{"tolerance": -0.5}"#.into();
     bad.push(item("BD-04", "ranking", &["a", "b", "c"], &["a", "b", "c"]));
-    let err = DomainInstance::<BudayaData>::new(&config(bad))
-        .err()
-        .expect("refused");
+    let err = testing::refusal::<BudayaData>(&config(bad));
     let located: Vec<(&str, &str)> = err
         .violations
         .iter()
@@ -124,31 +114,10 @@ fn specification_errors_of_every_item_are_reported_together() {
     assert!(err.violations[2].message.contains("numeric-reading"));
 }
 
-#[test]
-fn settings_are_refused_because_the_domain_has_none() {
-    testing::check_settings_refused::<BudayaData>(&config(items()));
-}
-
-#[test]
-fn feedback_exists_in_both_languages_for_all_five_levels() {
-    testing::check_feedback::<BudayaData>(&config(items()));
-}
-
-#[test]
-fn simulated_answers_are_valid_and_score_higher_for_higher_theta() {
-    testing::check_simulation_rises::<BudayaData>(&config(items()));
-}
-
-#[test]
-fn manifest_and_entry_point_agree_with_the_code() {
-    let package = Package {
-        dir: env!("CARGO_MANIFEST_DIR"),
-        name: env!("CARGO_PKG_NAME"),
-        version: env!("CARGO_PKG_VERSION"),
-    };
-    testing::check_manifest::<BudayaData>(
-        &package,
-        ikd_plugin_entry_v1,
-        &["likert", "single-choice", "numeric-reading"],
-    );
-}
+ikd_plugin_sdk::domain_conformance_tests!(
+    BudayaData,
+    config: config(items()),
+    bands: 5,
+    entry: ikd_plugin_entry_v1,
+    kinds: ["likert", "single-choice", "numeric-reading"],
+);

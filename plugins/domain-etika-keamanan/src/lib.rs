@@ -8,7 +8,6 @@
 mod feedback;
 pub mod phishing_spot;
 
-pub use feedback::{LEVEL_CODES, level_position};
 pub use phishing_spot::PhishingSpot;
 
 use ikd_plugin_sdk::prelude::*;

@@ -5,15 +5,11 @@ use ikd_domain_etika_keamanan::{EtikaKeamanan, ikd_plugin_entry_v1};
 use ikd_plugin_sdk::ItemSpec;
 use ikd_plugin_sdk::domain::{DomainInstance, answer_batch};
 use ikd_plugin_sdk::proto::DomainConfig;
-use ikd_plugin_sdk::testing::{self, ANSWERED, INVALID, NOT_APPLICABLE, Package, SKIPPED, item};
+use ikd_plugin_sdk::testing::{self, ANSWERED, INVALID, NOT_APPLICABLE, SKIPPED, item};
 
 /// EK-01 Likert 1..5, EK-02 single choice keyed `b`, EK-03 phishing-spot: five messages, a and b suspicious.
 fn items() -> Vec<ItemSpec> {
-    let likert = ItemSpec {
-        scale_min: Some(1),
-        scale_max: Some(5),
-        ..item("EK-01", "likert", &[], &[])
-    };
+    let likert = testing::likert("EK-01", 1, 5, false);
     vec![
         likert,
         item("EK-02", "single-choice", &["a", "b", "c"], &["b"]),
@@ -67,11 +63,7 @@ fn a_batch_is_scored_with_statuses_and_located_violations() {
     assert!(out.scores[3..8].iter().all(|s| s.is_nan()));
     assert_eq!(out.scores[8], 0.0);
 
-    let located: Vec<(i64, &str, &str)> = out
-        .violations
-        .iter()
-        .map(|v| (v.respondent, v.item.as_str(), v.field.as_str()))
-        .collect();
+    let located = testing::located(&out.violations);
     assert_eq!(
         located,
         [
@@ -101,9 +93,7 @@ fn specification_errors_of_every_item_are_reported_together() {
     bad[2].key = vec!["a".into(), "q".into()];
     bad[2].options[4].code = "a".into();
     bad.push(item("EK-04", "ranking", &["a", "b", "c"], &["a", "b", "c"]));
-    let err = DomainInstance::<EtikaKeamanan>::new(&config(bad))
-        .err()
-        .expect("refused");
+    let err = testing::refusal::<EtikaKeamanan>(&config(bad));
     let located: Vec<(&str, &str)> = err
         .violations
         .iter()
@@ -125,31 +115,10 @@ fn specification_errors_of_every_item_are_reported_together() {
     assert!(err.violations[2].message.contains("phishing-spot"));
 }
 
-#[test]
-fn settings_are_refused_because_the_domain_has_none() {
-    testing::check_settings_refused::<EtikaKeamanan>(&config(items()));
-}
-
-#[test]
-fn feedback_exists_in_both_languages_for_all_five_levels() {
-    testing::check_feedback::<EtikaKeamanan>(&config(items()));
-}
-
-#[test]
-fn simulated_answers_are_valid_and_score_higher_for_higher_theta() {
-    testing::check_simulation_rises::<EtikaKeamanan>(&config(items()));
-}
-
-#[test]
-fn manifest_and_entry_point_agree_with_the_code() {
-    let package = Package {
-        dir: env!("CARGO_MANIFEST_DIR"),
-        name: env!("CARGO_PKG_NAME"),
-        version: env!("CARGO_PKG_VERSION"),
-    };
-    testing::check_manifest::<EtikaKeamanan>(
-        &package,
-        ikd_plugin_entry_v1,
-        &["likert", "single-choice", "phishing-spot"],
-    );
-}
+ikd_plugin_sdk::domain_conformance_tests!(
+    EtikaKeamanan,
+    config: config(items()),
+    bands: 5,
+    entry: ikd_plugin_entry_v1,
+    kinds: ["likert", "single-choice", "phishing-spot"],
+);

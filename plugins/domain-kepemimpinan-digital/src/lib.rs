@@ -8,7 +8,6 @@
 mod feedback;
 pub mod sjt_rating;
 
-pub use feedback::{LEVEL_CODES, level_position};
 pub use sjt_rating::SjtRating;
 
 use ikd_plugin_sdk::prelude::*;

@@ -5,7 +5,7 @@ use ikd_domain_kepemimpinan_digital::{KepemimpinanDigital, ikd_plugin_entry_v1};
 use ikd_plugin_sdk::ItemSpec;
 use ikd_plugin_sdk::domain::{DomainInstance, answer_batch};
 use ikd_plugin_sdk::proto::DomainConfig;
-use ikd_plugin_sdk::testing::{self, ANSWERED, INVALID, NOT_APPLICABLE, Package, SKIPPED, item};
+use ikd_plugin_sdk::testing::{self, ANSWERED, INVALID, NOT_APPLICABLE, SKIPPED, item};
 
 /// KD-01 Likert 1..5, KD-02 single choice keyed `b`, KD-03 sjt-rating: four responses
 /// rated 1–4, experts [4, 2, 1, 3].
@@ -16,11 +16,7 @@ fn items() -> Vec<ItemSpec> {
         params_json: r#"{"expert": [4, 2, 1, 3]}"#.into(),
         ..item("KD-03", "sjt-rating", &["a", "b", "c", "d"], &[])
     };
-    let likert = ItemSpec {
-        scale_min: Some(1),
-        scale_max: Some(5),
-        ..item("KD-01", "likert", &[], &[])
-    };
+    let likert = testing::likert("KD-01", 1, 5, false);
     vec![
         likert,
         item("KD-02", "single-choice", &["a", "b", "c"], &["b"]),
@@ -69,11 +65,7 @@ fn a_batch_is_scored_with_statuses_and_located_violations() {
     assert!(out.scores[3..8].iter().all(|s| s.is_nan()));
     assert!((out.scores[8] - (1.0 - 10.0 / 12.0)).abs() < 1e-12);
 
-    let located: Vec<(i64, &str, &str)> = out
-        .violations
-        .iter()
-        .map(|v| (v.respondent, v.item.as_str(), v.field.as_str()))
-        .collect();
+    let located = testing::located(&out.violations);
     assert_eq!(
         located,
         [
@@ -102,9 +94,7 @@ fn specification_errors_of_every_item_are_reported_together() {
     let mut bad = items();
     bad[2].params_json = r#"{"expert": [4, 2, 9]}"#.into();
     bad.push(item("KD-04", "ranking", &["a", "b", "c"], &["a", "b", "c"]));
-    let err = DomainInstance::<KepemimpinanDigital>::new(&config(bad))
-        .err()
-        .expect("refused");
+    let err = testing::refusal::<KepemimpinanDigital>(&config(bad));
     let located: Vec<(&str, &str)> = err
         .violations
         .iter()
@@ -126,31 +116,10 @@ fn specification_errors_of_every_item_are_reported_together() {
     assert!(err.violations[2].message.contains("sjt-rating"));
 }
 
-#[test]
-fn settings_are_refused_because_the_domain_has_none() {
-    testing::check_settings_refused::<KepemimpinanDigital>(&config(items()));
-}
-
-#[test]
-fn feedback_exists_in_both_languages_for_all_five_levels() {
-    testing::check_feedback::<KepemimpinanDigital>(&config(items()));
-}
-
-#[test]
-fn simulated_answers_are_valid_and_score_higher_for_higher_theta() {
-    testing::check_simulation_rises::<KepemimpinanDigital>(&config(items()));
-}
-
-#[test]
-fn manifest_and_entry_point_agree_with_the_code() {
-    let package = Package {
-        dir: env!("CARGO_MANIFEST_DIR"),
-        name: env!("CARGO_PKG_NAME"),
-        version: env!("CARGO_PKG_VERSION"),
-    };
-    testing::check_manifest::<KepemimpinanDigital>(
-        &package,
-        ikd_plugin_entry_v1,
-        &["likert", "single-choice", "sjt-rating"],
-    );
-}
+ikd_plugin_sdk::domain_conformance_tests!(
+    KepemimpinanDigital,
+    config: config(items()),
+    bands: 5,
+    entry: ikd_plugin_entry_v1,
+    kinds: ["likert", "single-choice", "sjt-rating"],
+);

@@ -1,10 +1,10 @@
 //! Feedback and development advice for each level of the Literasi Digital domain.
 
-pub use ikd_plugin_sdk::feedback::{LEVEL_CODES, level_position};
+use ikd_plugin_sdk::feedback::{BandTexts, feedback_for};
 use ikd_plugin_sdk::{Feedback, LevelRef};
 
-/// (summary id, summary en, advice id, advice en) per level, lowest first.
-const TEXTS: [[&str; 4]; 5] = [
+/// Summary and advice (id, en) per level, lowest first.
+const BANDS: [BandTexts; 5] = [
     [
         "Literasi digital Anda masih sangat terbatas: tugas dasar seperti mencari informasi resmi, \
          mengelola berkas, dan memakai aplikasi perkantoran elektronik masih memerlukan bantuan.",
@@ -91,6 +91,5 @@ const TEXTS: [[&str; 4]; 5] = [
 
 /// The feedback for `level`.
 pub fn feedback(level: &LevelRef) -> Feedback {
-    let [summary_id, summary_en, advice_id, advice_en] = TEXTS[level_position(level)];
-    Feedback::new((summary_id, summary_en), (advice_id, advice_en))
+    feedback_for(level, &BANDS)
 }

@@ -8,7 +8,6 @@
 mod feedback;
 pub mod multi_select;
 
-pub use feedback::{LEVEL_CODES, level_position};
 pub use multi_select::MultiSelect;
 
 use ikd_plugin_sdk::prelude::*;

@@ -8,7 +8,6 @@
 mod feedback;
 pub mod ranking;
 
-pub use feedback::{LEVEL_CODES, level_position};
 pub use ranking::Ranking;
 
 use ikd_plugin_sdk::prelude::*;

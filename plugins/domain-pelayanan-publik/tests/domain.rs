@@ -5,15 +5,11 @@ use ikd_domain_pelayanan_publik::{PelayananPublik, ikd_plugin_entry_v1};
 use ikd_plugin_sdk::ItemSpec;
 use ikd_plugin_sdk::domain::{DomainInstance, answer_batch};
 use ikd_plugin_sdk::proto::DomainConfig;
-use ikd_plugin_sdk::testing::{self, ANSWERED, INVALID, NOT_APPLICABLE, Package, SKIPPED, item};
+use ikd_plugin_sdk::testing::{self, ANSWERED, INVALID, NOT_APPLICABLE, SKIPPED, item};
 
 /// PP-01 Likert 1..5, PP-02 single choice keyed `b`, PP-03 ranking keyed a > b > c > d.
 fn items() -> Vec<ItemSpec> {
-    let likert = ItemSpec {
-        scale_min: Some(1),
-        scale_max: Some(5),
-        ..item("PP-01", "likert", &[], &[])
-    };
+    let likert = testing::likert("PP-01", 1, 5, false);
     vec![
         likert,
         item("PP-02", "single-choice", &["a", "b", "c"], &["b"]),
@@ -67,11 +63,7 @@ fn a_batch_is_scored_with_statuses_and_located_violations() {
     assert!(out.scores[3..8].iter().all(|s| s.is_nan()));
     assert_eq!(out.scores[8], 0.0);
 
-    let located: Vec<(i64, &str, &str)> = out
-        .violations
-        .iter()
-        .map(|v| (v.respondent, v.item.as_str(), v.field.as_str()))
-        .collect();
+    let located = testing::located(&out.violations);
     assert_eq!(
         located,
         [
@@ -101,9 +93,7 @@ fn specification_errors_of_every_item_are_reported_together() {
     bad[2].key = ["a", "b", "c", "q"].map(String::from).to_vec();
     bad[2].options[3].code = "c".into();
     bad.push(item("PP-04", "multi-select", &["a", "b", "c"], &["a"]));
-    let err = DomainInstance::<PelayananPublik>::new(&config(bad))
-        .err()
-        .expect("refused");
+    let err = testing::refusal::<PelayananPublik>(&config(bad));
     let located: Vec<(&str, &str)> = err
         .violations
         .iter()
@@ -125,31 +115,10 @@ fn specification_errors_of_every_item_are_reported_together() {
     assert!(err.violations[2].message.contains("ranking"));
 }
 
-#[test]
-fn settings_are_refused_because_the_domain_has_none() {
-    testing::check_settings_refused::<PelayananPublik>(&config(items()));
-}
-
-#[test]
-fn feedback_exists_in_both_languages_for_all_five_levels() {
-    testing::check_feedback::<PelayananPublik>(&config(items()));
-}
-
-#[test]
-fn simulated_answers_are_valid_and_score_higher_for_higher_theta() {
-    testing::check_simulation_rises::<PelayananPublik>(&config(items()));
-}
-
-#[test]
-fn manifest_and_entry_point_agree_with_the_code() {
-    let package = Package {
-        dir: env!("CARGO_MANIFEST_DIR"),
-        name: env!("CARGO_PKG_NAME"),
-        version: env!("CARGO_PKG_VERSION"),
-    };
-    testing::check_manifest::<PelayananPublik>(
-        &package,
-        ikd_plugin_entry_v1,
-        &["likert", "single-choice", "ranking"],
-    );
-}
+ikd_plugin_sdk::domain_conformance_tests!(
+    PelayananPublik,
+    config: config(items()),
+    bands: 5,
+    entry: ikd_plugin_entry_v1,
+    kinds: ["likert", "single-choice", "ranking"],
+);

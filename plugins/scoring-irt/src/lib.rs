@@ -72,23 +72,14 @@
 
 use ikd_irt::categories::category_of;
 use ikd_irt::{ItemBank, MISSING, Method, SCORING_QUADPTS, Score, Scorer, ScoringOptions};
-use ikd_plugin_sdk::layout;
 use ikd_plugin_sdk::{
-    Band, ModelConfig, PluginError, ScoreInput, ScoreOutput, ScoringModel, Violation, band_of,
+    Band, CellErrors, ModelConfig, PluginError, ScoreInput, ScoreOutput, ScoringModel, Violation,
+    band_of, layout, status,
 };
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 ikd_plugin_sdk::export_scoring_model!(Irt);
-
-/// `AnswerStatus` values of `proto/ikd/plugin/v1`.
-mod status {
-    pub const ANSWERED: u8 = 0;
-    pub const SKIPPED: u8 = 1;
-    pub const NOT_APPLICABLE: u8 = 2;
-    pub const INVALID: u8 = 3;
-    pub const DONT_KNOW: u8 = 4;
-}
 
 /// Default reporting transform: score = 50 + 15·θ. With θ ~ N(0, 1) in the
 /// calibration sample this puts the average respondent at 50 and keeps ±3.3 SD
@@ -101,9 +92,6 @@ pub const DEFAULT_SCALE: f64 = 15.0;
 
 /// Settings keys the model accepts.
 const KNOWN_SETTINGS: &[&str] = &["params", "params_sha256", "method", "quadpts", "reporting"];
-
-/// At most this many bad cells are listed in one scoring error.
-const MAX_CELL_VIOLATIONS: usize = 50;
 
 /// Tolerance, relative to an item's score range, for scores just outside it.
 const RANGE_TOLERANCE: f64 = 1e-9;
@@ -254,14 +242,7 @@ impl ScoringModel for Irt {
                         )],
                     )
                 })?;
-            let required = (0..=columns.len())
-                .map(|n| {
-                    let by_fraction = (domain.min_answered_fraction * n as f64 - 1e-9)
-                        .ceil()
-                        .max(0.0) as u32;
-                    by_fraction.max(domain.min_answered)
-                })
-                .collect();
+            let required = layout::answers_needed(domain, columns.len());
             domains.push(DomainPlan {
                 weight: domain.weight,
                 columns,
@@ -368,7 +349,7 @@ impl ScoringModel for Irt {
                 }
             }
         }
-        if let Some(err) = errors.into_error() {
+        if let Some(err) = errors.into_error("irt") {
             return Err(err);
         }
 
@@ -459,24 +440,11 @@ impl Irt {
             match st {
                 status::ANSWERED | status::DONT_KNOW => {
                     if !in_range(x, item) {
-                        let message = if x.is_nan() {
-                            "answered cell has no score (NaN)".to_owned()
-                        } else {
-                            format!(
-                                "score {x} of an answered cell is outside the item's range [{}, {}]",
-                                item.min, item.max
-                            )
-                        };
-                        errors.add(r, &self.item_ids[i], "item_scores", message);
+                        errors.score_out_of_range(r, &self.item_ids[i], x, item.min, item.max);
                     }
                 }
                 status::SKIPPED | status::INVALID | status::NOT_APPLICABLE => {}
-                other => errors.add(
-                    r,
-                    &self.item_ids[i],
-                    "item_status",
-                    format!("unknown answer status {other} (expected 0–4)"),
-                ),
+                other => errors.unknown_status(r, &self.item_ids[i], other),
             }
         }
     }
@@ -487,47 +455,6 @@ impl Irt {
 fn in_range(x: f64, item: &ItemPlan) -> bool {
     let slack = RANGE_TOLERANCE * (item.max - item.min);
     x >= item.min - slack && x <= item.max + slack
-}
-
-/// Bad cells found while scoring: the first few are listed, all are counted.
-#[derive(Default)]
-struct CellErrors {
-    violations: Vec<Violation>,
-    count: usize,
-}
-
-impl CellErrors {
-    #[cold]
-    fn add(&mut self, respondent: usize, item: &str, field: &str, message: String) {
-        self.count += 1;
-        if self.violations.len() < MAX_CELL_VIOLATIONS {
-            self.violations.push(Violation {
-                item: item.to_owned(),
-                field: field.to_owned(),
-                message,
-                respondent: respondent as i64,
-            });
-        }
-    }
-
-    fn into_error(self) -> Option<PluginError> {
-        if self.count == 0 {
-            return None;
-        }
-        let listed = self.violations.len();
-        let more = if self.count > listed {
-            format!(" (the first {listed} are listed)")
-        } else {
-            String::new()
-        };
-        Some(PluginError::invalid(
-            format!(
-                "irt: {} cell(s) of the batch cannot be scored{more}",
-                self.count
-            ),
-            self.violations,
-        ))
-    }
 }
 
 fn violation(item: &str, field: &str, message: impl Into<String>) -> Violation {

@@ -64,21 +64,12 @@
 //! instead of branches, nothing is allocated per respondent, and the outputs are
 //! allocated once per batch.
 
-use ikd_plugin_sdk::layout;
 use ikd_plugin_sdk::{
-    Band, ModelConfig, PluginError, ScoreInput, ScoreOutput, ScoringModel, Violation, band_of,
+    Band, CellErrors, ModelConfig, PluginError, ScoreInput, ScoreOutput, ScoringModel, Violation,
+    band_of, layout, status,
 };
 
 ikd_plugin_sdk::export_scoring_model!(WeightedIndex);
-
-/// `AnswerStatus` values of `proto/ikd/plugin/v1`.
-mod status {
-    pub const ANSWERED: u8 = 0;
-    pub const SKIPPED: u8 = 1;
-    pub const NOT_APPLICABLE: u8 = 2;
-    pub const INVALID: u8 = 3;
-    pub const DONT_KNOW: u8 = 4;
-}
 
 /// What a status means for the counts, by status value (5 = any unknown value).
 const ANSWERED_BIT: u32 = 1;
@@ -97,9 +88,6 @@ const STATUS_CLASS: [u32; 6] = {
 
 /// Settings keys the model accepts (and, for now, ignores).
 const KNOWN_SETTINGS: &[&str] = &["reporting"];
-
-/// At most this many bad cells are listed in one scoring error.
-const MAX_CELL_VIOLATIONS: usize = 50;
 
 /// Scores are reported on 0–100.
 const SCALE: f64 = 100.0;
@@ -218,14 +206,7 @@ impl ScoringModel for WeightedIndex {
                 });
             }
             let n_items = items.iter().filter(|it| it.domain == d).count();
-            let required = (0..=n_items)
-                .map(|n| {
-                    let by_fraction = (domain.min_answered_fraction * n as f64 - 1e-9)
-                        .ceil()
-                        .max(0.0) as u32;
-                    by_fraction.max(domain.min_answered)
-                })
-                .collect();
+            let required = layout::answers_needed(domain, n_items);
             domains.push(DomainPlan {
                 weight: domain.weight,
                 first_indicator,
@@ -348,7 +329,7 @@ impl ScoringModel for WeightedIndex {
             }
         }
 
-        if let Some(err) = errors.into_error() {
+        if let Some(err) = errors.into_error("weighted-index") {
             return Err(err);
         }
 
@@ -377,72 +358,13 @@ impl WeightedIndex {
                 status::ANSWERED | status::DONT_KNOW => {
                     let z = (x - plan.min) / (plan.max - plan.min);
                     if !in_range(z) {
-                        errors.push(r, &self.item_ids[i], x, plan);
+                        errors.score_out_of_range(r, &self.item_ids[i], x, plan.min, plan.max);
                     }
                 }
                 status::SKIPPED | status::INVALID | status::NOT_APPLICABLE => {}
-                other => errors.push_status(r, &self.item_ids[i], other),
+                other => errors.unknown_status(r, &self.item_ids[i], other),
             }
         }
-    }
-}
-
-/// Bad cells found while scoring: the first few are listed, all are counted.
-#[derive(Default)]
-struct CellErrors {
-    violations: Vec<Violation>,
-    count: usize,
-}
-
-impl CellErrors {
-    #[cold]
-    fn push(&mut self, respondent: usize, item: &str, x: f64, plan: &ItemPlan) {
-        let message = if x.is_nan() {
-            "answered cell has no score (NaN)".to_owned()
-        } else {
-            format!(
-                "score {x} of an answered cell is outside the item's range [{}, {}]",
-                plan.min, plan.max
-            )
-        };
-        self.add(respondent, item, "item_scores", message);
-    }
-
-    #[cold]
-    fn push_status(&mut self, respondent: usize, item: &str, st: u8) {
-        let message = format!("unknown answer status {st} (expected 0–4)");
-        self.add(respondent, item, "item_status", message);
-    }
-
-    fn add(&mut self, respondent: usize, item: &str, field: &str, message: String) {
-        self.count += 1;
-        if self.violations.len() < MAX_CELL_VIOLATIONS {
-            self.violations.push(Violation {
-                item: item.to_owned(),
-                field: field.to_owned(),
-                message,
-                respondent: respondent as i64,
-            });
-        }
-    }
-
-    fn into_error(self) -> Option<PluginError> {
-        if self.count == 0 {
-            return None;
-        }
-        let listed = self.violations.len();
-        let more = if self.count > listed {
-            format!(" (the first {listed} are listed)")
-        } else {
-            String::new()
-        };
-        Some(PluginError::invalid(
-            format!(
-                "weighted-index: {} cell(s) of the batch cannot be scored{more}",
-                self.count
-            ),
-            self.violations,
-        ))
     }
 }
 
