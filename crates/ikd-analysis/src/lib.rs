@@ -6,19 +6,25 @@
 //! use ikd_analysis::{ItemMatrix, ReliabilityOptions, reliability};
 //! use ikd_analysis::agreement::{cohen_kappa, pearson, spearman};
 //!
-//! // Four respondents × three items; NaN is an item not answered.
+//! // Ten respondents × three items; NaN is an item not answered.
 //! let items = ItemMatrix::from_rows(&[
 //!     [1.0, 2.0, 1.0],
 //!     [2.0, 2.0, 3.0],
 //!     [3.0, 4.0, 3.0],
 //!     [4.0, f64::NAN, 5.0],
+//!     [2.0, 3.0, 2.0],
+//!     [5.0, 4.0, 4.0],
+//!     [3.0, 3.0, 4.0],
+//!     [4.0, 5.0, 4.0],
+//!     [1.0, 1.0, 2.0],
+//!     [5.0, 5.0, 5.0],
 //! ]);
 //! let report = reliability(&items, &ReliabilityOptions { bootstrap: 200, ..Default::default() });
 //! let alpha = report.alpha.unwrap();
 //! assert!(alpha > 0.8 && alpha < 1.0);
 //! let feldt = report.feldt.unwrap(); // 95 % by default
 //! assert!(feldt.lower < alpha && alpha < feldt.upper);
-//! assert_eq!(report.items[1].answered, 3);
+//! assert_eq!(report.items[1].answered, 9);
 //!
 //! // Two scorings of the same people: pairs with a missing side are left out.
 //! let a = [10.0, 20.0, 30.0, f64::NAN];
@@ -34,14 +40,24 @@
 //! * [`reliability`](mod@reliability): Cronbach's α with Feldt and bootstrap
 //!   intervals, McDonald's ω, item statistics;
 //! * [`factor`]: the one-factor model behind ω (minimum residual);
-//! * [`agreement`]: Pearson, Spearman (average ranks for ties), Cohen's κ.
+//! * [`agreement`]: Pearson, Spearman (average ranks for ties), Cohen's κ;
+//! * [`cfa`]: confirmatory factor analysis by maximum likelihood (lavaan's
+//!   defaults) with χ², CFI, TLI, RMSEA and SRMR;
+//! * [`composite`]: stratified α and ω of the composite index;
+//! * [`limits`]: the least data each statistic needs, and the reasons
+//!   a statistic is withheld.
 //!
 //! Definitions, missing-data handling and how the results compare with R's
 //! `psych` package: `docs/analysis.md`. Nothing here reads files or plugins:
 //! the `ikd analyze` and `ikd compare` commands feed it.
 
 pub mod agreement;
+pub mod cfa;
+pub mod composite;
+pub mod dif;
 pub mod factor;
+pub mod limits;
+mod linalg;
 pub mod matrix;
 pub mod reliability;
 mod rng;

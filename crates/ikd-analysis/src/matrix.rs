@@ -6,6 +6,9 @@
 //! respondents who answered *both* items: with skipped items, complete cases
 //! alone would throw away most respondents.
 
+use crate::limits::{PSD_TOLERANCE, Withheld};
+use crate::linalg;
+
 /// Item scores of `persons` respondents on `items` items, person-major
 /// (`values[p * items + i]`). NaN (or any non-finite value) is a missing score.
 #[derive(Clone, Debug, PartialEq)]
@@ -168,7 +171,52 @@ impl Covariance {
         }
     }
 
+    /// The pair of items answered together by the fewest respondents, with
+    /// their number (`None` for fewer than two items).
+    pub fn fewest_pairs(&self) -> Option<((usize, usize), usize)> {
+        (0..self.k)
+            .flat_map(|j| (0..j).map(move |l| (l, j)))
+            .map(|(l, j)| ((l, j), self.pairs(l, j)))
+            .min_by_key(|&(_, n)| n)
+    }
+
+    /// The smallest eigenvalue (NaN when an entry is missing).
+    pub fn smallest_eigenvalue(&self) -> f64 {
+        if self.k == 0 || !self.is_finite() {
+            return f64::NAN;
+        }
+        linalg::symmetric_eigenvalues(&self.values, self.k)[0]
+    }
+
+    /// Whether the matrix could be the covariance matrix of some complete
+    /// data set: no eigenvalue below `−PSD_TOLERANCE ×` the largest
+    /// ([`PSD_TOLERANCE`] absorbs rounding).
+    /// A pairwise matrix can fail this when few respondents answered
+    /// different subsets of the items; then coefficients computed from it
+    /// can leave their range (α above 1, a correlation above 1).
+    ///
+    /// # Errors
+    /// [`Withheld::NotPositiveSemidefinite`] with the smallest eigenvalue.
+    pub fn check_positive_semidefinite(&self) -> Result<(), Withheld> {
+        if self.k == 0 {
+            return Ok(());
+        }
+        let eigenvalues = linalg::symmetric_eigenvalues(&self.values, self.k);
+        let (smallest, largest) = (eigenvalues[0], eigenvalues[self.k - 1]);
+        if smallest >= -PSD_TOLERANCE * largest.abs().max(f64::MIN_POSITIVE) {
+            Ok(())
+        } else {
+            Err(Withheld::NotPositiveSemidefinite {
+                smallest_eigenvalue: smallest,
+            })
+        }
+    }
+
     /// Correlations from these covariances, `C_jl / √(C_jj·C_ll)` (R's `cov2cor`).
+    ///
+    /// Entries stay within ±1 only when the matrix is positive semidefinite
+    /// ([`Covariance::check_positive_semidefinite`]); pairwise covariances
+    /// of few respondents need not be.
     pub fn standardized(&self) -> Covariance {
         let sd: Vec<f64> = (0..self.k).map(|j| self.get(j, j).sqrt()).collect();
         let mut out = self.clone();
@@ -291,10 +339,12 @@ impl Moments {
 
     pub(crate) fn correlation(&self) -> Covariance {
         let mut c = self.matrix(|n, cross, ssj, ssl| {
-            if n < 2 {
+            if n < 2 || ssj * ssl <= 0.0 || (ssj * ssl).is_nan() {
                 f64::NAN
             } else {
-                cross / (ssj * ssl).sqrt()
+                // Within ±1 by Cauchy–Schwarz (both sums over the same
+                // respondents); the clamp removes rounding beyond it.
+                (cross / (ssj * ssl).sqrt()).clamp(-1.0, 1.0)
             }
         });
         for j in 0..self.k {

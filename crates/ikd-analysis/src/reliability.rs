@@ -7,9 +7,18 @@
 //! (`use = "pairwise"`): with skipped items, complete cases alone would drop
 //! most respondents. Items without variance are left out of the scale, as
 //! `psych::alpha` does (`delete = TRUE`), and still get their statistics.
+//!
+//! Statistics the data cannot support — too few respondents, items answered
+//! together by too few, pairwise covariances no complete data set could have
+//! (`crate::limits`) — are withheld (`None`) with a [`Note`] saying why,
+//! instead of being reported out of their range.
 //! Definitions and the comparison with `psych`: `docs/analysis.md`.
 
 use crate::factor::{OneFactor, one_factor};
+use crate::limits::{
+    MIN_ITEMS_ALPHA, MIN_ITEMS_OMEGA, MIN_PAIR_RESPONDENTS, MIN_RESPONDENTS_INTERVAL, Note,
+    Statistic, Withheld,
+};
 use crate::matrix::{Covariance, ItemMatrix, Moments};
 use crate::rng::SplitMix64;
 use statrs::distribution::{ContinuousCDF, FisherSnedecor};
@@ -116,16 +125,32 @@ pub struct Reliability {
     pub omega: Option<Omega>,
     /// One per matrix column.
     pub items: Vec<ItemStats>,
+    /// The statistics withheld (`None` above), each with its reason. A note
+    /// with `item: None` for [`Statistic::ItemInScale`] concerns every item
+    /// of the scale.
+    pub notes: Vec<Note>,
+}
+
+impl Reliability {
+    /// Why `statistic` (of `item`, for item statistics) is not reported, if it is not.
+    pub fn withheld(&self, statistic: Statistic, item: Option<usize>) -> Option<&Withheld> {
+        self.notes
+            .iter()
+            .find(|n| n.statistic == statistic && (n.item == item || n.item.is_none()))
+            .map(|n| &n.reason)
+    }
 }
 
 /// Cronbach's α of a covariance matrix:
 /// `α = k/(k − 1) · (1 − Σ_j C_jj / Σ_jl C_jl)`.
 ///
-/// `None` with fewer than two items, a missing entry, or a sum of items
-/// without variance.
+/// `None` with fewer than two items, a missing entry, a sum of items
+/// without variance, or a matrix that is not positive semidefinite (a
+/// pairwise matrix of few respondents can be indefinite, and then α can
+/// exceed 1; for a semidefinite matrix `1ᵀC1 ≤ k·tr C`, so α ≤ 1).
 pub fn cronbach_alpha(c: &Covariance) -> Option<f64> {
     let k = c.k();
-    if k < 2 || !c.is_finite() {
+    if k < 2 || !c.is_finite() || c.check_positive_semidefinite().is_err() {
         return None;
     }
     let total = c.total();
@@ -141,9 +166,11 @@ pub fn cronbach_alpha(c: &Covariance) -> Option<f64> {
 /// `lower = 1 − (1 − α)·F_{1−(1−level)/2}` and `upper = 1 − (1 − α)·F_{(1−level)/2}`.
 ///
 /// The interval assumes complete data on k parallel-enough items; with pairwise
-/// covariances it is an approximation (`docs/analysis.md`).
+/// covariances it is an approximation (`docs/analysis.md`). `None` for
+/// α > 1, where the bounds would come out inverted. [`reliability`] asks
+/// for [`MIN_RESPONDENTS_INTERVAL`] respondents as well.
 pub fn feldt_interval(alpha: f64, n: usize, k: usize, level: f64) -> Option<Interval> {
-    if n < 2 || k < 2 || !alpha.is_finite() || !(level > 0.0 && level < 1.0) {
+    if n < 2 || k < 2 || !(alpha.is_finite() && alpha <= 1.0) || !(level > 0.0 && level < 1.0) {
         return None;
     }
     let df1 = (n - 1) as f64;
@@ -222,6 +249,21 @@ pub fn reliability(m: &ItemMatrix, options: &ReliabilityOptions) -> Reliability 
     let persons = m.persons();
     let all = Covariance::pairwise(m);
     let scale: Vec<usize> = (0..m.items()).filter(|&j| all.get(j, j) > 0.0).collect();
+    let mut notes: Vec<Note> = (0..m.items())
+        .filter(|j| !scale.contains(j))
+        .map(|item| Note {
+            statistic: Statistic::ItemInScale,
+            item: Some(item),
+            reason: Withheld::NoVariance { item },
+        })
+        .collect();
+    let mut note = |statistic, reason| {
+        notes.push(Note {
+            statistic,
+            item: None,
+            reason,
+        })
+    };
     let c = all.select(&scale);
     let k = scale.len();
     let present = |p: usize| scale.iter().filter(|&&j| m.get(p, j).is_finite()).count();
@@ -232,21 +274,68 @@ pub fn reliability(m: &ItemMatrix, options: &ReliabilityOptions) -> Reliability 
         (0..persons).filter(|&p| present(p) == k).count()
     };
 
-    let alpha = cronbach_alpha(&c);
+    // α and everything computed from C need a consistent C.
+    let usable = scale_support(&c, &scale);
+    let alpha_result = usable
+        .clone()
+        .and_then(|()| cronbach_alpha(&c).ok_or(Withheld::NoTotalVariance));
+    if let Err(reason) = &alpha_result {
+        note(Statistic::Alpha, reason.clone());
+    }
+    if let Err(reason) = &usable {
+        for statistic in [
+            Statistic::StandardizedAlpha,
+            Statistic::AverageR,
+            Statistic::ItemInScale,
+        ] {
+            note(statistic, reason.clone());
+        }
+    }
+    let alpha = alpha_result.clone().ok();
     let standardized = c.standardized();
-    let standardized_alpha = cronbach_alpha(&standardized);
-    let average_r = (k >= 2 && standardized.is_finite()).then(|| {
+    let standardized_alpha = usable
+        .is_ok()
+        .then(|| cronbach_alpha(&standardized))
+        .flatten();
+    let average_r = (usable.is_ok() && standardized.is_finite()).then(|| {
         let k = k as f64;
         (standardized.total() - k) / (k * (k - 1.0))
     });
-    let feldt = alpha.and_then(|a| feldt_interval(a, respondents, k, options.level));
-    let sub = m.select_items(&scale);
-    let bootstrap = if options.bootstrap > 0 && alpha.is_some() {
-        bootstrap_alpha(&sub, options.bootstrap, options.seed, options.level)
-    } else {
-        None
+
+    // The intervals need α and enough respondents.
+    let interval_alpha = alpha_result.and_then(|a| {
+        if respondents >= MIN_RESPONDENTS_INTERVAL {
+            Ok(a)
+        } else {
+            Err(Withheld::TooFewRespondents {
+                have: respondents,
+                need: MIN_RESPONDENTS_INTERVAL,
+            })
+        }
+    });
+    let feldt = match &interval_alpha {
+        Ok(a) => feldt_interval(*a, respondents, k, options.level),
+        Err(reason) => {
+            note(Statistic::FeldtInterval, reason.clone());
+            None
+        }
     };
-    let omega = omega_total(&Covariance::pairwise_correlation(&sub));
+    let sub = m.select_items(&scale);
+    let bootstrap = match interval_alpha {
+        _ if options.bootstrap == 0 => None,
+        Ok(_) => bootstrap_alpha(&sub, options.bootstrap, options.seed, options.level),
+        Err(reason) => {
+            note(Statistic::BootstrapInterval, reason);
+            None
+        }
+    };
+    let omega = match omega_support(&sub, &c, &scale) {
+        Ok(r) => omega_total(&r),
+        Err(reason) => {
+            note(Statistic::Omega, reason);
+            None
+        }
+    };
 
     let items = (0..m.items())
         .map(|j| {
@@ -255,6 +344,7 @@ pub fn reliability(m: &ItemMatrix, options: &ReliabilityOptions) -> Reliability 
             let sd = (answered > 1).then(|| all.get(j, j).sqrt());
             let position = scale.iter().position(|&s| s == j);
             let rest: Vec<usize> = (0..k).filter(|&s| Some(s) != position).collect();
+            let scale_position = position.filter(|_| usable.is_ok());
             ItemStats {
                 answered,
                 missing_rate: if persons > 0 {
@@ -265,8 +355,8 @@ pub fn reliability(m: &ItemMatrix, options: &ReliabilityOptions) -> Reliability 
                 mean,
                 sd,
                 in_scale: position.is_some(),
-                item_rest: position.and_then(|s| item_rest(&c, s, &rest)),
-                alpha_if_deleted: position.and_then(|_| cronbach_alpha(&c.select(&rest))),
+                item_rest: scale_position.and_then(|s| item_rest(&c, s, &rest)),
+                alpha_if_deleted: scale_position.and_then(|_| cronbach_alpha(&c.select(&rest))),
                 loading: position.and_then(|s| omega.as_ref().map(|o| o.model.loadings[s])),
             }
         })
@@ -284,6 +374,52 @@ pub fn reliability(m: &ItemMatrix, options: &ReliabilityOptions) -> Reliability 
         bootstrap,
         omega,
         items,
+        notes,
+    }
+}
+
+/// Whether the scale's covariances `c` (of the matrix columns `scale`)
+/// support α and the statistics derived from C: enough items, every pair
+/// answered together by enough respondents, C positive semidefinite.
+fn scale_support(c: &Covariance, scale: &[usize]) -> Result<(), Withheld> {
+    if c.k() < MIN_ITEMS_ALPHA {
+        return Err(Withheld::TooFewItems {
+            have: c.k(),
+            need: MIN_ITEMS_ALPHA,
+        });
+    }
+    pair_support(c, scale)?;
+    c.check_positive_semidefinite()
+}
+
+/// The pairwise correlations ω is fitted to, when they support it: three
+/// items, pairs as for α, a positive semidefinite correlation matrix.
+fn omega_support(
+    sub: &ItemMatrix,
+    c: &Covariance,
+    scale: &[usize],
+) -> Result<Covariance, Withheld> {
+    if c.k() < MIN_ITEMS_OMEGA {
+        return Err(Withheld::TooFewItems {
+            have: c.k(),
+            need: MIN_ITEMS_OMEGA,
+        });
+    }
+    pair_support(c, scale)?;
+    let r = Covariance::pairwise_correlation(sub);
+    r.check_positive_semidefinite()?;
+    Ok(r)
+}
+
+/// Every pair of the scale answered together by [`MIN_PAIR_RESPONDENTS`].
+fn pair_support(c: &Covariance, scale: &[usize]) -> Result<(), Withheld> {
+    match c.fewest_pairs() {
+        Some(((a, b), have)) if have < MIN_PAIR_RESPONDENTS => Err(Withheld::TooFewPairs {
+            items: (scale[a], scale[b]),
+            have,
+            need: MIN_PAIR_RESPONDENTS,
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -296,7 +432,9 @@ fn item_rest(c: &Covariance, s: usize, rest: &[usize]) -> Option<f64> {
     let cross: f64 = rest.iter().map(|&l| c.get(s, l)).sum();
     let rest_var = c.select(rest).total();
     let denominator = (c.get(s, s) * rest_var).sqrt();
-    (denominator > 0.0).then(|| cross / denominator)
+    // Within ±1 for a semidefinite C (the correlation of two sums of its
+    // items); the clamp removes rounding beyond it.
+    (denominator > 0.0).then(|| (cross / denominator).clamp(-1.0, 1.0))
 }
 
 /// R's type-7 quantile of sorted values.
@@ -402,7 +540,11 @@ mod tests {
 
     #[test]
     fn identical_items_have_alpha_one() {
-        let rows: Vec<[f64; 4]> = [1.0, 3.0, 2.0, 5.0, 4.0].iter().map(|&x| [x; 4]).collect();
+        // Ten persons: an interval needs MIN_RESPONDENTS_INTERVAL.
+        let rows: Vec<[f64; 4]> = [1.0, 3.0, 2.0, 5.0, 4.0, 2.0, 1.0, 4.0, 3.0, 5.0]
+            .iter()
+            .map(|&x| [x; 4])
+            .collect();
         let r = reliability(
             &ItemMatrix::from_rows(&rows),
             &ReliabilityOptions::default(),
@@ -465,26 +607,83 @@ mod tests {
         assert!(a.interval.lower <= a.interval.upper);
     }
 
+    /// Ten persons, one score missing; the pairwise covariance matrix is
+    /// positive definite (eigenvalues 5.370, 0.517, 0.068 in R).
+    fn ten_with_a_gap() -> ItemMatrix {
+        ItemMatrix::from_rows(&[
+            [1.0, 2.0, 1.0],
+            [2.0, 2.0, 3.0],
+            [3.0, 4.0, 3.0],
+            [4.0, NA, 5.0],
+            [2.0, 3.0, 2.0],
+            [5.0, 4.0, 4.0],
+            [3.0, 3.0, 4.0],
+            [4.0, 5.0, 4.0],
+            [1.0, 1.0, 2.0],
+            [5.0, 5.0, 5.0],
+        ])
+    }
+
+    /// R 4.2.2, psych 2.2.9: `a <- alpha(x)` (default `use = "pairwise"`) on
+    /// [`ten_with_a_gap`] prints raw_alpha 0.942054129077, std.alpha
+    /// 0.941599829821, average_r 0.843122799837 and r.drop 0.973843584313,
+    /// 0.847292359433, 0.827501215549.
     #[test]
-    fn missing_scores_are_handled_pairwise_and_counted() {
-        // The hand matrix with p4's i2 missing: i2 is now (2, 2, 4); everything
-        // involving i2 uses p1–p3 only.
+    fn missing_scores_are_handled_pairwise_as_psych_does() {
+        let r = reliability(&ten_with_a_gap(), &ReliabilityOptions::default());
+        assert_eq!((r.respondents, r.complete_cases), (10, 9));
+        assert_eq!(r.items[1].answered, 9);
+        assert!((r.items[1].missing_rate - 0.1).abs() < 1e-12);
+        assert!(close(r.alpha, 0.942054129077, 1e-11), "{:?}", r.alpha);
+        assert!(close(r.standardized_alpha, 0.941599829821, 1e-11));
+        assert!(close(r.average_r, 0.843122799837, 1e-11));
+        for (item, want) in r
+            .items
+            .iter()
+            .zip([0.973843584313, 0.847292359433, 0.827501215549])
+        {
+            assert!(close(item.item_rest, want, 1e-11), "{item:?}");
+        }
+        assert!(r.feldt.is_some() && r.notes.is_empty(), "{:?}", r.notes);
+    }
+
+    /// The 4 × 3 hand matrix with p4's i2 missing. Pairwise, var(i2) = 4/3 and
+    /// cov(i1, i2) = 1 over p1–p3 (i2 = 2, 2, 4), cov(i2, i3) = 2/3, while
+    /// var(i1) = 5/3, var(i3) = 8/3 and cov(i1, i3) = 2 come from all four:
+    /// the determinant is 5/3·(32/9 − 4/9) − (8/3 − 4/3) + 2·(2/3 − 8/3) = −4/27,
+    /// so no data set has these covariances (R: smallest eigenvalue
+    /// −0.02993903; psych still reports α = 0.846 and warns "Matrix was not
+    /// positive definite"). ikd withholds α and says why.
+    #[test]
+    fn an_indefinite_pairwise_matrix_withholds_alpha() {
         let m = ItemMatrix::from_rows(&[
             [1.0, 2.0, 1.0],
             [2.0, 2.0, 3.0],
             [3.0, 4.0, 3.0],
             [4.0, NA, 5.0],
         ]);
-        let r = reliability(&m, &ReliabilityOptions::default());
-        assert_eq!((r.respondents, r.complete_cases), (4, 3));
-        assert_eq!(r.items[1].answered, 3);
-        assert!((r.items[1].missing_rate - 0.25).abs() < 1e-12);
         let c = Covariance::pairwise(&m);
-        let (trace, total) = (c.trace(), c.total());
-        assert!(close(r.alpha, 1.5 * (1.0 - trace / total), 1e-12));
-        // var(i2) = var(2, 2, 4) = 4/3; cov(i1, i2) over p1–p3 = (−1·−2/3 + 0 + 1·4/3)/2 = 1.
         assert!((c.get(1, 1) - 4.0 / 3.0).abs() < 1e-12);
         assert!((c.get(0, 1) - 1.0).abs() < 1e-12);
+        assert!((c.get(1, 2) - 2.0 / 3.0).abs() < 1e-12);
+        assert!((c.smallest_eigenvalue() + 0.029_939_03).abs() < 1e-8);
+        let r = reliability(&m, &ReliabilityOptions::default());
+        assert_eq!((r.respondents, r.complete_cases), (4, 3));
+        assert!(r.alpha.is_none() && r.standardized_alpha.is_none() && r.feldt.is_none());
+        assert!(
+            r.items
+                .iter()
+                .all(|i| i.item_rest.is_none() && i.alpha_if_deleted.is_none())
+        );
+        let reason = r.withheld(Statistic::Alpha, None).unwrap();
+        assert!(
+            matches!(reason, Withheld::NotPositiveSemidefinite { smallest_eigenvalue }
+                if (smallest_eigenvalue + 0.029_939_03).abs() < 1e-8),
+            "{reason:?}"
+        );
+        assert!(r.withheld(Statistic::ItemInScale, Some(0)).is_some());
+        // The item statistics that need no covariance remain.
+        assert!(close(r.items[1].mean, 8.0 / 3.0, 1e-12));
     }
 
     #[test]

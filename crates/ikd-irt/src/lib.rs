@@ -43,10 +43,13 @@
 
 mod calibrate;
 pub mod categories;
+mod criteria;
 mod data;
 mod error;
 mod estep;
+mod fit;
 mod grid;
+mod information;
 mod kernel;
 mod linalg;
 mod model;
@@ -59,10 +62,16 @@ pub use calibrate::{
     Acceleration, Calibration, CalibrationOptions, DEFAULT_MAX_CYCLES, DEFAULT_TOL, calibrate,
     marginal_loglik,
 };
+pub use criteria::InformationCriteria;
 pub use data::{MISSING, ResponseMatrix};
 pub use error::IrtError;
+pub use fit::{
+    InfitOutfit, ItemSX2, M2Fit, M2Options, Moments, SumScoreFit, SumScoreFitOptions, infit_outfit,
+    lz, m2, person_lz, s_x2,
+};
 pub use grid::{CALIBRATION_QUADPTS, Grid, SCORING_QUADPTS, THETA_RANGE};
+pub use information::InformationCurve;
 pub use model::{Item, MAX_CATEGORIES, Model};
 pub use params::ItemBank;
 pub use scoring::{Method, Score, Scorer, ScoringOptions, SumScoreTable};
-pub use stderr::{ItemErrors, standard_errors};
+pub use stderr::{ItemErrors, SeMethod, standard_errors, standard_errors_with};

@@ -446,6 +446,79 @@ pub(crate) fn param_scores_with(
     }
 }
 
+/// Second derivatives of `log P(X = k | θ)` with respect to `(a, d_1..d_{K−1})`
+/// for every category k: `out` holds K blocks of K×K (block k is category k,
+/// row-major). The observed information of the marginal likelihood needs
+/// them (Louis's identity); the M-step does not, because for divide-by-total
+/// models the Hessian equals minus the expected information.
+///
+/// `scores` are the first derivatives from [`param_scores_with`] at the same
+/// θ. Divide-by-total: `log P_k` is linear in the parameters minus a
+/// log-sum-exp, so the Hessian is `−Σ_j P_j s_j s_jᵀ`, the same for every k.
+/// Graded: `log P_k = log σ(u) + log σ(−v) + log(1 − e^{d_{k+1} − d_k})`
+/// with `u = aθ + d_k`, `v = aθ + d_{k+1}`; `(log σ)'' = −σ(x)σ(−x)`, and
+/// `g(δ) = log(1 − e^{−δ})` has `g'' = −(c + c²)` with `c = 1/(e^δ − 1)`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn param_hessians_with(
+    kind: Kind,
+    a: f64,
+    d: &[f64],
+    inv_gap: &[f64],
+    theta: f64,
+    probs: &[f64],
+    scores: &[f64],
+    out: &mut [f64],
+) {
+    let kc = d.len() + 1;
+    debug_assert_eq!(out.len(), kc * kc * kc);
+    out.fill(0.0);
+    match kind {
+        Kind::Adjacent => {
+            let (first, rest) = out.split_at_mut(kc * kc);
+            for (j, &p) in probs.iter().enumerate() {
+                let s = &scores[j * kc..(j + 1) * kc];
+                for x in 0..kc {
+                    for y in 0..kc {
+                        first[x * kc + y] -= p * s[x] * s[y];
+                    }
+                }
+            }
+            for block in rest.chunks_exact_mut(kc * kc) {
+                block.copy_from_slice(first);
+            }
+        }
+        Kind::Cumulative => {
+            // A logistic term in `x = aθ + d_j` adds −σ(x)σ(−x)·(θ, 1)(θ, 1)ᵀ
+            // on the rows and columns (a, d_j).
+            let logistic = |h: &mut [f64], j: usize| {
+                let (s, s_neg) = sigmoid_pair(a * theta + d[j - 1]);
+                let c = -s * s_neg;
+                h[0] += c * theta * theta;
+                h[j] += c * theta;
+                h[j * kc] += c * theta;
+                h[j * kc + j] += c;
+            };
+            for k in 0..kc {
+                let h = &mut out[k * kc * kc..(k + 1) * kc * kc];
+                if k >= 1 {
+                    logistic(h, k);
+                }
+                if k + 1 < kc {
+                    logistic(h, k + 1);
+                }
+                if k >= 1 && k + 1 < kc {
+                    let c = inv_gap[k];
+                    let g2 = -(c + c * c);
+                    h[k * kc + k] += g2;
+                    h[(k + 1) * kc + k + 1] += g2;
+                    h[k * kc + k + 1] -= g2;
+                    h[(k + 1) * kc + k] -= g2;
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -575,6 +648,64 @@ mod tests {
                             "{} θ={theta} k={k} param {j}: {analytic} vs {numeric}",
                             item.name()
                         );
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every entry of the parameter Hessian of `log P_k` against central
+    /// differences of the analytic scores (themselves checked above).
+    #[test]
+    fn parameter_hessians_match_finite_differences() {
+        for item in items() {
+            let kc = item.categories();
+            let kind = item.model().kind();
+            let scores_at = |params: &[f64], theta: f64| {
+                let mut probs = vec![0.0; kc];
+                let mut lp = vec![0.0; kc];
+                log_probs(kind, params[0], &params[1..], theta, &mut lp);
+                for (p, l) in probs.iter_mut().zip(&lp) {
+                    *p = l.exp();
+                }
+                let mut s = vec![0.0; kc * kc];
+                param_scores(kind, params[0], &params[1..], theta, &probs, &mut s);
+                (probs, s)
+            };
+            for theta in [-1.7, 0.2, 2.1] {
+                let params: Vec<f64> = std::iter::once(item.a())
+                    .chain(item.d().iter().copied())
+                    .collect();
+                let (probs, scores) = scores_at(&params, theta);
+                let (mut log_gap, mut inv_gap) = (vec![0.0; kc], vec![0.0; kc]);
+                graded_gaps(item.d(), &mut log_gap, &mut inv_gap);
+                let mut hess = vec![0.0; kc * kc * kc];
+                param_hessians_with(
+                    kind,
+                    item.a(),
+                    item.d(),
+                    &inv_gap,
+                    theta,
+                    &probs,
+                    &scores,
+                    &mut hess,
+                );
+                for y in 0..kc {
+                    let h = 1e-6;
+                    let (mut plus, mut minus) = (params.clone(), params.clone());
+                    plus[y] += h;
+                    minus[y] -= h;
+                    let (sp, sm) = (scores_at(&plus, theta).1, scores_at(&minus, theta).1);
+                    for k in 0..kc {
+                        for x in 0..kc {
+                            let numeric = (sp[k * kc + x] - sm[k * kc + x]) / (2.0 * h);
+                            let analytic = hess[k * kc * kc + x * kc + y];
+                            assert!(
+                                (numeric - analytic).abs() < 1e-6,
+                                "{} θ={theta} k={k} ({x}, {y}): {analytic} vs {numeric}",
+                                item.name()
+                            );
+                        }
                     }
                 }
             }

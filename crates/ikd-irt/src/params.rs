@@ -3,9 +3,15 @@
 //! slope-intercept convention, then the IRT metric (see [`Item::b`]). Rows of
 //! items with fewer categories leave their trailing cells empty. On reading,
 //! the `b` columns are ignored: they are derived from `a` and `d`.
+//!
+//! Optionally the standard errors follow: `se_a,se_d1..se_d{M}`
+//! ([`ItemBank::write_csv_with_errors`]). Files without them read as before;
+//! [`ItemBank::read_csv`] ignores them, [`ItemBank::read_csv_with_errors`]
+//! returns them.
 
 use crate::IrtError;
 use crate::model::{Item, Model};
+use crate::stderr::ItemErrors;
 use std::collections::HashMap;
 use std::io::{Read, Write};
 
@@ -84,13 +90,58 @@ impl ItemBank {
     /// Writes PARAMS.csv. Numbers use the shortest representation that reads
     /// back to the same `f64`, so a write–read round trip is exact.
     pub fn write_csv<W: Write>(&self, writer: W) -> Result<(), IrtError> {
+        self.write_table(None, writer)
+    }
+
+    /// Writes PARAMS.csv with the standard errors (one [`ItemErrors`] per
+    /// item, in the bank's order, e.g. from [`crate::standard_errors`]) in
+    /// the columns `se_a,se_d1..se_d{M}` after the `b` columns.
+    pub fn write_csv_with_errors<W: Write>(
+        &self,
+        errors: &[ItemErrors],
+        writer: W,
+    ) -> Result<(), IrtError> {
+        if errors.len() != self.len() {
+            return Err(IrtError::Layout(format!(
+                "{} standard errors for {} items",
+                errors.len(),
+                self.len()
+            )));
+        }
+        if let Some((item, e)) = self
+            .items
+            .iter()
+            .zip(errors)
+            .find(|(item, e)| item.d().len() != e.d.len())
+        {
+            return Err(IrtError::InvalidItem {
+                item: item.name().to_owned(),
+                reason: format!(
+                    "{} intercepts but {} standard errors of intercepts",
+                    item.d().len(),
+                    e.d.len()
+                ),
+            });
+        }
+        self.write_table(Some(errors), writer)
+    }
+
+    fn write_table<W: Write>(
+        &self,
+        errors: Option<&[ItemErrors]>,
+        writer: W,
+    ) -> Result<(), IrtError> {
         let m = self.max_categories() - 1;
         let mut csv = csv::Writer::from_writer(writer);
         let mut header = vec!["item".to_owned(), "model".into(), "a".into()];
         header.extend((1..=m).map(|k| format!("d{k}")));
         header.extend((1..=m).map(|k| format!("b{k}")));
+        if errors.is_some() {
+            header.push("se_a".into());
+            header.extend((1..=m).map(|k| format!("se_d{k}")));
+        }
         csv.write_record(&header)?;
-        for item in &self.items {
+        for (i, item) in self.items.iter().enumerate() {
             let mut row = vec![
                 item.name().to_owned(),
                 item.model().name().into(),
@@ -101,6 +152,11 @@ impl ItemBank {
             row.extend(std::iter::repeat_n(String::new(), pad));
             row.extend(item.b().iter().map(f64::to_string));
             row.extend(std::iter::repeat_n(String::new(), pad));
+            if let Some(errors) = errors {
+                row.push(errors[i].a.to_string());
+                row.extend(errors[i].d.iter().map(f64::to_string));
+                row.extend(std::iter::repeat_n(String::new(), pad));
+            }
             csv.write_record(&row)?;
         }
         csv.flush()?;
@@ -108,7 +164,16 @@ impl ItemBank {
     }
 
     /// Reads PARAMS.csv; every error names the line and column (or item).
+    /// Standard error columns, if any, are checked and then ignored.
     pub fn read_csv<R: Read>(reader: R) -> Result<Self, IrtError> {
+        Ok(Self::read_csv_with_errors(reader)?.0)
+    }
+
+    /// Reads PARAMS.csv and its standard error columns (`None` for a file
+    /// without them). Every item needs `se_a` and one `se_d` per intercept.
+    pub fn read_csv_with_errors<R: Read>(
+        reader: R,
+    ) -> Result<(Self, Option<Vec<ItemErrors>>), IrtError> {
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(true)
             .trim(csv::Trim::All)
@@ -128,16 +193,35 @@ impl ItemBank {
         if d_count == 0 {
             return Err(IrtError::Layout("PARAMS.csv has no d1 column".into()));
         }
-        for (k, name) in header[3 + d_count..].iter().enumerate() {
-            if *name != format!("b{}", k + 1) {
+        let b_count = header[3 + d_count..]
+            .iter()
+            .enumerate()
+            .take_while(|(k, name)| **name == format!("b{}", k + 1))
+            .count();
+        let se_start = 3 + d_count + b_count;
+        let expected_se =
+            std::iter::once("se_a".to_owned()).chain((1..=d_count).map(|k| format!("se_d{k}")));
+        let has_errors = se_start < header.len();
+        if has_errors {
+            for (column, expected) in (se_start..).zip(expected_se) {
+                let found = header.get(column).map_or("", String::as_str);
+                if found != expected {
+                    return Err(IrtError::Layout(format!(
+                        "PARAMS.csv column {} is '{found}'; expected {expected} \
+                         (columns: item,model,a,d1..dM,b1..bM, optionally se_a,se_d1..se_dM)",
+                        column + 1
+                    )));
+                }
+            }
+            if header.len() > se_start + 1 + d_count {
                 return Err(IrtError::Layout(format!(
-                    "PARAMS.csv column {} is '{name}'; expected b{} (columns: item,model,a,d1..dM,b1..bM)",
-                    4 + d_count + k,
-                    k + 1
+                    "PARAMS.csv has columns after se_d{d_count}: '{}'",
+                    header[se_start + 1 + d_count..].join(",")
                 )));
             }
         }
         let mut items = Vec::new();
+        let mut errors = Vec::new();
         for record in csv.records() {
             let record = record?;
             let line = record.position().map_or(0, |p| p.line());
@@ -184,9 +268,28 @@ impl ItemBank {
                     other => other.to_string(),
                 },
             })?;
+            if has_errors {
+                let n_d = item.d().len();
+                let mut se_d = Vec::with_capacity(n_d);
+                for k in 0..d_count {
+                    let column = se_start + 1 + k;
+                    if k < n_d {
+                        se_d.push(number(column)?);
+                    } else if !record[column].is_empty() {
+                        return Err(cell_error(
+                            column,
+                            format!("the item has {n_d} intercepts; leave this cell empty"),
+                        ));
+                    }
+                }
+                errors.push(ItemErrors {
+                    a: number(se_start)?,
+                    d: se_d,
+                });
+            }
             items.push(item);
         }
-        Self::new(items)
+        Ok((Self::new(items)?, has_errors.then_some(errors)))
     }
 }
 
@@ -233,6 +336,93 @@ mod tests {
         assert!(err.contains("unknown model '3pl'"), "{err}");
         let text = "item,model,a,d1,se\nq1,2pl,1,0.5,\n";
         assert!(ItemBank::read_csv(text.as_bytes()).is_err());
+    }
+
+    fn errors() -> Vec<ItemErrors> {
+        vec![
+            ItemErrors {
+                a: 0.125,
+                d: vec![0.1],
+            },
+            ItemErrors {
+                a: 0.2,
+                d: vec![0.3, 0.25, 1.0 / 3.0],
+            },
+            ItemErrors {
+                a: 0.15,
+                d: vec![0.2, 0.4],
+            },
+        ]
+    }
+
+    #[test]
+    fn standard_errors_round_trip_after_the_b_columns() {
+        let mut out = Vec::new();
+        bank().write_csv_with_errors(&errors(), &mut out).unwrap();
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert!(
+            text.starts_with("item,model,a,d1,d2,d3,b1,b2,b3,se_a,se_d1,se_d2,se_d3\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("q1,2pl,1.25,-0.3,,,0.24,,,0.125,0.1,,\n"),
+            "{text}"
+        );
+        let (back, back_errors) = ItemBank::read_csv_with_errors(out.as_slice()).unwrap();
+        assert_eq!(back, bank());
+        assert_eq!(back_errors, Some(errors()));
+        // read_csv takes the same file and ignores the standard errors.
+        assert_eq!(ItemBank::read_csv(out.as_slice()).unwrap(), bank());
+    }
+
+    #[test]
+    fn files_without_standard_errors_still_read() {
+        let text = "item,model,a,d1,b1\nq1,2pl,1.25,-0.3,0.24\n";
+        let (bank, errors) = ItemBank::read_csv_with_errors(text.as_bytes()).unwrap();
+        assert_eq!(bank.len(), 1);
+        assert_eq!(errors, None);
+        let text = "item,model,a,d1\nq1,2pl,1.25,-0.3\n";
+        assert_eq!(
+            ItemBank::read_csv_with_errors(text.as_bytes()).unwrap().1,
+            None
+        );
+    }
+
+    #[test]
+    fn malformed_standard_error_columns_are_refused() {
+        let cases = [
+            // se_d2 missing from the header.
+            (
+                "item,model,a,d1,d2,se_a,se_d1\nq1,grm,1,0.5,0,0.1,0.1\n",
+                "expected se_d2",
+            ),
+            // A column after the last se_d.
+            (
+                "item,model,a,d1,se_a,se_d1,x\nq1,2pl,1,0.5,0.1,0.1,1\n",
+                "after se_d1",
+            ),
+            // An SE for an intercept the item does not have.
+            (
+                "item,model,a,d1,d2,se_a,se_d1,se_d2\nq1,2pl,1,0.5,,0.1,0.1,0.2\n",
+                "line 2, column 8",
+            ),
+            // A missing SE of an intercept the item has.
+            (
+                "item,model,a,d1,se_a,se_d1\nq1,2pl,1,0.5,0.1,\n",
+                "line 2, column 6",
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = ItemBank::read_csv_with_errors(text.as_bytes())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(expected), "{text}: {err}");
+        }
+        let short = &errors()[..2];
+        assert!(bank().write_csv_with_errors(short, Vec::new()).is_err());
+        let mut wrong = errors();
+        wrong[0].d.push(0.5);
+        assert!(bank().write_csv_with_errors(&wrong, Vec::new()).is_err());
     }
 
     #[test]

@@ -1,4 +1,13 @@
-//! Standard errors of calibrated item parameters.
+//! Standard errors of calibrated item parameters: the square roots of the
+//! diagonal of the inverse of an information matrix of the marginal
+//! log-likelihood, by one of two estimates ([`SeMethod`]).
+//!
+//! Both work from the same pieces, built once in [`Setup`]: the distinct
+//! response patterns with their posteriors over the quadrature grid, and per
+//! item, category and node the score `∂ log P_ik(θ_q)/∂(a, d)`.
+
+mod crossprod;
+mod observed;
 
 use crate::IrtError;
 use crate::data::{MISSING, ResponseMatrix};
@@ -8,6 +17,8 @@ use crate::linalg;
 use crate::model::{self, Model};
 use crate::params::ItemBank;
 use rayon::prelude::*;
+use std::fmt;
+use std::str::FromStr;
 
 /// Standard errors of one item's parameters, in the order `a, d_1..`.
 #[derive(Clone, Debug, PartialEq)]
@@ -16,48 +27,204 @@ pub struct ItemErrors {
     pub d: Vec<f64>,
 }
 
-/// Standard errors of the item parameters from the cross-product of the
-/// per-pattern scores of the marginal log-likelihood (mirt's
-/// `SE.type = 'crossprod'`): `I ≈ Σ_p n_p s_p s_pᵀ`, `SE = √diag(I⁻¹)`,
-/// where `s_p = Σ_q post_p(θ_q)·∂ log P(pattern | θ_q)/∂(a, d)`. A shared
-/// Rasch slope is one parameter; its SE is reported on every Rasch item.
-/// Needs a sample much larger than the number of parameters.
+/// Which information matrix the standard errors come from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SeMethod {
+    /// The observed information, `−∂²ℓ/∂φ∂φᵀ` of the marginal
+    /// log-likelihood ℓ, computed exactly (analytic second derivatives, no
+    /// finite differences) through Louis's (1982) identity
+    /// `−∂²ℓ = Σ_p n_p (E_post[−∂² log f_p] − Cov_post[∂ log f_p])`, `f_p`
+    /// the complete-data likelihood of pattern p at θ. It is the matrix that
+    /// Oakes's (1999) identity expresses through the EM's Q function, and
+    /// that mirt's default `SE.type = 'Oakes'` approximates numerically.
+    /// The default: it is the curvature of the likelihood that was
+    /// maximised, valid in samples where the cross-product is still noisy.
+    #[default]
+    Observed,
+    /// The cross-product of the per-pattern scores, `Σ_p n_p s_p s_pᵀ`
+    /// (mirt's `SE.type = 'crossprod'`): the same matrix in expectation at
+    /// the maximum, cheaper, but noisy unless the sample is much larger than
+    /// the number of parameters.
+    CrossProduct,
+}
+
+impl SeMethod {
+    /// The name used in options and output: `observed` or `crossprod`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SeMethod::Observed => "observed",
+            SeMethod::CrossProduct => "crossprod",
+        }
+    }
+}
+
+impl fmt::Display for SeMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for SeMethod {
+    type Err = IrtError;
+    /// `observed` (also `oakes`, mirt's name for the same matrix) or
+    /// `crossprod`.
+    fn from_str(s: &str) -> Result<Self, IrtError> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "observed" | "oakes" => Ok(SeMethod::Observed),
+            "crossprod" => Ok(SeMethod::CrossProduct),
+            other => Err(IrtError::Options(format!(
+                "unknown standard error method '{other}' (expected observed or crossprod)"
+            ))),
+        }
+    }
+}
+
+/// Standard errors from the observed information ([`SeMethod::Observed`]);
+/// see [`standard_errors_with`].
 pub fn standard_errors(
     bank: &ItemBank,
     data: &ResponseMatrix,
     quadpts: usize,
 ) -> Result<Vec<ItemErrors>, IrtError> {
-    crate::calibrate::check_same_items(bank, data)?;
-    let grid = Grid::new(quadpts)?;
-    let q = grid.len();
-    let patterns = Patterns::collapse(data);
-    patterns.check_categories(bank)?;
-    let layout = Layout::of_bank(bank, &grid);
-    let table = layout.log_table(&Params::of_bank(bank), &grid);
-    // Parameter positions: item i's (a, d_1..) go to index[i][..].
-    let mut n_params = 0;
-    let mut next = || {
-        n_params += 1;
-        n_params - 1
+    standard_errors_with(bank, data, quadpts, SeMethod::Observed)
+}
+
+/// Standard errors of the item parameters of `bank` (normally the result of
+/// calibrating on `data` with `quadpts` nodes): `SE = √diag(I⁻¹)` with `I`
+/// the information matrix chosen by `method`, one entry per item in the
+/// order of the bank. A shared Rasch slope is one parameter; its SE is
+/// reported on every Rasch item. An information matrix that is not positive
+/// definite (parameters not at a maximum, or too few persons to identify
+/// them) is an error.
+pub fn standard_errors_with(
+    bank: &ItemBank,
+    data: &ResponseMatrix,
+    quadpts: usize,
+    method: SeMethod,
+) -> Result<Vec<ItemErrors>, IrtError> {
+    let setup = Setup::new(bank, data, quadpts)?;
+    let info = match method {
+        SeMethod::Observed => observed::information(&setup),
+        SeMethod::CrossProduct => crossprod::information(&setup),
     };
-    let mut shared = None;
-    let index: Vec<Vec<usize>> = bank
-        .items()
+    let n = setup.index.len;
+    let var = linalg::inverse_diagonal(&info, n).ok_or_else(|| {
+        IrtError::Data(format!(
+            "the {method} information matrix is not positive definite: the parameters are not \
+             at a maximum of the likelihood (calibrate to convergence) or there are too few \
+             persons for these items"
+        ))
+    })?;
+    Ok(setup
+        .index
+        .items
         .iter()
-        .map(|item| {
-            let a = if item.model() == Model::Rasch {
-                *shared.get_or_insert_with(&mut next)
-            } else {
-                next()
-            };
-            std::iter::once(a)
-                .chain(item.d().iter().map(|_| next()))
-                .collect()
+        .map(|ix| ItemErrors {
+            a: var[ix[0]].sqrt(),
+            d: ix[1..].iter().map(|&j| var[j].sqrt()).collect(),
         })
-        .collect();
-    // Score table: item i, category k, node q → ∂ log P_ik(θ_q)/∂(a, d).
-    let scores: Vec<Vec<f64>> = bank
-        .items()
+        .collect())
+}
+
+/// Where each item's `(a, d_1..)` sit in the vector of free parameters: a
+/// shared Rasch slope is one entry, the rest are each item's own.
+pub(crate) struct ParamIndex {
+    /// `items[i][j]`: the free parameter of item i's local parameter j.
+    pub items: Vec<Vec<usize>>,
+    /// The number of free parameters.
+    pub len: usize,
+}
+
+impl ParamIndex {
+    pub fn of_bank(bank: &ItemBank) -> Self {
+        let mut len = 0;
+        let mut next = || {
+            len += 1;
+            len - 1
+        };
+        let mut shared = None;
+        let items = bank
+            .items()
+            .iter()
+            .map(|item| {
+                let a = if item.model() == Model::Rasch {
+                    *shared.get_or_insert_with(&mut next)
+                } else {
+                    next()
+                };
+                std::iter::once(a)
+                    .chain(item.d().iter().map(|_| next()))
+                    .collect()
+            })
+            .collect();
+        ParamIndex { items, len }
+    }
+}
+
+/// What both information matrices are computed from.
+pub(crate) struct Setup<'a> {
+    pub bank: &'a ItemBank,
+    pub grid: Grid,
+    pub patterns: Patterns,
+    pub layout: Layout,
+    pub index: ParamIndex,
+    /// Per item: `scores[i][(k·Q + q)·K_i + j]` is
+    /// `∂ log P_ik(θ_q)/∂φ_j`, `φ = (a, d_1..)`.
+    pub scores: Vec<Vec<f64>>,
+    /// Per pattern, the posterior over the Q nodes (summing to 1).
+    pub posteriors: Vec<f64>,
+}
+
+impl<'a> Setup<'a> {
+    fn new(bank: &'a ItemBank, data: &ResponseMatrix, quadpts: usize) -> Result<Self, IrtError> {
+        crate::calibrate::check_same_items(bank, data)?;
+        let grid = Grid::new(quadpts)?;
+        let patterns = Patterns::collapse(data);
+        patterns.check_categories(bank)?;
+        let layout = Layout::of_bank(bank, &grid);
+        let posteriors = posteriors(&patterns, &layout, bank, &grid);
+        Ok(Setup {
+            bank,
+            index: ParamIndex::of_bank(bank),
+            scores: score_tables(bank, &grid),
+            grid,
+            patterns,
+            layout,
+            posteriors,
+        })
+    }
+
+    /// The Q nodes.
+    pub fn q(&self) -> usize {
+        self.grid.len()
+    }
+
+    /// `∂ log P_ik(θ_q)/∂(a, d)` of item i.
+    pub fn score(&self, i: usize, k: usize, node: usize) -> &[f64] {
+        let kc = self.layout.k[i];
+        &self.scores[i][(k * self.q() + node) * kc..][..kc]
+    }
+
+    /// The answered items of pattern p with their categories.
+    pub fn answers(&self, p: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let n = self.patterns.n_items;
+        self.patterns.cells[p * n..(p + 1) * n]
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| **x != MISSING)
+            .map(|(i, &x)| (i, x as usize))
+    }
+
+    /// The posterior of pattern p over the nodes.
+    pub fn posterior(&self, p: usize) -> &[f64] {
+        &self.posteriors[p * self.q()..(p + 1) * self.q()]
+    }
+}
+
+/// Score tables: item i, category k, node q → `∂ log P_ik(θ_q)/∂(a, d)`.
+fn score_tables(bank: &ItemBank, grid: &Grid) -> Vec<Vec<f64>> {
+    let q = grid.len();
+    bank.items()
         .iter()
         .map(|item| {
             let kc = item.categories();
@@ -82,26 +249,29 @@ pub fn standard_errors(
             }
             out
         })
-        .collect();
+        .collect()
+}
+
+/// Per pattern the normalised posterior over the grid (log domain, then one
+/// exponentiation relative to the maximum), in parallel over fixed chunks.
+fn posteriors(patterns: &Patterns, layout: &Layout, bank: &ItemBank, grid: &Grid) -> Vec<f64> {
+    let q = grid.len();
     let n = patterns.n_items;
+    let table = layout.log_table(&Params::of_bank(bank), grid);
+    let mut out = vec![0.0; patterns.counts.len() * q];
     let chunk = chunk_size(patterns.counts.len());
-    let parts: Vec<Vec<f64>> = patterns
-        .cells
-        .par_chunks(chunk * n)
-        .zip(patterns.counts.par_chunks(chunk))
-        .map(|(cells, counts)| {
-            let mut info = vec![0.0; n_params * n_params];
-            let mut post = vec![0.0; q];
-            let mut s = vec![0.0; n_params];
-            for (pattern, &count) in cells.chunks_exact(n).zip(counts) {
-                for (node, slot) in post.iter_mut().enumerate() {
-                    *slot = grid.log_weights()[node]
-                        + pattern
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, x)| **x != MISSING)
-                            .map(|(i, &x)| table[(layout.base[i] + x as usize) * layout.qp + node])
-                            .sum::<f64>();
+    out.par_chunks_mut(chunk * q)
+        .zip(patterns.cells.par_chunks(chunk * n))
+        .for_each(|(post, cells)| {
+            for (post, pattern) in post.chunks_exact_mut(q).zip(cells.chunks_exact(n)) {
+                post.copy_from_slice(grid.log_weights());
+                for (i, &x) in pattern.iter().enumerate() {
+                    if x != MISSING {
+                        let row = &table[(layout.base[i] + x as usize) * layout.qp..][..q];
+                        for (l, v) in post.iter_mut().zip(row) {
+                            *l += v;
+                        }
+                    }
                 }
                 let m = post.iter().copied().fold(f64::MIN, f64::max);
                 let mut total = 0.0;
@@ -109,48 +279,10 @@ pub fn standard_errors(
                     *l = (*l - m).exp();
                     total += *l;
                 }
-                s.fill(0.0);
-                for (i, &x) in pattern.iter().enumerate() {
-                    if x == MISSING {
-                        continue;
-                    }
-                    let kc = layout.k[i];
-                    for (node, w) in post.iter().enumerate() {
-                        let g = &scores[i][(x as usize * q + node) * kc..][..kc];
-                        for (j, gj) in g.iter().enumerate() {
-                            s[index[i][j]] += w / total * gj;
-                        }
-                    }
-                }
-                for a in 0..n_params {
-                    let sa = count * s[a];
-                    for b in a..n_params {
-                        info[a * n_params + b] += sa * s[b];
-                    }
+                for l in post.iter_mut() {
+                    *l /= total;
                 }
             }
-            info
-        })
-        .collect();
-    let mut info = vec![0.0; n_params * n_params];
-    for part in parts {
-        for (acc, v) in info.iter_mut().zip(part) {
-            *acc += v;
-        }
-    }
-    for a in 0..n_params {
-        for b in 0..a {
-            info[a * n_params + b] = info[b * n_params + a];
-        }
-    }
-    let var = linalg::inverse_diagonal(&info, n_params).ok_or_else(|| {
-        IrtError::Data("the information matrix is singular: too few persons for these items".into())
-    })?;
-    Ok(index
-        .iter()
-        .map(|ix| ItemErrors {
-            a: var[ix[0]].sqrt(),
-            d: ix[1..].iter().map(|&j| var[j].sqrt()).collect(),
-        })
-        .collect())
+        });
+    out
 }

@@ -165,7 +165,7 @@ fn rasch_matches_mirt_common_slope() {
     let a = fit.bank.common_slope().unwrap();
     let (pa, lo, hi) = PUBLISHED_COMMON_SLOPE;
     assert!((a - pa).abs() <= 0.02 * se(lo, hi), "a {a} vs {pa}");
-    let errors = standard_errors(&fit.bank, &lsat7(), 61).unwrap();
+    let errors = standard_errors_with(&fit.bank, &lsat7(), 61, SeMethod::CrossProduct).unwrap();
     assert!(
         (errors[0].a / se(lo, hi) - 1.0).abs() < 0.03,
         "SE(a) {} vs {}",
@@ -317,4 +317,33 @@ fn ml_scores_match_mirt() {
     }
     assert_eq!(ml.score(&[0; 5]).unwrap().theta, f64::NEG_INFINITY);
     assert_eq!(ml.score(&[1; 5]).unwrap().theta, f64::INFINITY);
+}
+
+/// Model-fit summary of the 2PL: mirt reports logLik −2658.805, AIC 5337.61
+/// and BIC 5386.688 for LSAT7 (10 parameters, 1000 persons). By the
+/// formulas: −2ℓ = 5317.61, + 2·10 = 5337.61, + 10·ln 1000 = 5386.688; and
+/// SABIC = 5317.61 + 10·ln(1002/24) = 5354.927. The common-slope model has
+/// 6 parameters.
+#[test]
+fn information_criteria_match_mirt() {
+    let ic = fit(Model::TwoPl, DEFAULT_TOL).information_criteria();
+    assert_eq!((ic.parameters, ic.persons), (10, 1000));
+    assert!((ic.loglik - PUBLISHED_LOGLIK_2PL).abs() < 1e-3, "{ic:?}");
+    assert!((ic.aic - 5337.61).abs() < 5e-3, "{ic:?}");
+    assert!((ic.bic - 5386.688).abs() < 5e-3, "{ic:?}");
+    assert!((ic.sabic - 5354.927).abs() < 5e-3, "{ic:?}");
+    let rasch = fit(Model::Rasch, DEFAULT_TOL).information_criteria();
+    assert_eq!(rasch.parameters, 6);
+    // The 2PL's four extra slopes gain 6.1 in log-likelihood: AIC prefers
+    // the 2PL (12.2 > 8), BIC the common slope (12.2 < 4·ln 1000 = 27.6).
+    assert!(ic.aic < rasch.aic && ic.bic > rasch.bic, "{ic:?} {rasch:?}");
+}
+
+/// By hand: with n = 22, n* = (22 + 2)/24 = 1, so SABIC is the deviance.
+#[test]
+fn information_criteria_by_hand() {
+    let ic = InformationCriteria::new(-100.0, 3, 22);
+    assert_eq!(ic.aic, 206.0);
+    assert!((ic.bic - (200.0 + 3.0 * 22f64.ln())).abs() < 1e-12);
+    assert!((ic.sabic - 200.0).abs() < 1e-12);
 }

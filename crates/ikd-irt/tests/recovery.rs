@@ -1,7 +1,6 @@
 //! Parameter recovery: simulate 5000 persons from known parameters, fit, and
 //! require every estimate within 4 standard errors of the truth, the SE being
-//! the asymptotic one from the cross-product information matrix at the
-//! estimate. Under correct asymptotics each error is ≈ N(0, SE²), so a 4-SE
+//! the asymptotic one from the observed information matrix at the estimate. Under correct asymptotics each error is ≈ N(0, SE²), so a 4-SE
 //! miss has probability 6e−5 per parameter: about 0.3% for a model's ~50
 //! parameters. The seeds are fixed, so the test is deterministic; a real bias
 //! (a wrong derivative, a wrong sign) shows up as errors of many SEs. As a
