@@ -1,7 +1,7 @@
 //! What each fuzz target does with its input, in one place.
 //!
 //! The libFuzzer binaries (`fuzz_targets/*.rs`) call these functions, and so
-//! does `tests/tests/fuzz_regressions.rs`, which includes this very file: a
+//! does `tests/tests/engine/fuzz_regressions.rs`, which includes this very file: a
 //! normal `cargo test` replays every committed corpus and regression input
 //! through exactly the code that was fuzzed, without nightly or libFuzzer.
 //!

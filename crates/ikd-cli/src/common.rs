@@ -2,11 +2,8 @@
 //! output files that appear only when complete, progress bars.
 
 use anyhow::{Context, Result, bail};
-use ikd_core::answers::AnswerRows;
 use ikd_core::host::{LockFile, LockMode, LockPolicy, PluginHost, PluginSearch};
 use ikd_core::instrument::{self, Instrument};
-use ikd_core::pipeline::AnswerViolation;
-use ikd_core::quote::quote;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -156,18 +153,29 @@ impl Write for Output {
     }
 }
 
-/// One invalid answer as the commands report it: `file:line: respondent
-/// 'r1', item 'A1': why`, the respondent id quoted cut short (a megabyte id
-/// must not become a megabyte error line).
-pub fn violation_line(file: &Path, rows: &AnswerRows, v: &AnswerViolation) -> String {
-    format!(
-        "{}:{}: respondent {}, item {}: {}",
-        file.display(),
-        rows.origins[v.respondent],
-        quote(&rows.respondent_ids[v.respondent]),
-        quote(&v.item),
-        v.message
-    )
+pub use ikd_research::answers::violation_line;
+
+/// An answers file that could not be analysed, as the command's error: the
+/// located invalid answers go to stderr first (`what` says what did not
+/// happen, e.g. "nothing analysed").
+pub fn report_read_error(err: ikd_research::answers::ReadError, what: &str) -> anyhow::Error {
+    use ikd_research::answers::ReadError;
+    match err {
+        ReadError::Invalid(invalid) => {
+            for line in &invalid.listed {
+                eprintln!("{line}");
+            }
+            if invalid.count > invalid.listed.len() {
+                eprintln!("... and {} more", invalid.count - invalid.listed.len());
+            }
+            anyhow::anyhow!(
+                "{} invalid answer(s) in {}; {what}",
+                invalid.count,
+                invalid.file.display()
+            )
+        }
+        other => other.into(),
+    }
 }
 
 /// A progress bar on stderr, hidden when stderr is not a terminal.

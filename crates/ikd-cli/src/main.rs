@@ -22,6 +22,16 @@ struct Cli {
     /// Log filter (e.g. `info`, `ikd_core=debug`); also `RUST_LOG`.
     #[arg(long, global = true, default_value = "warn", env = "RUST_LOG")]
     log: String,
+    /// Log lines as `text` (coloured only on a terminal) or `json` (one object per line, for
+    /// log shippers).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        env = "IKD_LOG_FORMAT"
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -30,12 +40,10 @@ struct Cli {
 enum Command {
     /// Check instruments against their format and the loaded plugins; exit 0 when all are valid.
     Validate(commands::validate::Args),
-    /// List or lock the plugins the engine finds.
+    /// List or lock the plugins the engine finds, or create a new plugin crate
+    /// (`ikd plugins new --kind domain|scoring-model NAME`).
     #[command(subcommand)]
     Plugins(commands::plugins::Command),
-    /// Create a new plugin crate (`ikd plugin new --kind domain|scoring-model NAME`).
-    #[command(subcommand)]
-    Plugin(commands::plugin::Command),
     /// Write synthetic answers drawn from a latent-trait model.
     Simulate(commands::simulate::Args),
     /// Score an answers CSV.
@@ -45,6 +53,9 @@ enum Command {
     Bench(commands::bench::Command),
     /// Run the gRPC server (docs/server.md).
     Serve(commands::serve::Args),
+    /// Bearer tokens for the server: `ikd token new --name N --role R [--org-prefix P]`.
+    #[command(subcommand)]
+    Token(commands::token::Command),
     /// Simulate a small sample of the bundled instrument, score it and print a summary.
     Demo(commands::demo::Args),
     /// Reliability of each domain's items: alpha with its interval, omega, item statistics.
@@ -59,20 +70,37 @@ enum Command {
     /// HTML reports: a respondent's, or an organisation unit's (with a CSV of its numbers).
     #[command(subcommand)]
     Report(commands::report::Command),
+    /// One page on how well an instrument works on its answers: reliability, factor structure,
+    /// DIF between groups, IRT item fit, information, and the items to review.
+    ValidationReport(commands::validation_report::Args),
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Logs go to stderr: JSON lines, or text with colour codes only when stderr
+/// is a terminal (a log file or a journal gets plain text).
+fn init_logging(filter: &str, format: LogFormat) {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| "warn".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => logs.json().init(),
+        LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&cli.log).unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging(&cli.log, cli.log_format);
     let outcome = match cli.command {
         Command::Validate(args) => commands::validate::run(&cli.plugins, args),
         Command::Plugins(cmd) => commands::plugins::run(&cli.plugins, cmd),
-        Command::Plugin(cmd) => commands::plugin::run(cmd),
         Command::Simulate(args) => commands::simulate::run(&cli.plugins, args),
         Command::Score(args) => commands::score::run(&cli.plugins, args),
         Command::Demo(args) => commands::demo::run(&cli.plugins, args),
@@ -81,7 +109,9 @@ fn main() -> ExitCode {
         Command::Irt(cmd) => commands::irt::run(cmd),
         Command::Calibrate(args) => commands::calibrate::run(&cli.plugins, args),
         Command::Report(cmd) => commands::report::run(&cli.plugins, cmd),
+        Command::ValidationReport(args) => commands::validation_report::run(&cli.plugins, args),
         Command::Serve(args) => commands::serve::run(&cli.plugins, args),
+        Command::Token(cmd) => commands::token::run(cmd),
         Command::Bench(cmd) => commands::bench::run(&cli.plugins, cmd),
     };
     match outcome {

@@ -330,6 +330,125 @@ fn analyze_matches_a_hand_computation_on_a_tiny_instrument() {
     assert_eq!(report["quality_flags"]["flagged"], 1);
 }
 
+/// Four respondents, two of whom skipped items: the pairwise covariances of
+/// alpha's items are those of `crates/ikd-analysis/tests/degenerate.rs`
+/// (indefinite), on which psych reports α = 1.02, item–rest r up to 1.17 and
+/// the Feldt "interval" [1.13, 1]. `ikd analyze` prints none of that and
+/// says why, in text and JSON.
+#[test]
+fn analyze_on_four_respondents_withholds_what_they_cannot_support() {
+    // The hand-computed instrument with A3 a likert item: alpha's scores are
+    // A1 = 5, 3, 4, 2; A2 (reversed, 6 − answer) = 4, 2, –, 2; A3 = 4, 2, –, 1.
+    let text = std::fs::read_to_string(hand_instrument()).unwrap();
+    let start = text.find("[[items]]\nid = \"A3\"").unwrap();
+    let end = text.find("[[items]]\nid = \"B1\"").unwrap();
+    let likert_a3 = "[[items]]\nid = \"A3\"\ndomain = \"alpha\"\nindicator = \"a2\"\n\
+                     kind = \"likert\"\nscale = \"s5\"\ntext = { id = \"Saya\", en = \"I\" }\n\n";
+    let dir = tempfile::tempdir().unwrap();
+    let instrument = dir.path().join("instrument.toml");
+    std::fs::write(
+        &instrument,
+        format!("{}{likert_a3}{}", &text[..start], &text[end..]),
+    )
+    .unwrap();
+    let answers = dir.path().join("answers.csv");
+    std::fs::write(
+        &answers,
+        "respondent_id,org_unit,A1,A2,A3,B1,B2\n\
+         r1,36.72/bkpsdm,5,2,4,3,a\n\
+         r2,36.72/bkpsdm,3,4,2,4,b\n\
+         r3,36.72/bkpsdm,4,,,5,c\n\
+         r4,36.72/bkpsdm,2,4,1,2,a\n",
+    )
+    .unwrap();
+    let (instrument, answers) = (instrument.to_str().unwrap(), answers.to_str().unwrap());
+    let report = json(&[
+        "analyze",
+        "--instrument",
+        instrument,
+        "--format",
+        "json",
+        "--bootstrap",
+        "20",
+        answers,
+    ]);
+    let withheld = |domain: &Value, statistic: &str| -> Vec<Value> {
+        domain["withheld"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["statistic"] == statistic)
+            .cloned()
+            .collect()
+    };
+    for domain in report["domains"].as_array().unwrap() {
+        let code = &domain["code"];
+        // Nothing out of range; every missing statistic has its reason.
+        match domain["alpha"].as_f64() {
+            Some(alpha) => assert!(alpha <= 1.0, "{code}: alpha {alpha}"),
+            None => assert!(!withheld(domain, "alpha").is_empty(), "{domain}"),
+        }
+        match &domain["alpha_ci"] {
+            Value::Null => assert!(!withheld(domain, "Feldt interval of alpha").is_empty()),
+            ci => assert!(f(&ci["lower"]) <= f(&ci["upper"]), "{code}: {ci}"),
+        }
+        if domain["alpha_bootstrap"].is_null() {
+            assert!(!withheld(domain, "bootstrap interval of alpha").is_empty());
+        }
+        if domain["omega"].is_null() {
+            assert!(!withheld(domain, "omega").is_empty(), "{domain}");
+        }
+        for item in domain["item_stats"].as_array().unwrap() {
+            for key in ["item_rest_r", "loading"] {
+                if let Some(r) = item[key].as_f64() {
+                    assert!(r.abs() <= 1.0, "{code}: {key} {r}");
+                }
+            }
+            if let Some(a) = item["alpha_if_deleted"].as_f64() {
+                assert!(a <= 1.0, "{code}: {item}");
+            }
+        }
+        for note in domain["withheld"].as_array().unwrap() {
+            assert!(!note["reason"].as_str().unwrap().is_empty(), "{note}");
+        }
+    }
+    let [alpha, beta] = [&report["domains"][0], &report["domains"][1]];
+    assert_eq!(alpha["alpha"], Value::Null);
+    for item in alpha["item_stats"].as_array().unwrap() {
+        assert_eq!(item["item_rest_r"], Value::Null, "{item}");
+    }
+    let reason = &withheld(alpha, "alpha")[0];
+    assert_eq!(reason["code"], "not-positive-semidefinite", "{reason}");
+    assert_eq!(reason["item"], Value::Null);
+    assert!(
+        reason["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not positive semidefinite"),
+        "{reason}"
+    );
+    // beta: complete answers of 4 respondents give α, but no interval.
+    assert!(beta["alpha"].as_f64().is_some(), "{beta}");
+    let interval = &withheld(beta, "Feldt interval of alpha")[0];
+    assert_eq!(interval["code"], "too-few-respondents");
+    assert_eq!(interval["reason"], "4 respondent(s); needs 10");
+
+    let out = ikd(&["analyze", "--instrument", instrument, answers]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("\n  alpha -\n"), "{text}");
+    assert!(!text.contains("CI ["), "no interval printed: {text}");
+    assert!(text.contains("withheld (shown as -):"), "{text}");
+    assert!(
+        text.contains("    alpha, ") && text.contains("not positive semidefinite"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Feldt interval of alpha") && text.contains("4 respondent(s); needs 10"),
+        "{text}"
+    );
+}
+
 #[test]
 fn analyze_refuses_invalid_answers_and_lists_them() {
     let dir = tempfile::tempdir().unwrap();

@@ -65,13 +65,21 @@ fn calibrate_and_score_lsat7() {
     assert_eq!(summary["patterns"], 32);
     let loglik = summary["loglik"].as_f64().unwrap();
     assert!((loglik + 2658.805).abs() < 1e-2, "{loglik}");
-    for key in ["cycles", "max_change", "seconds"] {
+    for key in ["cycles", "max_change", "seconds", "se_seconds"] {
         assert!(summary[key].is_number(), "{key}: {summary}");
     }
+    // mirt: logLik −2658.805, AIC 5337.61, BIC 5386.688 with 10 parameters;
+    // SABIC = 5317.61 + 10·ln(1002/24) = 5354.927.
+    assert_eq!(summary["parameters"], 10);
+    for (key, mirt) in [("aic", 5337.61), ("bic", 5386.688), ("sabic", 5354.927)] {
+        let ours = summary[key].as_f64().unwrap();
+        assert!((ours - mirt).abs() < 0.01, "{key}: {ours} vs {mirt}");
+    }
+    assert_eq!(summary["se"], "observed");
 
     let text = std::fs::read_to_string(&params).unwrap();
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("item,model,a,d1,b1"));
+    assert_eq!(lines.next(), Some("item,model,a,d1,b1,se_a,se_d1"));
     let rows: Vec<Vec<f64>> = lines
         .map(|l| l.split(',').skip(2).map(|v| v.parse().unwrap()).collect())
         .collect();
@@ -82,6 +90,16 @@ fn calibrate_and_score_lsat7() {
         "{rows:?}"
     );
     assert!((rows[2][2] + rows[2][1] / rows[2][0]).abs() < 1e-12);
+    // Observed-information SEs; mirt (Richardson, the same matrix): item 1
+    // 0.177, 0.131; item 3 0.320, 0.204; item 4 0.134, 0.075.
+    for (item, se_a, se_d) in [(0, 0.177, 0.131), (2, 0.320, 0.204), (3, 0.134, 0.075)] {
+        let (a, d) = (rows[item][3], rows[item][4]);
+        assert!(
+            (a - se_a).abs() < 0.01 * se_a + 0.001 && (d - se_d).abs() < 0.01 * se_d + 0.001,
+            "item {}: SE {a}, {d} vs mirt {se_a}, {se_d}",
+            item + 1
+        );
+    }
 
     // EAP to a file: pattern 00000 (first row) is mirt's EAP-sum θ for 0.
     let scores = dir.path().join("scores.csv");
@@ -96,11 +114,17 @@ fn calibrate_and_score_lsat7() {
     ]);
     let text = std::fs::read_to_string(&scores).unwrap();
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("theta,se"));
+    // No id column in the data: persons are numbered by data row.
+    assert_eq!(lines.next(), Some("row,theta,se"));
     let eap: Vec<(f64, f64)> = lines
-        .map(|l| {
-            let (t, e) = l.split_once(',').unwrap();
-            (t.parse().unwrap(), e.parse().unwrap())
+        .enumerate()
+        .map(|(k, l)| {
+            let mut cells = l.split(',');
+            assert_eq!(cells.next(), Some((k + 1).to_string().as_str()));
+            (
+                cells.next().unwrap().parse().unwrap(),
+                cells.next().unwrap().parse().unwrap(),
+            )
         })
         .collect();
     assert_eq!(eap.len(), 1000);
@@ -122,7 +146,7 @@ fn calibrate_and_score_lsat7() {
         s(&data),
     ]);
     let first = out.lines().nth(1).unwrap();
-    let theta: f64 = first.split(',').next().unwrap().parse().unwrap();
+    let theta: f64 = first.split(',').nth(1).unwrap().parse().unwrap();
     assert!((theta - eap[0].0).abs() < 1e-5, "{first}");
     let out = ok(&[
         "irt",
@@ -133,8 +157,8 @@ fn calibrate_and_score_lsat7() {
         "ml",
         s(&data),
     ]);
-    assert_eq!(out.lines().nth(1), Some("-inf,inf"));
-    assert_eq!(out.lines().last(), Some("inf,inf"));
+    assert_eq!(out.lines().nth(1), Some("1,-inf,inf"));
+    assert_eq!(out.lines().last(), Some("1000,inf,inf"));
     let out = ok(&[
         "irt",
         "score",
@@ -149,7 +173,7 @@ fn calibrate_and_score_lsat7() {
         .nth(1)
         .unwrap()
         .split(',')
-        .next()
+        .nth(1)
         .unwrap()
         .parse()
         .unwrap();
@@ -209,12 +233,12 @@ fn rasch_reports_the_common_slope_and_graded_items_calibrate() {
         assert_eq!(summary["persons"], 400, "{summary}");
         let text = std::fs::read_to_string(&out).unwrap();
         assert!(
-            text.starts_with("item,model,a,d1,d2,d3,b1,b2,b3\n"),
+            text.starts_with("item,model,a,d1,d2,d3,b1,b2,b3,se_a,se_d1,se_d2,se_d3\n"),
             "{text}"
         );
         let scores = ok(&["irt", "score", "--params", s(&out), s(&poly)]);
         assert_eq!(scores.lines().count(), 402);
-        assert_eq!(scores.lines().last(), Some(","), "no answers, no score");
+        assert_eq!(scores.lines().last(), Some("401,,"), "no answers, no score");
     }
 }
 
@@ -266,4 +290,159 @@ fn bad_cells_are_reported_with_line_item_and_value() {
     ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown model '3pl'"));
+}
+
+/// `ikd irt score` keeps a first column of person ids (one that is not an
+/// item of the parameter set), quoting ids as CSV needs; errors in the data
+/// still name the line and column of the file as given.
+#[test]
+fn score_keeps_the_id_column_and_se_columns_are_optional() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = lsat7(dir.path());
+    let params = dir.path().join("params.csv");
+    ok(&[
+        "irt",
+        "calibrate",
+        "--model",
+        "2pl",
+        "--se",
+        "none",
+        s(&data),
+        "--out",
+        s(&params),
+    ]);
+    let text = std::fs::read_to_string(&params).unwrap();
+    assert!(text.starts_with("item,model,a,d1,b1\n"), "{text}");
+
+    // Crossprod SEs: item 1 0.176, 0.131 (docs/irt.md).
+    let summary = ok(&[
+        "irt",
+        "calibrate",
+        "--model",
+        "2pl",
+        "--se",
+        "crossprod",
+        s(&data),
+        "--out",
+        s(&params),
+    ]);
+    let summary: serde_json::Value = serde_json::from_str(&summary).unwrap();
+    assert_eq!(summary["se"], "crossprod");
+    let text = std::fs::read_to_string(&params).unwrap();
+    let item1: Vec<f64> = text
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .skip(5)
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert!(
+        (item1[0] - 0.176).abs() < 0.003 && (item1[1] - 0.131).abs() < 0.003,
+        "{item1:?}"
+    );
+
+    // Ids first, items in another order than PARAMS.csv.
+    let with_ids = dir.path().join("ids.csv");
+    let body = std::fs::read_to_string(&data).unwrap();
+    let mut csv = String::from("person,item5,item1,item2,item3,item4\n");
+    for (k, line) in body.lines().skip(1).take(3).enumerate() {
+        let cells: Vec<&str> = line.split(',').collect();
+        let id = ["p-1", "p,2", "p\"3"][k];
+        let quoted = if id.contains([',', '"']) {
+            format!("\"{}\"", id.replace('"', "\"\""))
+        } else {
+            id.to_owned()
+        };
+        csv.push_str(&format!(
+            "{quoted},{},{},{},{},{}\n",
+            cells[4], cells[0], cells[1], cells[2], cells[3]
+        ));
+    }
+    std::fs::write(&with_ids, &csv).unwrap();
+    let plain = ok(&["irt", "score", "--params", s(&params), s(&data)]);
+    let scored = ok(&["irt", "score", "--params", s(&params), s(&with_ids)]);
+    let mut reader = csv_rows(&scored);
+    assert_eq!(reader.remove(0), ["person", "theta", "se"]);
+    let ids: Vec<&str> = reader.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(ids, ["p-1", "p,2", "p\"3"]);
+    for (k, row) in reader.iter().enumerate() {
+        let expected = plain.lines().nth(k + 1).unwrap();
+        assert_eq!(format!("{},{}", k + 1, row[1..].join(",")), expected);
+    }
+
+    // R's write.csv(row.names = TRUE) names the id column "": it becomes `id`.
+    std::fs::write(&with_ids, csv.replacen("person", "\"\"", 1)).unwrap();
+    let scored = ok(&["irt", "score", "--params", s(&params), s(&with_ids)]);
+    assert!(scored.starts_with("id,theta,se\n"), "{scored}");
+
+    // A bad cell: line and column of the file as given (id column counted).
+    std::fs::write(&with_ids, csv.replacen("p-1,0", "p-1,7", 1)).unwrap();
+    let out = ikd(&["irt", "score", "--params", s(&params), s(&with_ids)]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("line 2, column 2 (item 'item5'): category 7"),
+        "{err}"
+    );
+    // A second unknown column is an error, not a second id.
+    std::fs::write(&with_ids, csv.replacen("item3", "other", 1)).unwrap();
+    let out = ikd(&["irt", "score", "--params", s(&params), s(&with_ids)]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("column 5 'other' is not an item"), "{err}");
+}
+
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut reader = csv_reader(text);
+    for record in reader.records() {
+        rows.push(record.unwrap().iter().map(str::to_owned).collect());
+    }
+    rows
+}
+
+fn csv_reader(text: &str) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes())
+}
+
+/// Standard errors that cannot be computed (an information matrix that is
+/// not positive definite: here four persons, stopped after three cycles)
+/// leave NaN cells and say why; the parameters are written and score.
+#[test]
+fn standard_errors_that_cannot_be_computed_are_nan_and_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("tiny.csv");
+    std::fs::write(&data, "a,b\n0,1\n1,0\n1,1\n0,0\n").unwrap();
+    let params = dir.path().join("params.csv");
+    let out = ikd(&[
+        "irt",
+        "calibrate",
+        "--model",
+        "grm",
+        "--max-cycles",
+        "3",
+        s(&data),
+        "--out",
+        s(&params),
+    ]);
+    assert!(out.status.success());
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["se"], serde_json::Value::Null);
+    let why = summary["se_error"].as_str().unwrap();
+    assert!(why.contains("not positive definite"), "{why}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no standard errors"));
+    let text = std::fs::read_to_string(&params).unwrap();
+    assert!(
+        text.starts_with("item,model,a,d1,b1,se_a,se_d1\n"),
+        "{text}"
+    );
+    assert!(
+        text.lines().skip(1).all(|l| l.ends_with(",NaN,NaN")),
+        "{text}"
+    );
+    let scores = ok(&["irt", "score", "--params", s(&params), s(&data)]);
+    assert_eq!(scores.lines().count(), 5);
 }

@@ -16,6 +16,8 @@ pub mod answers;
 pub mod disclosure;
 pub mod host;
 pub mod instrument;
+pub mod lang;
+pub mod localise;
 pub mod org_unit;
 pub mod output;
 pub mod pipeline;

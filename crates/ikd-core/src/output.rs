@@ -11,8 +11,7 @@
 use crate::instrument::{Instrument, Text};
 use crate::pipeline::Scorer;
 use crate::quality::QualityFlag;
-use crate::results::{Provenance, RespondentResult};
-use ikd_plugin_sdk::proto::Feedback;
+use crate::results::{Feedback, Provenance, RespondentResult};
 use serde::Serialize;
 use std::io::{self, Write};
 use std::sync::Arc;
@@ -49,7 +48,7 @@ pub struct ResultFormatter {
     instrument: Arc<Instrument>,
     provenance: Arc<Provenance>,
     /// Feedback per domain per level.
-    feedback: Arc<Vec<Vec<Option<Feedback>>>>,
+    feedback: Arc<Vec<Vec<Option<Arc<Feedback>>>>>,
 }
 
 impl ResultFormatter {
@@ -227,7 +226,7 @@ struct JsonDomain<'a> {
     se: Option<f64>,
     level: Option<JsonLevel<'a>>,
     answered: u32,
-    feedback: Option<serde_json::Value>,
+    feedback: Option<&'a Feedback>,
 }
 
 #[derive(Serialize)]
@@ -246,7 +245,7 @@ impl<'a> JsonResult<'a> {
     fn new(
         r: &'a RespondentResult,
         instrument: &'a Instrument,
-        feedback: &'a [Vec<Option<Feedback>>],
+        feedback: &'a [Vec<Option<Arc<Feedback>>>],
         provenance: &'a Provenance,
     ) -> Self {
         let level = |l: Option<u32>| {
@@ -274,20 +273,11 @@ impl<'a> JsonResult<'a> {
                     answered: o.answered,
                     feedback: o
                         .level
-                        .and_then(|l| feedback.get(d)?.get(l as usize)?.as_ref())
-                        .map(feedback_json),
+                        .and_then(|l| feedback.get(d)?.get(l as usize)?.as_deref()),
                 })
                 .collect(),
             flags: &r.flags,
             provenance,
         }
     }
-}
-
-fn feedback_json(f: &Feedback) -> serde_json::Value {
-    let text = |t: &Option<ikd_plugin_sdk::proto::Text>| match t {
-        Some(t) => serde_json::json!({ "id": t.id, "en": t.en }),
-        None => serde_json::Value::Null,
-    };
-    serde_json::json!({ "summary": text(&f.summary), "advice": text(&f.advice) })
 }

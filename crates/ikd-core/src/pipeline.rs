@@ -6,9 +6,9 @@ use crate::answers::{AnswerRows, Respondent};
 use crate::host::{DomainHandle, LoadedPlugin, ModelHandle, PluginCallError, PluginHost};
 use crate::instrument::{Diagnostic, Instrument, InstrumentError, Item, check_plugins};
 use crate::quality::QualityCheck;
-use crate::results::{DomainOutcome, PluginProvenance, Provenance, RespondentResult};
+use crate::results::{self, DomainOutcome, PluginProvenance, Provenance, RespondentResult};
 use ikd_plugin_sdk::proto::{
-    self as wire, AnswerBatch, DomainConfig, Feedback, InterpretRequest, ModelConfig,
+    self as wire, AnswerBatch, DomainConfig, InterpretRequest, ModelConfig,
 };
 use ikd_plugin_sdk::{ScoreInput, ScoreOutput, dense};
 use std::path::Path;
@@ -86,8 +86,8 @@ struct DomainBinding {
     handle: DomainHandle,
     /// Instrument item indices of this domain's items, in order.
     items: Vec<usize>,
-    /// Feedback for each instrument level.
-    feedback: Vec<Feedback>,
+    /// Feedback for each instrument level, in both languages.
+    feedback: Vec<Arc<results::Feedback>>,
 }
 
 /// An instrument ready to score: every plugin instance created and checked.
@@ -167,15 +167,17 @@ impl Scorer {
             return Err(instrument_error(&instrument, diagnostics).into());
         }
 
+        let count = instrument.levels.len() as u32;
         let levels = InterpretRequest {
-            levels: instrument
-                .levels
-                .iter()
-                .map(|l| wire::LevelRef {
+            levels: (0..count)
+                .zip(&instrument.levels)
+                .map(|(position, l)| wire::LevelRef {
                     code: l.code.clone(),
                     name: Some(wire::Text::new(&l.name.id, &l.name.en)),
                     min: l.min,
                     max: l.max,
+                    position,
+                    count,
                 })
                 .collect(),
         };
@@ -199,7 +201,13 @@ impl Scorer {
                     categories: description.categories.get(k).copied().unwrap_or(0),
                 };
             }
-            binding.feedback = binding.handle.interpret(&levels)?.feedback;
+            binding.feedback = binding
+                .handle
+                .interpret(&levels)?
+                .feedback
+                .into_iter()
+                .map(|f| Arc::new(results::Feedback::from(f)))
+                .collect();
         }
 
         let model_plugin = host
@@ -307,7 +315,7 @@ impl Scorer {
     }
 
     /// Feedback of the domain at position `domain` for the level at position `level`.
-    pub fn feedback(&self, domain: usize, level: usize) -> Option<&Feedback> {
+    pub fn feedback(&self, domain: usize, level: usize) -> Option<&Arc<results::Feedback>> {
         self.domains.get(domain)?.feedback.get(level)
     }
 

@@ -3,13 +3,13 @@
 //! the one place where rows are counted, averaged and suppressed.
 
 use crate::error::ReportError;
-use crate::results::{Feedback, ReportRow};
+use crate::results::{Feedback, ResultRecord};
 use crate::stats::{Estimate, Moments};
 use ikd_core::instrument::Instrument;
 
 /// One row in instrument order.
 pub struct Obs<'a> {
-    pub row: &'a ReportRow,
+    pub row: &'a ResultRecord,
     /// Position of the index's level among the instrument's levels.
     pub level: Option<usize>,
     /// One per instrument domain.
@@ -30,7 +30,7 @@ pub struct DomainObs<'a> {
 /// respondent.
 pub fn align<'a>(
     instrument: &Instrument,
-    rows: impl IntoIterator<Item = &'a ReportRow>,
+    rows: impl IntoIterator<Item = &'a ResultRecord>,
 ) -> Result<Vec<Obs<'a>>, ReportError> {
     let mismatch = |message: String| ReportError::Mismatch {
         instrument: instrument.id.clone(),
@@ -179,24 +179,24 @@ impl Group {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::DomainRow;
+    use crate::results::DomainRecord;
     use crate::testing::instrument;
 
-    fn row(id: &str, unit: &str, scores: [Option<f64>; 2]) -> ReportRow {
-        ReportRow {
+    fn row(id: &str, unit: &str, scores: [Option<f64>; 2]) -> ResultRecord {
+        ResultRecord {
             respondent_id: id.into(),
             org_unit: unit.into(),
             index: scores[0].zip(scores[1]).map(|(a, b)| (a + b) / 2.0),
             level: Some("hi".into()),
             domains: vec![
                 // Out of instrument order on purpose.
-                DomainRow {
+                DomainRecord {
                     code: "beta".into(),
                     score: scores[1],
                     level: scores[1].map(|_| "lo".into()),
                     ..Default::default()
                 },
-                DomainRow {
+                DomainRecord {
                     code: "alpha".into(),
                     score: scores[0],
                     ..Default::default()
@@ -237,7 +237,7 @@ mod tests {
     #[test]
     fn groups_count_missing_as_missing_and_suppress_small_ones() {
         let instrument = instrument();
-        let rows: Vec<ReportRow> = (0..5)
+        let rows: Vec<ResultRecord> = (0..5)
             .map(|i| {
                 let beta = (i < 3).then_some(50.0 + i as f64);
                 row(&format!("r{i}"), "u", [Some(60.0 + 10.0 * i as f64), beta])

@@ -26,8 +26,6 @@ pub enum ReportError {
     Suppressed { prefix: String, min_group_size: u32 },
     #[error("minimum group size must be at least 1")]
     MinGroupSize,
-    #[error("unknown language '{0}' (expected id or en)")]
-    Language(String),
     /// The CSV could not be written (in memory: a bug, not an input problem).
     #[error("writing the CSV: {0}")]
     Csv(String),

@@ -2,39 +2,9 @@
 //! English, and numbers written the way each language writes them (`71,4`
 //! and `2.000` in Indonesian, `71.4` and `2,000` in English).
 
-use crate::error::ReportError;
-use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// A report language.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub enum Lang {
-    /// Bahasa Indonesia.
-    #[default]
-    Id,
-    En,
-}
-
-impl Lang {
-    /// The ISO 639-1 code (`id`, `en`), as in `<html lang>` and `Text::get`.
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Id => "id",
-            Lang::En => "en",
-        }
-    }
-}
-
-impl std::str::FromStr for Lang {
-    type Err = ReportError;
-    fn from_str(s: &str) -> Result<Self, ReportError> {
-        match s {
-            "id" => Ok(Lang::Id),
-            "en" => Ok(Lang::En),
-            other => Err(ReportError::Language(other.to_owned())),
-        }
-    }
-}
+pub use ikd_core::lang::Lang;
 
 /// A number with `decimals` decimals in the language's notation; `–` for none.
 pub fn number(x: Option<f64>, decimals: usize, lang: Lang) -> String {
@@ -87,25 +57,13 @@ pub fn fill(text: &str, values: &[(&str, &str)]) -> String {
 
 /// Every fixed text: (key, Bahasa Indonesia, English).
 const TEXTS: &[(&str, &str, &str)] = &[
-    (
-        "title_person",
-        "Laporan Individu IKD",
-        "IKD Personal Report",
-    ),
-    (
-        "title_org",
-        "Laporan Organisasi IKD",
-        "IKD Organisation Report",
-    ),
+    ("title_person", "Laporan Individu", "Personal Report"),
+    ("title_org", "Laporan Organisasi", "Organisation Report"),
     ("instrument", "Instrumen", "Instrument"),
     ("respondent", "Responden", "Respondent"),
     ("org_unit", "Unit organisasi", "Organisation unit"),
     ("model", "Model penilaian", "Scoring model"),
-    (
-        "index",
-        "Indeks Kompetensi Digital",
-        "Digital Competency Index",
-    ),
+    ("index", "Indeks keseluruhan", "Overall index"),
     ("index_short", "Indeks", "Index"),
     ("level", "Tingkat", "Level"),
     ("score", "Skor", "Score"),
@@ -284,10 +242,359 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// The fixed texts of `lang`, by key.
+/// The validation report's fixed texts: (key, Bahasa Indonesia, English).
+const VALIDATION_TEXTS: &[(&str, &str, &str)] = &[
+    ("title_validation", "Laporan Validasi", "Validation Report"),
+    ("v_respondents", "Responden", "Respondents"),
+    ("v_grouping", "Kelompok DIF", "DIF groups"),
+    ("v_reference", "Kelompok acuan", "Reference group"),
+    ("v_se_bound", "Batas galat baku θ", "SE bound of θ"),
+    (
+        "v_complete_cases",
+        "{n} menjawab semua butir",
+        "{n} answered every item",
+    ),
+    (
+        "v_stratified_alpha",
+        "α berstrata indeks",
+        "Stratified α of the index",
+    ),
+    ("v_omega_total", "ω total indeks", "ω total of the index"),
+    (
+        "v_cfi_structure",
+        "CFI struktur instrumen",
+        "CFI of the instrument's structure",
+    ),
+    ("v_to_review", "Butir untuk ditinjau", "Items to review"),
+    ("v_of_items", "dari {n} butir", "of {n} items"),
+    ("v_summary_title", "Ringkasan", "Summary"),
+    (
+        "v_summary_note",
+        "Laporan ini menilai instrumen, bukan responden: seberapa andal dan konsisten butir-butirnya mengukur, apakah strukturnya sesuai dengan data, dan butir mana yang perlu ditinjau.",
+        "This report judges the instrument, not the respondents: how reliably and consistently its items measure, whether its structure fits the data, and which items need a review.",
+    ),
+    ("v_sample_title", "Sampel", "Sample"),
+    (
+        "v_groups_caption",
+        "Responden per kelompok",
+        "Respondents per group",
+    ),
+    ("v_group", "Kelompok", "Group"),
+    ("v_ungrouped", "Tanpa kelompok", "In no group"),
+    (
+        "v_sample_note",
+        "Kelompok dipakai untuk analisis fungsi butir diferensial (DIF). Tingkat jawaban kosong per butir ada di tabel butir di bawah.",
+        "The groups are used for the differential item functioning (DIF) analysis. Each item's share of missing answers is in the item tables below.",
+    ),
+    (
+        "v_sample_no_groups",
+        "Tidak ada kelompok yang diberikan (--groups), jadi DIF tidak dianalisis. Tingkat jawaban kosong per butir ada di tabel butir di bawah.",
+        "No groups were given (--groups), so DIF is not analysed. Each item's share of missing answers is in the item tables below.",
+    ),
+    ("v_reliability_title", "Reliabilitas", "Reliability"),
+    (
+        "v_reliability_caption",
+        "Reliabilitas per domain dan indeks",
+        "Reliability per domain and of the index",
+    ),
+    ("v_index", "Indeks (semua domain)", "Index (all domains)"),
+    ("v_items", "Butir", "Items"),
+    ("v_alpha_ci", "IK 95% α", "95% CI of α"),
+    (
+        "v_reliability_note",
+        "α Cronbach dengan interval Feldt dan ω McDonald per domain, dari kovarians berpasangan. Untuk indeks: α berstrata atas domain dan ω total dari analisis faktor konfirmatori struktur instrumen.",
+        "Cronbach's α with Feldt's interval and McDonald's ω per domain, from pairwise covariances. For the index: stratified α over the domains and ω total from the confirmatory factor analysis of the instrument's structure.",
+    ),
+    ("v_items_title", "Butir", "Items"),
+    (
+        "v_items_note",
+        "Sel yang ditandai melanggar aturan tinjauan; baris yang ditandai adalah butir dalam daftar tinjauan. Muatan: muatan baku pada domainnya sendiri dalam model struktur instrumen.",
+        "Marked cells break a review rule; marked rows are items on the review list. Loading: the standardized loading on its own domain in the model of the instrument's structure.",
+    ),
+    ("v_items_caption", "Butir", "Items"),
+    ("v_item", "Butir", "Item"),
+    ("v_kind", "Jenis", "Kind"),
+    ("v_missing", "Kosong", "Missing"),
+    ("v_mean", "Rata-rata", "Mean"),
+    ("v_item_rest", "r butir–sisa", "Item–rest r"),
+    ("v_alpha_if_deleted", "α tanpa butir", "α if deleted"),
+    ("v_loading", "Muatan", "Loading"),
+    (
+        "v_dimensionality_title",
+        "Dimensionalitas",
+        "Dimensionality",
+    ),
+    (
+        "v_dimensionality_note",
+        "Analisis faktor konfirmatori (maksimum likelihood): struktur instrumen (setiap butir pada domainnya, domain saling berkorelasi) dibandingkan dengan satu faktor umum. Kecocokan baik kira-kira bila CFI dan TLI ≥ 0,95, RMSEA ≤ 0,06 dan SRMR ≤ 0,08 (Hu & Bentler 1999).",
+        "Confirmatory factor analysis (maximum likelihood): the instrument's structure (each item on its domain, the domains correlated) against one general factor. Fit is good roughly when CFI and TLI ≥ 0.95, RMSEA ≤ 0.06 and SRMR ≤ 0.08 (Hu & Bentler 1999).",
+    ),
+    (
+        "v_fit_caption",
+        "Kecocokan kedua model",
+        "Fit of both models",
+    ),
+    ("v_measure", "Ukuran", "Measure"),
+    (
+        "v_model_structure",
+        "Struktur instrumen",
+        "Instrument's structure",
+    ),
+    ("v_model_one", "Satu faktor", "One factor"),
+    ("v_rmsea_ci", "IK 90% RMSEA", "90% CI of RMSEA"),
+    (
+        "v_cfa_sample",
+        "Sampel: {n} responden yang menjawab semua butir.",
+        "Sample: {n} respondents who answered every item.",
+    ),
+    (
+        "v_not_converged",
+        "estimasi tidak konvergen",
+        "the estimation did not converge",
+    ),
+    (
+        "v_heywood",
+        "estimasi di luar rentang yang wajar (kasus Heywood)",
+        "an estimate outside the admissible range (Heywood case)",
+    ),
+    (
+        "v_correlations_caption",
+        "Korelasi antardomain (faktor)",
+        "Correlations between the domains (factors)",
+    ),
+    (
+        "v_dif_title",
+        "Fungsi butir diferensial (DIF)",
+        "Differential item functioning (DIF)",
+    ),
+    (
+        "v_dif_intro",
+        "Kelompok menurut {grouping}; acuan {reference}, dibandingkan dengan {focal}. Responden dicocokkan pada skor total domain; kelompok dengan kurang dari {min} responden pada suatu butir tidak dianalisis untuk butir itu.",
+        "Groups by {grouping}; reference {reference}, compared with {focal}. Respondents are matched on the domain's total score; a group with fewer than {min} respondents on an item is left out of that item's analysis.",
+    ),
+    (
+        "v_dif_note",
+        "Butir 0/1: Mantel–Haenszel per kelompok fokal (Δ MH dan kelas ETS A/B/C; Δ negatif: butir lebih sulit bagi kelompok fokal). Butir politomus: regresi logistik ordinal (ΔR² Nagelkerke, p terkoreksi, kelas Jodoin–Gierl). p dikoreksi Benjamini–Hochberg atas semua uji.",
+        "0/1 items: Mantel–Haenszel per focal group (MH Δ and ETS class A/B/C; a negative Δ: the item is harder for the focal group). Polytomous items: ordinal logistic regression (Nagelkerke ΔR², adjusted p, Jodoin–Gierl class). p adjusted by Benjamini–Hochberg over all tests.",
+    ),
+    ("v_dif_caption", "DIF", "DIF"),
+    ("v_persons_used", "{n} responden", "{n} respondents"),
+    ("v_method", "Metode", "Method"),
+    ("v_logistic", "Logistik", "Logistic"),
+    ("v_lr_result", "Regresi logistik", "Logistic regression"),
+    ("v_withheld", "Tidak dilaporkan", "Not reported"),
+    ("v_fit_title", "Kecocokan butir (IRT)", "Item fit (IRT)"),
+    (
+        "v_fit_note",
+        "Model respons bertingkat (GRM) dikalibrasi per domain. M2* menilai kecocokan global tiap domain; S-X² menilai tiap butir pada responden yang menjawab semua butir domainnya, p dikoreksi Benjamini–Hochberg atas semua butir.",
+        "A graded response model (GRM) calibrated per domain. M2* judges each domain's global fit; S-X² judges each item on the respondents who answered every item of its domain, p adjusted by Benjamini–Hochberg over all items.",
+    ),
+    (
+        "v_m2_caption",
+        "Kecocokan global per domain (M2*)",
+        "Global fit per domain (M2*)",
+    ),
+    ("v_categories", "Kategori", "Categories"),
+    ("v_p_adjusted", "p terkoreksi", "Adjusted p"),
+    (
+        "v_information_title",
+        "Informasi dan galat baku",
+        "Information and standard error",
+    ),
+    (
+        "v_information_note",
+        "Informasi tes tiap domain (atas) dan galat baku bersyarat θ = 1/√I(θ) (bawah). Garis putus-putus: batas galat baku; area berarsir: rentang θ yang diukur dengan cukup presisi.",
+        "Each domain's test information (top) and the conditional standard error of θ = 1/√I(θ) (bottom). Dashed line: the SE bound; shaded: the θ range measured precisely enough.",
+    ),
+    ("v_information_axis", "Informasi", "Information"),
+    ("v_se_axis", "Galat baku", "Standard error"),
+    (
+        "v_curve_title",
+        "Informasi dan galat baku",
+        "Information and SE",
+    ),
+    (
+        "v_curve_summary",
+        "Galat baku ≤ {bound} pada θ {ranges}; informasi tertinggi {max} pada θ = {at}.",
+        "SE ≤ {bound} at θ {ranges}; highest information {max} at θ = {at}.",
+    ),
+    ("v_no_precise", "tidak di mana pun", "nowhere"),
+    ("v_review_title", "Butir untuk ditinjau", "Items to review"),
+    (
+        "v_review_caption",
+        "Butir yang melanggar setidaknya satu aturan",
+        "Items that break at least one rule",
+    ),
+    ("v_text", "Teks", "Text"),
+    ("v_reasons", "Alasan", "Reasons"),
+    (
+        "v_review_empty",
+        "Tidak ada butir yang melanggar aturan tinjauan.",
+        "No item breaks a review rule.",
+    ),
+    ("v_rules_title", "Aturan tinjauan", "Review rules"),
+    (
+        "rule_misfit",
+        "Tidak cocok: S-X² dengan p terkoreksi < {misfit_p} dan RMSEA S-X² > {misfit_rmsea}.",
+        "Misfit: S-X² with an adjusted p < {misfit_p} and an S-X² RMSEA > {misfit_rmsea}.",
+    ),
+    (
+        "rule_dif",
+        "DIF: p terkoreksi < {dif_p} dengan kelas B atau C (ETS untuk Mantel–Haenszel, Jodoin–Gierl untuk regresi logistik).",
+        "DIF: an adjusted p < {dif_p} with class B or C (ETS for Mantel–Haenszel, Jodoin–Gierl for logistic regression).",
+    ),
+    (
+        "rule_item_rest",
+        "Korelasi butir–sisa < {min_item_rest}.",
+        "Item–rest correlation < {min_item_rest}.",
+    ),
+    (
+        "rule_loading",
+        "Muatan baku pada domainnya < {min_loading} (model struktur instrumen).",
+        "Standardized loading on its domain < {min_loading} (the instrument's structure).",
+    ),
+    (
+        "rule_missing",
+        "Jawaban kosong > {max_missing} responden.",
+        "Missing answers > {max_missing} of respondents.",
+    ),
+    (
+        "review_misfit",
+        "tidak cocok dengan model (S-X², p terkoreksi {value})",
+        "misfit (S-X², adjusted p {value})",
+    ),
+    (
+        "review_dif_mh",
+        "DIF kelas {class} untuk {group} (Δ MH {value})",
+        "DIF class {class} for {group} (MH Δ {value})",
+    ),
+    (
+        "review_dif_logistic",
+        "DIF kelas {class} (regresi logistik, ΔR² {value})",
+        "DIF class {class} (logistic regression, ΔR² {value})",
+    ),
+    (
+        "review_low_item_rest",
+        "korelasi butir–sisa rendah ({value})",
+        "low item–rest correlation ({value})",
+    ),
+    (
+        "review_low_loading",
+        "muatan faktor rendah ({value})",
+        "low factor loading ({value})",
+    ),
+    (
+        "review_high_missing",
+        "banyak jawaban kosong ({value})",
+        "many missing answers ({value})",
+    ),
+    ("stat_alpha", "α", "α"),
+    ("stat_alpha_interval", "interval α", "interval of α"),
+    ("stat_omega", "ω", "ω"),
+    ("stat_item_in_scale", "statistik butir", "item statistics"),
+    ("stat_stratified_alpha", "α berstrata", "stratified α"),
+    (
+        "why_too_few_respondents",
+        "{have} responden; diperlukan {need}",
+        "{have} respondents; {need} needed",
+    ),
+    (
+        "why_too_few_items",
+        "{have} butir; diperlukan {need}",
+        "{have} items; {need} needed",
+    ),
+    (
+        "why_too_few_pairs",
+        "butir {item} dijawab bersama oleh {have} responden; diperlukan {need}",
+        "items {item} were answered together by {have} respondents; {need} needed",
+    ),
+    (
+        "why_no_variance",
+        "butir {item} tidak bervariasi",
+        "item {item} has no variance",
+    ),
+    (
+        "why_no_total_variance",
+        "skor total tidak bervariasi",
+        "the total score has no variance",
+    ),
+    (
+        "why_not_positive_semidefinite",
+        "kovarians antarbutir tidak konsisten: terlalu sedikit responden menjawab butir yang sama",
+        "the covariances of the items are inconsistent: too few respondents answered the same items",
+    ),
+    (
+        "why_no_groups",
+        "tidak ada kelompok (--groups)",
+        "no groups (--groups)",
+    ),
+    (
+        "why_one_group",
+        "hanya ada satu kelompok",
+        "there is only one group",
+    ),
+    (
+        "why_unknown_reference",
+        "kelompok acuan tidak ada",
+        "the reference group does not exist",
+    ),
+    (
+        "why_group_too_small",
+        "kelompok {group}: {have} responden; diperlukan {need}",
+        "group {group}: {have} respondents; {need} needed",
+    ),
+    (
+        "why_constant",
+        "semua responden memberi skor yang sama",
+        "every respondent has the same score",
+    ),
+    (
+        "why_no_information",
+        "tidak ada skor total yang memuat kedua kelompok dan kedua jawaban",
+        "no total score holds both groups and both answers",
+    ),
+    (
+        "why_undefined_odds_ratio",
+        "rasio odds 0 atau tak hingga",
+        "the odds ratio is 0 or infinite",
+    ),
+    (
+        "why_not_dichotomous",
+        "skor bukan 0/1",
+        "the scores are not 0/1",
+    ),
+    (
+        "why_model_failed",
+        "model tidak dapat diestimasi",
+        "the model could not be estimated",
+    ),
+    (
+        "why_calibration_failed",
+        "kalibrasi IRT tidak dapat dilakukan pada data ini",
+        "the IRT calibration is not possible on these data",
+    ),
+    (
+        "why_no_complete_patterns",
+        "tidak ada responden yang menjawab semua butir domain",
+        "no respondent answered every item of the domain",
+    ),
+    (
+        "v_notes_use",
+        "Angka-angka ini untuk peninjauan instrumen oleh tim psikometri. Butir dalam daftar tinjauan tidak otomatis buruk: bacalah teksnya, periksa kunci dan terjemahannya, lalu putuskan. Dengan sampel besar, perbedaan kecil pun signifikan; perhatikan besarnya efek.",
+        "These numbers are for the instrument's review by a psychometric team. An item on the review list is not bad by that alone: read its text, check its key and its translation, then decide. With a large sample even small differences are significant; look at the size of the effect.",
+    ),
+    (
+        "v_notes_json",
+        "Semua angka laporan ini, termasuk yang tidak ditampilkan, ada di berkas JSON dari `ikd validation-report --json`. Definisi dan aturan: docs/analysis.md, bagian \"Validation report\".",
+        "Every number of this report, including those not shown, is in the JSON file of `ikd validation-report --json`. Definitions and rules: docs/analysis.md, section \"Validation report\".",
+    ),
+];
+
+/// The fixed texts of `lang`, by key (the validation report's included).
 pub fn texts(lang: Lang) -> BTreeMap<&'static str, &'static str> {
     TEXTS
         .iter()
+        .chain(VALIDATION_TEXTS)
         .map(|(key, id, en)| (*key, if lang == Lang::En { *en } else { *id }))
         .collect()
 }
@@ -311,11 +618,12 @@ mod tests {
 
     #[test]
     fn every_text_exists_in_both_languages_once() {
-        let mut keys: Vec<&str> = TEXTS.iter().map(|t| t.0).collect();
+        let all: Vec<&(&str, &str, &str)> = TEXTS.iter().chain(VALIDATION_TEXTS).collect();
+        let mut keys: Vec<&str> = all.iter().map(|t| t.0).collect();
         keys.sort();
         keys.dedup();
-        assert_eq!(keys.len(), TEXTS.len(), "duplicate keys");
-        for (key, id, en) in TEXTS {
+        assert_eq!(keys.len(), all.len(), "duplicate keys");
+        for (key, id, en) in all {
             assert!(!id.is_empty() && !en.is_empty(), "{key}");
             // Placeholders are the same in both languages.
             let holes = |s: &str| {

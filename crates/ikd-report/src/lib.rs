@@ -9,11 +9,14 @@
 //! * [`org_report`]: an organisation prefix's participation, index, domain
 //!   radar against the parent unit and the whole data set, level
 //!   distributions, sub-unit heatmap and weakest indicators, with a CSV of
-//!   the same numbers.
+//!   the same numbers;
+//! * [`validation_report`]: an instrument's validation on its answers
+//!   (reliability, dimensionality, DIF, item fit, information, items to
+//!   review) from the model of `ikd_research::validation`.
 //!
 //! Inputs are neutral and in memory: the loaded [`Instrument`] and
-//! [`ReportRow`]s (read from `ikd score` output by [`read_results`], made
-//! from scored results by [`ReportRow::from_result`], or built from a store).
+//! [`ResultRecord`]s (read from `ikd score` output by [`read_results`], made
+//! from scored results by [`ResultRecord::from_result`], or built from a store).
 //! Groups below the minimum group size are suppressed as the server does,
 //! and organisation prefixes follow the server's rule ([`org_unit`]).
 //! Chart geometry is computed in [`chart`] and drawn by minijinja templates
@@ -34,6 +37,7 @@ mod person;
 mod render;
 mod results;
 pub mod stats;
+mod validation;
 mod view;
 
 #[cfg(test)]
@@ -45,7 +49,8 @@ pub use lang::Lang;
 pub use org::{OrgReport, WEAKEST, org_report};
 pub use org_groups::Disclosure;
 pub use person::person_report;
-pub use results::{DomainRow, Feedback, ReportRow, read_results, read_results_from};
+pub use results::{DomainRecord, Feedback, ResultRecord, read_results, read_results_from};
+pub use validation::validation_report;
 
 /// The server's default minimum group size: smaller groups are not reported.
 pub const DEFAULT_MIN_GROUP_SIZE: u32 = 5;

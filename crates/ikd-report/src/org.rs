@@ -17,7 +17,7 @@ use crate::org_groups::{Disclosure, Groups, hidden_in};
 use crate::org_unit::check_prefix;
 use crate::person::CompareRow;
 use crate::render::render;
-use crate::results::ReportRow;
+use crate::results::ResultRecord;
 use crate::stats::Estimate;
 use crate::view::{self, InstrumentView, LevelView, level_at, level_look};
 use ikd_core::instrument::Instrument;
@@ -42,7 +42,7 @@ pub struct OrgReport {
 /// same prefix from the raw answers, fills the weakest-indicators section.
 pub fn org_report(
     instrument: &Instrument,
-    rows: &[ReportRow],
+    rows: &[ResultRecord],
     org_prefix: &str,
     lang: Lang,
     min_group_size: u32,
@@ -179,7 +179,7 @@ impl Page {
         lang: Lang,
         min: u32,
         indicators: Option<&IndicatorMeans>,
-        rows: &[ReportRow],
+        rows: &[ResultRecord],
     ) -> Self {
         let t = texts(lang);
         let code = lang.code();
@@ -192,7 +192,7 @@ impl Page {
         let names: Vec<String> = instrument
             .domains
             .iter()
-            .map(|d| d.name.get(code).to_owned())
+            .map(|d| d.name.get(lang).to_owned())
             .collect();
         let index = unit.index(min);
         let estimate_text = |e: Option<Estimate>| match e {
@@ -282,7 +282,7 @@ impl Page {
         let level_names: Vec<String> = instrument
             .levels
             .iter()
-            .map(|l| l.name.get(code).to_owned())
+            .map(|l| l.name.get(lang).to_owned())
             .collect();
         let level_refs: Vec<(&str, &str)> = instrument
             .levels
@@ -332,7 +332,10 @@ impl Page {
             notes.push(fill(t["note_withheld"], &[("units", &units.join(", "))]));
         }
         notes.push(t["note_use"].to_owned());
-        let models: BTreeSet<&str> = rows.iter().filter_map(|r| r.model.as_deref()).collect();
+        let models: BTreeSet<String> = rows
+            .iter()
+            .filter_map(|r| r.model.as_ref().map(ToString::to_string))
+            .collect();
         Page {
             lang: code,
             title: t["title_org"],
@@ -441,7 +444,6 @@ fn indicator_rows(
             note: t["indicators_need"].to_owned(),
         };
     };
-    let code = lang.code();
     let mut ranked: Vec<(f64, &crate::indicators::IndicatorMean)> = means
         .indicators
         .iter()
@@ -457,14 +459,14 @@ fn indicator_rows(
             let domain = instrument.domains.iter().find(|d| d.code == i.domain);
             let name = domain
                 .and_then(|d| d.indicators.iter().find(|x| x.code == i.indicator))
-                .map_or_else(|| i.indicator.clone(), |x| x.name.get(code).to_owned());
+                .map_or_else(|| i.indicator.clone(), |x| x.name.get(lang).to_owned());
             let colour = ramp(mean / 100.0);
             IndicatorRow {
                 rank: k + 1,
                 code: i.indicator.clone(),
                 name,
                 domain_code: i.domain.clone(),
-                domain: domain.map_or_else(|| i.domain.clone(), |d| d.name.get(code).to_owned()),
+                domain: domain.map_or_else(|| i.domain.clone(), |d| d.name.get(lang).to_owned()),
                 mean: number(Some(*mean), 1, lang),
                 value: *mean,
                 width: (mean.clamp(0.0, 100.0) * 100.0).round() / 100.0,
@@ -488,25 +490,25 @@ fn indicator_rows(
 mod tests {
     use super::*;
     use crate::indicators::IndicatorMean;
-    use crate::results::DomainRow;
+    use crate::results::DomainRecord;
     use crate::testing::instrument;
     use ikd_core::disclosure;
 
-    fn row(id: String, unit: &str, alpha: f64, beta: f64) -> ReportRow {
+    fn row(id: String, unit: &str, alpha: f64, beta: f64) -> ResultRecord {
         let level = |x: f64| Some(if x < 50.0 { "lo" } else { "hi" }.to_owned());
-        ReportRow {
+        ResultRecord {
             respondent_id: id,
             org_unit: unit.into(),
             index: Some((alpha + beta) / 2.0),
             level: level((alpha + beta) / 2.0),
             domains: vec![
-                DomainRow {
+                DomainRecord {
                     code: "alpha".into(),
                     score: Some(alpha),
                     level: level(alpha),
                     ..Default::default()
                 },
-                DomainRow {
+                DomainRecord {
                     code: "beta".into(),
                     score: Some(beta),
                     level: level(beta),
@@ -519,7 +521,7 @@ mod tests {
 
     /// 36.72/a: alpha 40, 50, 60, 70, 80; 36.72/b: 3 results (too few);
     /// 36.72.01/x: 5; outside the prefix: 36.721/z, 36.73/q, 64.72/r.
-    fn rows() -> Vec<ReportRow> {
+    fn rows() -> Vec<ResultRecord> {
         let mut rows = Vec::new();
         let mut add = |unit: &str, alphas: &[f64], beta: f64| {
             for a in alphas {
@@ -656,7 +658,7 @@ mod tests {
             ],
             5,
         );
-        let scoped: Vec<ReportRow> = rows
+        let scoped: Vec<ResultRecord> = rows
             .iter()
             .filter(|r| r.org_unit == "36.72/a/y")
             .cloned()
@@ -682,7 +684,7 @@ mod tests {
             report.csv
         );
         // Decided on the whole data set: a scope of 36.72/a/x alone is still hidden.
-        let scoped: Vec<ReportRow> = rows
+        let scoped: Vec<ResultRecord> = rows
             .iter()
             .filter(|r| r.org_unit == "36.72/a/x")
             .cloned()

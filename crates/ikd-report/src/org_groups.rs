@@ -4,7 +4,7 @@
 
 use crate::data::{Group, Obs};
 use crate::org_unit::{child, parent, unit_within};
-use crate::results::ReportRow;
+use crate::results::ResultRecord;
 use ikd_core::disclosure;
 use ikd_core::instrument::Instrument;
 use std::collections::{BTreeMap, BTreeSet};
@@ -113,7 +113,7 @@ impl Groups {
 
 /// Disclosure control decided on `rows` alone: right when they are the
 /// whole data set (a results file), as for `ikd report`.
-pub(crate) fn hidden_in(rows: &[ReportRow], min_group_size: u32) -> disclosure::Hidden {
+pub(crate) fn hidden_in(rows: &[ResultRecord], min_group_size: u32) -> disclosure::Hidden {
     let mut units: BTreeMap<&str, u64> = BTreeMap::new();
     for row in rows {
         *units.entry(row.org_unit.as_str()).or_default() += 1;

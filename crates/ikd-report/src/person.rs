@@ -10,10 +10,10 @@ use crate::error::ReportError;
 use crate::lang::{Lang, fill, integer, number, texts};
 use crate::org_groups::{Disclosure, hidden_in};
 use crate::render::render;
-use crate::results::ReportRow;
-use crate::stats::person_interval;
+use crate::results::ResultRecord;
 use crate::view::{self, InstrumentView, LevelView, level_look};
 use ikd_core::instrument::Instrument;
+use ikd_core::localise::interval95;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -82,7 +82,7 @@ struct DomainCard {
 /// otherwise neither the mean nor the unit's n appears.
 pub fn person_report(
     instrument: &Instrument,
-    rows: &[ReportRow],
+    rows: &[ResultRecord],
     respondent_id: &str,
     lang: Lang,
     min_group_size: u32,
@@ -120,7 +120,7 @@ pub fn person_report(
     let index_ci = person
         .index
         .zip(person.index_se)
-        .map(|(x, se)| person_interval(x, se, reporting.min, reporting.max));
+        .map(|(x, se)| interval95(x, se, reporting.min, reporting.max));
     let mut index = IndexView {
         value: person.index.map(|x| number(Some(x), 1, lang)),
         raw: person.index,
@@ -140,7 +140,7 @@ pub fn person_report(
     let names: Vec<String> = instrument
         .domains
         .iter()
-        .map(|d| d.name.get(code).to_owned())
+        .map(|d| d.name.get(lang).to_owned())
         .collect();
     let scores: Vec<Option<f64>> = me.domains.iter().map(|d| d.score).collect();
     let unit_hidden = match disclosure {
@@ -229,7 +229,7 @@ pub fn person_report(
             let ci = obs
                 .score
                 .zip(obs.se)
-                .map(|(x, se)| person_interval(x, se, reporting.min, reporting.max))
+                .map(|(x, se)| interval95(x, se, reporting.min, reporting.max))
                 .and_then(|(lo, hi)| view::interval(lo, hi, lang));
             DomainCard {
                 code: domain.code.clone(),
@@ -242,11 +242,11 @@ pub fn person_report(
                 ci,
                 summary: obs
                     .feedback
-                    .map(|f| f.summary.get(code).to_owned())
+                    .map(|f| f.summary.get(lang).to_owned())
                     .filter(|s| !s.is_empty()),
                 actions: obs
                     .feedback
-                    .map(|f| steps(f.advice.get(code)))
+                    .map(|f| steps(f.advice.get(lang)))
                     .unwrap_or_default(),
                 feedback_missing: obs.level.is_some() && obs.feedback.is_none(),
             }
@@ -278,7 +278,7 @@ pub fn person_report(
         instrument: InstrumentView::new(instrument, lang),
         respondent: person.respondent_id.clone(),
         org_unit: person.org_unit.clone(),
-        model: person.model.clone(),
+        model: person.model.as_ref().map(ToString::to_string),
         scale: view::scale(instrument, lang, person.index, index_ci),
         index,
         radar: chart,
@@ -325,7 +325,7 @@ pub(crate) fn steps(advice: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::{DomainRow, Feedback};
+    use crate::results::{DomainRecord, Feedback};
     use crate::testing::instrument;
     use ikd_core::instrument::Text;
     use std::sync::Arc;
@@ -340,7 +340,7 @@ mod tests {
         assert!(steps("  ").is_empty());
     }
 
-    fn row(id: &str, unit: &str, alpha: f64, beta: f64) -> ReportRow {
+    fn row(id: &str, unit: &str, alpha: f64, beta: f64) -> ResultRecord {
         let feedback = Arc::new(Feedback {
             summary: Text {
                 id: "Ringkasan <alfa>".into(),
@@ -351,21 +351,22 @@ mod tests {
                 en: "1. One. 2. Two.".into(),
             },
         });
-        ReportRow {
+        ResultRecord {
             respondent_id: id.into(),
             org_unit: unit.into(),
             index: Some((alpha + beta) / 2.0),
             index_se: Some(2.0),
             level: Some("hi".into()),
             domains: vec![
-                DomainRow {
+                DomainRecord {
                     code: "alpha".into(),
                     score: Some(alpha),
                     se: Some(4.0),
                     level: Some(if alpha < 50.0 { "lo" } else { "hi" }.into()),
                     feedback: Some(feedback),
+                    ..Default::default()
                 },
-                DomainRow {
+                DomainRecord {
                     code: "beta".into(),
                     score: Some(beta),
                     level: Some(if beta < 50.0 { "lo" } else { "hi" }.into()),
@@ -378,7 +379,7 @@ mod tests {
     }
 
     /// `n` results in 36.72/x, five in its sibling 36.72/y.
-    fn rows(n: usize) -> Vec<ReportRow> {
+    fn rows(n: usize) -> Vec<ResultRecord> {
         (0..n)
             .map(|i| row(&format!("r{i}"), "36.72/x", 40.0 + 10.0 * i as f64, 60.0))
             .chain((0..5).map(|i| row(&format!("other{i}"), "36.72/y", 0.0, 0.0)))
@@ -426,7 +427,7 @@ mod tests {
         assert!(html.contains("could be used to work out a smaller group"));
         // The server passes the decision it made on the whole data set.
         let hidden = ikd_core::disclosure::hidden_units([("36.72/x", 5), ("36.72/y", 1)], 5);
-        let only_x: Vec<ReportRow> = rows[..5].to_vec();
+        let only_x: Vec<ResultRecord> = rows[..5].to_vec();
         let disclosure = Disclosure {
             hidden: &hidden,
             scope: "36.72/x",

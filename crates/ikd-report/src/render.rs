@@ -7,12 +7,16 @@ use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 use std::sync::OnceLock;
 
-const TEMPLATES: [(&str, &str); 5] = [
+const TEMPLATES: [(&str, &str); 6] = [
     ("style.css", include_str!("../templates/style.css")),
     ("base.html", include_str!("../templates/base.html")),
     ("charts.html", include_str!("../templates/charts.html")),
     ("person.html", include_str!("../templates/person.html")),
     ("org.html", include_str!("../templates/org.html")),
+    (
+        "validation.html",
+        include_str!("../templates/validation.html"),
+    ),
 ];
 
 fn build() -> Result<Environment<'static>, minijinja::Error> {

@@ -2,120 +2,24 @@
 //! `ikd score` writes: a JSON array (`--format json`), JSON Lines (`jsonl`) or
 //! CSV (`csv`, which has no standard errors and no feedback).
 //!
-//! Rows are neutral: level and domain codes, numbers, feedback texts. They
+//! Rows are [`ResultRecord`]s, the engine's one language-free result shape:
+//! level and domain codes, numbers, feedback texts in both languages. They
 //! are checked against the instrument when a report is made, so the same rows
-//! can come from a file, from freshly scored results ([`ReportRow::from_result`])
-//! or from the server's store.
+//! can come from a file, from freshly scored results
+//! ([`ResultRecord::from_result`]) or from the server's store.
 
 use crate::error::ReportError;
 use ikd_core::instrument::Text;
-use ikd_core::pipeline::Scorer;
-use ikd_core::results::RespondentResult;
+pub use ikd_core::results::{DomainRecord, Feedback, ModelRef, ResultRecord};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::sync::Arc;
 
-/// One respondent's result.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ReportRow {
-    pub respondent_id: String,
-    pub org_unit: String,
-    /// Composite index on the reporting scale; missing is `None`, never 0.
-    pub index: Option<f64>,
-    /// Standard error of the index, when the model gives one.
-    pub index_se: Option<f64>,
-    /// Level code of the index.
-    pub level: Option<String>,
-    /// Domains by code, in any order.
-    pub domains: Vec<DomainRow>,
-    /// Quality flags (`too-fast`, `straight-line-run`, ...).
-    pub flags: Vec<String>,
-    /// The scoring model (`name version`), when known.
-    pub model: Option<String>,
-    /// The instrument id the result was scored with, when known.
-    pub instrument_id: Option<String>,
-}
-
-/// One domain of a result.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct DomainRow {
-    pub code: String,
-    pub score: Option<f64>,
-    pub se: Option<f64>,
-    /// Level code.
-    pub level: Option<String>,
-    /// Feedback for the domain's level; shared between rows with the same text.
-    pub feedback: Option<Arc<Feedback>>,
-}
-
-/// What the domain plugin says about a level: a summary and development actions.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Feedback {
-    pub summary: Text,
-    pub advice: Text,
-}
-
-impl ReportRow {
-    /// A row from a freshly scored result, with the scorer's feedback for each level.
-    pub fn from_result(result: &RespondentResult, scorer: &Scorer) -> Self {
-        let instrument = scorer.instrument();
-        let code = |l: Option<u32>| {
-            l.and_then(|l| instrument.levels.get(l as usize))
-                .map(|l| l.code.clone())
-        };
-        let model = &scorer.provenance().model;
-        ReportRow {
-            respondent_id: result.respondent_id.clone(),
-            org_unit: result.org_unit.clone(),
-            index: result.index,
-            index_se: result.index_se,
-            level: code(result.level),
-            domains: result
-                .domains
-                .iter()
-                .zip(&instrument.domains)
-                .enumerate()
-                .map(|(d, (outcome, domain))| DomainRow {
-                    code: domain.code.clone(),
-                    score: outcome.score,
-                    se: outcome.se,
-                    level: code(outcome.level),
-                    feedback: outcome
-                        .level
-                        .and_then(|l| Feedback::of(scorer, d, l as usize)),
-                })
-                .collect(),
-            flags: result.flags.iter().map(|f| f.as_str().to_owned()).collect(),
-            model: Some(format!("{} {}", model.name, model.version)),
-            instrument_id: Some(instrument.id.clone()),
-        }
-    }
-}
-
-impl Feedback {
-    /// The feedback the scorer's domain plugin gives domain `domain` at level `level`.
-    pub fn of(scorer: &Scorer, domain: usize, level: usize) -> Option<Arc<Feedback>> {
-        let f = scorer.feedback(domain, level)?;
-        let summary = f.summary.as_ref().map(|t| Text {
-            id: t.id.clone(),
-            en: t.en.clone(),
-        });
-        let advice = f.advice.as_ref().map(|t| Text {
-            id: t.id.clone(),
-            en: t.en.clone(),
-        });
-        Some(Arc::new(Feedback {
-            summary: summary.unwrap_or_default(),
-            advice: advice.unwrap_or_default(),
-        }))
-    }
-}
-
 /// Reads results written by `ikd score`: a JSON array, JSON Lines or CSV,
 /// told apart by the first character. Errors name the file and line.
-pub fn read_results(path: &Path) -> Result<Vec<ReportRow>, ReportError> {
+pub fn read_results(path: &Path) -> Result<Vec<ResultRecord>, ReportError> {
     let file = std::fs::File::open(path).map_err(|e| ReportError::Results {
         origin: path.display().to_string(),
         message: format!("cannot open: {e}"),
@@ -124,7 +28,7 @@ pub fn read_results(path: &Path) -> Result<Vec<ReportRow>, ReportError> {
 }
 
 /// [`read_results`] from any reader; `origin` names it in errors.
-pub fn read_results_from(input: impl Read, origin: &str) -> Result<Vec<ReportRow>, ReportError> {
+pub fn read_results_from(input: impl Read, origin: &str) -> Result<Vec<ResultRecord>, ReportError> {
     let mut input = BufReader::with_capacity(1 << 16, input);
     let first = first_byte(&mut input).map_err(|e| io_error(origin, e))?;
     match first {
@@ -203,6 +107,8 @@ struct RawDomain {
     #[serde(default)]
     level: Option<RawLevel>,
     #[serde(default)]
+    answered: u32,
+    #[serde(default)]
     feedback: Option<RawFeedback>,
 }
 
@@ -234,7 +140,6 @@ struct RawModel {
 #[derive(Default)]
 struct Interner {
     feedback: HashMap<(String, String, String, String), Arc<Feedback>>,
-    models: HashMap<String, String>,
 }
 
 impl Interner {
@@ -259,18 +164,18 @@ impl Interner {
             .clone()
     }
 
-    fn row(&mut self, raw: RawResult) -> ReportRow {
+    fn row(&mut self, raw: RawResult) -> ResultRecord {
         let (instrument_id, model) = match raw.provenance {
             Some(p) => (
                 p.instrument_id,
-                p.model.map(|m| {
-                    let text = format!("{} {}", m.name, m.version);
-                    self.models.entry(text.clone()).or_insert(text).clone()
+                p.model.map(|m| ModelRef {
+                    name: m.name,
+                    version: m.version,
                 }),
             ),
             None => (None, None),
         };
-        ReportRow {
+        ResultRecord {
             respondent_id: raw.respondent_id,
             org_unit: raw.org_unit,
             index: raw.index,
@@ -279,11 +184,12 @@ impl Interner {
             domains: raw
                 .domains
                 .into_iter()
-                .map(|d| DomainRow {
+                .map(|d| DomainRecord {
                     code: d.code,
                     score: d.score,
                     se: d.se,
                     level: d.level.map(|l| l.code),
+                    answered: d.answered,
                     feedback: d.feedback.map(|f| self.feedback(f)),
                 })
                 .collect(),
@@ -295,8 +201,8 @@ impl Interner {
 }
 
 /// A JSON array of results, converted element by element (never held as JSON).
-fn json_array(input: impl Read, origin: &str) -> Result<Vec<ReportRow>, ReportError> {
-    struct Rows<'a>(&'a mut Vec<ReportRow>, &'a mut Interner);
+fn json_array(input: impl Read, origin: &str) -> Result<Vec<ResultRecord>, ReportError> {
+    struct Rows<'a>(&'a mut Vec<ResultRecord>, &'a mut Interner);
     impl<'de> serde::de::Visitor<'de> for Rows<'_> {
         type Value = ();
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
@@ -320,7 +226,7 @@ fn json_array(input: impl Read, origin: &str) -> Result<Vec<ReportRow>, ReportEr
 }
 
 /// JSON Lines: one result object per line.
-fn json_lines(input: impl Read, origin: &str) -> Result<Vec<ReportRow>, ReportError> {
+fn json_lines(input: impl Read, origin: &str) -> Result<Vec<ResultRecord>, ReportError> {
     let mut interner = Interner::default();
     serde_json::Deserializer::from_reader(input)
         .into_iter::<RawResult>()
@@ -342,12 +248,14 @@ struct CsvColumns {
     domains: Vec<DomainColumns>,
 }
 
-/// The columns of one domain: `<code>.score`, `<code>.se`, `<code>.level`.
+/// The columns of one domain: `<code>.score`, `<code>.se`, `<code>.level`,
+/// `<code>.answered`.
 struct DomainColumns {
     code: String,
     score: Option<usize>,
     se: Option<usize>,
     level: Option<usize>,
+    answered: Option<usize>,
 }
 
 impl CsvColumns {
@@ -371,6 +279,7 @@ impl CsvColumns {
                         score: None,
                         se: None,
                         level: None,
+                        answered: None,
                     });
                     domains.len() - 1
                 }
@@ -380,6 +289,7 @@ impl CsvColumns {
                 "score" => domains[slot].score = Some(col),
                 "se" => domains[slot].se = Some(col),
                 "level" => domains[slot].level = Some(col),
+                "answered" => domains[slot].answered = Some(col),
                 _ => {}
             }
         }
@@ -397,7 +307,7 @@ impl CsvColumns {
 
 /// A results CSV (`ikd score --format csv`): no SEs unless `index_se` /
 /// `<domain>.se` columns are present, no feedback.
-fn csv_rows(input: impl Read, origin: &str) -> Result<Vec<ReportRow>, ReportError> {
+fn csv_rows(input: impl Read, origin: &str) -> Result<Vec<ResultRecord>, ReportError> {
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(input);
     let csv_error = |e: csv::Error| {
         let line = e.position().map(|p| p.line()).unwrap_or(0);
@@ -438,16 +348,17 @@ fn csv_rows(input: impl Read, origin: &str) -> Result<Vec<ReportRow>, ReportErro
             .domains
             .iter()
             .map(|d| {
-                Ok(DomainRow {
+                Ok(DomainRecord {
                     code: d.code.clone(),
                     score: number(d.score)?,
                     se: number(d.se)?,
                     level: text(d.level),
+                    answered: number(d.answered)?.map_or(0, |n| n as u32),
                     feedback: None,
                 })
             })
             .collect::<Result<Vec<_>, ReportError>>()?;
-        rows.push(ReportRow {
+        rows.push(ResultRecord {
             respondent_id: record.get(columns.id).unwrap_or("").to_owned(),
             org_unit: text(columns.org).unwrap_or_default(),
             index: number(columns.index)?,
@@ -486,7 +397,10 @@ mod tests {
         let r1 = &rows[0];
         assert_eq!((r1.index, r1.index_se), (Some(61.5), Some(2.5)));
         assert_eq!(r1.level.as_deref(), Some("hi"));
-        assert_eq!(r1.model.as_deref(), Some("weighted-index 0.1.0"));
+        assert_eq!(
+            r1.model.as_ref().map(ToString::to_string).as_deref(),
+            Some("weighted-index 0.1.0")
+        );
         assert_eq!(r1.instrument_id.as_deref(), Some("small"));
         assert_eq!(r1.flags, ["too-fast"]);
         assert_eq!(r1.domains[1].score, None);
@@ -495,7 +409,7 @@ mod tests {
             Arc::ptr_eq(a.as_ref().unwrap(), b.as_ref().unwrap()),
             "one copy"
         );
-        assert_eq!(a.as_ref().unwrap().summary.get("en"), "summary");
+        assert_eq!(a.as_ref().unwrap().summary.get(crate::Lang::En), "summary");
 
         let values: Vec<serde_json::Value> = serde_json::from_str(JSON).unwrap();
         let lines: String = values.iter().map(|v| format!("{v}\n")).collect();

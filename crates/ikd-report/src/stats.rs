@@ -1,12 +1,9 @@
-//! Means with 95% intervals: a person's score ± 1.96·SE, and a group's mean
-//! with a Student t interval. The t quantile is the server's (`ikd-server`
+//! Means with 95% intervals: a group's mean with a Student t interval (a
+//! person's score ± 1.96·SE is `ikd_core::localise::interval95`). The t quantile is the server's (`ikd-server`
 //! `stats.rs`), copied so that a report and an aggregate of the server give
 //! the same interval for the same results.
 
 use serde::Serialize;
-
-/// The normal quantile a person's interval uses (score ± 1.96·SE).
-pub const Z_95: f64 = 1.96;
 
 /// A group mean with its sample SD and 95% t interval.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -70,12 +67,6 @@ impl Moments {
             ci_high: mean + half,
         })
     }
-}
-
-/// A person's 95% interval `x ± 1.96·se`, clipped to the reporting range.
-pub fn person_interval(x: f64, se: f64, min: f64, max: f64) -> (f64, f64) {
-    let half = Z_95 * se.abs();
-    ((x - half).max(min), (x + half).min(max))
 }
 
 /// The 0.975 quantile of Student's t with `df` degrees of freedom: exact table
@@ -142,17 +133,5 @@ mod tests {
         let one = moments(&[42.0]).estimate().unwrap();
         assert_eq!((one.mean, one.sd), (42.0, 0.0));
         assert!(one.ci_low.is_infinite() && one.ci_high.is_infinite());
-    }
-
-    #[test]
-    fn person_interval_is_clipped_to_the_reporting_range() {
-        // 58.1 ± 1.96 · 2.0 = 58.1 ± 3.92.
-        let (lo, hi) = person_interval(58.1, 2.0, 0.0, 100.0);
-        assert!((lo - 54.18).abs() < 1e-9 && (hi - 62.02).abs() < 1e-9);
-        // 97 ± 1.96 · 5 = [87.2, 106.8] → [87.2, 100].
-        let (lo, hi) = person_interval(97.0, 5.0, 0.0, 100.0);
-        assert!((lo - 87.2).abs() < 1e-9 && hi == 100.0);
-        let (lo, _) = person_interval(3.0, 5.0, 0.0, 100.0);
-        assert_eq!(lo, 0.0);
     }
 }

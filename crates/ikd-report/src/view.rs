@@ -22,11 +22,11 @@ impl InstrumentView {
         InstrumentView {
             id: instrument.id.clone(),
             version: instrument.version.to_string(),
-            title: instrument.title.get(lang.code()).to_owned(),
+            title: instrument.title.get(lang).to_owned(),
             description: instrument
                 .description
                 .as_ref()
-                .map(|d| d.get(lang.code()).to_owned()),
+                .map(|d| d.get(lang).to_owned()),
             sha256_short: instrument.sha256.chars().take(12).collect(),
         }
     }
@@ -49,7 +49,7 @@ pub fn levels(instrument: &Instrument, lang: Lang) -> Vec<LevelView> {
         .enumerate()
         .map(|(k, l)| LevelView {
             code: l.code.clone(),
-            name: l.name.get(lang.code()).to_owned(),
+            name: l.name.get(lang).to_owned(),
             colour: level_colour(k, count),
             range: format!(
                 "{}–{}",
@@ -73,7 +73,7 @@ pub fn level_look(instrument: &Instrument, level: usize, lang: Lang) -> Option<L
     let colour = level_colour(level, instrument.levels.len());
     Some(LevelLook {
         code: l.code.clone(),
-        name: l.name.get(lang.code()).to_owned(),
+        name: l.name.get(lang).to_owned(),
         text_colour: text_on(&colour),
         colour,
     })
@@ -99,7 +99,7 @@ pub fn scale(
     let names: Vec<String> = instrument
         .levels
         .iter()
-        .map(|l| l.name.get(lang.code()).to_owned())
+        .map(|l| l.name.get(lang).to_owned())
         .collect();
     let bands: Vec<(&str, &str, f64, f64)> = instrument
         .levels

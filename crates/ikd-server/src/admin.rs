@@ -11,7 +11,7 @@ use crate::State;
 use crate::auth::Role;
 use crate::catalog::{Entry, ScorerError};
 use crate::errors;
-use crate::render::to_new_result;
+use crate::records::new_result;
 use ikd_core::host::{PluginKindName, PluginStatus};
 use ikd_core::pipeline::ScoreError;
 use ikd_proto::v1::{self as api, admin_service_server::AdminService};
@@ -291,7 +291,7 @@ impl Admin {
             for (session, outcome) in batch.iter().zip(outcomes) {
                 let why = match outcome {
                     Ok(result) => {
-                        let record = to_new_result(&scorer, &result);
+                        let record = new_result(&scorer, &result);
                         match state.store.add_revision(&session.id, record).await {
                             Ok(_) => out.rescored += 1,
                             Err(e) => fail(&mut out, &session.id, e.to_string()),

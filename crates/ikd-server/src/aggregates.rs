@@ -9,6 +9,7 @@ use crate::auth::Caller;
 use crate::catalog::Entry;
 use crate::errors;
 use ikd_core::disclosure;
+use ikd_core::lang::Lang;
 use ikd_proto::v1::{self as api, Estimate};
 /// The 0.975 quantile of Student's t: one implementation, shared with the reports.
 use ikd_report::stats::t_975;
@@ -20,7 +21,7 @@ pub(crate) async fn aggregate(
     state: &State,
     caller: &Caller,
     req: &api::GetAggregateRequest,
-    lang: &str,
+    lang: Lang,
 ) -> Result<api::Aggregate, Status> {
     let entry = state.catalog.resolve(req.instrument.as_ref())?;
     let mut filter = state.filter(
@@ -59,7 +60,7 @@ fn from_sums(
     sums: &ikd_store::Aggregate,
     min_group_size: u32,
     hidden: bool,
-    lang: &str,
+    lang: Lang,
 ) -> api::Aggregate {
     let instrument = &entry.instrument;
     let min = u64::from(min_group_size);

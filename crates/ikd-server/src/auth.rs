@@ -215,6 +215,29 @@ fn unix_seconds() -> i64 {
         .unwrap_or(0)
 }
 
+/// A freshly generated bearer token and the hash a configuration keeps.
+pub struct NewToken {
+    /// `ikd_` and 48 hexadecimal digits (192 random bits): shown once, never stored.
+    pub token: String,
+    /// Hex of the token's SHA-256, for `sha256 = …` in the configuration.
+    pub sha256: String,
+}
+
+impl NewToken {
+    pub fn generate() -> Self {
+        let token = format!("ikd_{}", hex::encode(rand::random::<[u8; 24]>()));
+        let sha256 = hex::encode(Sha256::digest(token.as_bytes()));
+        NewToken { token, sha256 }
+    }
+}
+
+/// Checks one token's configuration as the server will when it starts
+/// (roles known, hash or token well-formed), so that a configuration line
+/// is refused when it is written rather than when the server starts.
+pub fn check_token_config(config: &TokenConfig) -> Result<(), TokenError> {
+    Authenticator::new(std::slice::from_ref(config)).map(|_| ())
+}
+
 /// A secure first run: with no token configured, an admin token is generated,
 /// printed once on stderr and only its hash kept (in `data_dir`). Later starts
 /// read the hash; the token itself is never written anywhere.
@@ -223,8 +246,10 @@ pub fn first_run_admin(data_dir: &Path) -> std::io::Result<TokenConfig> {
     let sha256 = match std::fs::read_to_string(&path) {
         Ok(hash) => hash.trim().to_owned(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let token = format!("ikd_{}", hex::encode(rand::random::<[u8; 24]>()));
-            let hash = hex::encode(Sha256::digest(token.as_bytes()));
+            let NewToken {
+                token,
+                sha256: hash,
+            } = NewToken::generate();
             crate::secret::write_private(&path, hash.as_bytes())?;
             eprintln!(
                 "ikd serve: no tokens configured; generated an admin token (shown only now):\n\n    {token}\n\n\

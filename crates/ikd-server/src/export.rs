@@ -6,7 +6,9 @@ use crate::State;
 use crate::auth::Caller;
 use crate::catalog::Entry;
 use crate::errors;
-use crate::render::{ResultView, render, timestamp};
+use crate::records::record_of;
+use crate::render::{render, timestamp};
+use ikd_core::lang::Lang;
 use ikd_proto::v1 as api;
 use ikd_store::ResultFilter;
 use std::sync::Arc;
@@ -23,7 +25,7 @@ pub(crate) async fn start(
     caller: &Caller,
     filter: ResultFilter,
     entry: Arc<Entry>,
-    lang: &'static str,
+    lang: Lang,
 ) -> Result<mpsc::Receiver<Result<api::ExportedResult, Status>>, Status> {
     let export = ExportAudit::new(caller, &filter);
     export
@@ -98,7 +100,7 @@ async fn stream_export(
     state: &State,
     filter: &ResultFilter,
     entry: &Entry,
-    lang: &'static str,
+    lang: Lang,
     tx: &mpsc::Sender<Result<api::ExportedResult, Status>>,
     rows: &mut u64,
 ) -> bool {
@@ -128,8 +130,9 @@ async fn stream_export(
                 Ok(e) => e.scorer.clone(),
                 Err(_) => entry.scorer.clone(),
             };
+            let (record, provenance) = record_of(&stored, &scorer);
             let exported = api::ExportedResult {
-                result: Some(render(&scorer, ResultView::from(&stored), lang, true)),
+                result: Some(render(&scorer, &record, provenance.as_ref(), lang, true)),
                 session_id: stored.session_id,
                 org_unit: stored.org_unit,
                 respondent_pseudonym: stored.respondent_key,

@@ -2,6 +2,7 @@
 //! describes them — a summary each, or one instrument whole in one language.
 
 use crate::catalog::{Catalog, Entry};
+use ikd_core::lang::Lang;
 use ikd_proto::v1 as api;
 
 /// One summary per served instrument version.
@@ -28,14 +29,14 @@ pub(crate) fn summaries(catalog: &Catalog) -> Vec<api::InstrumentSummary> {
 }
 
 /// The instrument in one language.
-pub(crate) fn describe(entry: &Entry, lang: &str) -> api::Instrument {
+pub(crate) fn describe(entry: &Entry, lang: Lang) -> api::Instrument {
     let i = &entry.instrument;
     api::Instrument {
         id: i.id.clone(),
         version: i.version.to_string(),
         sha256: i.sha256.clone(),
         title: i.title.get(lang).to_owned(),
-        language: lang.to_owned(),
+        language: lang.code().to_owned(),
         model: i.scoring.model.clone(),
         domains: i
             .domains

@@ -42,6 +42,7 @@ mod disclosure;
 mod errors;
 mod export;
 mod instruments;
+mod records;
 mod render;
 mod report;
 mod secret;
@@ -136,9 +137,20 @@ impl Server {
             );
         }
         let auth = auth::Authenticator::new(&tokens)?;
+        let instruments: Vec<String> = catalog
+            .entries()
+            .iter()
+            .map(|e| {
+                let i = e.scorer.instrument();
+                format!("{} {}", i.id, i.version)
+            })
+            .collect();
+        let plugins: Vec<&str> = catalog.host.loaded().map(|p| p.name()).collect();
         tracing::info!(
-            instruments = catalog.entries().len(),
+            addr = %config.addr,
             store = store.backend(),
+            instruments = %instruments.join(", "),
+            plugins = %plugins.join(", "),
             "server ready"
         );
         Ok(Server {

@@ -17,12 +17,12 @@ use crate::access::instrument_results;
 use crate::auth::{Role, unit_within};
 use crate::catalog::Entry;
 use crate::errors::{self, bad_request};
+use crate::records::record_of;
 use crate::render::language;
 use ikd_core::disclosure::Hidden;
-use ikd_core::pipeline::Scorer;
 use ikd_proto::v1::{self as api, report_service_server::ReportService};
-use ikd_report::{DomainRow, Feedback, Lang, ReportError, ReportRow};
-use ikd_store::{ResultFilter, StoredResult};
+use ikd_report::{ReportError, ResultRecord};
+use ikd_store::ResultFilter;
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
@@ -43,7 +43,7 @@ impl ReportService for Reports {
     ) -> Result<Response<api::Report>, Status> {
         let readers = [Role::Service, Role::Steward];
         let (caller, req) = self.state.authorize(request, &readers)?;
-        let lang = report_language(&req.language)?;
+        let lang = language(&req.language)?;
         let session = self.state.visible_session(&caller, &req.session_id).await?;
         let entry = self.state.session_entry(&session)?.clone();
         let own = self.state.submitted_result(&session).await?;
@@ -59,7 +59,7 @@ impl ReportService for Reports {
         if rows.len() + 1 < min as usize || hidden.is_own_hidden(&session.org_unit) {
             rows.clear();
         }
-        rows.push(row(&own, &entry.scorer));
+        rows.push(record_of(&own, &entry.scorer).0);
         let disclosure = ikd_report::Disclosure {
             hidden: &hidden,
             scope: &caller.org_prefix,
@@ -86,7 +86,7 @@ impl ReportService for Reports {
         request: Request<api::OrgReportRequest>,
     ) -> Result<Response<api::Report>, Status> {
         let (caller, req) = self.state.authorize(request, &[Role::Analyst])?;
-        let lang = report_language(&req.language)?;
+        let lang = language(&req.language)?;
         let entry = self.state.catalog.resolve(req.instrument.as_ref())?.clone();
         let wanted = self
             .state
@@ -120,7 +120,11 @@ impl ReportService for Reports {
 
 impl Reports {
     /// The latest result of every session under `filter`, as report rows.
-    async fn rows(&self, filter: &ResultFilter, entry: &Entry) -> Result<Vec<ReportRow>, Status> {
+    async fn rows(
+        &self,
+        filter: &ResultFilter,
+        entry: &Entry,
+    ) -> Result<Vec<ResultRecord>, Status> {
         let mut rows = Vec::new();
         let mut after = None;
         loop {
@@ -140,7 +144,7 @@ impl Reports {
                     .catalog
                     .find(&stored.instrument_id, &stored.instrument_version)
                     .map_or(&entry.scorer, |e| &e.scorer);
-                rows.push(row(stored, scorer));
+                rows.push(record_of(stored, scorer).0);
             }
             if rows.len() > MAX_REPORT_RESULTS {
                 return Err(Status::resource_exhausted(format!(
@@ -159,51 +163,13 @@ impl Reports {
 /// The number of results an organisation report says it was computed from:
 /// the caller's whole scope, unless that is a hidden group — then only the
 /// (published) unit reported, or the count would tell the hidden n.
-fn results_told(rows: &[ReportRow], prefix: &str, scope: &str, hidden: &Hidden) -> u64 {
+fn results_told(rows: &[ResultRecord], prefix: &str, scope: &str, hidden: &Hidden) -> u64 {
     if hidden.is_hidden(scope) {
         rows.iter()
             .filter(|r| unit_within(prefix, &r.org_unit))
             .count() as u64
     } else {
         rows.len() as u64
-    }
-}
-
-fn report_language(requested: &str) -> Result<Lang, Status> {
-    language(requested)?
-        .parse()
-        .map_err(|e: ReportError| Status::invalid_argument(e.to_string()))
-}
-
-/// A stored result as a report row: the session id stands for the respondent
-/// (the store keeps no identifier in the clear), feedback from the scorer.
-fn row(stored: &StoredResult, scorer: &Scorer) -> ReportRow {
-    let instrument = scorer.instrument();
-    let level_of = |code: &Option<String>| {
-        code.as_ref()
-            .and_then(|c| instrument.levels.iter().position(|l| &l.code == c))
-    };
-    ReportRow {
-        respondent_id: stored.session_id.clone(),
-        org_unit: stored.org_unit.clone(),
-        index: stored.index,
-        index_se: stored.index_se,
-        level: stored.level.clone(),
-        domains: stored
-            .domains
-            .iter()
-            .enumerate()
-            .map(|(d, domain)| DomainRow {
-                code: domain.code.clone(),
-                score: domain.score,
-                se: domain.se,
-                level: domain.level.clone(),
-                feedback: level_of(&domain.level).and_then(|l| Feedback::of(scorer, d, l)),
-            })
-            .collect(),
-        flags: stored.flags.clone(),
-        model: Some(format!("{} {}", stored.model, stored.model_version)),
-        instrument_id: Some(stored.instrument_id.clone()),
     }
 }
 
@@ -215,9 +181,9 @@ fn report_status(err: ReportError) -> Status {
         ReportError::Suppressed { .. } | ReportError::NoResults { .. } => {
             Status::failed_precondition(message)
         }
-        ReportError::InvalidPrefix { .. }
-        | ReportError::Language(_)
-        | ReportError::MinGroupSize => bad_request_status(message),
+        ReportError::InvalidPrefix { .. } | ReportError::MinGroupSize => {
+            bad_request_status(message)
+        }
         _ => {
             tracing::error!("report failed: {message}");
             Status::internal("the report could not be rendered")

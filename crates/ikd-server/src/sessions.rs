@@ -8,7 +8,9 @@ use crate::answers::{self, check_id, check_org_unit};
 use crate::auth::Caller;
 use crate::catalog::Entry;
 use crate::errors::{self, bad_request};
-use crate::render::{ResultView, render, timestamp, to_new_result};
+use crate::records::{new_result, record_of};
+use crate::render::{render, timestamp};
+use ikd_core::lang::Lang;
 use ikd_core::quote::quote;
 use ikd_proto::v1 as api;
 use ikd_store::{NewResult, NewSession, Session, StoreError};
@@ -106,7 +108,7 @@ pub(crate) async fn submit(
     state: &State,
     caller: &Caller,
     session_id: &str,
-    lang: &str,
+    lang: Lang,
 ) -> Result<api::SubmitSessionResponse, Status> {
     for attempt in 1..=SUBMIT_TRIES {
         let session = state.open_session(caller, session_id).await?;
@@ -119,8 +121,15 @@ pub(crate) async fn submit(
         {
             Ok(stored) => {
                 tracing::info!(session = %session.id, caller = %caller.name, attempt, "session submitted");
+                let (record, provenance) = record_of(&stored, &entry.scorer);
                 return Ok(api::SubmitSessionResponse {
-                    result: Some(render(&entry.scorer, ResultView::from(&stored), lang, true)),
+                    result: Some(render(
+                        &entry.scorer,
+                        &record,
+                        provenance.as_ref(),
+                        lang,
+                        true,
+                    )),
                     revision: stored.revision,
                 });
             }
@@ -142,17 +151,24 @@ pub(crate) async fn latest_result(
     state: &State,
     caller: &Caller,
     session_id: &str,
-    lang: &str,
+    lang: Lang,
 ) -> Result<api::GetResultResponse, Status> {
     let session = state.visible_session(caller, session_id).await?;
     let stored = state.submitted_result(&session).await?;
     let entry = state.session_entry(&session)?;
+    let (record, provenance) = record_of(&stored, &entry.scorer);
     Ok(api::GetResultResponse {
         session_id: session.id,
         org_unit: session.org_unit,
         revision: stored.revision,
         submitted_at: Some(timestamp(stored.submitted_at)),
-        result: Some(render(&entry.scorer, ResultView::from(&stored), lang, true)),
+        result: Some(render(
+            &entry.scorer,
+            &record,
+            provenance.as_ref(),
+            lang,
+            true,
+        )),
     })
 }
 
@@ -174,7 +190,7 @@ async fn score_session(
         )
         .map_err(|v| bad_request("stored answers no longer fit the instrument", &v))?;
     let results = state.score(&entry.scorer, rows).await?;
-    Ok(to_new_result(&entry.scorer, &results[0]))
+    Ok(new_result(&entry.scorer, &results[0]))
 }
 
 fn now_millis() -> i64 {

@@ -9,11 +9,12 @@ use crate::answers::{self, check_duration, check_id, check_org_unit};
 use crate::auth::Caller;
 use crate::catalog::Entry;
 use crate::errors::{self, Invalid, bad_request};
-use crate::render::{ResultView, language, render, to_record};
+use crate::render::{language, render};
 use futures_util::StreamExt;
+use ikd_core::lang::Lang;
 use ikd_core::pipeline::{ScoreError, Scorer};
 use ikd_core::quote::quote;
-use ikd_core::results::RespondentResult;
+use ikd_core::results::{RespondentResult, ResultRecord};
 use ikd_proto::v1 as api;
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -92,7 +93,7 @@ pub(crate) fn score_stream(
 struct Prepared<'a> {
     entry: &'a Arc<Entry>,
     scorer: Arc<Scorer>,
-    lang: &'static str,
+    lang: Lang,
     duration: Option<f64>,
 }
 
@@ -111,10 +112,11 @@ impl Prepared<'_> {
 
     /// A fresh result in the request's language and detail.
     fn render(&self, result: &RespondentResult, detail: api::ResultDetail) -> api::Result {
-        let record = to_record(&self.scorer, result);
+        let record = ResultRecord::from_result(result, &self.scorer);
         render(
             &self.scorer,
-            ResultView::from(&record),
+            &record,
+            None,
             self.lang,
             detail == api::ResultDetail::Full,
         )

@@ -6,14 +6,21 @@
 //! answered with the score the kind gives it; skipped, not-applicable and
 //! invalid cells are missing. The item scores of the whole file are held in
 //! memory (one `f64` per cell) because the analyses need every pair of items.
+//!
+//! A statistic the data cannot support (too few respondents, a pairwise
+//! covariance matrix no data set could have) is not printed: its cell shows
+//! `-` (JSON `null`) and the domain's `withheld` list names it, the item if
+//! one is to blame, and why (`ikd_analysis::limits`).
 
-use crate::common::{PluginArgs, load_instrument, progress, violation_line};
-use anyhow::{Result, bail};
+use crate::common::{PluginArgs, load_instrument, progress, report_read_error};
+use anyhow::Result;
+use ikd_analysis::limits::{Note, Withheld};
 use ikd_analysis::{ItemMatrix, Reliability, ReliabilityOptions, reliability};
-use ikd_core::answers::{AnswerRows, AnswersReader};
+use ikd_core::answers::AnswerRows;
 use ikd_core::instrument::Instrument;
 use ikd_core::pipeline::{ScoreError, Scorer, ScorerOptions};
 use ikd_core::quality::{QualityCheck, QualityFlag};
+use ikd_research::answers::for_each_batch;
 use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -141,54 +148,29 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reads every batch of an answers file and hands it to `each`. Invalid
-/// answers are collected over the whole file (file, line, respondent, item,
-/// reason) and reported together; then nothing is analysed. Returns the
-/// number of respondents read.
+/// Reads every batch of an answers file and hands it to `each`, with a
+/// progress bar (`ikd_research::answers::for_each_batch`); invalid answers of
+/// the whole file are listed on stderr and then nothing is analysed.
+/// Returns the number of respondents read.
 pub(crate) fn read_all(
     path: &Path,
     instrument: &Instrument,
     batch: usize,
     max_errors: usize,
     what: &str,
-    mut each: impl FnMut(&AnswerRows) -> Result<(), ScoreError>,
+    each: impl FnMut(&AnswerRows) -> Result<(), ScoreError>,
 ) -> Result<usize> {
-    let mut reader = AnswersReader::open(path, instrument)?;
     let bar = progress(std::fs::metadata(path).map(|m| m.len()).ok(), what);
-    let mut rows = AnswerRows::new(instrument.items.len());
-    let (mut persons, mut invalid, mut listed) = (0usize, 0usize, Vec::new());
-    while reader.read_batch(&mut rows, batch.max(1))? > 0 {
-        persons += rows.len();
-        match each(&rows) {
-            Ok(()) => {}
-            Err(ScoreError::InvalidAnswers(violations)) => {
-                invalid += violations.len();
-                let room = max_errors.saturating_sub(listed.len());
-                listed.extend(
-                    violations
-                        .into_iter()
-                        .take(room)
-                        .map(|v| violation_line(path, &rows, &v)),
-                );
-            }
-            Err(other) => return Err(other.into()),
-        }
-        bar.set_position(reader.byte_position());
-    }
+    let read = for_each_batch(
+        path,
+        instrument,
+        batch,
+        max_errors,
+        |at| bar.set_position(at),
+        each,
+    );
     bar.finish_and_clear();
-    if invalid > 0 {
-        for line in &listed {
-            eprintln!("{line}");
-        }
-        if invalid > listed.len() {
-            eprintln!("... and {} more", invalid - listed.len());
-        }
-        bail!(
-            "{invalid} invalid answer(s) in {}; nothing analysed",
-            path.display()
-        );
-    }
-    Ok(persons)
+    read.map_err(|e| report_read_error(e, "nothing analysed"))
 }
 
 /// Writes `value` as pretty JSON on stdout.
@@ -280,7 +262,7 @@ impl Report<'_> {
         let layout = self.scorer.item_layout();
         DomainJson {
             code: &domain.code,
-            name: domain.name.get("en"),
+            name: domain.name.get(ikd_core::lang::Lang::En),
             respondents: s.respondents,
             complete_cases: s.complete_cases,
             items: d.items.len(),
@@ -302,6 +284,18 @@ impl Report<'_> {
             }),
             standardized_alpha: finite(s.standardized_alpha),
             average_r: finite(s.average_r),
+            withheld: s
+                .notes
+                .iter()
+                .map(|n| WithheldJson {
+                    statistic: n.statistic.name(),
+                    item: n
+                        .item
+                        .map(|j| self.instrument.items[d.items[j]].id.as_str()),
+                    code: reason_code(&n.reason),
+                    reason: self.reason_text(d, &n.reason),
+                })
+                .collect(),
             omega: s.omega.as_ref().map(|o| OmegaJson {
                 total: finite(Some(o.total)),
                 total_observed: finite(Some(o.total_observed)),
@@ -339,6 +333,59 @@ impl Report<'_> {
         }
     }
 
+    /// A reason, with the domain's items named by their ids.
+    fn reason_text(&self, d: &DomainReport, reason: &Withheld) -> String {
+        let id = |j: usize| ikd_core::quote::quote(&self.instrument.items[d.items[j]].id);
+        match reason {
+            Withheld::TooFewPairs {
+                items: (a, b),
+                have,
+                need,
+            } => format!(
+                "items {} and {} were answered together by {have} respondent(s); needs {need}",
+                id(*a),
+                id(*b)
+            ),
+            Withheld::NoVariance { item } => {
+                format!("item {} has no variance: left out of the scale", id(*item))
+            }
+            other => other.to_string(),
+        }
+    }
+
+    /// The withheld statistics of a domain for the text report: notes with
+    /// the same item and reason share a line; an item without variance is
+    /// already marked in its row.
+    fn withheld_lines(&self, d: &DomainReport) -> Vec<String> {
+        let mut lines: Vec<(Option<usize>, String, Vec<&'static str>)> = Vec::new();
+        for Note {
+            statistic,
+            item,
+            reason,
+        } in &d.stats.notes
+        {
+            if matches!(reason, Withheld::NoVariance { .. }) {
+                continue;
+            }
+            let reason = self.reason_text(d, reason);
+            match lines.iter_mut().find(|(i, r, _)| i == item && *r == reason) {
+                Some((_, _, statistics)) => statistics.push(statistic.name()),
+                None => lines.push((*item, reason, vec![statistic.name()])),
+            }
+        }
+        lines
+            .into_iter()
+            .map(|(item, reason, statistics)| match item {
+                Some(j) => format!(
+                    "{} of item {}: {reason}",
+                    statistics.join(", "),
+                    self.instrument.items[d.items[j]].id
+                ),
+                None => format!("{}: {reason}", statistics.join(", ")),
+            })
+            .collect()
+    }
+
     fn text(&self) -> String {
         use std::fmt::Write;
         let mut out = String::new();
@@ -363,7 +410,7 @@ impl Report<'_> {
                 out,
                 "\n{} — {}: {} item(s), {} respondent(s) with answers ({} complete)",
                 domain.code,
-                domain.name.get("en"),
+                domain.name.get(ikd_core::lang::Lang::En),
                 d.items.len(),
                 s.respondents,
                 s.complete_cases
@@ -422,6 +469,13 @@ impl Report<'_> {
                     );
                 } else {
                     out.push_str("   no variance: left out of the scale\n");
+                }
+            }
+            let withheld = self.withheld_lines(d);
+            if !withheld.is_empty() {
+                out.push_str("  withheld (shown as -):\n");
+                for line in withheld {
+                    let _ = writeln!(out, "    {line}");
                 }
             }
         }
@@ -543,6 +597,31 @@ struct DomainJson<'a> {
     average_r: Option<f64>,
     omega: Option<OmegaJson>,
     item_stats: Vec<ItemJson<'a>>,
+    /// Every statistic not reported (null above), with its reason.
+    withheld: Vec<WithheldJson<'a>>,
+}
+
+/// A statistic withheld: which, of which item (null: of the domain), and why.
+#[derive(Serialize)]
+struct WithheldJson<'a> {
+    statistic: &'static str,
+    item: Option<&'a str>,
+    /// `too-few-items`, `too-few-respondents`, `too-few-pairs`, `no-variance`,
+    /// `no-total-variance` or `not-positive-semidefinite`.
+    code: &'static str,
+    reason: String,
+}
+
+/// A short, stable name of a reason, for programs.
+fn reason_code(reason: &Withheld) -> &'static str {
+    match reason {
+        Withheld::TooFewItems { .. } => "too-few-items",
+        Withheld::TooFewRespondents { .. } => "too-few-respondents",
+        Withheld::TooFewPairs { .. } => "too-few-pairs",
+        Withheld::NoVariance { .. } => "no-variance",
+        Withheld::NoTotalVariance => "no-total-variance",
+        Withheld::NotPositiveSemidefinite { .. } => "not-positive-semidefinite",
+    }
 }
 
 #[derive(Serialize)]

@@ -1,50 +1,22 @@
 //! `ikd calibrate`: item parameters for the `irt` scoring model from an
-//! answers CSV.
-//!
-//! The instrument's own domain plugins score the answers (keys, credits and
-//! reverse keying applied, exactly as when scoring); item scores become
-//! category codes with `ikd_irt::categories::category_of`, the mapping the
-//! `irt` plugin applies when scoring; every domain is calibrated on its own
-//! (one unidimensional trait per domain) and all items go to one PARAMS.csv
-//! in instrument order.
-//!
-//! * Answered and don't-know cells are data (a don't-know with the score the
-//!   kind gives it); skipped, invalid and not-applicable cells are missing.
-//!   Every answer counts, also of respondents whose domain has too few answers
-//!   to be scored: missing answers are left out of the likelihood.
-//! * An item with integer scores (its plugin reports `categories > 0`) is coded
-//!   `round(score − min)`. Every score point from the lowest up to the highest
-//!   observed must occur (else the error names the item and the score); top
-//!   points nobody reached are left out of the item's row, and the plugin puts
-//!   such scores in the item's top category.
-//! * An item with continuous scores is cut into `--continuous-categories` K
-//!   equal-width bins; when some bin is empty (e.g. credits 0, ½, 1 leave the
-//!   second of four bins empty) the largest K ≤ the requested one whose bins
-//!   are all used is taken, and its row in PARAMS.csv records it (the plugin
-//!   bins with the K of the row).
-//!
-//! Output: PARAMS.csv (written only when complete) and a JSON summary on
-//! stdout: per domain items, persons, log-likelihood, cycles, convergence;
-//! the file's sha256 and the `[scoring.alternatives.irt]` table to paste
-//! into the instrument.
+//! answers CSV. The work is `ikd_research::calibration` (its documentation
+//! has the coding rules); this command reads the file, writes PARAMS.csv
+//! (only when complete; with the standard error columns `se_a,se_d1..`
+//! unless `--se none`) and prints a JSON summary on stdout: per domain
+//! items, persons, log-likelihood, free parameters, AIC, BIC, SABIC, cycles,
+//! convergence and the standard error method; the file's sha256 and the
+//! `[scoring.alternatives.irt]` table to paste into the instrument.
 
-use crate::common::{Output, PluginArgs, load_instrument, violation_line};
-use anyhow::{Context, Result, bail};
-use ikd_core::answers::{AnswerRows, AnswersReader};
-use ikd_core::pipeline::{ItemScores, ScoreError, Scorer, ScorerOptions};
-use ikd_irt::categories::category_of;
-use ikd_irt::{CalibrationOptions, ItemBank, MISSING, Model, ResponseMatrix};
+use crate::commands::irt::{SeArg, criteria_json};
+use crate::common::{Output, PluginArgs, load_instrument, report_read_error};
+use anyhow::{Context, Result};
+use ikd_core::pipeline::{Scorer, ScorerOptions};
+use ikd_irt::Model;
+use ikd_research::calibration::{self, Options};
 use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-
-/// `AnswerStatus` codes that count as answered: answered (0) and don't know (4).
-const ANSWERED: u8 = 0;
-const DONT_KNOW: u8 = 4;
-
-/// Respondents per plugin call.
-const BATCH: usize = 4096;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -72,6 +44,10 @@ pub struct Args {
     /// Quadrature nodes on [−6, 6].
     #[arg(long, value_name = "Q", default_value_t = ikd_irt::CALIBRATION_QUADPTS)]
     quadpts: usize,
+    /// Standard errors of the item parameters in PARAMS.csv (`se_a,se_d1..`):
+    /// from the observed information, the cross-product of scores, or none.
+    #[arg(long, value_enum, value_name = "METHOD", default_value = "observed")]
+    se: SeArg,
 }
 
 pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
@@ -79,207 +55,59 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
         .model
         .parse()
         .map_err(|e| anyhow::anyhow!("--model: {e}"))?;
-    if !(2..=usize::from(MISSING) - 1).contains(&args.continuous_categories) {
-        bail!(
-            "--continuous-categories must be from 2 to {}, not {}",
-            usize::from(MISSING) - 1,
-            args.continuous_categories
-        );
-    }
+    let mut options = Options::new(model);
+    options.continuous_categories = args.continuous_categories;
+    options.irt.quadpts = args.quadpts;
+    options.irt.tol = args.tol;
+    options.irt.max_cycles = args.max_cycles;
+    options.standard_errors = args.se.method();
     let host = plugins.host()?;
     let instrument = load_instrument(&args.instrument)?;
     let scorer = Scorer::new(instrument.clone(), &host, &ScorerOptions::default())
         .context("the instrument's plugins are needed to score the items")?;
-    let layout = scorer.item_layout();
-    let m = instrument.items.len();
-
-    // 1. Item scores of every respondent (answered cells; NaN = missing).
-    let mut scores: Vec<f64> = Vec::new();
-    let mut reader = AnswersReader::open(&args.answers, &instrument)?;
-    let mut rows = AnswerRows::new(m);
-    let mut invalid: Vec<String> = Vec::new();
-    let mut invalid_count = 0usize;
-    while reader.read_batch(&mut rows, BATCH)? > 0 {
-        match scorer.item_scores(&rows) {
-            Ok(ItemScores {
-                scores: s, status, ..
-            }) => {
-                if invalid_count == 0 {
-                    scores.extend(s.iter().zip(&status).map(|(&x, &st)| {
-                        if st == ANSWERED || st == DONT_KNOW {
-                            x
-                        } else {
-                            f64::NAN
-                        }
-                    }));
-                }
-            }
-            Err(ScoreError::InvalidAnswers(violations)) => {
-                invalid_count += violations.len();
-                invalid.extend(
-                    violations
-                        .into_iter()
-                        .take(50usize.saturating_sub(invalid.len()))
-                        .map(|v| violation_line(&args.answers, &rows, &v)),
-                );
-            }
-            Err(other) => return Err(other.into()),
-        }
-    }
-    if invalid_count > 0 {
-        for line in &invalid {
-            eprintln!("{line}");
-        }
-        if invalid_count > invalid.len() {
-            eprintln!("... and {} more", invalid_count - invalid.len());
-        }
-        bail!(
-            "{invalid_count} invalid answer(s) in {}; nothing calibrated",
-            args.answers.display()
-        );
-    }
-    let n = scores.len() / m.max(1);
-    if n == 0 {
-        bail!("{} has no respondents", args.answers.display());
-    }
-
-    // 2. Categories per item: K from the layout, or the bins a continuous item fills.
-    let mut k = vec![0usize; m];
-    let mut notes = Vec::new();
-    for (i, item) in layout.iter().enumerate() {
-        let id = &instrument.items[i].id;
-        let column = scores
-            .iter()
-            .skip(i)
-            .step_by(m)
-            .copied()
-            .filter(|x| !x.is_nan());
-        let (min, max) = (item.score_min, item.score_max);
-        if item.categories > 0 {
-            let kk = item.categories as usize;
-            let mut used = vec![false; kk];
-            for x in column {
-                used[usize::from(category_of(x, min, max, item.categories, kk))] = true;
-            }
-            let Some(top) = used.iter().rposition(|&u| u) else {
-                bail!(
-                    "item '{id}': nobody in {} answered it; it cannot be calibrated",
-                    args.answers.display()
-                );
-            };
-            if let Some(gap) = used[..top].iter().position(|&u| !u) {
-                bail!(
-                    "item '{id}': no answer has score {} (category {gap}), but higher scores occur; \
-                     calibration needs every score point from {} to the highest observed ({}) — \
-                     more (or real) answers are needed",
-                    min + gap as f64,
-                    min,
-                    min + top as f64
-                );
-            }
-            if top + 1 < kk {
-                notes.push(format!(
-                    "item '{id}': scores above {} never occur; its row has {} categories and higher scores share the top one",
-                    min + top as f64,
-                    top + 1
-                ));
-            }
-            k[i] = top + 1;
-        } else {
-            let values: Vec<f64> = column.collect();
-            let fits = (2..=args.continuous_categories).rev().find(|&kk| {
-                let mut used = vec![false; kk];
-                for &x in &values {
-                    used[usize::from(category_of(x, min, max, 0, kk))] = true;
-                }
-                used.iter().all(|&u| u)
-            });
-            let Some(kk) = fits else {
-                bail!(
-                    "item '{id}': its {} answer(s) all fall in one bin of [{min}, {max}]; it cannot be calibrated",
-                    values.len()
-                );
-            };
-            if kk < args.continuous_categories {
-                notes.push(format!(
-                    "item '{id}': continuous scores in {kk} bins (with {} bins some stay empty)",
-                    args.continuous_categories
-                ));
-            }
-            k[i] = kk;
-        }
-        if k[i] < 2 {
-            bail!("item '{id}': every answer has the lowest score; it cannot be calibrated");
-        }
-    }
-
-    // 3. Calibrate each domain.
-    let mut options = CalibrationOptions::new(model);
-    options.quadpts = args.quadpts;
-    options.tol = args.tol;
-    options.max_cycles = args.max_cycles;
-    let mut items = vec![None; m];
+    let scores = ikd_research::answers::item_scores(&args.answers, &scorer, 50)
+        .map_err(|e| report_read_error(e, "nothing calibrated"))?;
+    let n = scores.persons();
+    let calibrated = calibration::calibrate(&scorer, &scores, &options)
+        .with_context(|| format!("calibrating on {}", args.answers.display()))?;
     let mut summaries = Vec::new();
-    for (d, domain) in instrument.domains.iter().enumerate() {
-        let columns: Vec<usize> = (0..m).filter(|&i| layout[i].domain as usize == d).collect();
-        let mut cells = Vec::with_capacity(n * columns.len());
-        for row in scores.chunks_exact(m) {
-            cells.extend(columns.iter().map(|&i| {
-                let it = &layout[i];
-                category_of(row[i], it.score_min, it.score_max, it.categories, k[i])
-            }));
-        }
-        let names = columns
-            .iter()
-            .map(|&i| instrument.items[i].id.clone())
-            .collect();
-        let data = ResponseMatrix::new(names, cells)
-            .with_context(|| format!("domain '{}'", domain.code))?;
-        let started = std::time::Instant::now();
-        let fit = ikd_irt::calibrate(&data, &options)
-            .with_context(|| format!("domain '{}': calibration failed", domain.code))?;
+    for domain in &calibrated.domains {
+        let fit = &domain.fit;
         if !fit.converged {
             eprintln!(
                 "warning: domain '{}' did not converge in {} cycles (largest change {:.2e}); \
                  raise --max-cycles or check the items",
-                domain.code, fit.cycles, fit.max_change
+                domain.domain, fit.cycles, fit.max_change
             );
         }
-        summaries.push(serde_json::json!({
-            "domain": domain.code,
-            "items": columns.len(),
+        let mut summary = serde_json::json!({
+            "domain": domain.domain,
+            "items": domain.items,
             "persons": fit.persons,
             "patterns": fit.patterns,
-            "loglik": fit.loglik,
             "cycles": fit.cycles,
             "converged": fit.converged,
             "max_change": fit.max_change,
-            "seconds": started.elapsed().as_secs_f64(),
-        }));
-        for (&i, item) in columns.iter().zip(fit.bank.items()) {
-            items[i] = Some(item.clone());
+            "seconds": domain.seconds,
+        });
+        criteria_json(&mut summary, &domain.criteria());
+        summary["se"] = match &domain.errors {
+            Some(Ok(_)) => args.se.name().into(),
+            _ => serde_json::Value::Null,
+        };
+        if let Some(Err(why)) = &domain.errors {
+            summary["se_error"] = why.as_str().into();
         }
+        summaries.push(summary);
     }
-    let bank = ItemBank::new(
-        items
-            .into_iter()
-            .map(|i| i.expect("every item is in a domain"))
-            .collect(),
-    )
-    .map_err(|e| {
-        if model == Model::Rasch && instrument.domains.len() > 1 {
-            anyhow::anyhow!(
-                "{e}: each domain has its own Rasch slope, but one PARAMS.csv holds a single \
-                     Rasch slope; use --model grm or gpcm for an instrument of several domains"
-            )
-        } else {
-            anyhow::anyhow!("{e}")
-        }
-    })?;
+    let (bank, notes) = (calibrated.bank, calibrated.notes);
 
-    // 4. Write PARAMS.csv and the summary.
+    // Write PARAMS.csv and the summary.
     let mut bytes = Vec::new();
-    bank.write_csv(&mut bytes)?;
+    match &calibrated.errors {
+        Some(errors) => bank.write_csv_with_errors(errors, &mut bytes)?,
+        None => bank.write_csv(&mut bytes)?,
+    }
     let sha256 = hex::encode(Sha256::digest(&bytes));
     let mut out = Output::create(Some(&args.out))?;
     out.write_all(&bytes)?;
@@ -298,6 +126,7 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
         "continuous_categories": args.continuous_categories,
         "quadpts": args.quadpts,
         "tol": args.tol,
+        "se": args.se.method().map(|m| m.name()),
         "params": args.out.display().to_string(),
         "params_sha256": sha256,
         "domains": summaries,

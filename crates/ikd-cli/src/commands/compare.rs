@@ -97,7 +97,7 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
     for (j, domain) in instrument.domains.iter().enumerate() {
         targets.push(Target::compare(
             &domain.code,
-            domain.name.get("en"),
+            domain.name.get(ikd_core::lang::Lang::En),
             &sides[0].domain_score[j],
             &sides[1].domain_score[j],
             &sides[0].domain_level[j],

@@ -4,6 +4,7 @@ use crate::common::{PluginArgs, instrument_path, load_instrument};
 use anyhow::Result;
 use ikd_core::answers::{AnswerRows, AnswersReader};
 use ikd_core::instrument::Instrument;
+use ikd_core::lang::Lang;
 use ikd_core::pipeline::{Scorer, ScorerOptions};
 use ikd_core::results::RespondentResult;
 use ikd_core::simulate::Simulation;
@@ -27,7 +28,7 @@ pub struct Args {
     show: usize,
     /// Language of labels: id or en.
     #[arg(long, default_value = "id")]
-    lang: String,
+    lang: Lang,
 }
 
 pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
@@ -38,7 +39,7 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
         "{} {} — {} ({} domains, {} items; model {} {})",
         instrument.id,
         instrument.version,
-        instrument.title.get(&args.lang),
+        instrument.title.get(args.lang),
         instrument.domains.len(),
         instrument.items.len(),
         scorer.provenance().model.name,
@@ -70,12 +71,12 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
             })?;
         }
     }
-    print_people(&instrument, &results, args.show, &args.lang);
-    print_units(&instrument, &results, &args.lang);
+    print_people(&instrument, &results, args.show, args.lang);
+    print_units(&instrument, &results, args.lang);
     Ok(ExitCode::SUCCESS)
 }
 
-fn level_name<'a>(instrument: &'a Instrument, level: Option<u32>, lang: &str) -> &'a str {
+fn level_name(instrument: &Instrument, level: Option<u32>, lang: Lang) -> &str {
     level
         .and_then(|l| instrument.levels.get(l as usize))
         .map(|l| l.name.get(lang))
@@ -87,7 +88,7 @@ fn score(x: Option<f64>) -> String {
         .unwrap_or_else(|| "    -".into())
 }
 
-fn print_people(instrument: &Instrument, results: &[RespondentResult], show: usize, lang: &str) {
+fn print_people(instrument: &Instrument, results: &[RespondentResult], show: usize, lang: Lang) {
     println!();
     let domains: Vec<&str> = instrument.domains.iter().map(|d| d.code.as_str()).collect();
     println!(
@@ -124,7 +125,7 @@ fn print_people(instrument: &Instrument, results: &[RespondentResult], show: usi
     }
 }
 
-fn print_units(instrument: &Instrument, results: &[RespondentResult], lang: &str) {
+fn print_units(instrument: &Instrument, results: &[RespondentResult], lang: Lang) {
     let mut units: BTreeMap<&str, Vec<&RespondentResult>> = BTreeMap::new();
     for r in results {
         let region = r.org_unit.split('/').next().unwrap_or("");

@@ -1,4 +1,5 @@
-//! `ikd plugins list` and `ikd plugins lock`.
+//! `ikd plugins list`, `ikd plugins lock` and `ikd plugins new` (in
+//! [`super::plugin_new`]).
 //!
 //! `ikd plugins lock --out FILE` also appends one JSON line per run to `FILE.audit.jsonl`:
 //! when (RFC 3339, UTC), who (the OS user), what (`plugins.lock`) and which plugins were
@@ -14,7 +15,7 @@ use std::process::ExitCode;
 
 #[derive(clap::Subcommand)]
 pub enum Command {
-    /// Every plugin found: name, kind, version, ABI, sha256, status, path.
+    /// Every plugin found: name, kind, version, ABI, sha256, status, path; exits 1 when any is refused.
     List {
         /// One JSON array instead of a table.
         #[arg(long)]
@@ -27,6 +28,8 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Create a plugin crate: Cargo.toml, plugin.toml, a working example, tests and an example instrument.
+    New(super::plugin_new::NewArgs),
 }
 
 #[derive(Serialize)]
@@ -84,8 +87,13 @@ fn row(entry: &DiscoveredPlugin) -> Row {
 }
 
 pub fn run(plugins: &PluginArgs, command: Command) -> Result<ExitCode> {
-    let host = plugins.host()?;
+    let host = match command {
+        // A new crate needs no plugin directory.
+        Command::New(args) => return super::plugin_new::run(args),
+        _ => plugins.host()?,
+    };
     match command {
+        Command::New(_) => unreachable!("handled above"),
         Command::List { json } => {
             let rows: Vec<Row> = host.entries().iter().map(row).collect();
             let mut out = std::io::stdout().lock();
@@ -104,6 +112,13 @@ pub fn run(plugins: &PluginArgs, command: Command) -> Result<ExitCode> {
                         eprintln!("{} refused: {reason}", r.name);
                     }
                 }
+            }
+            // A refused plugin is a broken installation: say so in the exit code too,
+            // so a deployment check fails instead of passing with a list.
+            let refused = rows.iter().filter(|r| r.reason.is_some()).count();
+            if refused > 0 {
+                eprintln!("{refused} plugin(s) refused");
+                return Ok(ExitCode::FAILURE);
             }
         }
         Command::Lock { out } => {

@@ -34,7 +34,7 @@ pub struct Common {
     #[arg(long, value_name = "RESULTS")]
     results: PathBuf,
     /// Language of the report: id (Bahasa Indonesia) or en.
-    #[arg(long, default_value = "id", value_parser = parse_lang)]
+    #[arg(long, default_value = "id")]
     lang: Lang,
     /// Groups (and domains) with fewer results than this are not reported.
     #[arg(long, default_value_t = ikd_report::DEFAULT_MIN_GROUP_SIZE, value_name = "N")]
@@ -69,11 +69,6 @@ pub struct OrgArgs {
     /// Respondents per plugin call when scoring `--answers`.
     #[arg(long, default_value_t = 4096)]
     batch: usize,
-}
-
-fn parse_lang(s: &str) -> Result<Lang, String> {
-    s.parse()
-        .map_err(|e: ikd_report::ReportError| e.to_string())
 }
 
 pub fn run(plugins: &PluginArgs, command: Command) -> Result<ExitCode> {

@@ -2,13 +2,25 @@
 //!
 //! Reading, scoring and writing overlap (see [`Job`]); memory stays flat
 //! because at most a few batches are in flight.
+//!
+//! `--item-scores FILE.csv` also writes the item-score matrix of the same
+//! answers: `respondent_id,org_unit,<item id>...` in instrument order, each
+//! cell the score the item's domain plugin gives (keys, option credits and
+//! reverse keying applied; a "don't know" keeps the score its kind gives
+//! it), empty for a skipped, not-applicable or invalid cell. Numbers are in
+//! their shortest exact form. These are the scores `ikd analyze` and
+//! `ikd calibrate` work on, so any analysis can be redone elsewhere (R,
+//! Python). Like the results, the file is written only when every row
+//! scored.
 
 use crate::common::{Output, PluginArgs, load_instrument, progress, violation_line};
 use anyhow::{Context, Result, bail};
 use ikd_core::answers::{AnswerRows, AnswersError, AnswersReader};
 use ikd_core::output::{OutputFormat, ResultFormatter, ResultWriter};
 use ikd_core::pipeline::{ScoreError, Scorer, ScorerOptions, SettingsOrigin};
+use ikd_research::answers::observed;
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::mpsc::sync_channel;
@@ -38,6 +50,10 @@ pub struct Args {
     /// At most this many invalid answers are listed.
     #[arg(long, default_value_t = 50)]
     max_errors: usize,
+    /// Also write the item scores (keys, credits and reverse keying applied):
+    /// `respondent_id,org_unit,<item id>...`, an empty cell where unanswered.
+    #[arg(long, value_name = "FILE.csv")]
+    item_scores: Option<PathBuf>,
     /// Answers CSV: `respondent_id,org_unit,<item id>...[,duration_seconds]`.
     #[arg(value_name = "ANSWERS.csv")]
     answers: PathBuf,
@@ -65,6 +81,21 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
     let bar = progress(size, "scoring");
     let mut writer = ResultWriter::new(args.format, Output::create(args.out.as_deref())?, &scorer)?;
     let formatter = ResultFormatter::new(args.format, &scorer);
+    let mut item_scores = match &args.item_scores {
+        Some(path) => {
+            let mut out = Output::create(Some(path))?;
+            let mut header = csv::Writer::from_writer(&mut out);
+            header.write_record(
+                ["respondent_id", "org_unit"]
+                    .into_iter()
+                    .chain(instrument.items.iter().map(|i| i.id.as_str())),
+            )?;
+            header.flush()?;
+            drop(header);
+            Some(out)
+        }
+        None => None,
+    };
     let mut invalid: Vec<String> = Vec::new();
     let mut invalid_count = 0usize;
     let workers = std::thread::available_parallelism()
@@ -78,16 +109,21 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
         items: instrument.items.len(),
         batch: args.batch.max(1),
         workers,
+        item_scores: item_scores.is_some(),
     };
     job.run(reader, |outcome| {
         match outcome {
             Scored::Ok {
                 bytes,
                 count,
+                item_bytes,
                 position,
             } => {
                 if invalid_count == 0 {
                     writer.write_formatted(&bytes, count)?;
+                    if let Some(out) = item_scores.as_mut() {
+                        out.write_all(&item_bytes)?;
+                    }
                 }
                 bar.set_position(position);
             }
@@ -115,6 +151,9 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
     }
     let written = writer.written();
     writer.finish()?.commit()?;
+    if let Some(out) = item_scores {
+        out.commit()?;
+    }
     eprintln!(
         "scored {written} respondent(s) in {:.2} s",
         started.elapsed().as_secs_f64()
@@ -124,10 +163,12 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
 
 /// What a worker made of one batch.
 enum Scored {
-    /// Formatted results, their count, and the input position reached.
+    /// Formatted results, their count, the item-score rows (CSV; empty
+    /// unless asked for), and the input position reached.
     Ok {
         bytes: Vec<u8>,
         count: usize,
+        item_bytes: Vec<u8>,
         position: u64,
     },
     /// One line per invalid answer (file, line, respondent, item, reason).
@@ -145,6 +186,8 @@ struct Job<'a> {
     items: usize,
     batch: usize,
     workers: usize,
+    /// Whether to format the item scores too.
+    item_scores: bool,
 }
 
 impl Job<'_> {
@@ -209,6 +252,11 @@ impl Job<'_> {
             Ok(results) => Ok(Scored::Ok {
                 bytes: self.formatter.format(&results, seq == 0)?,
                 count: results.len(),
+                item_bytes: if self.item_scores {
+                    self.item_score_rows(rows)?
+                } else {
+                    Vec::new()
+                },
                 position,
             }),
             Err(ScoreError::InvalidAnswers(violations)) => Ok(Scored::Invalid(
@@ -220,5 +268,26 @@ impl Job<'_> {
             )),
             Err(other) => Err(other.into()),
         }
+    }
+
+    /// The item-score rows of a batch as CSV: id, org unit, one cell per
+    /// item (shortest exact form; empty when not answered).
+    fn item_score_rows(&self, rows: &AnswerRows) -> Result<Vec<u8>> {
+        let items = self.scorer.item_scores(rows)?;
+        let cells: Vec<f64> = observed(&items.scores, &items.status).collect();
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        for (r, scores) in cells.chunks_exact(self.items).enumerate() {
+            csv.write_field(&rows.respondent_ids[r])?;
+            csv.write_field(&rows.org_units[r])?;
+            for x in scores {
+                if x.is_nan() {
+                    csv.write_field("")?;
+                } else {
+                    csv.write_field(x.to_string())?;
+                }
+            }
+            csv.write_record(None::<&[u8]>)?;
+        }
+        Ok(csv.into_inner().map_err(|e| e.into_error())?)
     }
 }

@@ -15,9 +15,9 @@ pub struct Text {
 }
 
 impl Text {
-    /// The label in `lang` (`"id"` or `"en"`), falling back to Bahasa Indonesia.
-    pub fn get(&self, lang: &str) -> &str {
-        if lang == "en" && !self.en.is_empty() {
+    /// The label in `lang`, falling back to Bahasa Indonesia.
+    pub fn get(&self, lang: crate::lang::Lang) -> &str {
+        if lang == crate::lang::Lang::En && !self.en.is_empty() {
             &self.en
         } else {
             &self.id

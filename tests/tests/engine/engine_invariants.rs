@@ -20,15 +20,10 @@ const ENGINE_CRATES: &[&str] = &[
     "ikd-store",
 ];
 
-/// Known debt, each with the issue that removes it. The list may only shrink.
-const KNOWN: &[(&str, &str)] = &[
-    // Issue 13, item 2: plugins get each level's position from the instrument.
-    ("crates/ikd-plugin-sdk/src/feedback.rs", "sangat-rendah"),
-    ("crates/ikd-plugin-sdk/src/feedback.rs", "rendah"),
-    ("crates/ikd-plugin-sdk/src/feedback.rs", "sedang"),
-    ("crates/ikd-plugin-sdk/src/feedback.rs", "tinggi"),
-    ("crates/ikd-plugin-sdk/src/feedback.rs", "sangat-tinggi"),
-];
+/// Known debt, each with the issue that removes it. The list may only shrink
+/// (it is empty: issue 13 gave plugins each level's position instead of the
+/// SDK's copy of the IKD level codes).
+const KNOWN: &[(&str, &str)] = &[];
 
 /// Every name the bundled instruments define.
 fn instrument_names() -> BTreeSet<String> {

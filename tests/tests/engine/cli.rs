@@ -83,7 +83,14 @@ fn validate_accepts_a_good_instrument_and_lists_every_problem_of_a_bad_one() {
 #[test]
 fn plugins_list_shows_loaded_and_refused_plugins() {
     let out = ikd(&["plugins", "list", "--json"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    // The fixtures include plugins that must be refused: the list is printed, and the
+    // exit code says that the installation is not whole.
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("plugin(s) refused"),
+        "{}",
+        stderr(&out)
+    );
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let row = |name: &str| {
         rows.as_array()
@@ -241,6 +248,68 @@ fn good_answers_score_to_the_hand_computed_result() {
         "r1,36.72/bkpsdm,81.25,tinggi,91.6667,tinggi,3,50,sedang,2,"
     );
     assert_eq!(lines[2], "r2,36.72/bkpsdm,0,rendah,0,rendah,3,,,0,");
+}
+
+/// `ikd score --item-scores`: the item scores after keys, credits and
+/// reverse keying, worked out by hand from the instrument
+/// (tests/fixtures/instruments/hand-computed.toml): A2 is reversed on 1..5
+/// (6 − answer), A3 is keyed `b` with `x` a don't-know (scored 0, kept as
+/// data), B2 credits a 1, b 0.5, c 0; skipped and not-applicable cells are
+/// empty. Batches of one respondent give the same file.
+#[test]
+fn score_writes_the_hand_computed_item_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let answers = write(
+        dir.path(),
+        "answers.csv",
+        &format!("{GOOD}r3,36.72/bkpsdm,3,,c,NA,a\n"),
+    );
+    let expected = "respondent_id,org_unit,A1,A2,A3,B1,B2\n\
+                    r1,36.72/bkpsdm,5,4,1,3,0.5\n\
+                    r2,36.72/bkpsdm,1,1,0,,\n\
+                    r3,36.72/bkpsdm,3,,0,,1\n";
+    for batch in ["4096", "1"] {
+        let items = dir.path().join(format!("items-{batch}.csv"));
+        let results = dir.path().join(format!("results-{batch}.csv"));
+        let out = ikd(&[
+            "score",
+            "--instrument",
+            &instrument(),
+            "--batch",
+            batch,
+            "--out",
+            p(&results),
+            "--item-scores",
+            p(&items),
+            p(&answers),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(std::fs::read_to_string(&items).unwrap(), expected);
+        // The results are those of a run without --item-scores.
+        let lines = std::fs::read_to_string(&results).unwrap();
+        assert_eq!(
+            lines.lines().nth(1),
+            Some("r1,36.72/bkpsdm,81.25,tinggi,91.6667,tinggi,3,50,sedang,2,")
+        );
+    }
+
+    // Invalid answers: neither file is written.
+    let bad = write(
+        dir.path(),
+        "bad.csv",
+        &GOOD.replace("r2,36.72/bkpsdm,1,", "r2,36.72/bkpsdm,6,"),
+    );
+    let items = dir.path().join("bad-items.csv");
+    let out = ikd(&[
+        "score",
+        "--instrument",
+        &instrument(),
+        "--item-scores",
+        p(&items),
+        p(&bad),
+    ]);
+    assert!(!out.status.success());
+    assert!(!items.exists(), "no item scores for invalid answers");
 }
 
 #[test]

@@ -9,7 +9,7 @@
 //! A failure names the file; `cargo fuzz run <target> <file>` reproduces it
 //! under the fuzzer.
 
-#[path = "../../fuzz/src/lib.rs"]
+#[path = "../../../fuzz/src/lib.rs"]
 #[allow(dead_code)]
 mod fuzz_checks;
 

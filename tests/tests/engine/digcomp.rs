@@ -1,5 +1,5 @@
 //! The DigComp-2.2-style instrument (`instruments/digcomp-2.2`), added like a
-//! user would — five domain plugins made with `ikd plugin new` and a TOML file,
+//! user would — five domain plugins made with `ikd plugins new` and a TOML file,
 //! no engine change — validated, simulated, scored with both models, and
 //! served over gRPC next to the IKD instrument.
 

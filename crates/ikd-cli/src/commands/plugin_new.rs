@@ -1,4 +1,4 @@
-//! `ikd plugin new`: a standalone plugin crate that builds, loads and scores
+//! `ikd plugins new`: a standalone plugin crate that builds, loads and scores
 //! as generated, so that a plugin author starts from something that works.
 //!
 //! The files are templates under `crates/ikd-cli/templates/` (see the README
@@ -7,12 +7,6 @@
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-
-#[derive(clap::Subcommand)]
-pub enum Command {
-    /// Create a plugin crate: Cargo.toml, plugin.toml, a working example, tests and an example instrument.
-    New(NewArgs),
-}
 
 #[derive(clap::Args)]
 pub struct NewArgs {
@@ -50,7 +44,7 @@ impl Kind {
 }
 
 /// The plugin ABI major the generated manifest declares. The engine refuses a
-/// manifest of another major, so `tests/tests/plugin_new.rs` (which loads a
+/// manifest of another major, so `tests/tests/engine/plugin_new.rs` (which loads a
 /// generated plugin) fails if this ever differs from `ikd_plugin_sdk::abi::ABI_MAJOR`.
 const ABI_MAJOR: u16 = 1;
 
@@ -93,13 +87,8 @@ const SCORING_MODEL: &[Template] = templates!("plugin-scoring-model":
     "examples/answers.csv" => "examples/answers.csv.tmpl",
 );
 
-pub fn run(command: Command) -> Result<ExitCode> {
-    match command {
-        Command::New(args) => new(args),
-    }
-}
-
-fn new(args: NewArgs) -> Result<ExitCode> {
+/// Writes the crate `args` describe.
+pub fn run(args: NewArgs) -> Result<ExitCode> {
     check_name(&args.name)?;
     let dir = args
         .path

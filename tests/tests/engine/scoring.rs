@@ -131,8 +131,8 @@ fn provenance_names_instrument_plugins_and_model() {
     let names: Vec<&str> = p.plugins.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["minimal-domain"]);
     let fb = s.feedback(0, 2).expect("feedback for alpha at 'tinggi'");
-    assert_eq!(fb.summary.as_ref().unwrap().en, "Level High");
-    assert_eq!(fb.summary.as_ref().unwrap().id, "Tingkat Tinggi");
+    assert_eq!(fb.summary.en, "Level High");
+    assert_eq!(fb.summary.id, "Tingkat Tinggi");
 }
 
 #[test]

@@ -102,7 +102,7 @@ fn the_python_helper_carries_the_current_plugin_messages() {
     assert!(
         on_disk == current,
         "{} is not the descriptor set of proto/ikd/plugin/v1; refresh it with \
-         `IKD_BLESS=1 cargo test -p ikd-tests --test process_plugins the_python_helper`",
+         `IKD_BLESS=1 cargo test -p ikd-tests --test engine process_plugins::the_python_helper`",
         committed.display()
     );
 }

@@ -1,4 +1,4 @@
-//! `ikd plugin new` end to end, the way a plugin author lives it: generate a
+//! `ikd plugins new` end to end, the way a plugin author lives it: generate a
 //! crate, `cargo build` it outside the workspace, put the library beside its
 //! `plugin.toml`, and have the real `ikd` list it, validate the crate's example
 //! instrument and score it; the crate's own `cargo test` passes too.
@@ -64,7 +64,7 @@ fn generate(kind: &str, name: &str) -> Generated {
     let out = ikd(
         root.path(),
         &[
-            "plugin",
+            "plugins",
             "new",
             "--kind",
             kind,
@@ -378,7 +378,7 @@ fn a_generated_scoring_model_builds_loads_and_scores_the_ikd_instrument() {
 fn bad_names_used_directories_and_sdk_sources_are_refused_or_honoured() {
     let root = tempfile::tempdir().unwrap();
     for bad in ["Sample", "1sample", "sample_quiz", "sample-"] {
-        let out = ikd(root.path(), &["plugin", "new", "--kind", "domain", bad]);
+        let out = ikd(root.path(), &["plugins", "new", "--kind", "domain", bad]);
         assert!(!out.status.success(), "{bad} accepted");
         assert!(
             text(&out.stderr).contains(&format!("invalid plugin name '{bad}'")),
@@ -396,7 +396,7 @@ fn bad_names_used_directories_and_sdk_sources_are_refused_or_honoured() {
     let out = ikd(
         root.path(),
         &[
-            "plugin",
+            "plugins",
             "new",
             "--kind",
             "scoring-model",
@@ -415,7 +415,7 @@ fn bad_names_used_directories_and_sdk_sources_are_refused_or_honoured() {
     assert!(!manifest.contains("path ="));
     let out = ikd(
         root.path(),
-        &["plugin", "new", "--kind", "domain", "by-version"],
+        &["plugins", "new", "--kind", "domain", "by-version"],
     );
     assert!(!out.status.success());
     assert!(
@@ -427,7 +427,7 @@ fn bad_names_used_directories_and_sdk_sources_are_refused_or_honoured() {
     let out = ikd(
         root.path(),
         &[
-            "plugin",
+            "plugins",
             "new",
             "--kind",
             "domain",

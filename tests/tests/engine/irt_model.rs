@@ -225,6 +225,31 @@ fn read_params(path: &Path) -> HashMap<String, (String, f64, Vec<f64>)> {
         .collect()
 }
 
+/// The standard error columns of a PARAMS.csv by item: (se_a, se_d…);
+/// empty when the file has none.
+fn read_errors(path: &Path) -> HashMap<String, (f64, Vec<f64>)> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header = reader.headers().unwrap().clone();
+    let Some(se_a) = header.iter().position(|h| h == "se_a") else {
+        return HashMap::new();
+    };
+    let se_d: Vec<usize> = (0..header.len())
+        .filter(|&i| header[i].starts_with("se_d"))
+        .collect();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            let d = se_d
+                .iter()
+                .filter(|&&i| !r[i].is_empty())
+                .map(|&i| r[i].parse().unwrap())
+                .collect();
+            (r[0].to_owned(), (r[se_a].parse().unwrap(), d))
+        })
+        .collect()
+}
+
 #[test]
 fn calibrate_recovers_the_bundled_parameters_and_the_plugin_accepts_its_file() {
     let (tmp, answers) = simulated();
@@ -241,10 +266,27 @@ fn calibrate_recovers_the_bundled_parameters_and_the_plugin_accepts_its_file() {
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON summary");
     let domains = summary["domains"].as_array().unwrap();
     assert_eq!(domains.len(), 5);
+    assert_eq!(summary["se"], "observed");
     for d in domains {
         assert_eq!(d["converged"], true, "{d}");
         assert_eq!(d["persons"], 3000, "{d}");
-        assert!(d["loglik"].as_f64().unwrap() < 0.0, "{d}");
+        let loglik = d["loglik"].as_f64().unwrap();
+        assert!(loglik < 0.0, "{d}");
+        // Information criteria: k free parameters (a and the intercepts of
+        // each graded item), n = 3000.
+        let k = d["parameters"].as_u64().unwrap() as f64;
+        assert!(k >= 2.0 * d["items"].as_f64().unwrap(), "{d}");
+        let close = |key: &str, want: f64| {
+            let got = d[key].as_f64().unwrap();
+            assert!(
+                (got - want).abs() < 1e-6 * want.abs(),
+                "{key}: {got} vs {want}"
+            );
+        };
+        close("aic", -2.0 * loglik + 2.0 * k);
+        close("bic", -2.0 * loglik + k * 3000f64.ln());
+        close("sabic", -2.0 * loglik + k * (3002.0f64 / 24.0).ln());
+        assert_eq!(d["se"], "observed", "{d}");
     }
     let sha = summary["params_sha256"].as_str().unwrap();
     assert_eq!(sha, ikd_core::host::sha256_file(&params).unwrap());
@@ -260,6 +302,15 @@ fn calibrate_recovers_the_bundled_parameters_and_the_plugin_accepts_its_file() {
     let bundled = read_params(&dir().join("irt-params.csv"));
     let fresh = read_params(&params);
     assert_eq!(fresh.len(), 60);
+    // The fresh file has standard errors: one se_a and one se_d per intercept,
+    // positive and below the parameters' own size for 3000 persons.
+    let errors = read_errors(&params);
+    assert_eq!(errors.len(), 60);
+    for (item, (se_a, se_d)) in &errors {
+        assert_eq!(se_d.len(), fresh[item].2.len(), "{item}");
+        assert!(*se_a > 0.0 && *se_a < 0.5, "{item}: se_a {se_a}");
+        assert!(se_d.iter().all(|&e| e > 0.0 && e < 1.5), "{item}: {se_d:?}");
+    }
     let (mut a_bundled, mut a_fresh) = (Vec::new(), Vec::new());
     let (mut d_bundled, mut d_fresh) = (Vec::new(), Vec::new());
     for (item, (model, a, d)) in &fresh {
@@ -296,11 +347,38 @@ fn calibrate_recovers_the_bundled_parameters_and_the_plugin_accepts_its_file() {
     assert!(d_correlation > 0.95, "intercepts correlate {d_correlation}");
     assert!(mean_d_diff < 0.35, "mean |Δd| {mean_d_diff}");
 
-    // The plugin accepts the file, pinned by the sha256 the summary gave.
+    // The plugin accepts the file (standard error columns and all), pinned
+    // by the sha256 the summary gave, and scores as with the same parameters
+    // without those columns.
     let settings = serde_json::json!({ "params": p(&params), "params_sha256": sha }).to_string();
     let results = score_jsonl(&["--model", "irt", "--model-settings", &settings], answers);
     assert_eq!(results.len(), 3000);
     assert!(number(&results[0]["domains"][0]["se"]).is_some());
+    let bare = tmp.path().join("calibrated-no-se.csv");
+    let out = ikd(&[
+        "calibrate",
+        "--instrument",
+        p(&instrument()),
+        p(answers),
+        "--se",
+        "none",
+        "--out",
+        p(&bare),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["se"], serde_json::Value::Null);
+    assert!(read_errors(&bare).is_empty());
+    assert_eq!(read_params(&bare), fresh, "the same parameters");
+    let settings = serde_json::json!({
+        "params": p(&bare),
+        "params_sha256": summary["params_sha256"],
+    })
+    .to_string();
+    let without = score_jsonl(&["--model", "irt", "--model-settings", &settings], answers);
+    for (a, b) in results.iter().zip(&without).take(100) {
+        assert_eq!(a["domains"], b["domains"]);
+    }
 }
 
 #[test]

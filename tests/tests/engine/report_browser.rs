@@ -340,7 +340,11 @@ fn check_radar(
     );
     for (axis, domain) in axes.iter().zip(&instrument.domains) {
         assert_eq!(axis["domain"], domain.code.as_str());
-        assert_eq!(axis["label"], domain.name.get(lang), "axis label in {lang}");
+        assert_eq!(
+            axis["label"],
+            domain.name.get(lang.parse().unwrap()),
+            "axis label in {lang}"
+        );
         let length = axis["length"].as_f64().unwrap();
         assert!(
             (length - r).abs() < 1.0,

@@ -1,0 +1,87 @@
+//! The store boundary: a [`ResultRecord`] becomes the store's row and a
+//! stored row becomes a record again. The store keeps codes and numbers (no
+//! language, no feedback); provenance travels as the JSON of
+//! [`Provenance`] and is read back into that type, never by key.
+
+use ikd_core::pipeline::Scorer;
+use ikd_core::results::{DomainRecord, ModelRef, Provenance, RespondentResult, ResultRecord};
+use ikd_store::{DomainScore, NewResult, StoredResult};
+
+/// What the store keeps of a freshly scored result: the record's codes and
+/// numbers, the scorer's provenance, and the archived JSON.
+pub fn new_result(scorer: &Scorer, result: &RespondentResult) -> NewResult {
+    let record = ResultRecord::from_result(result, scorer);
+    let model = record.model.clone().unwrap_or_default();
+    let mut row = NewResult {
+        model: model.name,
+        model_version: model.version,
+        index: record.index,
+        index_se: record.index_se,
+        level: record.level,
+        domains: record
+            .domains
+            .into_iter()
+            .map(|d| DomainScore {
+                code: d.code,
+                score: d.score,
+                se: d.se,
+                level: d.level,
+                answered: d.answered,
+            })
+            .collect(),
+        flags: record.flags,
+        provenance_json: serde_json::to_string(scorer.provenance().as_ref()).unwrap_or_default(),
+        result_json: String::new(),
+    };
+    row.result_json = archive_json(&row);
+    row
+}
+
+/// A stored revision as a record (the session id stands for the respondent:
+/// the store keeps no identifier in the clear), with the scorer's feedback,
+/// and the provenance it was stored with (`None` if that cannot be read).
+pub fn record_of(stored: &StoredResult, scorer: &Scorer) -> (ResultRecord, Option<Provenance>) {
+    let mut record = ResultRecord {
+        respondent_id: stored.session_id.clone(),
+        org_unit: stored.org_unit.clone(),
+        instrument_id: Some(stored.instrument_id.clone()),
+        model: Some(ModelRef {
+            name: stored.model.clone(),
+            version: stored.model_version.clone(),
+        }),
+        index: stored.index,
+        index_se: stored.index_se,
+        level: stored.level.clone(),
+        domains: stored
+            .domains
+            .iter()
+            .map(|d| DomainRecord {
+                code: d.code.clone(),
+                score: d.score,
+                se: d.se,
+                level: d.level.clone(),
+                answered: d.answered,
+                feedback: None,
+            })
+            .collect(),
+        flags: stored.flags.clone(),
+    };
+    record.attach_feedback(scorer);
+    (record, serde_json::from_str(&stored.provenance_json).ok())
+}
+
+/// The archived form of a result: every number and code, no language.
+fn archive_json(r: &NewResult) -> String {
+    serde_json::json!({
+        "model": r.model,
+        "model_version": r.model_version,
+        "index": r.index,
+        "index_se": r.index_se,
+        "level": r.level,
+        "domains": r.domains.iter().map(|d| serde_json::json!({
+            "code": d.code, "score": d.score, "se": d.se, "level": d.level, "answered": d.answered,
+        })).collect::<Vec<_>>(),
+        "flags": r.flags,
+    })
+    .to_string()
+}

@@ -1,0 +1,19 @@
+//! End-to-end tests of the engine, its plugins and the `ikd` command line:
+//! one test binary (one link instead of fourteen), one module per topic.
+//! Run one topic with `scripts/test -p ikd-tests --test engine scoring::`.
+
+mod cli;
+mod digcomp;
+mod engine_invariants;
+mod fuzz_regressions;
+mod ikd_asn;
+mod irt_model;
+mod plugin_faults;
+mod plugin_host;
+mod plugin_new;
+mod process_plugins;
+mod properties;
+mod proto_compat;
+mod report_browser;
+mod scoring;
+mod validation_report;

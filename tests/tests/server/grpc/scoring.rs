@@ -1,0 +1,110 @@
+//! Stateless scoring: `Score` and `ScoreStream` against the committed expected results.
+
+use super::*;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn score_agrees_with_the_committed_expected_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir);
+    let mut client = assessment(&server, Some(tokens::SERVICE)).await;
+    let expected = expected();
+    let examples = examples();
+    for e in &examples {
+        let result = client
+            .score(score_request(e))
+            .await
+            .unwrap()
+            .into_inner()
+            .result
+            .unwrap();
+        assert_matches_expected(&result, &expected[&e.id]);
+    }
+    // Feedback and provenance come with a full result.
+    let result = client
+        .score(score_request(&examples[0]))
+        .await
+        .unwrap()
+        .into_inner()
+        .result
+        .unwrap();
+    let feedback = result.domains[0].feedback.as_ref().unwrap();
+    assert!(!feedback.summary.is_empty() && !feedback.advice.is_empty());
+    let provenance = result.provenance.unwrap();
+    assert_eq!(provenance.instrument_id, "ikd-asn-2025");
+    assert_eq!(provenance.model.unwrap().name, "weighted-index");
+    assert_eq!(provenance.plugins.len(), 5);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn invalid_answers_come_back_as_field_violations() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir);
+    let mut client = assessment(&server, Some(tokens::SERVICE)).await;
+    let mut request = score_request(&examples()[0]);
+    // An out-of-range Likert answer, an unknown option and an unknown item.
+    request.answers[0].value = "9".into();
+    let ld04 = request
+        .answers
+        .iter_mut()
+        .find(|a| a.item_id == "LD04")
+        .unwrap();
+    ld04.value = "zz".into();
+    let status = client.score(request.clone()).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let fields: Vec<String> = status
+        .get_details_bad_request()
+        .expect("a BadRequest detail")
+        .field_violations
+        .into_iter()
+        .map(|v| v.field)
+        .collect();
+    assert_eq!(fields, ["answers[LD01]", "answers[LD04]"]);
+
+    request.answers.push(api::Answer {
+        item_id: "NOPE01".into(),
+        value: "1".into(),
+    });
+    let status = client.score(request).await.unwrap_err();
+    let violations = status.get_details_bad_request().unwrap().field_violations;
+    assert_eq!(violations[0].field, "answers[NOPE01]");
+    assert!(violations[0].description.contains("no such item"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn score_stream_answers_in_order_and_isolates_bad_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir);
+    let mut client = assessment(&server, Some(tokens::SERVICE)).await;
+    let expected = expected();
+    let examples = examples();
+    // Every example ten times over, with one broken request in the middle.
+    let mut requests: Vec<api::ScoreRequest> = (0..10)
+        .flat_map(|_| examples.iter().map(score_request))
+        .collect();
+    let broken = 100;
+    requests[broken].answers[0].value = "not-a-number".into();
+    let n = requests.len();
+    let mut stream = client
+        .score_stream(tokio_stream::iter(requests.clone()))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut seen = 0;
+    while let Some(response) = stream.message().await.unwrap() {
+        assert_eq!(response.sequence, seen as u64);
+        assert_eq!(response.respondent_id, requests[seen].respondent_id);
+        match response.outcome.unwrap() {
+            api::score_stream_response::Outcome::Result(r) => {
+                assert_ne!(seen, broken);
+                assert_matches_expected(&r, &expected[&response.respondent_id]);
+            }
+            api::score_stream_response::Outcome::Problem(p) => {
+                assert_eq!(seen, broken);
+                assert_eq!(p.code, Code::InvalidArgument as i32);
+                assert_eq!(p.violations[0].field, "answers[LD01]");
+            }
+        }
+        seen += 1;
+    }
+    assert_eq!(seen, n);
+}

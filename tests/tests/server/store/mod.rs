@@ -1,0 +1,281 @@
+//! The store test suite, written once and run against both backends: SQLite (a file in a
+//! temporary directory) and PostgreSQL (a fresh database on a server the tests start, see
+//! `ikd_tests::postgres`). A missing PostgreSQL fails the `postgres::` tests.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ikd_store::{
+    Aggregate, AuditQuery, DomainAggregate, DomainScore, NewAuditEntry, NewResult, NewSession,
+    ResultFilter, SessionState, Store, StoreError, StoredResult,
+};
+
+/// A database a test may open several times: a restart, or several servers at once.
+pub struct Db {
+    url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Db {
+    fn sqlite() -> Db {
+        let dir = tempfile::tempdir().expect("temp dir");
+        // A directory that does not exist yet: the store creates it.
+        let url = format!("sqlite://{}", dir.path().join("data/ikd.db").display());
+        Db {
+            url,
+            _dir: Some(dir),
+        }
+    }
+
+    fn postgres() -> Db {
+        Db {
+            url: ikd_tests::postgres::server().new_database(),
+            _dir: None,
+        }
+    }
+
+    async fn open(&self) -> Arc<dyn Store> {
+        ikd_store::open(&self.url)
+            .await
+            .unwrap_or_else(|e| panic!("open {}: {e}", self.url))
+    }
+}
+
+/// Instantiates every case of [`cases`] for one backend.
+macro_rules! suite {
+    ($backend:ident, $db:expr, [$($case:ident),* $(,)?]) => {
+        mod $backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    super::cases::$case($db).await;
+                }
+            )*
+        }
+    };
+}
+
+macro_rules! both_backends {
+    ($($case:ident),* $(,)?) => {
+        suite!(sqlite, super::Db::sqlite(), [$($case),*]);
+        suite!(postgres, super::Db::postgres(), [$($case),*]);
+    };
+}
+
+both_backends![
+    start_and_read_a_session,
+    saves_are_idempotent_and_later_saves_overwrite,
+    a_submitted_session_refuses_saves_and_submits,
+    answers_version_counts_applied_saves,
+    a_submit_of_outdated_answers_is_refused,
+    racing_saves_and_submits_lose_no_save,
+    unknown_sessions_are_not_found,
+    racing_submits_from_one_server_one_wins,
+    racing_submits_from_two_servers_one_wins,
+    revisions_keep_earlier_ones,
+    concurrent_rescores_get_distinct_revisions,
+    results_page_paginates_with_prefix_and_time_filters,
+    org_prefix_boundaries,
+    aggregate_matches_hand_computed_sums,
+    submitted_sessions_paginate_with_answers,
+    data_survives_closing_and_reopening,
+    fifty_concurrent_saves_are_all_stored,
+    servers_starting_at_once_migrate_once,
+    refused_values,
+    malformed_urls_are_invalid,
+    audit_entries_read_back_newest_first,
+    audit_log_since_limit_and_refusals,
+];
+
+fn session_in(unit: &str) -> NewSession {
+    NewSession {
+        instrument_id: "ikd-asn".into(),
+        instrument_version: "1.0.0".into(),
+        instrument_sha256: "ab".repeat(32),
+        respondent_key: format!("key-{unit}"),
+        org_unit: unit.into(),
+    }
+}
+
+fn domain(code: &str, score: Option<f64>, level: Option<&str>) -> DomainScore {
+    DomainScore {
+        code: code.into(),
+        score,
+        se: score.map(|s| s / 10.0),
+        level: level.map(Into::into),
+        answered: 7,
+    }
+}
+
+fn result(index: Option<f64>, level: Option<&str>, domains: Vec<DomainScore>) -> NewResult {
+    NewResult {
+        model: "weighted-index".into(),
+        model_version: "1.2.0".into(),
+        index,
+        index_se: index.map(|_| 2.5),
+        level: level.map(Into::into),
+        domains,
+        flags: vec!["straight_lining".into(), "fast".into()],
+        provenance_json: r#"{"engine":"0.1.0"}"#.into(),
+        result_json: format!(r#"{{"index":{}}}"#, index.unwrap_or(-1.0)),
+    }
+}
+
+fn answers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis() as i64
+}
+
+/// A submitted session of `unit` with a one-domain result.
+async fn submitted(store: &dyn Store, unit: &str, index: f64) -> StoredResult {
+    let s = store.start_session(session_in(unit)).await.expect("start");
+    store
+        .save_answers(&s.id, "r1", &answers(&[("q1", "3")]))
+        .await
+        .expect("save");
+    store
+        .submit(
+            &s.id,
+            1,
+            result(
+                Some(index),
+                Some("2"),
+                vec![domain("lit", Some(index), None)],
+            ),
+        )
+        .await
+        .expect("submit")
+}
+
+/// Every page of `filter`, `page` results at a time.
+async fn all_pages(store: &dyn Store, filter: &ResultFilter, page: u32) -> Vec<StoredResult> {
+    let mut all = Vec::new();
+    let mut after = None;
+    loop {
+        let got = store
+            .results_page(filter, after.clone(), page)
+            .await
+            .expect("page");
+        assert!(got.len() <= page as usize, "page longer than its limit");
+        let Some(last) = got.last() else {
+            break;
+        };
+        after = Some(last.cursor());
+        let short = got.len() < page as usize;
+        all.extend(got);
+        if short {
+            break;
+        }
+    }
+    all
+}
+
+fn assert_close(actual: f64, expected: f64, what: &str) {
+    assert!(
+        (actual - expected).abs() < 1e-9 * expected.abs().max(1.0),
+        "{what}: {actual} != {expected}"
+    );
+}
+
+/// The cases `both_backends!` instantiates, by what they exercise.
+mod cases {
+    pub use super::aggregates::*;
+    pub use super::audit::*;
+    pub use super::lifecycle::*;
+    pub use super::results::*;
+    pub use super::sessions::*;
+}
+
+mod aggregates;
+mod audit;
+mod lifecycle;
+mod results;
+mod sessions;
+
+/// Backend-independent URL handling.
+mod urls {
+    use super::*;
+
+    #[tokio::test]
+    async fn unknown_schemes_are_invalid_and_named() {
+        for (url, named) in [
+            ("mysql://u:secret@h/db", "`mysql:`"),
+            ("redis://h", "`redis:`"),
+            ("ikd.db", "no URL scheme"),
+            ("", "no URL scheme"),
+        ] {
+            let err = ikd_store::open(url).await.err().expect("refused");
+            assert!(matches!(err, StoreError::InvalidUrl(_)), "{url}: {err}");
+            assert!(err.to_string().contains(named), "{url}: {err}");
+            assert!(!err.to_string().contains("secret"), "{url}: {err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn in_memory_sqlite_works() {
+        let store = ikd_store::open("sqlite::memory:").await.expect("open");
+        assert_eq!(store.backend(), "sqlite");
+        let stored = submitted(&*store, "36.72", 12.0).await;
+        let agg = store
+            .aggregate(&ResultFilter::default())
+            .await
+            .expect("agg");
+        assert_eq!(agg.n, 1);
+        assert_eq!(agg.domains[0].code, "lit");
+        let read = store
+            .session(&stored.session_id)
+            .await
+            .expect("read")
+            .expect("found");
+        assert_eq!(read.answers, answers(&[("q1", "3")]));
+        // Another in-memory store is another database.
+        let other = ikd_store::open("sqlite::memory:").await.expect("open");
+        assert_eq!(other.session(&stored.session_id).await.expect("read"), None);
+    }
+}
+
+/// An SQLite database holds every answer: its files are the owner's only (0600), whatever
+/// the umask would give (0644 under the usual 022).
+#[cfg(unix)]
+mod files {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_files_are_created_private() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("data/ikd.db");
+        let store = ikd_store::open(&format!("sqlite://{}", path.display()))
+            .await
+            .expect("open");
+        // A write, so that the -wal and -shm files exist.
+        submitted(&*store, "36.72", 1.0).await;
+        for suffix in ["", "-wal", "-shm"] {
+            let file = format!("{}{suffix}", path.display());
+            let mode = std::fs::metadata(&file)
+                .unwrap_or_else(|e| panic!("{file}: {e}"))
+                .permissions()
+                .mode()
+                & 0o777;
+            assert_eq!(mode & 0o077, 0, "{file} has mode {mode:o}");
+        }
+        store.close().await;
+        // Reopened, the file keeps its mode.
+        let store = ikd_store::open(&format!("sqlite://{}", path.display()))
+            .await
+            .expect("reopen");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        store.close().await;
+    }
+}
