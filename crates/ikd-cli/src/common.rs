@@ -54,13 +54,18 @@ impl PluginArgs {
     }
 }
 
-/// Directories searched for bundled instruments (`<dir>/<id>/instrument.toml`):
-/// `IKD_INSTRUMENT_PATH`, then the workspace's `instruments/`.
+/// Directories searched for instruments by id (`<dir>/<id>/instrument.toml`):
+/// `IKD_INSTRUMENTS` (the variable the server reads too), then the
+/// installation's or the workspace's `instruments/` (`ikd_core::home`).
+/// `IKD_INSTRUMENT_PATH`, the old name, is still read after `IKD_INSTRUMENTS`.
 pub fn instrument_dirs() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::env::var_os("IKD_INSTRUMENT_PATH")
-        .map(|p| std::env::split_paths(&p).collect())
-        .unwrap_or_default();
-    dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../instruments"));
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for name in ["IKD_INSTRUMENTS", "IKD_INSTRUMENT_PATH"] {
+        if let Some(paths) = std::env::var_os(name) {
+            dirs.extend(std::env::split_paths(&paths).filter(|p| !p.as_os_str().is_empty()));
+        }
+    }
+    dirs.extend(ikd_core::home::instruments_dir());
     dirs
 }
 

@@ -56,6 +56,8 @@ enum Command {
     /// Bearer tokens for the server: `ikd token new --name N --role R [--org-prefix P]`.
     #[command(subcommand)]
     Token(commands::token::Command),
+    /// Copy this `ikd`, its plugins and instruments into DIR/bin and DIR/share/ikd, runnable anywhere.
+    Install(commands::install::Args),
     /// Simulate a small sample of the bundled instrument, score it and print a summary.
     Demo(commands::demo::Args),
     /// Reliability of each domain's items: alpha with its interval, omega, item statistics.
@@ -112,6 +114,7 @@ fn main() -> ExitCode {
         Command::ValidationReport(args) => commands::validation_report::run(&cli.plugins, args),
         Command::Serve(args) => commands::serve::run(&cli.plugins, args),
         Command::Token(cmd) => commands::token::run(cmd),
+        Command::Install(args) => commands::install::run(&cli.plugins, args),
         Command::Bench(cmd) => commands::bench::run(&cli.plugins, cmd),
     };
     match outcome {

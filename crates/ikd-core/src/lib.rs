@@ -14,6 +14,7 @@
 
 pub mod answers;
 pub mod disclosure;
+pub mod home;
 pub mod host;
 pub mod instrument;
 pub mod lang;

@@ -7,6 +7,7 @@ mod digcomp;
 mod engine_invariants;
 mod fuzz_regressions;
 mod ikd_asn;
+mod install;
 mod irt_model;
 mod plugin_faults;
 mod plugin_host;

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod calibrate;
 pub mod compare;
 pub mod demo;
+pub mod install;
 pub mod irt;
 pub mod plugin_new;
 pub mod plugins;

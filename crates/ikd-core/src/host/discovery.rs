@@ -22,14 +22,16 @@ pub struct PluginSearch {
 
 impl PluginSearch {
     /// The usual search: `extra` directories (e.g. `--plugin-dir`), then
-    /// `IKD_PLUGIN_PATH`, then the bundled plugins of this workspace; libraries
-    /// beside their manifests or beside the running executable.
+    /// `IKD_PLUGIN_PATH`, then the installation's `plugins/` ([`crate::home`])
+    /// or, when `ikd` runs from its build tree, the bundled plugins of the
+    /// workspace; libraries beside their manifests or beside the running
+    /// executable.
     pub fn standard(extra: &[PathBuf]) -> Self {
         let mut dirs = extra.to_vec();
         if let Some(path) = std::env::var_os("IKD_PLUGIN_PATH") {
             dirs.extend(std::env::split_paths(&path).filter(|p| !p.as_os_str().is_empty()));
         }
-        if let Some(bundled) = bundled_plugin_dir() {
+        if let Some(bundled) = crate::home::plugins_dir() {
             dirs.push(bundled);
         }
         PluginSearch {
@@ -42,8 +44,7 @@ impl PluginSearch {
 
 /// The workspace's `plugins/` directory, when this engine was built from a checkout that still exists.
 pub fn bundled_plugin_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../plugins");
-    dir.is_dir().then(|| dir.canonicalize().unwrap_or(dir))
+    crate::home::workspace_dir("plugins")
 }
 
 /// The running executable's directory, and its parent when that is cargo's
