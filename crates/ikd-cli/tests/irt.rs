@@ -283,13 +283,13 @@ fn bad_cells_are_reported_with_line_item_and_value() {
         "irt",
         "calibrate",
         "--model",
-        "3pl",
+        "4pl",
         s(&data),
         "--out",
         s(&params),
     ]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown model '3pl'"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown model '4pl'"));
 }
 
 /// `ikd irt score` keeps a first column of person ids (one that is not an
@@ -445,4 +445,69 @@ fn standard_errors_that_cannot_be_computed_are_nan_and_explained() {
     );
     let scores = ok(&["irt", "score", "--params", s(&params), s(&data)]);
     assert_eq!(scores.lines().count(), 5);
+}
+
+/// `--model 3pl` on LSAT7 (five keyed items): a `g` and an `se_g` column,
+/// 15 parameters, the prior in the summary, `--choices` changing it, and
+/// the file scoring back. (No mirt reference: this checks the plumbing.)
+#[test]
+fn calibrate_3pl_writes_g_and_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = lsat7(dir.path());
+    let params = dir.path().join("params.csv");
+    let summary = ok(&[
+        "irt",
+        "calibrate",
+        "--model",
+        "3pl",
+        "--choices",
+        "5",
+        "--max-cycles",
+        "2000",
+        s(&data),
+        "--out",
+        s(&params),
+    ]);
+    let summary: serde_json::Value = serde_json::from_str(&summary).unwrap();
+    assert_eq!(summary["model"], "3pl", "{summary}");
+    assert_eq!(summary["parameters"], 15, "{summary}");
+    assert_eq!(summary["guessing_prior"]["alpha"], 5.0, "{summary}");
+    assert_eq!(summary["guessing_prior"]["beta"], 17.0, "{summary}");
+    assert!(summary["log_prior"].is_number(), "{summary}");
+    let text = std::fs::read_to_string(&params).unwrap();
+    assert!(
+        text.starts_with("item,model,a,d1,b1,g,se_a,se_d1,se_g\n"),
+        "{text}"
+    );
+    for line in text.lines().skip(1) {
+        let g: f64 = line.split(',').nth(5).unwrap().parse().unwrap();
+        assert!(g > 0.0 && g < 1.0, "{line}");
+    }
+    let scores = dir.path().join("scores.csv");
+    ok(&[
+        "irt",
+        "score",
+        "--params",
+        s(&params),
+        s(&data),
+        "--out",
+        s(&scores),
+    ]);
+    let text = std::fs::read_to_string(&scores).unwrap();
+    assert_eq!(text.lines().count(), 1001);
+    // A polytomous item is refused for 3pl with its name.
+    let poly = dir.path().join("poly.csv");
+    std::fs::write(&poly, "x,y\n0,1\n1,2\n1,0\n0,1\n").unwrap();
+    let out = ikd(&[
+        "irt",
+        "calibrate",
+        "--model",
+        "3pl",
+        s(&poly),
+        "--out",
+        s(&dir.path().join("p2.csv")),
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("'y'") && err.contains("3pl"), "{err}");
 }

@@ -77,11 +77,102 @@ impl FromStr for Acceleration {
     }
 }
 
+/// The prior on the lower asymptote g of 3PL items: `g ~ Beta(α, β)`.
+///
+/// [`GuessingPrior::for_options`] gives the convention of BILOG-MG
+/// (Zimowski, Muraki, Mislevy & Bock, 2003): for items with m response
+/// options, `α = 20/m + 1` and `β = 20·(1 − 1/m) + 1`, a prior worth about
+/// 20 observations whose mode is `1/m`, the chance of a blind guess.
+/// The default is 4 options: Beta(6, 16), mode 0.25, mean 0.273.
+///
+/// The M-step maximises the expected complete-data log-likelihood plus
+/// `(α − 1)·log g + (β − 1)·log(1 − g)` (the log density up to its
+/// constant), so g is a posterior mode (MAP) while `a` and `d` are
+/// maximum likelihood. It is estimated as `γ = logit(g)`, which keeps it in
+/// (0, 1); the prior is on g itself (no Jacobian), so the mode is the mode
+/// of g's posterior.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GuessingPrior {
+    alpha: f64,
+    beta: f64,
+}
+
+impl GuessingPrior {
+    /// Beta(α, β) with `α, β ≥ 1` (finite): a log-concave prior with a mode
+    /// in [0, 1], so the M-step's objective stays concave in γ where the
+    /// likelihood is.
+    pub fn beta(alpha: f64, beta: f64) -> Result<Self, IrtError> {
+        if !(alpha.is_finite() && beta.is_finite() && alpha >= 1.0 && beta >= 1.0) {
+            return Err(IrtError::Options(format!(
+                "the guessing prior Beta({alpha}, {beta}) needs finite α ≥ 1 and β ≥ 1"
+            )));
+        }
+        Ok(GuessingPrior { alpha, beta })
+    }
+
+    /// BILOG-MG's prior for items with `options` response options (at least
+    /// 2): Beta(20/m + 1, 20(1 − 1/m) + 1), mode `1/m`.
+    pub fn for_options(options: usize) -> Result<Self, IrtError> {
+        if options < 2 {
+            return Err(IrtError::Options(format!(
+                "a multiple-choice item has at least 2 options, not {options}"
+            )));
+        }
+        let c = 1.0 / options as f64;
+        Self::beta(20.0 * c + 1.0, 20.0 * (1.0 - c) + 1.0)
+    }
+
+    pub fn alpha(&self) -> f64 {
+        self.alpha
+    }
+
+    pub fn beta_parameter(&self) -> f64 {
+        self.beta
+    }
+
+    /// `(α − 1)·log g + (β − 1)·log(1 − g)`: the log density without its
+    /// normalising constant.
+    pub fn log_density(&self, g: f64) -> f64 {
+        self.logit_terms(crate::model::logit(g)).0
+    }
+
+    /// The log density at `g = logistic(γ)` and its first two derivatives
+    /// in γ: `(α − 1)(1 − g) − (β − 1)g` and `−(α + β − 2)·g(1 − g)`.
+    pub(crate) fn logit_terms(&self, gamma: f64) -> (f64, f64, f64) {
+        let (am, bm) = (self.alpha - 1.0, self.beta - 1.0);
+        let (log_g, log_1mg) = (
+            crate::model::log_sigmoid(gamma),
+            crate::model::log_sigmoid(-gamma),
+        );
+        let g = crate::model::sigmoid(gamma);
+        let value =
+            if am == 0.0 { 0.0 } else { am * log_g } + if bm == 0.0 { 0.0 } else { bm * log_1mg };
+        (value, am * (1.0 - g) - bm * g, -(am + bm) * g * (1.0 - g))
+    }
+
+    /// The sum of the log prior densities of the 3PL items of `params`.
+    pub(crate) fn of_params(&self, params: &Params, kinds: &[Kind]) -> f64 {
+        params
+            .d
+            .iter()
+            .zip(kinds)
+            .filter(|(_, k)| **k == Kind::Guessing)
+            .map(|(d, _)| self.logit_terms(d[1]).0)
+            .sum()
+    }
+}
+
+impl Default for GuessingPrior {
+    fn default() -> Self {
+        Self::for_options(4).expect("4 options")
+    }
+}
+
 /// Calibration settings; [`CalibrationOptions::new`] gives mirt's defaults
 /// (with SQUAREM where mirt uses Ramsay acceleration).
 #[derive(Clone, Debug, PartialEq)]
 pub struct CalibrationOptions {
-    /// The model of every item. `TwoPl` needs dichotomous items; `Rasch` on
+    /// The model of every item. `TwoPl` and `ThreePl` need dichotomous items; `Rasch` on
     /// polytomous items is the partial credit model with a common slope.
     pub model: Model,
     /// Grid nodes on [−6, 6] (default 61, mirt's `quadpts` for one factor).
@@ -91,6 +182,8 @@ pub struct CalibrationOptions {
     /// Stop after this many EM cycles (M-steps), converged or not.
     pub max_cycles: usize,
     pub acceleration: Acceleration,
+    /// The prior on the lower asymptotes of 3PL items (unused otherwise).
+    pub guessing_prior: GuessingPrior,
 }
 
 impl CalibrationOptions {
@@ -101,6 +194,7 @@ impl CalibrationOptions {
             tol: DEFAULT_TOL,
             max_cycles: DEFAULT_MAX_CYCLES,
             acceleration: Acceleration::Squarem,
+            guessing_prior: GuessingPrior::default(),
         }
     }
 }
@@ -112,14 +206,20 @@ pub struct Calibration {
     pub bank: ItemBank,
     /// Marginal log-likelihood at the final parameters (on the grid).
     pub loglik: f64,
+    /// The log prior density of the 3PL items' lower asymptotes at the final
+    /// parameters ([`GuessingPrior::log_density`] summed); 0 for the other
+    /// models. EM maximises `loglik + log_prior`.
+    pub log_prior: f64,
     /// EM cycles run (M-steps taken).
     pub cycles: usize,
     pub converged: bool,
     /// The largest absolute parameter change in the last EM step.
     pub max_change: f64,
-    /// The marginal log-likelihood at the starting values and at every
-    /// point kept after it (each EM step; with SQUAREM also each kept
-    /// extrapolation); the last entry is `loglik`. Never decreasing.
+    /// The objective, `loglik + log_prior` (the marginal log-likelihood for
+    /// every model but the 3PL), at the starting values and at every point
+    /// kept after it (each EM step; with SQUAREM also each kept
+    /// extrapolation); the last entry is `loglik + log_prior`. Never
+    /// decreasing.
     pub trace: Vec<f64>,
     /// Persons with at least one answer (rows with none are left out).
     pub persons: usize,
@@ -156,24 +256,29 @@ pub fn calibrate(
         layout: &layout,
         grid: &grid,
         common: options.model == Model::Rasch,
+        prior: &options.guessing_prior,
     };
-    let run = em.run(start_values(&counts, options.model), options);
+    let run = em.run(
+        start_values(&counts, options.model, &options.guessing_prior),
+        options,
+    );
     let items = data
         .items()
         .iter()
         .enumerate()
         .map(|(i, name)| {
-            Item::new(
-                name.clone(),
-                options.model,
-                run.params.a[i],
-                run.params.d[i].clone(),
-            )
+            let (a, d) = (run.params.a[i], &run.params.d[i]);
+            if options.model == Model::ThreePl {
+                Item::three_pl(name.clone(), a, d[0], crate::model::sigmoid(d[1]))
+            } else {
+                Item::new(name.clone(), options.model, a, d.clone())
+            }
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Calibration {
         bank: ItemBank::new(items)?,
-        loglik: *run.trace.last().expect("the start is traced"),
+        loglik: run.loglik,
+        log_prior: run.log_prior,
         cycles: run.cycles,
         converged: run.converged,
         max_change: run.max_change,
@@ -238,9 +343,9 @@ fn check_calibratable(
                 c.len() - 1
             )));
         }
-        if model == Model::TwoPl && c.len() > 2 {
+        if matches!(model, Model::TwoPl | Model::ThreePl) && c.len() > 2 {
             return Err(IrtError::Data(format!(
-                "item '{name}' has {} categories; 2pl needs dichotomous items (use grm or gpcm)",
+                "item '{name}' has {} categories; {model} needs dichotomous items (use grm or gpcm)",
                 c.len()
             )));
         }
@@ -250,8 +355,10 @@ fn check_calibratable(
 
 /// Starting values from the marginal proportions, with slope 1: intercepts
 /// are the logits scaled by √(1 + π/8), which undoes the attenuation of
-/// averaging a logistic over N(0, 1) (probit approximation).
-fn start_values(counts: &[Vec<f64>], model: Model) -> Params {
+/// averaging a logistic over N(0, 1) (probit approximation). A 3PL item
+/// starts at the prior's mode of g, with the intercept of the proportion
+/// left after guessing, `(p − g)/(1 − g)` (at least 0.05).
+fn start_values(counts: &[Vec<f64>], model: Model, prior: &GuessingPrior) -> Params {
     let a0 = 1.0;
     let scale = (1.0 + std::f64::consts::PI * a0 * a0 / 8.0).sqrt();
     let d = counts
@@ -259,6 +366,13 @@ fn start_values(counts: &[Vec<f64>], model: Model) -> Params {
         .map(|c| {
             let total: f64 = c.iter().sum();
             match model.kind() {
+                Kind::Guessing => {
+                    let (am, bm) = (prior.alpha - 1.0, prior.beta - 1.0);
+                    let g = if am + bm > 0.0 { am / (am + bm) } else { 0.2 };
+                    let g = g.clamp(0.01, 0.5);
+                    let p = ((c[1] / total - g) / (1.0 - g)).clamp(0.05, 0.99);
+                    vec![scale * (p / (1.0 - p)).ln(), crate::model::logit(g)]
+                }
                 Kind::Cumulative => (1..c.len())
                     .map(|k| {
                         let above: f64 = c[k..].iter().sum::<f64>() / total;
@@ -286,6 +400,8 @@ fn start_values(counts: &[Vec<f64>], model: Model) -> Params {
 /// One EM run's outcome.
 struct Run {
     params: Params,
+    loglik: f64,
+    log_prior: f64,
     trace: Vec<f64>,
     cycles: usize,
     converged: bool,
@@ -296,7 +412,16 @@ struct Run {
 struct Point {
     params: Params,
     loglik: f64,
+    /// The log prior of the 3PL lower asymptotes (0 without 3PL items).
+    log_prior: f64,
     r: Vec<f64>,
+}
+
+impl Point {
+    /// What EM maximises: the log-likelihood plus the log prior.
+    fn objective(&self) -> f64 {
+        self.loglik + self.log_prior
+    }
 }
 
 struct Em<'a> {
@@ -304,12 +429,14 @@ struct Em<'a> {
     layout: &'a Layout,
     grid: &'a Grid,
     common: bool,
+    prior: &'a GuessingPrior,
 }
 
 impl Em<'_> {
     fn evaluate(&self, params: Params) -> Point {
         let (loglik, r) = e_step(self.patterns, self.layout, &params, self.grid, true);
         Point {
+            log_prior: self.prior.of_params(&params, &self.layout.kinds),
             params,
             loglik,
             r: r.expect("counts requested"),
@@ -324,7 +451,7 @@ impl Em<'_> {
         let next = if self.common {
             m_step_common(&point.params, &point.r, self.layout, nodes, tol)
         } else {
-            m_step(&point.params, &point.r, self.layout, nodes, tol)
+            m_step(&point.params, &point.r, self.layout, nodes, tol, self.prior)
         };
         let change = point.params.max_abs_difference(&next);
         (self.evaluate(next), change)
@@ -332,9 +459,11 @@ impl Em<'_> {
 
     fn run(&self, start: Params, options: &CalibrationOptions) -> Run {
         let mut point = self.evaluate(start);
-        let mut trace = vec![point.loglik];
+        let mut trace = vec![point.objective()];
         let (mut cycles, mut change) = (0, f64::INFINITY);
         let done = |point: Point, trace: Vec<f64>, cycles, change: f64| Run {
+            loglik: point.loglik,
+            log_prior: point.log_prior,
             params: point.params,
             trace,
             cycles,
@@ -347,7 +476,7 @@ impl Em<'_> {
             }
             let (first, c1) = self.step(&point, change);
             (cycles, change) = (cycles + 1, c1);
-            trace.push(first.loglik);
+            trace.push(first.objective());
             if change < options.tol
                 || options.acceleration == Acceleration::None
                 || cycles >= options.max_cycles
@@ -360,13 +489,13 @@ impl Em<'_> {
             }
             let (second, c2) = self.step(&first, change);
             (cycles, change) = (cycles + 1, c2);
-            trace.push(second.loglik);
+            trace.push(second.objective());
             if change < options.tol {
                 return done(second, trace, cycles, change);
             }
             point = match self.extrapolate(&point, &first, &second) {
-                Some(jump) if jump.loglik >= second.loglik => {
-                    trace.push(jump.loglik);
+                Some(jump) if jump.objective() >= second.objective() => {
+                    trace.push(jump.objective());
                     jump
                 }
                 _ => second,

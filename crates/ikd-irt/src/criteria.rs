@@ -42,10 +42,10 @@ impl InformationCriteria {
 }
 
 impl ItemBank {
-    /// The number of free item parameters: `a` and `d_1..d_{K−1}` per item,
-    /// except that the Rasch items share one slope.
+    /// The number of free item parameters: `a` and `d_1..d_{K−1}` per item
+    /// (and `g` per 3PL item), except that the Rasch items share one slope.
     pub fn free_parameters(&self) -> usize {
-        let intercepts: usize = self.items().iter().map(|i| i.d().len()).sum();
+        let intercepts: usize = self.items().iter().map(|i| i.parameters() - 1).sum();
         let own_slopes = self
             .items()
             .iter()
@@ -74,9 +74,11 @@ mod tests {
             Item::new("r2", Model::Rasch, 1.2, vec![0.3, -0.2]).unwrap(),
             Item::new("g", Model::Graded, 0.9, vec![1.0, 0.0, -1.0]).unwrap(),
             Item::new("t", Model::TwoPl, 0.7, vec![0.4]).unwrap(),
+            Item::three_pl("c", 1.1, 0.2, 0.25).unwrap(),
         ])
         .unwrap();
-        // Shared slope 1, intercepts 1 + 2, graded 1 + 3, 2PL 1 + 1.
-        assert_eq!(bank.free_parameters(), 10);
+        // Shared slope 1, intercepts 1 + 2, graded 1 + 3, 2PL 1 + 1,
+        // 3PL 1 + 1 + 1 (a, d, g).
+        assert_eq!(bank.free_parameters(), 13);
     }
 }

@@ -82,7 +82,8 @@ impl Patterns {
     }
 }
 
-/// Slope and intercepts per item: the EM's state.
+/// Slope and intercepts per item (for a 3PL item `(d, logit g)`): the EM's
+/// state.
 #[derive(Clone, Debug)]
 pub(crate) struct Params {
     pub a: Vec<f64>,
@@ -93,7 +94,7 @@ impl Params {
     pub fn of_bank(bank: &ItemBank) -> Self {
         Params {
             a: bank.items().iter().map(Item::a).collect(),
-            d: bank.items().iter().map(|i| i.d().to_vec()).collect(),
+            d: bank.items().iter().map(|i| i.kernel_d().to_vec()).collect(),
         }
     }
 

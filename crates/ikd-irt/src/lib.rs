@@ -1,5 +1,5 @@
-//! Item response theory for IKD: unidimensional Rasch, 2PL, graded response
-//! (GRM) and generalized partial credit (GPCM) models in mirt's
+//! Item response theory for IKD: unidimensional Rasch, 2PL, 3PL, graded
+//! response (GRM) and generalized partial credit (GPCM) models in mirt's
 //! slope-intercept form; calibration by marginal maximum likelihood (EM);
 //! person scores by EAP, MAP, ML or EAP by sum score.
 //!
@@ -59,8 +59,8 @@ mod scoring;
 mod stderr;
 
 pub use calibrate::{
-    Acceleration, Calibration, CalibrationOptions, DEFAULT_MAX_CYCLES, DEFAULT_TOL, calibrate,
-    marginal_loglik,
+    Acceleration, Calibration, CalibrationOptions, DEFAULT_MAX_CYCLES, DEFAULT_TOL, GuessingPrior,
+    calibrate, marginal_loglik,
 };
 pub use criteria::InformationCriteria;
 pub use data::{MISSING, ResponseMatrix};

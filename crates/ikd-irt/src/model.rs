@@ -2,10 +2,18 @@
 //! scoring (with respect to θ) and calibration (with respect to the item's
 //! parameters) need.
 //!
-//! Two families cover the four models:
+//! Three families cover the five models:
 //! * *divide-by-total* (Rasch, 2PL, GPCM): `P(k) ∝ exp(k·a·θ + d_k)`, `d_0 = 0`,
 //!   scoring coefficients `0..K−1` (mirt's `gpcm`; with `K = 2` it is the 2PL);
-//! * *cumulative* (GRM): `P(X ≥ k) = logistic(a·θ + d_k)`, `d_1 > … > d_{K−1}`.
+//! * *cumulative* (GRM): `P(X ≥ k) = logistic(a·θ + d_k)`, `d_1 > … > d_{K−1}`;
+//! * *guessing* (3PL): `P(1) = g + (1 − g)·logistic(a·θ + d)`, dichotomous.
+//!
+//! The low-level functions take an item's slope and a parameter slice `d`:
+//! the intercepts, except for the 3PL, whose slice is `(d, γ)` with
+//! `γ = logit(g)` (the scale on which g is estimated, so that it stays in
+//! (0, 1)). A K-category item therefore has `d.len() + 1` parameters, which
+//! is K except for the 3PL (2 categories, 3 parameters): see
+//! [`n_categories`].
 //!
 //! Everything is computed in the log domain, so long tests and extreme θ do
 //! not underflow.
@@ -30,6 +38,11 @@ pub enum Model {
     Graded,
     /// Generalized partial credit model (mirt's `gpcm` parameterisation).
     PartialCredit,
+    /// Three-parameter logistic for keyed multiple-choice items:
+    /// `P(1) = g + (1 − g)·logistic(a·θ + d)`, `0 < g < 1` the lower
+    /// asymptote. Dichotomous only; calibrated with a Beta prior on g
+    /// ([`crate::GuessingPrior`]).
+    ThreePl,
 }
 
 impl Model {
@@ -40,12 +53,14 @@ impl Model {
             Model::TwoPl => "2pl",
             Model::Graded => "grm",
             Model::PartialCredit => "gpcm",
+            Model::ThreePl => "3pl",
         }
     }
 
     pub(crate) fn kind(self) -> Kind {
         match self {
             Model::Graded => Kind::Cumulative,
+            Model::ThreePl => Kind::Guessing,
             _ => Kind::Adjacent,
         }
     }
@@ -65,20 +80,39 @@ impl FromStr for Model {
             "2pl" => Ok(Model::TwoPl),
             "grm" | "graded" => Ok(Model::Graded),
             "gpcm" => Ok(Model::PartialCredit),
+            "3pl" => Ok(Model::ThreePl),
             other => Err(IrtError::Options(format!(
-                "unknown model '{other}' (expected rasch, 2pl, grm or gpcm)"
+                "unknown model '{other}' (expected rasch, 2pl, 3pl, grm or gpcm)"
             ))),
         }
     }
 }
 
-/// The two functional forms behind the four models.
+/// The three functional forms behind the five models.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
     /// Divide-by-total: Rasch, 2PL, GPCM.
     Adjacent,
     /// Differences of cumulative logistics: GRM.
     Cumulative,
+    /// A logistic with a lower asymptote: 3PL; parameters `(a, d, γ)`,
+    /// `g = logistic(γ)`.
+    Guessing,
+}
+
+/// K, the number of categories of an item of this kind whose parameter
+/// slice (after the slope) is `d`: `d.len() + 1`, except 2 for the 3PL.
+#[inline]
+pub(crate) fn n_categories(kind: Kind, d: &[f64]) -> usize {
+    match kind {
+        Kind::Guessing => 2,
+        _ => d.len() + 1,
+    }
+}
+
+/// `logit(g) = log(g/(1 − g))`.
+pub(crate) fn logit(g: f64) -> f64 {
+    g.ln() - (-g).ln_1p()
 }
 
 /// The largest number of categories: category codes are `u8`, and `u8::MAX`
@@ -86,13 +120,17 @@ pub(crate) enum Kind {
 pub const MAX_CATEGORIES: usize = u8::MAX as usize;
 
 /// One item: its model, slope `a` and intercepts `d_1..d_{K−1}` (mirt's
-/// slope-intercept convention), for categories `0..K−1`.
+/// slope-intercept convention), for categories `0..K−1`, and for a 3PL item
+/// its lower asymptote `g`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Item {
     name: String,
     model: Model,
     a: f64,
+    /// The intercepts; for a 3PL item `(d, logit(g))`.
     d: Vec<f64>,
+    /// The lower asymptote of a 3PL item.
+    g: Option<f64>,
 }
 
 impl Item {
@@ -119,6 +157,11 @@ impl Item {
                 d.len() + 1
             )));
         }
+        if model == Model::ThreePl {
+            return Err(fail(
+                "a 3pl item also needs its lower asymptote g: use Item::three_pl".into(),
+            ));
+        }
         if model == Model::TwoPl && d.len() != 1 {
             return Err(fail(format!(
                 "a 2pl item has one intercept, not {} (use grm or gpcm for polytomous items)",
@@ -142,7 +185,41 @@ impl Item {
                 d[k - 1]
             )));
         }
-        Ok(Item { name, model, a, d })
+        Ok(Item {
+            name,
+            model,
+            a,
+            d,
+            g: None,
+        })
+    }
+
+    /// A 3PL item: `P(1 | θ) = g + (1 − g)·logistic(a·θ + d)`; `a` and `d`
+    /// finite, `0 < g < 1`.
+    pub fn three_pl(name: impl Into<String>, a: f64, d: f64, g: f64) -> Result<Self, IrtError> {
+        let name = name.into();
+        let fail = |reason: String| IrtError::InvalidItem {
+            item: name.clone(),
+            reason,
+        };
+        if !a.is_finite() {
+            return Err(fail(format!("slope a = {a} is not finite")));
+        }
+        if !d.is_finite() {
+            return Err(fail(format!("intercept {d} is not finite")));
+        }
+        if g.is_nan() || g <= 0.0 || g >= 1.0 {
+            return Err(fail(format!(
+                "lower asymptote g = {g} is not strictly between 0 and 1"
+            )));
+        }
+        Ok(Item {
+            name,
+            model: Model::ThreePl,
+            a,
+            d: vec![d, logit(g)],
+            g: Some(g),
+        })
     }
 
     pub fn name(&self) -> &str {
@@ -158,13 +235,33 @@ impl Item {
         self.a
     }
 
-    /// The intercepts `d_1..d_{K−1}`.
+    /// The intercepts `d_1..d_{K−1}` (one for a 3PL item).
     pub fn d(&self) -> &[f64] {
+        match self.g {
+            Some(_) => &self.d[..1],
+            None => &self.d,
+        }
+    }
+
+    /// The lower asymptote of a 3PL item; `None` for the other models.
+    pub fn g(&self) -> Option<f64> {
+        self.g
+    }
+
+    /// The parameters after the slope as the low-level functions take them:
+    /// the intercepts, and for a 3PL item `logit(g)` after its intercept.
+    pub(crate) fn kernel_d(&self) -> &[f64] {
         &self.d
     }
 
     /// K: the number of response categories, `0..K−1`.
     pub fn categories(&self) -> usize {
+        n_categories(self.model.kind(), &self.d)
+    }
+
+    /// The item's own parameters: `a`, the intercepts and, for a 3PL item,
+    /// `g` (K for every model but the 3PL, which has 3 for 2 categories).
+    pub fn parameters(&self) -> usize {
         self.d.len() + 1
     }
 
@@ -204,9 +301,10 @@ impl Item {
     /// `b_k = −d_k/a`; for GPCM and Rasch the step difficulties
     /// `b_k = −(d_k − d_{k−1})/a` with `d_0 = 0` (for a dichotomous item both
     /// are `−d/a`).
+    /// For a 3PL item `b = −d/a`, where `P(1) = (1 + g)/2`.
     pub fn b(&self) -> Vec<f64> {
         match self.model.kind() {
-            Kind::Cumulative => self.d.iter().map(|d| -d / self.a).collect(),
+            Kind::Cumulative | Kind::Guessing => self.d().iter().map(|d| -d / self.a).collect(),
             Kind::Adjacent => {
                 let mut previous = 0.0;
                 self.d
@@ -229,6 +327,37 @@ pub(crate) fn log_sigmoid(x: f64) -> f64 {
         -(-x).exp().ln_1p()
     } else {
         x - x.exp().ln_1p()
+    }
+}
+
+/// `log(e^x + e^y)` without overflow.
+#[inline]
+pub(crate) fn log_add_exp(x: f64, y: f64) -> f64 {
+    let (hi, lo) = if x >= y { (x, y) } else { (y, x) };
+    if lo == f64::NEG_INFINITY {
+        return hi;
+    }
+    hi + (lo - hi).exp().ln_1p()
+}
+
+/// What the 3PL derivatives share at `z = aθ + d` (`d = (d, γ)`):
+/// `log P_1`, the share `w = (1 − g)σ(z)/P_1` of `P_1` that is not
+/// guessing, and `1 − w = g/P_1`, each computed without cancellation.
+pub(crate) struct GuessingTerms {
+    pub log_p1: f64,
+    pub w: f64,
+    pub one_minus_w: f64,
+}
+
+#[inline]
+pub(crate) fn guessing_terms(d: &[f64], z: f64) -> GuessingTerms {
+    let (log_g, log_1mg) = (log_sigmoid(d[1]), log_sigmoid(-d[1]));
+    let lz = log_sigmoid(z);
+    let log_p1 = log_add_exp(lz, log_g + log_sigmoid(-z));
+    GuessingTerms {
+        log_p1,
+        w: (log_1mg + lz - log_p1).exp(),
+        one_minus_w: (log_g - log_p1).exp(),
     }
 }
 
@@ -288,10 +417,18 @@ pub(crate) fn log_probs_with(
     theta: f64,
     out: &mut [f64],
 ) {
-    let k_count = d.len() + 1;
+    let k_count = n_categories(kind, d);
     debug_assert_eq!(out.len(), k_count);
     let at = a * theta;
     match kind {
+        Kind::Guessing => {
+            // P_0 = (1 − g)·σ(−z), P_1 = σ(z) + g·σ(−z), z = aθ + d.
+            let z = at + d[0];
+            let (log_g, log_1mg) = (log_sigmoid(d[1]), log_sigmoid(-d[1]));
+            let lz_neg = log_sigmoid(-z);
+            out[0] = log_1mg + lz_neg;
+            out[1] = log_add_exp(log_sigmoid(z), log_g + lz_neg);
+        }
         Kind::Adjacent => {
             out[0] = 0.0;
             let mut max = 0.0f64;
@@ -332,9 +469,28 @@ pub(crate) fn theta_derivatives(kind: Kind, a: f64, d: &[f64], theta: f64, k: us
 /// `(log P_k, ∂/∂θ log P_k, ∂²/∂θ² log P_k)` in one pass: what Newton
 /// iterations on θ (MAP, ML) need per answered item.
 pub(crate) fn theta_terms(kind: Kind, a: f64, d: &[f64], theta: f64, k: usize) -> (f64, f64, f64) {
-    let k_count = d.len() + 1;
+    let k_count = n_categories(kind, d);
     let at = a * theta;
     match kind {
+        Kind::Guessing => {
+            let z = at + d[0];
+            let (s, s_neg) = sigmoid_pair(z);
+            if k == 0 {
+                (
+                    log_sigmoid(-d[1]) + log_sigmoid(-z),
+                    -a * s,
+                    -a * a * s * s_neg,
+                )
+            } else {
+                let t = guessing_terms(d, z);
+                // ∂ log P_1/∂z = σ(−z)·w, ∂²/∂z² = σ(−z)·w·(σ(−z)·(1 − w) − σ(z)).
+                (
+                    t.log_p1,
+                    a * s_neg * t.w,
+                    a * a * s_neg * t.w * (s_neg * t.one_minus_w - s),
+                )
+            }
+        }
         Kind::Adjacent => {
             let mut lp = [0.0; MAX_CATEGORIES];
             let lp = &mut lp[..k_count];
@@ -398,10 +554,26 @@ pub(crate) fn param_scores_with(
     probs: &[f64],
     out: &mut [f64],
 ) {
-    let k_count = d.len() + 1;
-    debug_assert_eq!(out.len(), k_count * k_count);
+    let k_count = n_categories(kind, d);
+    debug_assert_eq!(out.len(), k_count * (d.len() + 1));
     out.fill(0.0);
     match kind {
+        Kind::Guessing => {
+            // Parameters (a, d, γ), g = σ(γ), ∂g/∂γ = g(1 − g).
+            // log P_0 = log σ(−γ) + log σ(−z);
+            // log P_1 = log(σ(z) + g·σ(−z)): ∂/∂z = σ(−z)·w,
+            // ∂/∂γ = g(1 − g)σ(−z)/P_1 = (1 − g)·σ(−z)·(1 − w).
+            let z = a * theta + d[0];
+            let (s, s_neg) = sigmoid_pair(z);
+            let g = sigmoid(d[1]);
+            out[0] = -theta * s;
+            out[1] = -s;
+            out[2] = -g;
+            let t = guessing_terms(d, z);
+            out[3] = theta * s_neg * t.w;
+            out[4] = s_neg * t.w;
+            out[5] = (1.0 - g) * s_neg * t.one_minus_w;
+        }
         Kind::Adjacent => {
             // log P_k = k·aθ + d_k − log Σ_j exp(j·aθ + d_j)
             let mean: f64 = probs.iter().enumerate().map(|(j, p)| j as f64 * p).sum();
@@ -470,9 +642,34 @@ pub(crate) fn param_hessians_with(
     out: &mut [f64],
 ) {
     let kc = d.len() + 1;
-    debug_assert_eq!(out.len(), kc * kc * kc);
+    debug_assert_eq!(out.len(), n_categories(kind, d) * kc * kc);
     out.fill(0.0);
     match kind {
+        Kind::Guessing => {
+            // Blocks of 3×3 in (a, d, γ); z = aθ + d is linear in (a, d).
+            let z = a * theta + d[0];
+            let (s, s_neg) = sigmoid_pair(z);
+            let g = sigmoid(d[1]);
+            let zz = |h: &mut [f64], c: f64| {
+                h[0] += c * theta * theta;
+                h[1] += c * theta;
+                h[3] += c * theta;
+                h[4] += c;
+            };
+            let (h0, h1) = out.split_at_mut(9);
+            zz(h0, -s * s_neg);
+            h0[8] = -g * (1.0 - g);
+            let t = guessing_terms(d, z);
+            let (w, v) = (t.w, t.one_minus_w);
+            zz(h1, s_neg * w * (s_neg * v - s));
+            let cross = -s_neg * w * v;
+            h1[2] = theta * cross;
+            h1[6] = theta * cross;
+            h1[5] = cross;
+            h1[7] = cross;
+            let s_gamma = (1.0 - g) * s_neg * v;
+            h1[8] = s_gamma * ((1.0 - 2.0 * g) - s_gamma);
+        }
         Kind::Adjacent => {
             let (first, rest) = out.split_at_mut(kc * kc);
             for (j, &p) in probs.iter().enumerate() {
@@ -540,6 +737,8 @@ mod tests {
             Item::new("t", Model::TwoPl, 0.7, vec![-1.1]).unwrap(),
             Item::new("g", Model::Graded, 1.6, vec![2.0, 0.5, -0.3, -2.2]).unwrap(),
             Item::new("p", Model::PartialCredit, 0.9, vec![1.0, 0.7, -0.8]).unwrap(),
+            Item::three_pl("c", 1.4, -0.6, 0.22).unwrap(),
+            Item::three_pl("c2", 0.6, 1.5, 0.05).unwrap(),
         ]
     }
 
@@ -617,20 +816,26 @@ mod tests {
         }
     }
 
+    /// `(a, d..)` as the low-level functions take them (for a 3PL item
+    /// `(a, d, logit g)`).
+    fn flat(item: &Item) -> Vec<f64> {
+        std::iter::once(item.a())
+            .chain(item.kernel_d().iter().copied())
+            .collect()
+    }
+
     #[test]
     fn parameter_scores_match_finite_differences() {
         for item in items() {
-            let kc = item.categories();
+            let (kc, np) = (item.categories(), item.parameters());
             for theta in [-1.7, 0.2, 2.1] {
                 let mut probs = vec![0.0; kc];
                 item.probs(theta, &mut probs);
-                let mut scores = vec![0.0; kc * kc];
+                let mut scores = vec![0.0; kc * np];
                 let kind = item.model().kind();
-                param_scores(kind, item.a(), item.d(), theta, &probs, &mut scores);
-                let mut params: Vec<f64> = std::iter::once(item.a())
-                    .chain(item.d().iter().copied())
-                    .collect();
-                for j in 0..kc {
+                param_scores(kind, item.a(), item.kernel_d(), theta, &probs, &mut scores);
+                let mut params = flat(&item);
+                for j in 0..np {
                     let h = 1e-6;
                     let mut lp_at = |delta: f64| {
                         params[j] += delta;
@@ -642,7 +847,7 @@ mod tests {
                     let (plus, minus) = (lp_at(h), lp_at(-h));
                     for k in 0..kc {
                         let numeric = (plus[k] - minus[k]) / (2.0 * h);
-                        let analytic = scores[k * kc + j];
+                        let analytic = scores[k * np + j];
                         assert!(
                             (numeric - analytic).abs() < 1e-6,
                             "{} θ={theta} k={k} param {j}: {analytic} vs {numeric}",
@@ -659,7 +864,7 @@ mod tests {
     #[test]
     fn parameter_hessians_match_finite_differences() {
         for item in items() {
-            let kc = item.categories();
+            let (kc, np) = (item.categories(), item.parameters());
             let kind = item.model().kind();
             let scores_at = |params: &[f64], theta: f64| {
                 let mut probs = vec![0.0; kc];
@@ -668,38 +873,36 @@ mod tests {
                 for (p, l) in probs.iter_mut().zip(&lp) {
                     *p = l.exp();
                 }
-                let mut s = vec![0.0; kc * kc];
+                let mut s = vec![0.0; kc * np];
                 param_scores(kind, params[0], &params[1..], theta, &probs, &mut s);
                 (probs, s)
             };
             for theta in [-1.7, 0.2, 2.1] {
-                let params: Vec<f64> = std::iter::once(item.a())
-                    .chain(item.d().iter().copied())
-                    .collect();
+                let params = flat(&item);
                 let (probs, scores) = scores_at(&params, theta);
                 let (mut log_gap, mut inv_gap) = (vec![0.0; kc], vec![0.0; kc]);
                 graded_gaps(item.d(), &mut log_gap, &mut inv_gap);
-                let mut hess = vec![0.0; kc * kc * kc];
+                let mut hess = vec![0.0; kc * np * np];
                 param_hessians_with(
                     kind,
                     item.a(),
-                    item.d(),
+                    item.kernel_d(),
                     &inv_gap,
                     theta,
                     &probs,
                     &scores,
                     &mut hess,
                 );
-                for y in 0..kc {
+                for y in 0..np {
                     let h = 1e-6;
                     let (mut plus, mut minus) = (params.clone(), params.clone());
                     plus[y] += h;
                     minus[y] -= h;
                     let (sp, sm) = (scores_at(&plus, theta).1, scores_at(&minus, theta).1);
                     for k in 0..kc {
-                        for x in 0..kc {
-                            let numeric = (sp[k * kc + x] - sm[k * kc + x]) / (2.0 * h);
-                            let analytic = hess[k * kc * kc + x * kc + y];
+                        for x in 0..np {
+                            let numeric = (sp[k * np + x] - sm[k * np + x]) / (2.0 * h);
+                            let analytic = hess[k * np * np + x * np + y];
                             assert!(
                                 (numeric - analytic).abs() < 1e-6,
                                 "{} θ={theta} k={k} ({x}, {y}): {analytic} vs {numeric}",
@@ -710,6 +913,44 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// 3PL by hand: a = 1.2, d = −0.5, g = 0.2 at θ = 1: z = 0.7,
+    /// σ(0.7) = 0.6681878, P_1 = 0.2 + 0.8·0.6681878 = 0.7345502; and the
+    /// information `a²·(P − g)²·Q / ((1 − g)²·P)`.
+    #[test]
+    fn three_pl_probabilities_and_information_by_hand() {
+        let item = Item::three_pl("c", 1.2, -0.5, 0.2).unwrap();
+        assert_eq!(item.categories(), 2);
+        assert_eq!(item.parameters(), 3);
+        assert_eq!(item.d(), &[-0.5]);
+        assert_eq!(item.g(), Some(0.2));
+        let mut p = [0.0; 2];
+        item.probs(1.0, &mut p);
+        assert!((p[1] - 0.734_550_2).abs() < 1e-7, "{p:?}");
+        assert!((p[0] - (1.0 - 0.734_550_2)).abs() < 1e-7, "{p:?}");
+        for theta in [-30.0, -3.0, -0.4, 0.0, 1.0, 2.5, 30.0] {
+            item.probs(theta, &mut p);
+            let (g, a) = (0.2, 1.2);
+            let p1 = g + (1.0 - g) * sigmoid(a * theta - 0.5);
+            assert!((p[1] - p1).abs() < 1e-14, "θ={theta}");
+            let q = 1.0 - p1;
+            let expected = a * a * (p1 - g).powi(2) * q / ((1.0 - g).powi(2) * p1);
+            let info = item.information(theta);
+            assert!(
+                (info - expected).abs() < 1e-12 * (1.0 + expected),
+                "θ={theta}: {info} vs {expected}"
+            );
+        }
+        // Far below, P_1 tends to g and log P_0 to log(1 − g).
+        item.probs(-60.0, &mut p);
+        assert!((p[1] - 0.2).abs() < 1e-15);
+        assert_eq!(item.b(), vec![0.5 / 1.2]);
+        assert!(Item::three_pl("x", 1.0, 0.0, 0.0).is_err());
+        assert!(Item::three_pl("x", 1.0, 0.0, 1.0).is_err());
+        assert!(Item::three_pl("x", 1.0, f64::NAN, 0.2).is_err());
+        assert!(Item::new("x", Model::ThreePl, 1.0, vec![0.0]).is_err());
+        assert_eq!("3PL".parse::<Model>().unwrap(), Model::ThreePl);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The EM's M-step: per item, Fisher scoring on the expected complete-data
 //! log-likelihood `Q_i = Σ_q Σ_k r_ikq·log P_ik(θ_q)` with step halving.
 
+use crate::calibrate::GuessingPrior;
 use crate::estep::{Layout, Params};
 use crate::linalg;
 use crate::model::{self, Kind, MAX_CATEGORIES};
@@ -23,20 +24,28 @@ pub(crate) struct Eval {
 
 /// [`Eval`] for one item whose expected counts are K rows of `stride` values
 /// (the first `nodes.len()` used).
-pub(crate) fn item_eval(kind: Kind, phi: &[f64], r: &[f64], stride: usize, nodes: &[f64]) -> Eval {
-    let kc = phi.len();
+pub(crate) fn item_eval(
+    kind: Kind,
+    phi: &[f64],
+    r: &[f64],
+    stride: usize,
+    nodes: &[f64],
+    prior: &GuessingPrior,
+) -> Eval {
+    let np = phi.len();
     let (a, d) = (phi[0], &phi[1..]);
+    let kc = model::n_categories(kind, d);
     let mut log_gap = [0.0; MAX_CATEGORIES];
     let mut inv_gap = [0.0; MAX_CATEGORIES];
     if kind == Kind::Cumulative {
         model::graded_gaps(d, &mut log_gap, &mut inv_gap);
     }
     let mut q = 0.0;
-    let mut grad = vec![0.0; kc];
-    let mut info = vec![0.0; kc * kc];
+    let mut grad = vec![0.0; np];
+    let mut info = vec![0.0; np * np];
     let mut lp = [0.0; MAX_CATEGORIES];
     let mut p = [0.0; MAX_CATEGORIES];
-    let mut s = vec![0.0; kc * kc];
+    let mut s = vec![0.0; kc * np];
     for (node, &theta) in nodes.iter().enumerate() {
         let n_q: f64 = (0..kc).map(|k| r[k * stride + node]).sum();
         if n_q <= 0.0 {
@@ -52,21 +61,28 @@ pub(crate) fn item_eval(kind: Kind, phi: &[f64], r: &[f64], stride: usize, nodes
         }
         model::param_scores_with(kind, a, d, &inv_gap, theta, &p[..kc], &mut s);
         for k in 0..kc {
-            let row = &s[k * kc..(k + 1) * kc];
+            let row = &s[k * np..(k + 1) * np];
             let rk = r[k * stride + node];
             let w = n_q * p[k];
-            for x in 0..kc {
+            for x in 0..np {
                 grad[x] += rk * row[x];
-                for y in x..kc {
-                    info[x * kc + y] += w * row[x] * row[y];
+                for y in x..np {
+                    info[x * np + y] += w * row[x] * row[y];
                 }
             }
         }
     }
-    for x in 0..kc {
+    for x in 0..np {
         for y in 0..x {
-            info[x * kc + y] = info[y * kc + x];
+            info[x * np + y] = info[y * np + x];
         }
+    }
+    if kind == Kind::Guessing {
+        let gamma = d[1];
+        let (value, slope, curvature) = prior.logit_terms(gamma);
+        q += value;
+        grad[2] += slope;
+        info[8] -= curvature;
     }
     Eval { q, grad, info }
 }
@@ -100,6 +116,7 @@ fn max_abs(v: &[f64]) -> f64 {
 /// Fisher scoring with step halving for one item, until a step is below
 /// `tol`: every accepted step raises `Q_i` (a generalised EM, so the
 /// marginal likelihood cannot fall).
+#[allow(clippy::too_many_arguments)]
 fn fit_item(
     kind: Kind,
     a: f64,
@@ -108,21 +125,22 @@ fn fit_item(
     stride: usize,
     nodes: &[f64],
     tol: f64,
+    prior: &GuessingPrior,
 ) -> (f64, Vec<f64>) {
-    let kc = d.len() + 1;
+    let np = d.len() + 1;
     let mut phi: Vec<f64> = std::iter::once(a).chain(d.iter().copied()).collect();
-    let mut current = item_eval(kind, &phi, r, stride, nodes);
+    let mut current = item_eval(kind, &phi, r, stride, nodes, prior);
     for _ in 0..ITERATIONS {
-        let Some(l) = linalg::factor_with_ridge(&current.info, kc) else {
+        let Some(l) = linalg::factor_with_ridge(&current.info, np) else {
             break;
         };
         let mut step = current.grad.clone();
-        linalg::cholesky_solve(&l, kc, &mut step);
+        linalg::cholesky_solve(&l, np, &mut step);
         if max_abs(&step) < tol {
             break;
         }
         let evaluate = |t: &[f64]| {
-            let e = item_eval(kind, t, r, stride, nodes);
+            let e = item_eval(kind, t, r, stride, nodes, prior);
             (e.q, e)
         };
         let Some((trial, eval, moved)) = line_search(&phi, &step, current.q, evaluate) else {
@@ -144,6 +162,7 @@ pub(crate) fn m_step(
     layout: &Layout,
     nodes: &[f64],
     tol: f64,
+    prior: &GuessingPrior,
 ) -> Params {
     let fitted: Vec<(f64, Vec<f64>)> = (0..layout.k.len())
         .into_par_iter()
@@ -157,6 +176,7 @@ pub(crate) fn m_step(
                 layout.qp,
                 nodes,
                 tol,
+                prior,
             )
         })
         .collect();
@@ -187,6 +207,7 @@ pub(crate) fn m_step_common(
                     layout.item_rows(r, i),
                     layout.qp,
                     nodes,
+                    &GuessingPrior::default(),
                 )
             })
             .collect();

@@ -4,10 +4,16 @@
 //! items with fewer categories leave their trailing cells empty. On reading,
 //! the `b` columns are ignored: they are derived from `a` and `d`.
 //!
-//! Optionally the standard errors follow: `se_a,se_d1..se_d{M}`
-//! ([`ItemBank::write_csv_with_errors`]). Files without them read as before;
-//! [`ItemBank::read_csv`] ignores them, [`ItemBank::read_csv_with_errors`]
-//! returns them.
+//! A bank with 3PL items has one more column after the `b` columns: `g`, the
+//! lower asymptote (on the probability scale), filled for the 3PL items and
+//! empty for the others. It is written only when the bank has a 3PL item,
+//! so files without 3PL items are unchanged and files without the column
+//! read as before.
+//!
+//! Optionally the standard errors follow: `se_a,se_d1..se_d{M}`, and
+//! `se_g` when there is a `g` column ([`ItemBank::write_csv_with_errors`]).
+//! Files without them read as before; [`ItemBank::read_csv`] ignores them,
+//! [`ItemBank::read_csv_with_errors`] returns them.
 
 use crate::IrtError;
 use crate::model::{Item, Model};
@@ -108,6 +114,17 @@ impl ItemBank {
                 self.len()
             )));
         }
+        if let Some((item, _)) = self
+            .items
+            .iter()
+            .zip(errors)
+            .find(|(item, e)| item.g().is_some() != e.g.is_some())
+        {
+            return Err(IrtError::InvalidItem {
+                item: item.name().to_owned(),
+                reason: "a standard error of g is needed for a 3pl item and only for one".into(),
+            });
+        }
         if let Some((item, e)) = self
             .items
             .iter()
@@ -132,13 +149,20 @@ impl ItemBank {
         writer: W,
     ) -> Result<(), IrtError> {
         let m = self.max_categories() - 1;
+        let has_g = self.items.iter().any(|i| i.g().is_some());
         let mut csv = csv::Writer::from_writer(writer);
         let mut header = vec!["item".to_owned(), "model".into(), "a".into()];
         header.extend((1..=m).map(|k| format!("d{k}")));
         header.extend((1..=m).map(|k| format!("b{k}")));
+        if has_g {
+            header.push("g".into());
+        }
         if errors.is_some() {
             header.push("se_a".into());
             header.extend((1..=m).map(|k| format!("se_d{k}")));
+            if has_g {
+                header.push("se_g".into());
+            }
         }
         csv.write_record(&header)?;
         for (i, item) in self.items.iter().enumerate() {
@@ -152,10 +176,16 @@ impl ItemBank {
             row.extend(std::iter::repeat_n(String::new(), pad));
             row.extend(item.b().iter().map(f64::to_string));
             row.extend(std::iter::repeat_n(String::new(), pad));
+            if has_g {
+                row.push(item.g().map(|g| g.to_string()).unwrap_or_default());
+            }
             if let Some(errors) = errors {
                 row.push(errors[i].a.to_string());
                 row.extend(errors[i].d.iter().map(f64::to_string));
                 row.extend(std::iter::repeat_n(String::new(), pad));
+                if has_g {
+                    row.push(errors[i].g.map(|g| g.to_string()).unwrap_or_default());
+                }
             }
             csv.write_record(&row)?;
         }
@@ -198,9 +228,13 @@ impl ItemBank {
             .enumerate()
             .take_while(|(k, name)| **name == format!("b{}", k + 1))
             .count();
-        let se_start = 3 + d_count + b_count;
-        let expected_se =
-            std::iter::once("se_a".to_owned()).chain((1..=d_count).map(|k| format!("se_d{k}")));
+        let g_column = 3 + d_count + b_count;
+        let has_g = header.get(g_column).is_some_and(|h| h == "g");
+        let se_start = g_column + usize::from(has_g);
+        let se_count = 1 + d_count + usize::from(has_g);
+        let expected_se = std::iter::once("se_a".to_owned())
+            .chain((1..=d_count).map(|k| format!("se_d{k}")))
+            .chain(has_g.then(|| "se_g".to_owned()));
         let has_errors = se_start < header.len();
         if has_errors {
             for (column, expected) in (se_start..).zip(expected_se) {
@@ -208,15 +242,17 @@ impl ItemBank {
                 if found != expected {
                     return Err(IrtError::Layout(format!(
                         "PARAMS.csv column {} is '{found}'; expected {expected} \
-                         (columns: item,model,a,d1..dM,b1..bM, optionally se_a,se_d1..se_dM)",
+                         (columns: item,model,a,d1..dM,b1..bM, g if there are 3pl items, \
+                         optionally se_a,se_d1..se_dM and se_g)",
                         column + 1
                     )));
                 }
             }
-            if header.len() > se_start + 1 + d_count {
+            if header.len() > se_start + se_count {
                 return Err(IrtError::Layout(format!(
-                    "PARAMS.csv has columns after se_d{d_count}: '{}'",
-                    header[se_start + 1 + d_count..].join(",")
+                    "PARAMS.csv has columns after {}: '{}'",
+                    header[se_start + se_count - 1],
+                    header[se_start + se_count..].join(",")
                 )));
             }
         }
@@ -258,7 +294,38 @@ impl ItemBank {
                 }
                 d.push(number(column)?);
             }
-            let item = Item::new(name.clone(), model, a, d).map_err(|e| IrtError::Cell {
+            let g = if has_g && !record[g_column].is_empty() {
+                Some(number(g_column)?)
+            } else {
+                None
+            };
+            let built = match (model, g) {
+                (Model::ThreePl, Some(g)) if d.len() == 1 => {
+                    Item::three_pl(name.clone(), a, d[0], g)
+                }
+                (Model::ThreePl, Some(_)) => {
+                    return Err(cell_error(
+                        4,
+                        format!("a 3pl item has one intercept, not {}", d.len()),
+                    ));
+                }
+                (Model::ThreePl, None) => {
+                    return Err(cell_error(
+                        if has_g { g_column } else { 1 },
+                        "a 3pl item needs its lower asymptote in a g column".into(),
+                    ));
+                }
+                (_, Some(_)) => {
+                    return Err(cell_error(
+                        g_column,
+                        format!(
+                            "only 3pl items have a lower asymptote, not {model} items; leave this cell empty"
+                        ),
+                    ));
+                }
+                (_, None) => Item::new(name.clone(), model, a, d),
+            };
+            let item = built.map_err(|e| IrtError::Cell {
                 line,
                 column: 1,
                 what: "item",
@@ -282,9 +349,22 @@ impl ItemBank {
                         ));
                     }
                 }
+                let se_g_column = se_start + 1 + d_count;
+                let se_g = if item.g().is_some() {
+                    Some(number(se_g_column)?)
+                } else {
+                    if has_g && !record[se_g_column].is_empty() {
+                        return Err(cell_error(
+                            se_g_column,
+                            "the item has no g; leave this cell empty".into(),
+                        ));
+                    }
+                    None
+                };
                 errors.push(ItemErrors {
                     a: number(se_start)?,
                     d: se_d,
+                    g: se_g,
                 });
             }
             items.push(item);
@@ -331,9 +411,9 @@ mod tests {
             err.contains("line 2") && err.contains("'q1'") && err.contains("decrease"),
             "{err}"
         );
-        let text = "item,model,a,d1,d2\nq1,3pl,1,0.5,\n";
+        let text = "item,model,a,d1,d2\nq1,4pl,1,0.5,\n";
         let err = ItemBank::read_csv(text.as_bytes()).unwrap_err().to_string();
-        assert!(err.contains("unknown model '3pl'"), "{err}");
+        assert!(err.contains("unknown model '4pl'"), "{err}");
         let text = "item,model,a,d1,se\nq1,2pl,1,0.5,\n";
         assert!(ItemBank::read_csv(text.as_bytes()).is_err());
     }
@@ -343,14 +423,17 @@ mod tests {
             ItemErrors {
                 a: 0.125,
                 d: vec![0.1],
+                g: None,
             },
             ItemErrors {
                 a: 0.2,
                 d: vec![0.3, 0.25, 1.0 / 3.0],
+                g: None,
             },
             ItemErrors {
                 a: 0.15,
                 d: vec![0.2, 0.4],
+                g: None,
             },
         ]
     }
@@ -423,6 +506,103 @@ mod tests {
         let mut wrong = errors();
         wrong[0].d.push(0.5);
         assert!(bank().write_csv_with_errors(&wrong, Vec::new()).is_err());
+    }
+
+    fn bank_3pl() -> ItemBank {
+        ItemBank::new(vec![
+            Item::three_pl("m1", 1.3, -0.4, 0.2).unwrap(),
+            Item::new("q2", Model::Graded, 0.8, vec![1.5, 0.1]).unwrap(),
+            Item::three_pl("m3", 0.9, 0.7, 1.0 / 7.0).unwrap(),
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn three_pl_items_round_trip_with_a_g_column() {
+        let mut out = Vec::new();
+        bank_3pl().write_csv(&mut out).unwrap();
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert!(text.starts_with("item,model,a,d1,d2,b1,b2,g\n"), "{text}");
+        assert!(text.contains("m1,3pl,1.3,-0.4,,"), "{text}");
+        assert!(text.contains(",0.2\n"), "{text}");
+        assert!(text.contains("q2,grm,0.8,1.5,0.1,"), "{text}");
+        let back = ItemBank::read_csv(out.as_slice()).unwrap();
+        assert_eq!(back, bank_3pl());
+        assert_eq!(back.items()[2].g(), Some(1.0 / 7.0));
+        // With standard errors: se_g after the last se_d.
+        let errors = vec![
+            ItemErrors {
+                a: 0.1,
+                d: vec![0.2],
+                g: Some(0.03),
+            },
+            ItemErrors {
+                a: 0.1,
+                d: vec![0.2, 0.3],
+                g: None,
+            },
+            ItemErrors {
+                a: 0.12,
+                d: vec![0.25],
+                g: Some(0.04),
+            },
+        ];
+        let mut out = Vec::new();
+        bank_3pl().write_csv_with_errors(&errors, &mut out).unwrap();
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert!(
+            text.starts_with("item,model,a,d1,d2,b1,b2,g,se_a,se_d1,se_d2,se_g\n"),
+            "{text}"
+        );
+        let (back, back_errors) = ItemBank::read_csv_with_errors(out.as_slice()).unwrap();
+        assert_eq!(back, bank_3pl());
+        assert_eq!(back_errors, Some(errors.clone()));
+        let mut wrong = errors;
+        wrong[1].g = Some(0.1);
+        assert!(
+            bank_3pl()
+                .write_csv_with_errors(&wrong, Vec::new())
+                .is_err()
+        );
+        // Without 3PL items there is no g column: the file is as before.
+        let mut out = Vec::new();
+        bank().write_csv(&mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.starts_with("item,model,a,d1,d2,d3,b1,b2,b3\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn malformed_g_cells_are_refused() {
+        let cases = [
+            ("item,model,a,d1,b1\nm1,3pl,1,0.5,-0.5\n", "lower asymptote"),
+            (
+                "item,model,a,d1,b1,g\nm1,3pl,1,0.5,-0.5,\n",
+                "line 2, column 6",
+            ),
+            (
+                "item,model,a,d1,b1,g\nm1,2pl,1,0.5,-0.5,0.2\n",
+                "only 3pl items",
+            ),
+            (
+                "item,model,a,d1,b1,g\nm1,3pl,1,0.5,-0.5,1.2\n",
+                "between 0 and 1",
+            ),
+            (
+                "item,model,a,d1,b1,g\nm1,3pl,1,0.5,-0.5,x\n",
+                "not a number",
+            ),
+            (
+                "item,model,a,d1,d2,b1,b2,g\nm1,3pl,1,0.5,0.1,,,0.2\n",
+                "one intercept",
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = ItemBank::read_csv(text.as_bytes()).unwrap_err().to_string();
+            assert!(err.contains(expected), "{text}: {err}");
+        }
     }
 
     #[test]

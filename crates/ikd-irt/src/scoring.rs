@@ -7,7 +7,7 @@ use crate::IrtError;
 use crate::data::{MISSING, ResponseMatrix};
 use crate::grid::{Grid, SCORING_QUADPTS, THETA_RANGE};
 use crate::kernel::{self, EapTable};
-use crate::model::{self, Item, MAX_CATEGORIES};
+use crate::model::{self, Item, MAX_CATEGORIES, Model};
 use crate::params::ItemBank;
 use std::collections::HashMap;
 use std::fmt;
@@ -327,8 +327,13 @@ fn log_density(items: &[Item], resp: &[u8], theta: f64, prior: bool) -> (f64, f6
         if x == MISSING {
             continue;
         }
-        let (li, gi, hi) =
-            model::theta_terms(item.model().kind(), item.a(), item.d(), theta, x as usize);
+        let (li, gi, hi) = model::theta_terms(
+            item.model().kind(),
+            item.a(),
+            item.kernel_d(),
+            theta,
+            x as usize,
+        );
         l += li;
         g += gi;
         h += hi;
@@ -336,12 +341,30 @@ fn log_density(items: &[Item], resp: &[u8], theta: f64, prior: bool) -> (f64, f6
     (l, g, h)
 }
 
-/// Newton's method with step halving on a concave log density (every model
-/// here is log-concave in θ): never accepts a step that lowers it. Steps are
-/// at most `max_step` long, which keeps flat regions from throwing θ far.
-/// Returns θ̂ and the second derivative there.
+/// Newton's method with step halving on the log density: never accepts a
+/// step that lowers it. Steps are at most `max_step` long, which keeps flat
+/// regions from throwing θ far. Returns θ̂ and the second derivative there.
+///
+/// Every model but the 3PL is log-concave in θ, so the start (0) does not
+/// matter. A 3PL likelihood need not be: when a 3PL item is answered, the
+/// start is the best of a grid on [−6, 6] in steps of 0.25, so that Newton
+/// climbs the highest mode there rather than the nearest one.
 fn newton(items: &[Item], resp: &[u8], prior: bool, max_step: f64) -> (f64, f64) {
-    let mut theta = 0.0;
+    let three_pl = items
+        .iter()
+        .zip(resp)
+        .any(|(i, &x)| x != MISSING && i.model() == Model::ThreePl);
+    let mut theta = if three_pl {
+        (0..=48)
+            .map(|j| -6.0 + 0.25 * j as f64)
+            .map(|t| (t, log_density(items, resp, t, prior).0))
+            .fold((0.0, f64::NEG_INFINITY), |best, v| {
+                if v.1 > best.1 { v } else { best }
+            })
+            .0
+    } else {
+        0.0
+    };
     let (mut l, mut g, mut h) = log_density(items, resp, theta, prior);
     for _ in 0..200 {
         let step = if h < 0.0 {
@@ -415,7 +438,9 @@ fn ml_score(items: &[Item], resp: &[u8]) -> Score {
     }
     let (theta, _) = newton(items, resp, false, 1.0);
     if theta.abs() > 60.0 {
-        // Only a likelihood that keeps rising (e.g. mixed-sign slopes) gets here.
+        // Only a likelihood that keeps rising gets here: mixed-sign slopes,
+        // or 3PL items, whose likelihood can be highest as θ → −∞ (right
+        // answers keep probability g there).
         return Score {
             theta: theta.signum() * f64::INFINITY,
             se: f64::INFINITY,
@@ -503,7 +528,6 @@ fn lord_wingersky<'a>(items: impl Iterator<Item = &'a Item> + Clone, grid: &Grid
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Model;
 
     fn bank(items: Vec<Item>) -> ItemBank {
         ItemBank::new(items).unwrap()
@@ -625,6 +649,103 @@ mod tests {
                     got.se
                 );
             }
+        }
+    }
+
+    /// A 3PL bank is scored like any other: EAP against a direct f64
+    /// computation, MAP and ML at a zero of the analytic gradient that is the
+    /// maximum of a fine grid search, and EAP by sum score against the
+    /// posterior of the sum score summed over every pattern.
+    #[test]
+    fn three_pl_items_score_with_every_method() {
+        let items: Vec<Item> = (0..6)
+            .map(|i| {
+                let t = i as f64 / 5.0;
+                Item::three_pl(format!("m{i}"), 0.8 + t, 1.0 - 2.5 * t, 0.15 + 0.1 * t).unwrap()
+            })
+            .collect();
+        let b = bank(items);
+        let grid = Grid::new(121).unwrap();
+        let log_post = |resp: &[u8], theta: f64, prior: bool| -> f64 {
+            let mut lp = [0.0; 2];
+            let mut l = if prior { -0.5 * theta * theta } else { 0.0 };
+            for (item, &x) in b.items().iter().zip(resp) {
+                if x != MISSING {
+                    item.log_probs(theta, &mut lp);
+                    l += lp[x as usize];
+                }
+            }
+            l
+        };
+        let patterns: Vec<Vec<u8>> = (0..64u8)
+            .map(|bits| (0..6).map(|i| (bits >> i) & 1).collect())
+            .collect();
+        let eap = scorer(&b, Method::Eap, 121);
+        let map = scorer(&b, Method::Map, 121);
+        let ml = scorer(&b, Method::Ml, 121);
+        for resp in &patterns {
+            // EAP.
+            let lw: Vec<f64> = grid
+                .nodes()
+                .iter()
+                .zip(grid.log_weights())
+                .map(|(&t, w)| w + log_post(resp, t, false))
+                .collect();
+            let m = lw.iter().copied().fold(f64::MIN, f64::max);
+            let w: Vec<f64> = lw.iter().map(|l| (l - m).exp()).collect();
+            let tot: f64 = w.iter().sum();
+            let mean = w.iter().zip(grid.nodes()).map(|(w, t)| w * t).sum::<f64>() / tot;
+            let got = eap.score(resp).unwrap();
+            assert!(
+                (got.theta - mean).abs() < 2e-5,
+                "{resp:?}: {} vs {mean}",
+                got.theta
+            );
+            // MAP and ML: the maximum of a grid search on [−8, 8] by 0.001.
+            for (scorer, prior) in [(&map, true), (&ml, false)] {
+                let got = scorer.score(resp).unwrap();
+                let best = (0..=16_000)
+                    .map(|j| -8.0 + j as f64 * 0.001)
+                    .map(|t| (t, log_post(resp, t, prior)))
+                    .fold((0.0, f64::MIN), |acc, v| if v.1 > acc.1 { v } else { acc });
+                if !got.theta.is_finite() {
+                    // Only ML, and only where the likelihood keeps rising:
+                    // all wrong or all right, or (3PL) a pattern whose
+                    // likelihood is highest as θ → −∞, where the right
+                    // answers still have probability g.
+                    assert!(!prior, "{resp:?}");
+                    let far = got.theta.signum() * 30.0;
+                    assert!(log_post(resp, far, false) >= best.1 - 1e-9, "{resp:?}");
+                    continue;
+                }
+                assert!(
+                    log_post(resp, got.theta, prior) >= best.1 - 1e-6,
+                    "{resp:?} prior={prior}: θ̂ = {} but {} at {}",
+                    got.theta,
+                    best.1,
+                    best.0
+                );
+                let (_, g, _) = log_density(b.items(), resp, got.theta, prior);
+                assert!(g.abs() < 1e-6, "{resp:?}: gradient {g}");
+            }
+        }
+        // EAP by sum score: the posterior mean given the sum, from the
+        // patterns' marginal probabilities.
+        let table = scorer(&b, Method::EapSum, 121).sum_score_table(&[true; 6]);
+        for sum in 0..=6usize {
+            let (mut num, mut den) = (0.0, 0.0);
+            for resp in patterns
+                .iter()
+                .filter(|r| r.iter().map(|&x| x as usize).sum::<usize>() == sum)
+            {
+                for ((&t, lw), _) in grid.nodes().iter().zip(grid.log_weights()).zip(0..) {
+                    let w = (lw + log_post(resp, t, false)).exp();
+                    num += w * t;
+                    den += w;
+                }
+            }
+            assert!((table.probability[sum] - den).abs() < 1e-9, "sum {sum}");
+            assert!((table.theta[sum] - num / den).abs() < 1e-9, "sum {sum}");
         }
     }
 

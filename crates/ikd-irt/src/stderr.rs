@@ -20,11 +20,16 @@ use rayon::prelude::*;
 use std::fmt;
 use std::str::FromStr;
 
-/// Standard errors of one item's parameters, in the order `a, d_1..`.
+/// Standard errors of one item's parameters, in the order `a, d_1..`, and
+/// for a 3PL item of `g`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ItemErrors {
     pub a: f64,
     pub d: Vec<f64>,
+    /// The SE of a 3PL item's lower asymptote, on the probability scale:
+    /// `g(1 − g)·SE(logit g)` (the delta method; g is estimated as
+    /// `logit g`). `None` for the other models.
+    pub g: Option<f64>,
 }
 
 /// Which information matrix the standard errors come from.
@@ -93,7 +98,10 @@ pub fn standard_errors(
 /// calibrating on `data` with `quadpts` nodes): `SE = √diag(I⁻¹)` with `I`
 /// the information matrix chosen by `method`, one entry per item in the
 /// order of the bank. A shared Rasch slope is one parameter; its SE is
-/// reported on every Rasch item. An information matrix that is not positive
+/// reported on every Rasch item. For a 3PL item the information is that of
+/// the likelihood alone (the prior on g is left out), in `(a, d, logit g)`;
+/// the SE of g is transformed to the probability scale ([`ItemErrors::g`]).
+/// An information matrix that is not positive
 /// definite (parameters not at a maximum, or too few persons to identify
 /// them) is an error.
 pub fn standard_errors_with(
@@ -119,14 +127,20 @@ pub fn standard_errors_with(
         .index
         .items
         .iter()
-        .map(|ix| ItemErrors {
-            a: var[ix[0]].sqrt(),
-            d: ix[1..].iter().map(|&j| var[j].sqrt()).collect(),
+        .zip(bank.items())
+        .map(|(ix, item)| {
+            let n_d = item.d().len();
+            ItemErrors {
+                a: var[ix[0]].sqrt(),
+                d: ix[1..1 + n_d].iter().map(|&j| var[j].sqrt()).collect(),
+                g: item.g().map(|g| g * (1.0 - g) * var[ix[1 + n_d]].sqrt()),
+            }
         })
         .collect())
 }
 
-/// Where each item's `(a, d_1..)` sit in the vector of free parameters: a
+/// Where each item's `(a, d_1..)` (3PL: `(a, d, logit g)`) sit in the
+/// vector of free parameters: a
 /// shared Rasch slope is one entry, the rest are each item's own.
 pub(crate) struct ParamIndex {
     /// `items[i][j]`: the free parameter of item i's local parameter j.
@@ -153,7 +167,7 @@ impl ParamIndex {
                     next()
                 };
                 std::iter::once(a)
-                    .chain(item.d().iter().map(|_| next()))
+                    .chain(item.kernel_d().iter().map(|_| next()))
                     .collect()
             })
             .collect();
@@ -168,8 +182,9 @@ pub(crate) struct Setup<'a> {
     pub patterns: Patterns,
     pub layout: Layout,
     pub index: ParamIndex,
-    /// Per item: `scores[i][(k·Q + q)·K_i + j]` is
-    /// `∂ log P_ik(θ_q)/∂φ_j`, `φ = (a, d_1..)`.
+    /// Per item: `scores[i][(k·Q + q)·P_i + j]` is
+    /// `∂ log P_ik(θ_q)/∂φ_j`, `φ = (a, d_1..)` (3PL: `(a, d, logit g)`),
+    /// `P_i` the item's number of parameters.
     pub scores: Vec<Vec<f64>>,
     /// Per pattern, the posterior over the Q nodes (summing to 1).
     pub posteriors: Vec<f64>,
@@ -199,10 +214,10 @@ impl<'a> Setup<'a> {
         self.grid.len()
     }
 
-    /// `∂ log P_ik(θ_q)/∂(a, d)` of item i.
+    /// `∂ log P_ik(θ_q)/∂(a, d..)` of item i: one value per parameter.
     pub fn score(&self, i: usize, k: usize, node: usize) -> &[f64] {
-        let kc = self.layout.k[i];
-        &self.scores[i][(k * self.q() + node) * kc..][..kc]
+        let np = self.index.items[i].len();
+        &self.scores[i][(k * self.q() + node) * np..][..np]
     }
 
     /// The answered items of pattern p with their categories.
@@ -227,24 +242,24 @@ fn score_tables(bank: &ItemBank, grid: &Grid) -> Vec<Vec<f64>> {
     bank.items()
         .iter()
         .map(|item| {
-            let kc = item.categories();
-            let mut out = vec![0.0; kc * q * kc];
+            let (kc, np) = (item.categories(), item.parameters());
+            let mut out = vec![0.0; kc * q * np];
             let (mut log_gap, mut inv_gap) = (vec![0.0; kc], vec![0.0; kc]);
             model::graded_gaps(item.d(), &mut log_gap, &mut inv_gap);
-            let (mut p, mut s) = (vec![0.0; kc], vec![0.0; kc * kc]);
+            let (mut p, mut s) = (vec![0.0; kc], vec![0.0; kc * np]);
             for (node, &theta) in grid.nodes().iter().enumerate() {
                 item.probs(theta, &mut p);
                 model::param_scores_with(
                     item.model().kind(),
                     item.a(),
-                    item.d(),
+                    item.kernel_d(),
                     &inv_gap,
                     theta,
                     &p,
                     &mut s,
                 );
                 for k in 0..kc {
-                    out[(k * q + node) * kc..][..kc].copy_from_slice(&s[k * kc..(k + 1) * kc]);
+                    out[(k * q + node) * np..][..np].copy_from_slice(&s[k * np..(k + 1) * np]);
                 }
             }
             out

@@ -9,7 +9,8 @@ use ikd_irt::*;
 
 fn assert_monotone(fit: &Calibration, what: &str) {
     assert!(fit.trace.len() >= 4, "{what}: {} cycles", fit.trace.len());
-    assert_eq!(fit.trace.last(), Some(&fit.loglik));
+    // The objective: the log-likelihood plus the log prior of 3PL asymptotes.
+    assert_eq!(fit.trace.last(), Some(&(fit.loglik + fit.log_prior)));
     for (cycle, pair) in fit.trace.windows(2).enumerate() {
         let slack = 1e-12 * pair[0].abs();
         assert!(
@@ -20,7 +21,10 @@ fn assert_monotone(fit: &Calibration, what: &str) {
             cycle + 1
         );
     }
-    assert!(fit.trace[0] < fit.loglik, "{what}: no progress");
+    assert!(
+        fit.trace[0] < fit.loglik + fit.log_prior,
+        "{what}: no progress"
+    );
 }
 
 fn items(model: Model, n: usize, categories: usize) -> Vec<Item> {
@@ -37,6 +41,9 @@ fn items(model: Model, n: usize, categories: usize) -> Vec<Item> {
                     }
                 })
                 .collect();
+            if model == Model::ThreePl {
+                return Item::three_pl(format!("i{i}"), a, d[0] - 0.5, 0.15 + 0.1 * t).unwrap();
+            }
             Item::new(
                 format!("i{i}"),
                 model,
@@ -98,6 +105,7 @@ fn every_model_is_monotone_with_missing_answers() {
         (Model::PartialCredit, 4),
         (Model::Rasch, 3),
         (Model::TwoPl, 2),
+        (Model::ThreePl, 2),
     ] {
         let truth = items(model, 8, k);
         let data = simulate(&truth, 1500, 7);
@@ -112,11 +120,24 @@ fn every_model_is_monotone_with_missing_answers() {
         let options = CalibrationOptions {
             tol: 1e-6,
             acceleration: Acceleration::None,
+            max_cycles: 5000,
             ..CalibrationOptions::new(model)
         };
         let fit = calibrate(&data, &options).unwrap();
         assert!(fit.converged, "{model}");
         assert_monotone(&fit, model.name());
+        if model == Model::ThreePl {
+            // The prior is in the objective: the trace is not the likelihood.
+            assert!(fit.log_prior != 0.0);
+            let prior = GuessingPrior::default();
+            let expected: f64 = fit
+                .bank
+                .items()
+                .iter()
+                .map(|i| prior.log_density(i.g().unwrap()))
+                .sum();
+            assert!((fit.log_prior - expected).abs() < 1e-9 * expected.abs());
+        }
     }
 }
 

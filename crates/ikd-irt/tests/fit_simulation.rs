@@ -293,3 +293,47 @@ fn infit_and_outfit_are_one_under_the_model_and_flag_odd_slopes() {
     let fit = infit_outfit(&bank, &data, &thetas).unwrap();
     assert!(fit.iter().all(|f| (f.infit - 1.0).abs() < 0.1), "{fit:?}");
 }
+
+/// M2 on 3PL data (10 items, N = 2000, g near 0.2, calibrated with the
+/// 5-choice prior whose mode is 0.2): 55 margins, 30 parameters (a, d, g per
+/// item), df 25. Over 20 replications the mean statistic must be near df
+/// (the mean of 20 χ²₂₅ has SD 1.6; accepted 25 ± 6, the prior's pull on g
+/// included) and at most 4 of 20 p-values below 5% (Binomial(20, 0.05):
+/// mean 1, SD 1). S-X² subtracts 3 parameters per item from its df.
+#[test]
+fn m2_is_chi_square_on_3pl_data() {
+    let items: Vec<Item> = (0..10)
+        .map(|i| {
+            let t = i as f64 / 9.0;
+            let a = 1.0 + 0.8 * ((i * 3) % 10) as f64 / 9.0;
+            Item::three_pl(format!("m{i}"), a, -a * (-1.0 + 2.5 * t), 0.16 + 0.08 * t).unwrap()
+        })
+        .collect();
+    let options = CalibrationOptions {
+        guessing_prior: GuessingPrior::for_options(5).unwrap(),
+        max_cycles: 2000,
+        ..CalibrationOptions::new(Model::ThreePl)
+    };
+    let (mut sum, mut rejected) = (0.0, 0);
+    for rep in 0..20 {
+        let data = simulate(&items, 2000, 900 + rep);
+        let fit = calibrate(&data, &options).unwrap();
+        assert!(fit.converged);
+        assert_eq!(fit.bank.free_parameters(), 30);
+        let m = m2(&fit.bank, &data, &M2Options::default()).unwrap();
+        assert_eq!(m.df, 25);
+        assert!(m.cfi.is_some_and(|c| c > 0.9), "{:?}", m.cfi);
+        sum += m.statistic;
+        rejected += usize::from(m.p_value < 0.05);
+        if rep == 0 {
+            let sx2 = s_x2(&fit.bank, &data, &SumScoreFitOptions::default()).unwrap();
+            for item in &sx2.items {
+                assert!(item.df > 0 && item.statistic.is_finite());
+            }
+        }
+    }
+    let mean = sum / 20.0;
+    eprintln!("M2 3PL: mean {mean:.2} (df 25), {rejected} of 20 below 0.05");
+    assert!((mean - 25.0).abs() < 6.0, "mean M2 {mean} for df 25");
+    assert!(rejected <= 4, "{rejected} of 20 rejected");
+}

@@ -137,6 +137,24 @@ pub fn calibrate(
     }
     let (categories, mut notes) = categories(scorer, scores, options.continuous_categories)?;
     let instrument = scorer.instrument();
+    let model = options.irt.model;
+    if matches!(model, Model::TwoPl | Model::ThreePl)
+        && let Some(i) = categories.iter().position(|&k| k != 2)
+    {
+        return Err(CalibrationError::Item {
+            item: instrument.items[i].id.clone(),
+            why: format!(
+                "{} categories, but {model} is for dichotomous items (keyed right/wrong){}; \
+                 use grm or gpcm",
+                categories[i],
+                if model == Model::ThreePl {
+                    ", such as multiple-choice items"
+                } else {
+                    ""
+                }
+            ),
+        });
+    }
     let layout = scorer.item_layout();
     let m = scores.items;
     let mut items = vec![None; m];
@@ -191,6 +209,7 @@ pub fn calibrate(
                     errors[i] = Some(ItemErrors {
                         a: f64::NAN,
                         d: vec![f64::NAN; item.d().len()],
+                        g: item.g().map(|_| f64::NAN),
                     });
                 }
             }

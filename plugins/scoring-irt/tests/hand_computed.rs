@@ -349,3 +349,54 @@ fn cells_that_cannot_be_scored_are_refused_with_respondent_and_item() {
     let out = model.score(&request(&[])).unwrap();
     assert_eq!((out.respondents, out.domains, out.index.len()), (0, 1, 0));
 }
+
+/// A PARAMS.csv with a 3PL item has a `g` column (empty for the other
+/// items); the plugin reads it and scores with `g + (1 − g)·logistic(a·θ + d)`,
+/// checked against brute-force quadrature. The two-item file without the
+/// column is read by every other test here.
+#[test]
+fn three_pl_items_with_a_g_column_score_by_hand() {
+    let text = "item,model,a,d1,b1,g\nq1,3pl,1.5,-0.5,0.3333333333333333,0.25\nq2,2pl,2,-1,0.5,\n";
+    let dir = tempfile::tempdir().unwrap();
+    let params = write_params(dir.path(), text);
+    let model = Irt::new(&config(
+        dir.path(),
+        vec![domain("D", 1.0, 1, 0.0)],
+        vec![keyed("q1", 0), keyed("q2", 0)],
+        1,
+        json!({ "params": params }),
+    ))
+    .unwrap();
+    let out = score(
+        &model,
+        &[
+            &[(1.0, ANS), (1.0, ANS)],
+            &[(0.0, ANS), (0.0, ANS)],
+            &[(1.0, ANS), (0.0, ANS)],
+        ],
+    );
+    let eap = |x1: u8, x2: u8| {
+        let (mut s0, mut s1, mut s2) = (0.0, 0.0, 0.0);
+        for q in 0..121 {
+            let t = -6.0 + 12.0 * q as f64 / 120.0;
+            let p1 = 0.25 + 0.75 / (1.0 + (-(1.5 * t - 0.5)).exp());
+            let p2 = 1.0 / (1.0 + (-(2.0 * t - 1.0)).exp());
+            let w = (-0.5 * t * t).exp()
+                * if x1 == 1 { p1 } else { 1.0 - p1 }
+                * if x2 == 1 { p2 } else { 1.0 - p2 };
+            s0 += w;
+            s1 += w * t;
+            s2 += w * t * t;
+        }
+        let mean = s1 / s0;
+        (mean, (s2 / s0 - mean * mean).sqrt())
+    };
+    for (r, (x1, x2)) in [(1, 1), (0, 0), (1, 0)].into_iter().enumerate() {
+        let (theta, sd) = eap(x1, x2);
+        assert_close(out.domain_scores[r], 50.0 + 15.0 * theta, 15.0 * 2e-4);
+        assert_close(out.domain_se[r], 15.0 * sd, 15.0 * 2e-4);
+    }
+    let bank = ItemBank::read_csv(text.as_bytes()).unwrap();
+    assert_eq!(bank.items()[0].g(), Some(0.25));
+    assert_eq!(bank.items()[1].g(), None);
+}

@@ -29,9 +29,14 @@ pub struct Args {
     /// Where to write the item parameters (PARAMS.csv).
     #[arg(long, value_name = "PARAMS.csv")]
     out: PathBuf,
-    /// Item response model of every item: grm, gpcm, 2pl (dichotomous items only) or rasch.
+    /// Item response model of every item: grm, gpcm, 2pl (dichotomous items only), 3pl
+    /// (dichotomous keyed multiple-choice items only) or rasch.
     #[arg(long, default_value = "grm")]
     model: String,
+    /// 3pl only: the number of answer choices of the multiple-choice items (the prior on the
+    /// lower asymptote g is BILOG-MG's Beta(20/m + 1, 20(1 − 1/m) + 1), mode 1/m).
+    #[arg(long, value_name = "M", default_value_t = 4)]
+    choices: usize,
     /// Bins (categories) for items with continuous scores; fewer when some bin stays empty.
     #[arg(long, value_name = "K", default_value_t = 4)]
     continuous_categories: usize,
@@ -56,6 +61,8 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
         .parse()
         .map_err(|e| anyhow::anyhow!("--model: {e}"))?;
     let mut options = Options::new(model);
+    options.irt.guessing_prior = ikd_irt::GuessingPrior::for_options(args.choices)
+        .map_err(|e| anyhow::anyhow!("--choices: {e}"))?;
     options.continuous_categories = args.continuous_categories;
     options.irt.quadpts = args.quadpts;
     options.irt.tol = args.tol;

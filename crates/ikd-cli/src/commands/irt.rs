@@ -12,8 +12,8 @@ use crate::common::Output;
 use anyhow::{Context, Result};
 use ikd_irt::{
     Acceleration, CALIBRATION_QUADPTS, CalibrationOptions, DEFAULT_MAX_CYCLES, DEFAULT_TOL,
-    InformationCriteria, ItemBank, ItemErrors, Method, Model, ResponseMatrix, SCORING_QUADPTS,
-    Score, Scorer, ScoringOptions, SeMethod,
+    GuessingPrior, InformationCriteria, ItemBank, ItemErrors, Method, Model, ResponseMatrix,
+    SCORING_QUADPTS, Score, Scorer, ScoringOptions, SeMethod,
 };
 use std::fs::File;
 use std::io::BufReader;
@@ -31,9 +31,14 @@ pub enum Command {
 
 #[derive(clap::Args)]
 pub struct CalibrateArgs {
-    /// rasch (one common slope), 2pl, grm or gpcm.
+    /// rasch (one common slope), 2pl, 3pl (keyed multiple-choice items), grm or gpcm.
     #[arg(long)]
     model: Model,
+    /// 3pl only: the number of answer choices of the multiple-choice items;
+    /// the lower asymptote g gets BILOG-MG's prior
+    /// Beta(20/m + 1, 20(1 − 1/m) + 1), whose mode is 1/m.
+    #[arg(long, value_name = "M", default_value_t = 4)]
+    choices: usize,
     /// Converged when no parameter changes by this much in an EM cycle.
     #[arg(long, default_value_t = DEFAULT_TOL)]
     tol: f64,
@@ -137,6 +142,7 @@ fn calibrate(args: CalibrateArgs) -> Result<ExitCode> {
         tol: args.tol,
         max_cycles: args.max_cycles,
         acceleration: args.acceleration,
+        guessing_prior: GuessingPrior::for_options(args.choices)?,
     };
     let fit =
         ikd_irt::calibrate(&data, &options).with_context(|| format!("{}", args.data.display()))?;
@@ -151,6 +157,7 @@ fn calibrate(args: CalibrateArgs) -> Result<ExitCode> {
                 .map(|i| ItemErrors {
                     a: f64::NAN,
                     d: vec![f64::NAN; i.d().len()],
+                    g: i.g().map(|_| f64::NAN),
                 })
                 .collect::<Vec<_>>();
             (nan, e.to_string())
@@ -192,6 +199,16 @@ fn calibrate(args: CalibrateArgs) -> Result<ExitCode> {
     criteria_json(&mut summary, &fit.information_criteria());
     if let Some(Err((_, why))) = &errors {
         summary["se_error"] = why.as_str().into();
+    }
+    if args.model == Model::ThreePl {
+        let prior = options.guessing_prior;
+        summary["guessing_prior"] = serde_json::json!({
+            "distribution": "beta",
+            "alpha": prior.alpha(),
+            "beta": prior.beta_parameter(),
+            "choices": args.choices,
+        });
+        summary["log_prior"] = fit.log_prior.into();
     }
     if let Some(a) = fit.bank.common_slope() {
         // mirt's itemtype = 'Rasch' is the same model with slope 1 and this latent variance.

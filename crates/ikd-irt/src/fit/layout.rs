@@ -46,7 +46,7 @@ impl FreeParams {
                     }
                 });
                 let mut row = vec![a];
-                for _ in item.d() {
+                for _ in item.kernel_d() {
                     row.push(Some(count));
                     count += 1;
                 }

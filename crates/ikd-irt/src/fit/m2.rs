@@ -11,7 +11,7 @@
 use crate::IrtError;
 use crate::data::ResponseMatrix;
 use crate::grid::{CALIBRATION_QUADPTS, Grid};
-use crate::model::{Item, Kind};
+use crate::model::{Item, Kind, Model};
 use crate::params::ItemBank;
 
 use super::chisq::{p_value, rmsea, rmsea_interval};
@@ -239,7 +239,13 @@ fn independence_model(bank: &ItemBank, counts: &Counts) -> Result<Option<ItemBan
         }
         let total: f64 = observed.iter().sum();
         let p: Vec<f64> = observed.iter().map(|c| c / total).collect();
-        let d: Vec<f64> = match item.model().kind() {
+        // A 3PL item with slope 0 has a constant P(1) in which g and d are
+        // not separately identified: its independence model is the 2PL one.
+        let model = match item.model() {
+            Model::ThreePl => Model::TwoPl,
+            other => other,
+        };
+        let d: Vec<f64> = match model.kind() {
             // P(X ≥ k) = σ(d_k)
             Kind::Cumulative => (1..p.len())
                 .map(|k| {
@@ -248,9 +254,9 @@ fn independence_model(bank: &ItemBank, counts: &Counts) -> Result<Option<ItemBan
                 })
                 .collect(),
             // P(k) ∝ exp(d_k), d_0 = 0
-            Kind::Adjacent => p[1..].iter().map(|pk| (pk / p[0]).ln()).collect(),
+            Kind::Adjacent | Kind::Guessing => p[1..].iter().map(|pk| (pk / p[0]).ln()).collect(),
         };
-        items.push(Item::new(item.name(), item.model(), 0.0, d)?);
+        items.push(Item::new(item.name(), model, 0.0, d)?);
     }
     ItemBank::new(items).map(Some)
 }

@@ -387,14 +387,14 @@ pub(crate) fn model_moments(
 /// `Σ_k f(k) P_k ∂log P_k/∂(a, d)` (node-major).
 fn unit_tables(bank: &ItemBank, probs: &[f64], unit: &Unit, grid: &Grid) -> (Vec<f64>, Vec<f64>) {
     let item = &bank.items()[unit.item];
-    let kc = item.categories();
+    let (kc, np) = (item.categories(), item.parameters());
     let q = grid.len();
     let mut value = vec![0.0; q];
-    let mut deriv = vec![0.0; q * kc];
+    let mut deriv = vec![0.0; q * np];
     let (mut log_gap, mut inv_gap) = (vec![0.0; kc], vec![0.0; kc]);
     model::graded_gaps(item.d(), &mut log_gap, &mut inv_gap);
     let mut p = vec![0.0; kc];
-    let mut scores = vec![0.0; kc * kc];
+    let mut scores = vec![0.0; kc * np];
     for (node, &theta) in grid.nodes().iter().enumerate() {
         for (k, pk) in p.iter_mut().enumerate() {
             *pk = probs[k * q + node];
@@ -402,7 +402,7 @@ fn unit_tables(bank: &ItemBank, probs: &[f64], unit: &Unit, grid: &Grid) -> (Vec
         model::param_scores_with(
             item.model().kind(),
             item.a(),
-            item.d(),
+            item.kernel_d(),
             &inv_gap,
             theta,
             &p,
@@ -414,8 +414,8 @@ fn unit_tables(bank: &ItemBank, probs: &[f64], unit: &Unit, grid: &Grid) -> (Vec
                 continue;
             }
             value[node] += f * p[k];
-            for j in 0..kc {
-                deriv[node * kc + j] += f * p[k] * scores[k * kc + j];
+            for j in 0..np {
+                deriv[node * np + j] += f * p[k] * scores[k * np + j];
             }
         }
     }

@@ -127,8 +127,10 @@ pub fn s_x2(
                 })
                 .collect();
             let pooled = pool(groups, options.min_expected);
-            // Slope + K − 1 intercepts.
-            let df = pooled.free_cells.saturating_sub(kc);
+            // Slope + K − 1 intercepts (+ g for a 3PL item).
+            let df = pooled
+                .free_cells
+                .saturating_sub(bank.items()[i].parameters());
             let statistic = if df > 0 { pooled.statistic } else { f64::NAN };
             ItemSX2 {
                 statistic,

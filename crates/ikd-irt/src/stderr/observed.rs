@@ -58,7 +58,8 @@ pub(super) fn information(setup: &Setup<'_>) -> Vec<f64> {
 }
 
 /// Item i's blocks of the second term: `(i, own block)` and `(j, block)` for
-/// every later item j, each `K_i × K_j` row-major.
+/// every later item j, each `P_i × P_j` row-major (`P` the number of an
+/// item's parameters).
 fn item_blocks(setup: &Setup<'_>, i: usize) -> Vec<(usize, Vec<f64>)> {
     let q = setup.q();
     let layout = &setup.layout;
@@ -89,9 +90,11 @@ fn item_blocks(setup: &Setup<'_>, i: usize) -> Vec<(usize, Vec<f64>)> {
         }
     }
     let mut blocks = vec![(i, own_block(setup, i, &single))];
+    let pi = setup.index.items[i].len();
     for j in i + 1..layout.k.len() {
         let kj = layout.k[j];
-        let mut block = vec![0.0; ki * kj];
+        let pj = setup.index.items[j].len();
+        let mut block = vec![0.0; pi * pj];
         for k in 0..ki {
             for l in 0..kj {
                 let row = k * later_rows + layout.base[j] + l - first_later;
@@ -100,9 +103,9 @@ fn item_blocks(setup: &Setup<'_>, i: usize) -> Vec<(usize, Vec<f64>)> {
                         continue;
                     }
                     let (gi, gj) = (setup.score(i, k, node), setup.score(j, l, node));
-                    for x in 0..ki {
-                        for y in 0..kj {
-                            block[x * kj + y] -= m * gi[x] * gj[y];
+                    for x in 0..pi {
+                        for y in 0..pj {
+                            block[x * pj + y] -= m * gi[x] * gj[y];
                         }
                     }
                 }
@@ -118,15 +121,15 @@ fn item_blocks(setup: &Setup<'_>, i: usize) -> Vec<(usize, Vec<f64>)> {
 fn own_block(setup: &Setup<'_>, i: usize, single: &[f64]) -> Vec<f64> {
     let q = setup.q();
     let item = &setup.bank.items()[i];
-    let kc = item.categories();
+    let (kc, np) = (item.categories(), item.parameters());
     let kind = item.model().kind();
     let mut log_gap = [0.0; MAX_CATEGORIES];
     let mut inv_gap = [0.0; MAX_CATEGORIES];
     model::graded_gaps(item.d(), &mut log_gap, &mut inv_gap);
     let mut probs = vec![0.0; kc];
-    let mut scores = vec![0.0; kc * kc];
-    let mut hess = vec![0.0; kc * kc * kc];
-    let mut block = vec![0.0; kc * kc];
+    let mut scores = vec![0.0; kc * np];
+    let mut hess = vec![0.0; kc * np * np];
+    let mut block = vec![0.0; np * np];
     for (node, &theta) in setup.grid.nodes().iter().enumerate() {
         if (0..kc).all(|k| single[k * q + node] == 0.0) {
             continue;
@@ -135,7 +138,7 @@ fn own_block(setup: &Setup<'_>, i: usize, single: &[f64]) -> Vec<f64> {
         model::param_scores_with(
             kind,
             item.a(),
-            item.d(),
+            item.kernel_d(),
             &inv_gap,
             theta,
             &probs,
@@ -144,7 +147,7 @@ fn own_block(setup: &Setup<'_>, i: usize, single: &[f64]) -> Vec<f64> {
         model::param_hessians_with(
             kind,
             item.a(),
-            item.d(),
+            item.kernel_d(),
             &inv_gap,
             theta,
             &probs,
@@ -153,11 +156,11 @@ fn own_block(setup: &Setup<'_>, i: usize, single: &[f64]) -> Vec<f64> {
         );
         for k in 0..kc {
             let r = single[k * q + node];
-            let g = &scores[k * kc..(k + 1) * kc];
-            let h = &hess[k * kc * kc..(k + 1) * kc * kc];
-            for x in 0..kc {
-                for y in 0..kc {
-                    block[x * kc + y] -= r * (h[x * kc + y] + g[x] * g[y]);
+            let g = &scores[k * np..(k + 1) * np];
+            let h = &hess[k * np * np..(k + 1) * np * np];
+            for x in 0..np {
+                for y in 0..np {
+                    block[x * np + y] -= r * (h[x * np + y] + g[x] * g[y]);
                 }
             }
         }
@@ -171,28 +174,32 @@ mod tests {
     use crate::{Item, ItemBank, Model, ResponseMatrix, marginal_loglik};
 
     /// A mixed bank: two Rasch items sharing a slope (one dichotomous, one
-    /// partial credit), a 2PL, a graded and a generalized partial credit item.
+    /// partial credit), a 2PL, a graded, a generalized partial credit and a
+    /// 3PL item.
     fn bank(free: &[f64]) -> ItemBank {
-        // Free parameters: a_rasch, d(r1), d1 d2 (r2), a d (t), a d1 d2 d3 (g), a d1 d2 (p).
+        // Free parameters: a_rasch, d(r1), d1 d2 (r2), a d (t), a d1 d2 d3 (g),
+        // a d1 d2 (p), a d logit(g) (c).
         let f = free;
+        let logistic = |x: f64| 1.0 / (1.0 + (-x).exp());
         ItemBank::new(vec![
             Item::new("r1", Model::Rasch, f[0], vec![f[1]]).unwrap(),
             Item::new("r2", Model::Rasch, f[0], vec![f[2], f[3]]).unwrap(),
             Item::new("t", Model::TwoPl, f[4], vec![f[5]]).unwrap(),
             Item::new("g", Model::Graded, f[6], vec![f[7], f[8], f[9]]).unwrap(),
             Item::new("p", Model::PartialCredit, f[10], vec![f[11], f[12], f[13]]).unwrap(),
+            Item::three_pl("c", f[14], f[15], logistic(f[16])).unwrap(),
         ])
         .unwrap()
     }
 
-    const FREE: [f64; 14] = [
-        1.1, 0.4, 0.9, 0.2, 0.7, -0.3, 1.4, 1.8, 0.1, -1.5, 0.8, 0.6, 0.9, -0.2,
+    const FREE: [f64; 17] = [
+        1.1, 0.4, 0.9, 0.2, 0.7, -0.3, 1.4, 1.8, 0.1, -1.5, 0.8, 0.6, 0.9, -0.2, 1.3, -0.4, -1.2,
     ];
 
     /// Answers from a fixed rule (a linear congruential sequence), about one
     /// in nine missing; not from the model, which the identity does not need.
     fn data() -> ResponseMatrix {
-        let k = [2u64, 3, 2, 4, 4];
+        let k = [2u64, 3, 2, 4, 4, 2];
         let mut state = 12345u64;
         let mut rows = Vec::new();
         for _ in 0..400 {
@@ -208,7 +215,7 @@ mod tests {
                 .collect();
             rows.push(row);
         }
-        let names = ["r1", "r2", "t", "g", "p"].map(String::from).to_vec();
+        let names = ["r1", "r2", "t", "g", "p", "c"].map(String::from).to_vec();
         ResponseMatrix::from_rows(names, rows).unwrap()
     }
 
