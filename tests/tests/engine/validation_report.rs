@@ -685,3 +685,40 @@ fn the_page_in_the_browser_in_both_languages() {
     screenshot(&data.pages["en"], "validation-report.png", 1280, 2600);
     screenshot(&data.pages["en"], "validation-report-phone.png", 390, 2400);
 }
+
+/// The page prints on A4, as the other reports do: Chromium's PDF of it has
+/// only A4 pages (595.28 × 841.89 pt), several of them, in both languages.
+#[test]
+fn the_page_prints_on_a4() {
+    for (lang, page) in &data().pages {
+        let pdf = page.with_extension("pdf");
+        run_chromium(&[
+            &format!("--print-to-pdf={}", pdf.display()),
+            "--no-pdf-header-footer",
+            &format!("file://{}", page.display()),
+        ]);
+        let bytes = std::fs::read(&pdf).expect("the PDF Chromium printed");
+        let text = String::from_utf8_lossy(&bytes);
+        let sizes: Vec<(f64, f64)> = text
+            .match_indices("/MediaBox [")
+            .map(|(at, key)| {
+                let numbers: Vec<f64> = text[at + key.len()..]
+                    .split(']')
+                    .next()
+                    .unwrap_or_default()
+                    .split_whitespace()
+                    .filter_map(|n| n.parse().ok())
+                    .collect();
+                assert_eq!(numbers.len(), 4, "{lang}: a media box of four numbers");
+                (numbers[2] - numbers[0], numbers[3] - numbers[1])
+            })
+            .collect();
+        assert!(sizes.len() >= 2, "{lang}: {} page(s)", sizes.len());
+        for (w, h) in &sizes {
+            assert!(
+                (w - 595.28).abs() < 2.0 && (h - 841.89).abs() < 2.0,
+                "{lang}: a page of {w} × {h} pt, not A4"
+            );
+        }
+    }
+}
