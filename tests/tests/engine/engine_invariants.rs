@@ -16,6 +16,7 @@ const ENGINE_CRATES: &[&str] = &[
     "ikd-plugin-sdk",
     "ikd-proto",
     "ikd-report",
+    "ikd-research",
     "ikd-server",
     "ikd-store",
 ];
