@@ -108,3 +108,52 @@ async fn score_stream_answers_in_order_and_isolates_bad_requests() {
     }
     assert_eq!(seen, n);
 }
+
+/// The README's `Score` example sends `examples/score-request.json` with grpcurl: a whole
+/// respondent of the example answers, which must score to its committed expected row
+/// (an index, not an empty result).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_readme_score_request_scores_to_its_expected_row() {
+    let path = workspace().join("instruments/ikd-asn-2025/examples/score-request.json");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let text = |key: &str| json[key].as_str().unwrap().to_owned();
+    let request = api::ScoreRequest {
+        instrument: Some(api::InstrumentRef {
+            id: json["instrument"]["id"].as_str().unwrap().into(),
+            version: String::new(),
+        }),
+        respondent_id: text("respondent_id"),
+        org_unit: text("org_unit"),
+        answers: json["answers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| api::Answer {
+                item_id: a["item_id"].as_str().unwrap().into(),
+                value: a["value"].as_str().unwrap().into(),
+            })
+            .collect(),
+        duration_seconds: json["duration_seconds"].as_f64(),
+        language: text("language"),
+        ..Default::default()
+    };
+    // The file is the example respondent as answers.csv has it.
+    let example = examples().into_iter().next().unwrap();
+    assert_eq!(request.respondent_id, example.id);
+    assert_eq!(request.answers, score_request(&example).answers);
+    assert_eq!(request.duration_seconds, example.duration);
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir);
+    let mut client = assessment(&server, Some(tokens::SERVICE)).await;
+    let result = client
+        .score(request)
+        .await
+        .unwrap()
+        .into_inner()
+        .result
+        .unwrap();
+    assert!(result.index.is_some());
+    assert_matches_expected(&result, &expected()[&example.id]);
+}
