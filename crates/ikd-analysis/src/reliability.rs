@@ -357,7 +357,7 @@ pub fn reliability(m: &ItemMatrix, options: &ReliabilityOptions) -> Reliability 
                 in_scale: position.is_some(),
                 item_rest: scale_position.and_then(|s| item_rest(&c, s, &rest)),
                 alpha_if_deleted: scale_position.and_then(|_| cronbach_alpha(&c.select(&rest))),
-                loading: position.and_then(|s| omega.as_ref().map(|o| o.model.loadings[s])),
+                loading: scale_position.and_then(|s| omega.as_ref().map(|o| o.model.loadings[s])),
             }
         })
         .collect();

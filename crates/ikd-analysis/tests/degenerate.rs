@@ -41,7 +41,11 @@ fn four_respondents_with_gaps_get_reasons_not_alpha_above_one() {
     assert_eq!(r.feldt, None);
     assert_eq!(r.bootstrap, None);
     for item in &r.items {
-        assert_eq!((item.item_rest, item.alpha_if_deleted), (None, None));
+        // The note says "item-rest r, alpha if deleted and loading": all three are withheld.
+        assert_eq!(
+            (item.item_rest, item.alpha_if_deleted, item.loading),
+            (None, None, None)
+        );
         assert!(item.mean.is_some() && item.sd.is_some());
     }
     for statistic in [

@@ -10,7 +10,7 @@ use crate::results::{self, DomainOutcome, PluginProvenance, Provenance, Responde
 use ikd_plugin_sdk::proto::{
     self as wire, AnswerBatch, DomainConfig, InterpretRequest, ModelConfig,
 };
-use ikd_plugin_sdk::{ScoreInput, ScoreOutput, dense};
+use ikd_plugin_sdk::{ScoreInput, ScoreOutput, dense, status};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -79,6 +79,23 @@ pub struct ItemScores {
     pub items: usize,
     pub scores: Vec<f64>,
     pub status: Vec<u8>,
+}
+
+impl ItemScores {
+    /// Whether a cell of this status is data: answered, or "don't know"
+    /// (which keeps the score its kind gives it).
+    pub fn is_observed(status: u8) -> bool {
+        matches!(status, status::ANSWERED | status::DONT_KNOW)
+    }
+
+    /// The scores that count as data, cell by cell (respondent-major): NaN
+    /// for a skipped, not-applicable or invalid cell.
+    pub fn observed(&self) -> impl Iterator<Item = f64> + '_ {
+        self.scores
+            .iter()
+            .zip(&self.status)
+            .map(|(&x, &st)| if Self::is_observed(st) { x } else { f64::NAN })
+    }
 }
 
 /// A domain bound to its configured plugin instance.
@@ -363,12 +380,24 @@ impl Scorer {
 
     /// Scores a batch. Every invalid answer of the batch is reported together.
     pub fn score(&self, rows: &AnswerRows) -> Result<Vec<RespondentResult>, ScoreError> {
+        let items = self.item_scores(rows)?;
+        self.score_item_scores(rows, items)
+    }
+
+    /// The model's results for `items`, the [`Scorer::item_scores`] of
+    /// `rows`: for a caller that needs the item scores too, without running
+    /// the domain plugins twice.
+    pub fn score_item_scores(
+        &self,
+        rows: &AnswerRows,
+        items: ItemScores,
+    ) -> Result<Vec<RespondentResult>, ScoreError> {
         let n = rows.len();
         let ItemScores {
             scores: item_scores,
             status: item_status,
             ..
-        } = self.item_scores(rows)?;
+        } = items;
         let response = self.model.score(&ScoreInput {
             respondents: n as u32,
             item_scores,

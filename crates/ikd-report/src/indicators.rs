@@ -14,10 +14,6 @@ use crate::stats::Moments;
 use ikd_core::instrument::Instrument;
 use ikd_core::pipeline::{ItemScores, Scorer};
 
-/// Answer status codes of the plugin ABI (see `ikd_core::pipeline::ItemScores`).
-const ANSWERED: u8 = 0;
-const DONT_KNOW: u8 = 4;
-
 /// Indicator means of the units under one prefix.
 #[derive(Clone, Debug, PartialEq)]
 pub struct IndicatorMeans {
@@ -125,7 +121,7 @@ impl IndicatorAccumulator {
             for (i, map) in self.items.iter().enumerate().take(m) {
                 let Some(map) = map else { continue };
                 let (score, status) = (scores.scores[r * m + i], scores.status[r * m + i]);
-                if !(status == ANSWERED || status == DONT_KNOW) || !score.is_finite() {
+                if !ItemScores::is_observed(status) || !score.is_finite() {
                     continue;
                 }
                 let percent = ((score - map.min) / (map.max - map.min)).clamp(0.0, 1.0) * 100.0;

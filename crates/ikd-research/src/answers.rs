@@ -4,9 +4,8 @@
 
 use ikd_core::answers::{AnswerRows, AnswersError, AnswersReader};
 use ikd_core::instrument::Instrument;
-use ikd_core::pipeline::{AnswerViolation, ItemScores, ScoreError, Scorer};
+use ikd_core::pipeline::{AnswerViolation, ScoreError, Scorer};
 use ikd_core::quote::quote;
-use ikd_plugin_sdk::status;
 use std::path::{Path, PathBuf};
 
 /// Respondents per plugin call.
@@ -117,16 +116,6 @@ impl ItemScoreMatrix {
     }
 }
 
-/// The item scores that count as data, cell by cell: the score of an
-/// answered or don't-know cell, NaN for a skipped, not-applicable or invalid
-/// one (`scores` and `status` as in [`ItemScores`]).
-pub fn observed<'a>(scores: &'a [f64], status: &'a [u8]) -> impl Iterator<Item = f64> + 'a {
-    scores.iter().zip(status).map(|(&x, &st)| match st {
-        status::ANSWERED | status::DONT_KNOW => x,
-        _ => f64::NAN,
-    })
-}
-
 /// Reads `path` into an [`ItemScoreMatrix`] (see [`for_each_batch`] for errors).
 pub fn item_scores(
     path: &Path,
@@ -147,12 +136,12 @@ pub fn item_scores(
         max_listed,
         |_| {},
         |rows| {
-            let ItemScores { scores, status, .. } = scorer.item_scores(rows)?;
+            let items = scorer.item_scores(rows)?;
             matrix
                 .respondent_ids
                 .extend_from_slice(&rows.respondent_ids);
             matrix.org_units.extend_from_slice(&rows.org_units);
-            matrix.scores.extend(observed(&scores, &status));
+            matrix.scores.extend(items.observed());
             Ok(())
         },
     )?;

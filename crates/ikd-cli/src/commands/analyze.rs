@@ -20,6 +20,7 @@ use ikd_core::answers::AnswerRows;
 use ikd_core::instrument::Instrument;
 use ikd_core::pipeline::{ScoreError, Scorer, ScorerOptions};
 use ikd_core::quality::{QualityCheck, QualityFlag};
+use ikd_plugin_sdk::status::{ANSWERED, DONT_KNOW, NOT_APPLICABLE, SKIPPED};
 use ikd_research::answers::for_each_batch;
 use serde::Serialize;
 use std::io::Write;
@@ -60,12 +61,6 @@ pub struct Args {
     answers: PathBuf,
 }
 
-/// Answer status codes of the plugin ABI (see `ikd_core::pipeline::ItemScores`).
-const ANSWERED: u8 = 0;
-const SKIPPED: u8 = 1;
-const NOT_APPLICABLE: u8 = 2;
-const DONT_KNOW: u8 = 4;
-
 /// The quality flags, in report order.
 const FLAGS: [QualityFlag; 3] = [
     QualityFlag::StraightLineRun,
@@ -94,11 +89,10 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
         "analysing",
         |rows| {
             let items = scorer.item_scores(rows)?;
-            for (cell, (&score, &status)) in items.scores.iter().zip(&items.status).enumerate() {
+            for (cell, &status) in items.status.iter().enumerate() {
                 counts[cell % m].add(status);
-                let answered = status == ANSWERED || status == DONT_KNOW;
-                scores.push(if answered { score } else { f64::NAN });
             }
+            scores.extend(items.observed());
             for r in 0..rows.len() {
                 let found = quality.flags(rows, r);
                 flagged += usize::from(!found.is_empty());

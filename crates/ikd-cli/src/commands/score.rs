@@ -18,7 +18,6 @@ use anyhow::{Context, Result, bail};
 use ikd_core::answers::{AnswerRows, AnswersError, AnswersReader};
 use ikd_core::output::{OutputFormat, ResultFormatter, ResultWriter};
 use ikd_core::pipeline::{ScoreError, Scorer, ScorerOptions, SettingsOrigin};
-use ikd_research::answers::observed;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -248,14 +247,21 @@ impl Job<'_> {
     }
 
     fn score(&self, seq: u64, rows: &AnswerRows, position: u64) -> Result<Scored> {
-        match self.scorer.score(rows) {
-            Ok(results) => Ok(Scored::Ok {
+        // The domain plugins run once: their item scores feed the model and,
+        // with --item-scores, the item-score file.
+        let scored = self.scorer.item_scores(rows).and_then(|items| {
+            let cells = self
+                .item_scores
+                .then(|| items.observed().collect::<Vec<f64>>());
+            Ok((self.scorer.score_item_scores(rows, items)?, cells))
+        });
+        match scored {
+            Ok((results, cells)) => Ok(Scored::Ok {
                 bytes: self.formatter.format(&results, seq == 0)?,
                 count: results.len(),
-                item_bytes: if self.item_scores {
-                    self.item_score_rows(rows)?
-                } else {
-                    Vec::new()
+                item_bytes: match cells {
+                    Some(cells) => self.item_score_rows(rows, &cells)?,
+                    None => Vec::new(),
                 },
                 position,
             }),
@@ -272,9 +278,7 @@ impl Job<'_> {
 
     /// The item-score rows of a batch as CSV: id, org unit, one cell per
     /// item (shortest exact form; empty when not answered).
-    fn item_score_rows(&self, rows: &AnswerRows) -> Result<Vec<u8>> {
-        let items = self.scorer.item_scores(rows)?;
-        let cells: Vec<f64> = observed(&items.scores, &items.status).collect();
+    fn item_score_rows(&self, rows: &AnswerRows, cells: &[f64]) -> Result<Vec<u8>> {
         let mut csv = csv::Writer::from_writer(Vec::new());
         for (r, scores) in cells.chunks_exact(self.items).enumerate() {
             csv.write_field(&rows.respondent_ids[r])?;
