@@ -161,7 +161,15 @@ pub fn ikd_binary() -> PathBuf {
 
 /// Package names of the plugins under `plugins/`.
 pub fn bundled_plugin_packages() -> Vec<String> {
-    let mut names = Vec::new();
+    bundled_plugins()
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect()
+}
+
+/// (package name, directory) of every plugin under `plugins/`, by name.
+fn bundled_plugins() -> Vec<(String, PathBuf)> {
+    let mut plugins = Vec::new();
     for entry in std::fs::read_dir(workspace().join("plugins"))
         .expect("plugins/")
         .flatten()
@@ -175,11 +183,23 @@ pub fn bundled_plugin_packages() -> Vec<String> {
             .find_map(|l| l.trim().strip_prefix("name = "))
             .map(|n| n.trim_matches('"').to_owned())
         {
-            names.push(name);
+            plugins.push((name, entry.path()));
         }
     }
-    names.sort();
-    names
+    plugins.sort();
+    plugins
+}
+
+/// A plugin host with every bundled plugin installed (built by cargo).
+pub fn bundled_host() -> ikd_core::host::PluginHost {
+    let root = tempfile::tempdir().expect("temp dir").keep();
+    for (package, dir) in bundled_plugins() {
+        install_plugin(&root, &dir, &built_plugin(&package));
+    }
+    ikd_core::host::PluginHost::discover(&ikd_core::host::PluginSearch {
+        dirs: vec![root],
+        ..Default::default()
+    })
 }
 
 /// A plugin built by its own `cargo build` outside the workspace.

@@ -228,10 +228,14 @@ impl TestServer {
         let status = self.child.wait().expect("wait for ikd serve");
         // Let the reader thread take the last lines.
         std::thread::sleep(Duration::from_millis(100));
+        // The last lines only: CI logs keep the head and tail of a run, and
+        // a long stderr would push the reason out of both.
+        let stderr = self.stderr();
+        let lines: Vec<&str> = stderr.lines().collect();
         assert!(
             status.success(),
-            "ikd serve exited with {status} after SIGTERM; stderr:\n{}",
-            self.stderr()
+            "ikd serve exited with {status} after SIGTERM; last lines of stderr:\n{}",
+            lines[lines.len().saturating_sub(15)..].join("\n")
         );
     }
 }

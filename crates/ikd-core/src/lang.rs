@@ -33,6 +33,16 @@ impl Lang {
         }
     }
 
+    /// The text in this language of one given in both, falling back to
+    /// Bahasa Indonesia when the English is empty.
+    pub fn pick<'a>(self, id: &'a str, en: &'a str) -> &'a str {
+        if self == Lang::En && !en.is_empty() {
+            en
+        } else {
+            id
+        }
+    }
+
     /// The language an API request asks for: empty means the default.
     pub fn requested(code: &str) -> Result<Lang, UnknownLang> {
         if code.is_empty() {

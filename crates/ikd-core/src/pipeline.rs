@@ -116,6 +116,9 @@ pub struct Scorer {
     provenance: Arc<Provenance>,
     /// Every item's domain, indicator, weight, score range and categories.
     layout: Vec<wire::ItemLayout>,
+    /// How each item is shown (instrument order); `None` for a plugin that
+    /// predates presentations.
+    presentations: Vec<Option<wire::ItemPresentation>>,
 }
 
 impl Scorer {
@@ -199,8 +202,12 @@ impl Scorer {
                 .collect(),
         };
         let mut layout_items = vec![wire::ItemLayout::default(); instrument.items.len()];
+        let mut presentations = vec![None; instrument.items.len()];
         for (d, binding) in domains.iter_mut().enumerate() {
             let description = binding.handle.describe()?;
+            if let Some(shown) = binding.handle.present()? {
+                place_presentations(&instrument, binding, shown, &mut presentations)?;
+            }
             let domain = &instrument.domains[d];
             for (k, &i) in binding.items.iter().enumerate() {
                 let item = &instrument.items[i];
@@ -308,6 +315,7 @@ impl Scorer {
         });
         Ok(Scorer {
             layout: model_config.items.clone(),
+            presentations,
             quality: QualityCheck::new(&instrument),
             instrument,
             domains,
@@ -592,10 +600,55 @@ impl Scorer {
             .chain(std::iter::once(self.model.plugin()))
     }
 
+    /// How item `i` (instrument order) is shown to a respondent; `None` when
+    /// its domain plugin predates presentations.
+    pub fn presentation(&self, i: usize) -> Option<&wire::ItemPresentation> {
+        self.presentations.get(i)?.as_ref()
+    }
+
+    /// Whether every item can be shown to a respondent.
+    pub fn deliverable(&self) -> bool {
+        self.presentations.iter().all(Option::is_some)
+    }
+
     /// Domain handles, in instrument domain order (for simulation).
     pub(crate) fn domain_handles(&self) -> impl Iterator<Item = (&DomainHandle, &[usize])> {
         self.domains.iter().map(|d| (&d.handle, d.items.as_slice()))
     }
+}
+
+/// Puts a domain's presentations at its items' places, checking that the
+/// plugin answered one per item, for the right item, in order.
+fn place_presentations(
+    instrument: &Instrument,
+    binding: &DomainBinding,
+    shown: wire::DomainPresentation,
+    presentations: &mut [Option<wire::ItemPresentation>],
+) -> Result<(), PluginCallError> {
+    let plugin = binding.handle.plugin().name().to_owned();
+    if shown.items.len() != binding.items.len() {
+        return Err(PluginCallError::Protocol {
+            plugin,
+            detail: format!(
+                "presented {} items, the domain has {}",
+                shown.items.len(),
+                binding.items.len()
+            ),
+        });
+    }
+    for (presentation, &i) in shown.items.into_iter().zip(&binding.items) {
+        if presentation.item_id != instrument.items[i].id {
+            return Err(PluginCallError::Protocol {
+                plugin,
+                detail: format!(
+                    "presented item '{}' where '{}' was expected",
+                    presentation.item_id, instrument.items[i].id
+                ),
+            });
+        }
+        presentations[i] = Some(presentation);
+    }
+    Ok(())
 }
 
 /// Who respondent `r` of `rows` is, to copy it into another batch.
@@ -669,6 +722,15 @@ fn item_spec(instrument: &Instrument, item: &Item) -> wire::ItemSpec {
         key: item.key.clone(),
         params_json: serde_json::Value::Object(item.params.clone()).to_string(),
         text: Some(wire::Text::new(&item.text.id, &item.text.en)),
+        scale_labels: scale
+            .map(|s| {
+                s.labels
+                    .iter()
+                    .map(|l| wire::Text::new(&l.id, &l.en))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        not_applicable: item.not_applicable,
     }
 }
 

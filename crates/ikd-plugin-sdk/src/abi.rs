@@ -27,7 +27,9 @@ pub const ABI_MAJOR: u16 = 1;
 ///
 /// * 1.0 — `create`, `invoke`, `free_buf`, `destroy`.
 /// * 1.1 — `set_log_level` appended (optional).
-pub const ABI_MINOR: u16 = 1;
+/// * 1.2 — method `DOMAIN_PRESENT` (no new slot; an older plugin answers
+///   `UNKNOWN_METHOD` and its items cannot be delivered).
+pub const ABI_MINOR: u16 = 2;
 
 /// Status codes returned by `create` and `invoke`.
 pub mod status {
@@ -53,6 +55,8 @@ pub mod method {
     pub const DOMAIN_INTERPRET: u32 = 3;
     /// Domain: `SimulateRequest` → `AnswerBatch` (synthetic answers).
     pub const DOMAIN_SIMULATE: u32 = 4;
+    /// Domain: `()` → `DomainPresentation` (how each item is shown; ABI 1.2).
+    pub const DOMAIN_PRESENT: u32 = 5;
     /// Scoring model: `ScoreRequest` → `ScoreResponse`.
     pub const MODEL_SCORE: u32 = 16;
 }

@@ -8,8 +8,9 @@
 use crate::NOT_APPLICABLE;
 use crate::dense;
 use crate::proto::{
-    AnswerBatch, AnswerStatus, DomainConfig, DomainDescription, Feedback, InterpretRequest,
-    InterpretResponse, ItemScores, ItemSpec, LevelRef, PluginError, SimulateRequest, Violation,
+    AnswerBatch, AnswerStatus, DomainConfig, DomainDescription, DomainPresentation, Feedback,
+    InterpretRequest, InterpretResponse, ItemPresentation, ItemScores, ItemSpec, LevelRef,
+    PluginError, SimulateRequest, Violation,
 };
 pub use crate::sim::SimRng;
 
@@ -32,6 +33,11 @@ pub trait ItemKind: Send + Sync {
     /// Checks an item's specification and builds its scorer. Report every
     /// problem found, each naming the field at fault.
     fn prepare(&self, item: &ItemSpec) -> Result<Box<dyn ItemScorer>, Vec<Violation>>;
+    /// How a (prepared, so valid) item is shown to a respondent: a widget of
+    /// the closed vocabulary, its stimulus and choices, and how the widget's
+    /// value becomes the answer cell. Never the key, credits or tolerances
+    /// (the helpers in [`crate::present`] copy only what may be shown).
+    fn present(&self, item: &ItemSpec) -> ItemPresentation;
 }
 
 /// Scores the answers to one configured item.
@@ -112,6 +118,7 @@ pub struct DomainInstance<P> {
     plugin: P,
     scorers: Vec<Box<dyn ItemScorer>>,
     item_ids: Vec<String>,
+    presentations: Vec<ItemPresentation>,
 }
 
 impl<P: DomainPlugin> DomainInstance<P> {
@@ -129,6 +136,7 @@ impl<P: DomainPlugin> DomainInstance<P> {
         };
         let kinds = P::item_kinds();
         let mut scorers = Vec::with_capacity(config.items.len());
+        let mut presentations = Vec::with_capacity(config.items.len());
         let mut violations = Vec::new();
         for item in &config.items {
             match kinds.iter().find(|k| k.name() == item.kind) {
@@ -147,7 +155,10 @@ impl<P: DomainPlugin> DomainInstance<P> {
                     ),
                 )),
                 Some(kind) => match kind.prepare(item) {
-                    Ok(scorer) => scorers.push(scorer),
+                    Ok(scorer) => {
+                        scorers.push(scorer);
+                        presentations.push(kind.present(item));
+                    }
                     Err(mut v) => violations.append(&mut v),
                 },
             }
@@ -171,7 +182,15 @@ impl<P: DomainPlugin> DomainInstance<P> {
             plugin,
             scorers,
             item_ids: config.items.iter().map(|i| i.id.clone()).collect(),
+            presentations,
         })
+    }
+
+    /// How every configured item is shown, in configuration order.
+    pub fn present(&self) -> DomainPresentation {
+        DomainPresentation {
+            items: self.presentations.clone(),
+        }
     }
 
     /// The score range and categories of every configured item.

@@ -193,6 +193,7 @@ unsafe extern "C" fn invoke_domain<P: DomainPlugin>(
             let req: SimulateRequest = decode(request)?;
             Ok(this.simulate(&req).encode_to_vec())
         }
+        abi::method::DOMAIN_PRESENT => Ok(this.present().encode_to_vec()),
         other => Err(unknown_method(other)),
     };
     // SAFETY: `out` is valid per the ABI contract.

@@ -56,6 +56,7 @@ pub mod kinds;
 pub mod layout;
 pub mod log;
 pub mod model;
+pub mod present;
 pub mod sim;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -97,6 +98,8 @@ pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// What a plugin author usually needs.
 pub mod prelude {
     pub use crate::kinds::{Likert, SingleChoice};
+    pub use crate::present;
+    pub use crate::proto::{ItemPresentation, Widget};
     pub use crate::{
         AnswerOutcome, Band, DomainPlugin, DomainSetup, Feedback, ItemKind, ItemScorer, ItemSpec,
         LevelRef, ModelConfig, PluginError, ScoreInput, ScoreOutput, ScoringModel, SimRng, Text,
@@ -110,6 +113,16 @@ impl Text {
         Text {
             id: id.into(),
             en: en.into(),
+        }
+    }
+}
+
+impl proto::Choice {
+    /// A choice: its answer code and its label.
+    pub fn new(code: impl Into<String>, label: Text) -> Self {
+        proto::Choice {
+            code: code.into(),
+            label: Some(label),
         }
     }
 }

@@ -14,12 +14,17 @@ use prost::Message;
 
 pub use crate::status::{ANSWERED, DONT_KNOW, INVALID, NOT_APPLICABLE, SKIPPED};
 
-/// Options with these codes and nothing else set.
+/// Options with these codes, labelled as an instrument would label them
+/// ("Pilihan a" / "Option a"), and nothing else set.
 pub fn options(codes: &[&str]) -> Vec<ItemOption> {
     codes
         .iter()
         .map(|c| ItemOption {
             code: c.to_string(),
+            label: Some(crate::Text::new(
+                format!("Pilihan {c}"),
+                format!("Option {c}"),
+            )),
             ..Default::default()
         })
         .collect()
@@ -145,6 +150,52 @@ pub fn check_simulation_rises<P: DomainPlugin>(config: &DomainConfig) {
     }
 }
 
+/// Every item presents itself: one presentation per item, in order, with a
+/// widget of the vocabulary, labels in both languages, and an encoding that
+/// can write every answer the plugin simulates (read back, written again,
+/// each simulated cell comes out the same).
+pub fn check_presentation<P: DomainPlugin>(config: &DomainConfig) {
+    use crate::present::{read_cell, write_cell};
+    use crate::proto::Widget;
+    let domain = DomainInstance::<P>::new(config).expect("a valid domain");
+    let shown = domain.present().items;
+    let ids: Vec<&str> = shown.iter().map(|p| p.item_id.as_str()).collect();
+    let expected: Vec<&str> = config.items.iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(ids, expected, "one presentation per item, in order");
+    for p in &shown {
+        assert_ne!(p.widget(), Widget::Unspecified, "{}: no widget", p.item_id);
+        let choices = p.choices.iter().chain(&p.dont_know);
+        let labels = choices.map(|c| c.label.as_ref().expect("every choice is labelled"));
+        // A scale may go unlabelled (its values are shown), never half-labelled.
+        let points = p.scale.iter().filter_map(|s| s.label.as_ref());
+        for label in labels.chain(points) {
+            assert!(
+                !label.id.is_empty() && !label.en.is_empty(),
+                "{}: {label:?}",
+                p.item_id
+            );
+        }
+    }
+    let batch = domain.simulate(&SimulateRequest {
+        theta: (-20..=20).map(|t| f64::from(t) / 8.0).collect(),
+        seed: 7,
+        first_respondent: 0,
+    });
+    let offsets = crate::dense::decode::<u32>(
+        &batch.offsets,
+        batch.respondents as usize * batch.items as usize + 1,
+        "offsets",
+    )
+    .expect("offsets");
+    for (cell, range) in offsets.windows(2).enumerate() {
+        let p = &shown[cell % shown.len()];
+        let text = std::str::from_utf8(&batch.answer_data[range[0] as usize..range[1] as usize])
+            .expect("UTF-8");
+        let given = read_cell(p, text).unwrap_or_else(|e| panic!("{}: {e}", p.item_id));
+        assert_eq!(write_cell(p, &given), text.trim(), "{}", p.item_id);
+    }
+}
+
 /// The package a plugin's tests run in; `env!` must expand there, not here.
 pub struct Package<'a> {
     /// `CARGO_MANIFEST_DIR`, where `plugin.toml` lives.
@@ -222,10 +273,11 @@ pub fn likert(id: &str, min: i32, max: i32, reverse: bool) -> ItemSpec {
     }
 }
 
-/// The contract every domain plugin keeps, as four named tests in a module
+/// The contract every domain plugin keeps, as five named tests in a module
 /// `conformance`: settings are refused (the plugin takes none), each of
 /// `bands` feedback bands has its own text in both languages, simulated
-/// answers are valid and rise with θ, and `plugin.toml` and the entry point
+/// answers are valid and rise with θ, every item presents itself with an
+/// encoding that writes every simulated answer, and `plugin.toml` and the entry point
 /// agree with the code (`kinds` in the order the plugin declares them).
 ///
 /// ```text
@@ -283,6 +335,11 @@ macro_rules! domain_conformance_tests {
             #[test]
             fn simulated_answers_are_valid_and_score_higher_for_higher_theta() {
                 $crate::testing::check_simulation_rises::<$plugin>(&$simulation_config);
+            }
+
+            #[test]
+            fn every_item_presents_itself_and_can_write_every_answer() {
+                $crate::testing::check_presentation::<$plugin>(&$config);
             }
 
             #[test]

@@ -2,6 +2,7 @@
 //! describes them — a summary each, or one instrument whole in one language.
 
 use crate::catalog::{Catalog, Entry};
+use crate::presentation;
 use ikd_core::lang::Lang;
 use ikd_proto::v1 as api;
 
@@ -60,7 +61,8 @@ pub(crate) fn describe(entry: &Entry, lang: Lang) -> api::Instrument {
         items: i
             .items
             .iter()
-            .map(|item| {
+            .enumerate()
+            .map(|(k, item)| {
                 let scale = item
                     .scale
                     .as_ref()
@@ -84,6 +86,10 @@ pub(crate) fn describe(entry: &Entry, lang: Lang) -> api::Instrument {
                     scale_labels: scale
                         .map(|s| s.labels.iter().map(|l| l.get(lang).to_owned()).collect())
                         .unwrap_or_default(),
+                    presentation: entry
+                        .scorer
+                        .presentation(k)
+                        .map(|shown| presentation::localise(shown, lang)),
                 }
             })
             .collect(),

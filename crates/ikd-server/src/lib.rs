@@ -42,6 +42,7 @@ mod disclosure;
 mod errors;
 mod export;
 mod instruments;
+mod presentation;
 mod records;
 mod render;
 mod report;

@@ -6,6 +6,7 @@
 //! ([`ItemScorer::simulate`]).
 
 use ikd_plugin_sdk::prelude::*;
+use ikd_plugin_sdk::proto::Choice;
 use ikd_plugin_sdk::sim::{item_offset, logistic};
 
 /// The answer "I don't know": it counts as answered, scores 0, and is
@@ -81,6 +82,17 @@ impl ItemKind for TrueFalse {
                 difficulty: item_offset(&item.id),
             })),
             _ => Err(violations),
+        }
+    }
+
+    fn present(&self, item: &ItemSpec) -> ItemPresentation {
+        ItemPresentation {
+            choices: vec![
+                Choice::new("true", Text::new("Benar", "True")),
+                Choice::new("false", Text::new("Salah", "False")),
+            ],
+            dont_know: Some(Choice::new("?", Text::new("Tidak tahu", "Don't know"))),
+            ..present::base(item, Widget::SingleChoice)
         }
     }
 }

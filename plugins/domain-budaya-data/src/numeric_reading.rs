@@ -7,7 +7,8 @@
 
 use ikd_plugin_sdk::domain::{AnswerOutcome, ItemKind, ItemScorer};
 use ikd_plugin_sdk::kinds::answers::parse_decimal;
-use ikd_plugin_sdk::proto::{ItemSpec, Violation};
+use ikd_plugin_sdk::present;
+use ikd_plugin_sdk::proto::{ItemPresentation, ItemSpec, Text, Violation, Widget};
 use ikd_plugin_sdk::sim::{SimRng, item_offset, logistic};
 use serde_json::{Map, Value};
 
@@ -61,29 +62,73 @@ impl ItemKind for NumericReading {
         });
         let tolerance = tolerance(item, &params, &mut violations);
         check_table(item, params.get("table"), &mut violations);
-        let unit = match params.get("unit") {
-            None => None,
-            Some(Value::String(u)) => Some(u.trim().to_owned()).filter(|u| !u.is_empty()),
-            Some(other) => {
-                violations.push(Violation::item(
-                    &item.id,
-                    "unit",
-                    format!("must be a string, got {other}"),
-                ));
-                None
-            }
-        };
+        let unit = unit(&params).unwrap_or_else(|message| {
+            violations.push(Violation::item(&item.id, "unit", message));
+            None
+        });
         match (key, violations.is_empty()) {
             (Some(key), true) => Ok(Box::new(NumericReadingScorer {
                 key,
                 key_text: item.key[0].trim().to_owned(),
                 key_decimals: decimals(&item.key[0]),
                 tolerance,
-                unit,
+                unit: unit.map(|u| u.id),
                 offset: item_offset(&item.id),
             })),
             _ => Err(violations),
         }
+    }
+
+    /// A number field in the item's unit, under the table it is read from.
+    fn present(&self, item: &ItemSpec) -> ItemPresentation {
+        let params = item.params().unwrap_or_default();
+        let table = match params.get("table") {
+            Some(Value::Array(rows)) => vec![present::table_block(
+                rows.iter()
+                    .map(|row| {
+                        let cells = row.as_array().map(Vec::as_slice).unwrap_or_default();
+                        cells
+                            .iter()
+                            .map(|c| {
+                                let c = c.as_str().unwrap_or_default();
+                                Text::new(c, c)
+                            })
+                            .collect()
+                    })
+                    .collect(),
+            )],
+            _ => Vec::new(),
+        };
+        ItemPresentation {
+            stimulus: table,
+            unit: unit(&params).ok().flatten(),
+            ..present::base(item, Widget::Number)
+        }
+    }
+}
+
+/// `unit`: a string (the same in both languages) or `{ id, en }`; `None` when absent or blank.
+fn unit(params: &Map<String, Value>) -> Result<Option<Text>, String> {
+    fn text(v: Option<&Value>) -> Option<&str> {
+        v.and_then(Value::as_str).map(str::trim)
+    }
+    match params.get("unit") {
+        None => Ok(None),
+        Some(Value::String(u)) => {
+            Ok(Some(Text::new(u.trim(), u.trim())).filter(|u| !u.id.is_empty()))
+        }
+        Some(Value::Object(t)) => match (text(t.get("id")), text(t.get("en"))) {
+            (Some(id), en) if !id.is_empty() && t.keys().all(|k| k == "id" || k == "en") => Ok(
+                Some(Text::new(id, en.filter(|e| !e.is_empty()).unwrap_or(id))),
+            ),
+            _ => Err(format!(
+                "must be a string or {{ id = \"…\", en = \"…\" }}, got {}",
+                Value::Object(t.clone())
+            )),
+        },
+        Some(other) => Err(format!(
+            "must be a string or {{ id = \"…\", en = \"…\" }}, got {other}"
+        )),
     }
 }
 

@@ -11,7 +11,10 @@ use ikd_plugin_sdk::domain::{AnswerOutcome, ItemKind, ItemScorer};
 use ikd_plugin_sdk::kinds::answers::{EMPTY_SELECTION, parse_selection};
 use ikd_plugin_sdk::kinds::check_option_codes;
 use ikd_plugin_sdk::kinds::checks::{Unused, key_codes, selection_codes, unused_fields};
-use ikd_plugin_sdk::proto::{ItemOption, ItemSpec, Violation};
+use ikd_plugin_sdk::present;
+use ikd_plugin_sdk::proto::{
+    ChoiceStyle, ItemOption, ItemPresentation, ItemSpec, Violation, Widget,
+};
 use ikd_plugin_sdk::sim::{SimRng, option_difficulties, simulate_selection};
 
 /// Separates the marked codes in an answer (`a|c`).
@@ -93,6 +96,15 @@ impl ItemKind for PhishingSpot {
             difficulty: option_difficulties(item),
             options: item.options.clone(),
         }))
+    }
+
+    fn present(&self, item: &ItemSpec) -> ItemPresentation {
+        ItemPresentation {
+            separator: "|".into(),
+            none_value: EMPTY_SELECTION.into(),
+            choice_style: ChoiceStyle::Message as i32,
+            ..present::choice_item(item, Widget::MultipleChoice)
+        }
     }
 }
 

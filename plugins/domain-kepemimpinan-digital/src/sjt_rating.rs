@@ -9,7 +9,8 @@
 use ikd_plugin_sdk::domain::{AnswerOutcome, ItemKind, ItemScorer};
 use ikd_plugin_sdk::kinds::check_option_codes;
 use ikd_plugin_sdk::kinds::checks::{Unused, unused_fields};
-use ikd_plugin_sdk::proto::{ItemSpec, Violation};
+use ikd_plugin_sdk::present;
+use ikd_plugin_sdk::proto::{ItemPresentation, ItemSpec, Violation, Widget};
 use ikd_plugin_sdk::sim::{SimRng, item_offset};
 use serde_json::{Map, Value};
 
@@ -84,6 +85,14 @@ impl ItemKind for SjtRating {
                 offset: item_offset(&item.id),
             })),
             _ => Err(violations),
+        }
+    }
+
+    fn present(&self, item: &ItemSpec) -> ItemPresentation {
+        ItemPresentation {
+            scale: present::scale_points(item),
+            separator: "|".into(),
+            ..present::choice_item(item, Widget::RatingPerChoice)
         }
     }
 }

@@ -8,7 +8,8 @@ use ikd_plugin_sdk::domain::{AnswerOutcome, ItemKind, ItemScorer};
 use ikd_plugin_sdk::kinds::answers::{EMPTY_SELECTION, parse_selection};
 use ikd_plugin_sdk::kinds::check_option_codes;
 use ikd_plugin_sdk::kinds::checks::{Unused, key_codes, selection_codes, unused_fields};
-use ikd_plugin_sdk::proto::{ItemOption, ItemSpec, Violation};
+use ikd_plugin_sdk::present;
+use ikd_plugin_sdk::proto::{ItemOption, ItemPresentation, ItemSpec, Violation, Widget};
 use ikd_plugin_sdk::sim::{SimRng, option_difficulties, simulate_selection};
 
 /// Separates the selected codes in an answer (`a|c`).
@@ -73,6 +74,14 @@ impl ItemKind for MultiSelect {
             difficulty: option_difficulties(item),
             options: item.options.clone(),
         }))
+    }
+
+    fn present(&self, item: &ItemSpec) -> ItemPresentation {
+        ItemPresentation {
+            separator: "|".into(),
+            none_value: EMPTY_SELECTION.into(),
+            ..present::choice_item(item, Widget::MultipleChoice)
+        }
     }
 }
 

@@ -10,7 +10,8 @@ use ikd_plugin_sdk::domain::{AnswerOutcome, ItemKind, ItemScorer};
 use ikd_plugin_sdk::kinds::answers::parse_codes;
 use ikd_plugin_sdk::kinds::check_option_codes;
 use ikd_plugin_sdk::kinds::checks::{Unused, key_codes, selection_codes, unused_fields};
-use ikd_plugin_sdk::proto::{ItemOption, ItemSpec, Violation};
+use ikd_plugin_sdk::present;
+use ikd_plugin_sdk::proto::{ItemOption, ItemPresentation, ItemSpec, Violation, Widget};
 use ikd_plugin_sdk::sim::{SimRng, item_offset};
 
 /// Separates the codes of an answer, first step first (`c>a>b>d`).
@@ -81,6 +82,15 @@ impl ItemKind for Ranking {
             options: item.options.clone(),
             offset: item_offset(&item.id),
         }))
+    }
+
+    fn present(&self, item: &ItemSpec) -> ItemPresentation {
+        let shown = present::choice_item(item, Widget::Order);
+        ItemPresentation {
+            choices: present::unkeyed_order(shown.choices.clone(), &item.key),
+            separator: ">".into(),
+            ..shown
+        }
     }
 }
 

@@ -12,6 +12,7 @@ mod irt_model;
 mod plugin_faults;
 mod plugin_host;
 mod plugin_new;
+mod presentation;
 mod process_plugins;
 mod properties;
 mod proto_compat;

@@ -4,11 +4,11 @@
 
 use super::loaded::{LoadedPlugin, RawInstance};
 use super::outcome::RawOutcome;
-use ikd_plugin_sdk::abi::method;
+use ikd_plugin_sdk::abi::{self, method};
 use ikd_plugin_sdk::domain::ScoredItems;
 use ikd_plugin_sdk::proto::{
-    AnswerBatch, DomainConfig, DomainDescription, InterpretRequest, InterpretResponse, ModelConfig,
-    PluginError, SimulateRequest,
+    AnswerBatch, DomainConfig, DomainDescription, DomainPresentation, InterpretRequest,
+    InterpretResponse, ModelConfig, PluginError, SimulateRequest,
 };
 use ikd_plugin_sdk::{ScoreInput, ScoreOutput};
 use prost::Message;
@@ -38,6 +38,10 @@ pub enum PluginCallError {
     /// A process plugin's child died during the call; the next call starts a new one.
     #[error("plugin '{plugin}' failed: {detail}")]
     Crashed { plugin: String, detail: String },
+    /// The plugin predates the method (an older ABI minor, or a process
+    /// plugin that does not implement it).
+    #[error("plugin '{plugin}' does not implement the method (it predates it)")]
+    Unsupported { plugin: String },
 }
 
 impl PluginCallError {
@@ -48,7 +52,8 @@ impl PluginCallError {
             | PluginCallError::Poisoned { plugin }
             | PluginCallError::Protocol { plugin, .. }
             | PluginCallError::TimedOut { plugin, .. }
-            | PluginCallError::Crashed { plugin, .. } => plugin,
+            | PluginCallError::Crashed { plugin, .. }
+            | PluginCallError::Unsupported { plugin, .. } => plugin,
         }
     }
 }
@@ -128,7 +133,13 @@ fn ensure_healthy(plugin: &LoadedPlugin) -> Result<(), PluginCallError> {
 
 fn settle<T>(plugin: &LoadedPlugin, outcome: RawOutcome<T>) -> Result<T, PluginCallError> {
     let name = plugin.name().to_owned();
-    if matches!(outcome, RawOutcome::Ok(_) | RawOutcome::Refused(_)) {
+    // A method the plugin does not know is an answer, not a fault.
+    if matches!(
+        outcome,
+        RawOutcome::Ok(_)
+            | RawOutcome::Refused(_)
+            | RawOutcome::Failed(abi::status::UNKNOWN_METHOD, _)
+    ) {
         plugin.after_success();
     } else {
         plugin.after_fault(matches!(outcome, RawOutcome::Panicked(_)));
@@ -158,6 +169,9 @@ fn settle<T>(plugin: &LoadedPlugin, outcome: RawOutcome<T>) -> Result<T, PluginC
             plugin: name,
             detail,
         }),
+        RawOutcome::Failed(abi::status::UNKNOWN_METHOD, _) => {
+            Err(PluginCallError::Unsupported { plugin: name })
+        }
         RawOutcome::Failed(code, detail) => Err(PluginCallError::Protocol {
             plugin: name,
             detail: format!("status {code}: {detail}"),
@@ -206,6 +220,16 @@ impl DomainHandle {
 
     pub fn simulate(&self, request: &SimulateRequest) -> Result<AnswerBatch, PluginCallError> {
         self.instance.call(method::DOMAIN_SIMULATE, request)
+    }
+
+    /// How each configured item is shown to a respondent; `Ok(None)` when
+    /// the plugin predates presentations (its items cannot be delivered).
+    pub fn present(&self) -> Result<Option<DomainPresentation>, PluginCallError> {
+        match self.instance.call(method::DOMAIN_PRESENT, &()) {
+            Ok(presentation) => Ok(Some(presentation)),
+            Err(PluginCallError::Unsupported { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 }
 

@@ -41,6 +41,7 @@ fn item(findings: &mut Findings, raw: &RawItem, declared: &Declared, subject: &s
         text: checks::bilingual(findings, &raw.text, subject, "text"),
         weight: checks::weight(findings, raw.weight.as_ref(), 1.0, subject, "weight"),
         reverse: raw.reverse,
+        not_applicable: raw.not_applicable,
         scale: raw.scale.as_ref().map(|scale| scale.get_ref().clone()),
         key: key(findings, raw, &options, subject),
         options,

@@ -17,11 +17,7 @@ pub struct Text {
 impl Text {
     /// The label in `lang`, falling back to Bahasa Indonesia.
     pub fn get(&self, lang: crate::lang::Lang) -> &str {
-        if lang == crate::lang::Lang::En && !self.en.is_empty() {
-            &self.en
-        } else {
-            &self.id
-        }
+        lang.pick(&self.id, &self.en)
     }
 }
 
@@ -104,6 +100,8 @@ pub struct Item {
     pub text: Text,
     pub weight: f64,
     pub reverse: bool,
+    /// "Not applicable" (the cell `NA`) is offered to respondents.
+    pub not_applicable: bool,
     /// Id of the response scale, when the item uses one.
     pub scale: Option<String>,
     pub options: Vec<ItemOption>,

@@ -151,6 +151,7 @@ pub(super) struct RawItem {
     pub text: Spanned<RawText>,
     pub weight: Option<Spanned<f64>>,
     pub reverse: bool,
+    pub not_applicable: bool,
     pub scale: Option<Spanned<String>>,
     pub key: Option<Spanned<toml::Value>>,
     pub options: Vec<RawOption>,
@@ -179,6 +180,7 @@ impl<'de> Visitor<'de> for RawItemVisitor {
             (None, None, None, None, None);
         let (mut weight, mut reverse, mut scale, mut key, mut options) =
             (None, None, None, None, None);
+        let mut not_applicable = None;
         let mut params = BTreeMap::new();
         // TOML itself rejects duplicate keys, so each arm runs at most once.
         while let Some(name) = map.next_key::<String>()? {
@@ -190,6 +192,7 @@ impl<'de> Visitor<'de> for RawItemVisitor {
                 "text" => text = Some(map.next_value()?),
                 "weight" => weight = Some(map.next_value()?),
                 "reverse" => reverse = Some(map.next_value()?),
+                "not_applicable" => not_applicable = Some(map.next_value()?),
                 "scale" => scale = Some(map.next_value()?),
                 "key" => key = Some(map.next_value()?),
                 "options" => options = Some(map.next_value()?),
@@ -207,6 +210,7 @@ impl<'de> Visitor<'de> for RawItemVisitor {
             text: text.ok_or_else(|| A::Error::missing_field("text"))?,
             weight,
             reverse: reverse.unwrap_or(false),
+            not_applicable: not_applicable.unwrap_or(false),
             scale,
             key,
             options: options.unwrap_or_default(),

@@ -1,7 +1,8 @@
 //! Likert items: an integer on the item's response scale, optionally reverse-keyed.
 
 use crate::domain::{AnswerOutcome, ItemKind, ItemScorer};
-use crate::proto::{ItemSpec, Violation};
+use crate::present;
+use crate::proto::{ItemPresentation, ItemSpec, Violation, Widget};
 use crate::sim::{SimRng, graded_category, item_offset};
 
 /// `kind = "likert"`: any number of points; the score is the answer itself, or
@@ -44,6 +45,13 @@ impl ItemKind for Likert {
                 "scale",
                 "a likert item needs a response scale",
             )]),
+        }
+    }
+
+    fn present(&self, item: &ItemSpec) -> ItemPresentation {
+        ItemPresentation {
+            scale: present::scale_points(item),
+            ..present::base(item, Widget::Scale)
         }
     }
 }

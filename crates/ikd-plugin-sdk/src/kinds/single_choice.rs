@@ -2,7 +2,8 @@
 
 use super::check_option_codes;
 use crate::domain::{AnswerOutcome, ItemKind, ItemScorer};
-use crate::proto::{ItemSpec, Violation};
+use crate::present;
+use crate::proto::{ItemPresentation, ItemSpec, Violation, Widget};
 use crate::sim::{SimRng, item_offset, logistic};
 
 /// `kind = "single-choice"`: the answer is one option code.
@@ -126,6 +127,10 @@ impl ItemKind for SingleChoice {
             keyed: !has_credits,
             offset: item_offset(&item.id),
         }))
+    }
+
+    fn present(&self, item: &ItemSpec) -> ItemPresentation {
+        present::choice_item(item, Widget::SingleChoice)
     }
 }
 

@@ -125,6 +125,28 @@ async fn instruments_in_both_languages_and_tokens_are_checked() {
         "item text is translated"
     );
     assert_ne!(id.domains[0].name, en.domains[0].name);
+    // Every item comes with its plugin's presentation, in the language asked
+    // for, and nothing that could give its answer away travels with it.
+    for (item_id, item_en) in id.items.iter().zip(&en.items) {
+        let shown = item_en.presentation.as_ref().expect("a presentation");
+        assert_ne!(shown.widget(), api::Widget::Unspecified, "{}", item_en.id);
+        assert!(item_id.presentation.is_some(), "{}", item_id.id);
+    }
+    let bd06 = en.items.iter().find(|i| i.id == "BD06").unwrap();
+    let shown = bd06.presentation.as_ref().unwrap();
+    assert_eq!(shown.unit, "percent");
+    assert!(matches!(
+        shown.stimulus[0].block,
+        Some(api::stimulus::Block::Table(_))
+    ));
+    let encoded = prost::Message::encode_to_vec(&en);
+    for secret in [&b"33.3"[..], b"tolerance", b"expert", b"credit"] {
+        assert!(
+            !encoded.windows(secret.len()).any(|w| w == secret),
+            "{} travels to the client",
+            String::from_utf8_lossy(secret)
+        );
+    }
     assert_eq!(
         client.get_instrument(get("fr")).await.unwrap_err().code(),
         Code::InvalidArgument
