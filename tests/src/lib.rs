@@ -8,8 +8,10 @@ use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 
 pub mod grpc;
+pub mod http;
 pub mod postgres;
 pub mod server;
+pub mod web;
 
 /// A respondent of the bundled example answers
 /// (`instruments/ikd-asn-2025/examples/answers.csv`).

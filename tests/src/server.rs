@@ -69,6 +69,7 @@ impl ServerOptions {
 pub struct TestServer {
     child: Child,
     pub addr: SocketAddr,
+    web_addr: Option<SocketAddr>,
     pub options: ServerOptions,
     /// What the server printed on stderr so far is collected here by a thread.
     stderr: std::sync::Arc<std::sync::Mutex<String>>,
@@ -84,6 +85,11 @@ impl TestServer {
             .arg("127.0.0.1:0")
             .arg("--data-dir")
             .arg(&options.data_dir)
+            .args(if options.args.iter().any(|a| a == "--web-addr") {
+                &[][..]
+            } else {
+                &["--web-addr", "127.0.0.1:0"][..]
+            })
             .args(&options.args)
             .env("IKD_TOKENS", tokens_json())
             .env("RUST_LOG", "warn")
@@ -129,15 +135,31 @@ impl TestServer {
         }
         let stdout = child.stdout.take().expect("stdout piped");
         let (tx, rx) = std::sync::mpsc::channel();
+        let web_off = options.args.windows(2).any(|w| w == ["--web-addr", "off"]);
         std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+            let mut grpc = String::new();
+            for line in lines.by_ref() {
                 if let Some(addr) = line.strip_prefix("ikd serve: listening on ") {
-                    let _ = tx.send(addr.trim().to_owned());
+                    grpc = addr.trim().to_owned();
+                    if web_off {
+                        let _ = tx.send((grpc.clone(), None));
+                        break;
+                    }
+                } else if let Some(addr) = line.strip_prefix("ikd serve: web app on http://") {
+                    let web = addr.trim().trim_end_matches('/').to_owned();
+                    let _ = tx.send((grpc.clone(), Some(web)));
+                    break;
                 }
             }
+            // Keep reading so the server never blocks on a full pipe.
+            lines.for_each(drop);
         });
-        let addr = match rx.recv_timeout(Duration::from_secs(120)) {
-            Ok(addr) => addr.parse().expect("a socket address"),
+        let (addr, web_addr) = match rx.recv_timeout(Duration::from_secs(120)) {
+            Ok((addr, web)) => (
+                addr.parse().expect("a socket address"),
+                web.map(|w| w.parse().expect("a web app address")),
+            ),
             Err(_) => {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -151,6 +173,7 @@ impl TestServer {
         TestServer {
             child,
             addr,
+            web_addr,
             options,
             stderr,
         }
@@ -158,6 +181,12 @@ impl TestServer {
 
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The respondent web app's address (the harness starts it on a free port).
+    pub fn web_addr(&self) -> SocketAddr {
+        self.web_addr
+            .expect("the server was started with its web app")
     }
 
     /// The server's peak resident memory so far (`VmHWM`, Linux), in KiB.

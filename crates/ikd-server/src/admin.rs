@@ -11,6 +11,7 @@ use crate::State;
 use crate::auth::Role;
 use crate::catalog::{Entry, ScorerError};
 use crate::errors;
+use crate::invitations;
 use crate::records::new_result;
 use ikd_core::host::{PluginKindName, PluginStatus};
 use ikd_core::pipeline::ScoreError;
@@ -158,6 +159,27 @@ impl AdminService for Admin {
             tracing::error!(target: "audit", action = "rescore.finished", %target, "not recorded: {e}");
         }
         outcome.map(Response::new).map_err(|f| f.status)
+    }
+
+    async fn create_invitations(
+        &self,
+        request: Request<api::CreateInvitationsRequest>,
+    ) -> Result<Response<api::CreateInvitationsResponse>, Status> {
+        // A service creates links for its own units (`check_unit` in `create`).
+        let (caller, req) = self.state.authorize(request, &[Role::Service])?;
+        invitations::create(&self.state, &caller, req)
+            .await
+            .map(Response::new)
+    }
+
+    async fn revoke_invitations(
+        &self,
+        request: Request<api::RevokeInvitationsRequest>,
+    ) -> Result<Response<api::RevokeInvitationsResponse>, Status> {
+        let (caller, req) = self.state.authorize(request, &[Role::Service])?;
+        invitations::revoke(&self.state, &caller, req)
+            .await
+            .map(Response::new)
     }
 
     async fn list_audit_log(

@@ -12,6 +12,9 @@ use std::time::Duration;
 pub struct ServerConfig {
     /// Address to listen on; port 0 picks a free port (printed at start).
     pub addr: SocketAddr,
+    /// Address of the respondent web app (invitation links); port 0 picks a
+    /// free port; `None` (`IKD_WEB_ADDR=off`) serves no web app.
+    pub web_addr: Option<SocketAddr>,
     /// `sqlite://FILE` or `postgres://…`; default: `ikd.sqlite3` in `data_dir`.
     pub database_url: Option<String>,
     /// Where the default database, the pseudonym key and the first-run admin
@@ -121,6 +124,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             addr: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            web_addr: Some(SocketAddr::from(([127, 0, 0, 1], 8080))),
             database_url: None,
             data_dir: PathBuf::from("ikd-data"),
             instruments: Vec::new(),
@@ -198,6 +202,12 @@ impl ServerConfig {
         let paths = |value: &str| std::env::split_paths(value).collect::<Vec<_>>();
         if let Some(v) = var("IKD_ADDR") {
             self.addr = parse("IKD_ADDR", &v)?;
+        }
+        if let Some(v) = var("IKD_WEB_ADDR") {
+            self.web_addr = match v.as_str() {
+                "off" => None,
+                _ => Some(parse("IKD_WEB_ADDR", &v)?),
+            };
         }
         if let Some(v) = var("IKD_DATABASE_URL") {
             self.database_url = Some(v);

@@ -9,7 +9,7 @@
 
 use crate::{State, errors};
 use ikd_core::answers::AnswerRows;
-use ikd_core::pipeline::{ScoreError, Scorer};
+use ikd_core::pipeline::{AnswerViolation, ScoreError, Scorer};
 use ikd_core::results::RespondentResult;
 use std::future::Future;
 use std::sync::Arc;
@@ -41,15 +41,24 @@ impl State {
         scorer: &Arc<Scorer>,
         rows: AnswerRows,
     ) -> Result<(), Status> {
-        let violations = self
-            .within_deadline(scorer, scorer.answer_violations_blocking(rows))
-            .await?
-            .map_err(errors::plugin)?;
+        let violations = self.answer_violations(scorer, rows).await?;
         if violations.is_empty() {
             Ok(())
         } else {
             Err(errors::score(ScoreError::InvalidAnswers(violations)))
         }
+    }
+
+    /// What the kinds say is wrong with the answers (nothing: all valid),
+    /// within the scoring deadline.
+    pub(crate) async fn answer_violations(
+        &self,
+        scorer: &Arc<Scorer>,
+        rows: AnswerRows,
+    ) -> Result<Vec<AnswerViolation>, Status> {
+        self.within_deadline(scorer, scorer.answer_violations_blocking(rows))
+            .await?
+            .map_err(errors::plugin)
     }
 
     /// `work`'s outcome, or `DEADLINE_EXCEEDED` naming `scorer`'s plugins.

@@ -42,6 +42,7 @@ mod disclosure;
 mod errors;
 mod export;
 mod instruments;
+mod invitations;
 mod presentation;
 mod records;
 mod render;
@@ -50,6 +51,7 @@ mod secret;
 mod sessions;
 mod stateless;
 mod transport;
+mod web;
 
 pub use config::{ConfigError, ServerConfig};
 
@@ -106,6 +108,8 @@ pub struct Server {
     state: Arc<State>,
     config: ServerConfig,
     listener: TcpListener,
+    /// The respondent web app's listener, when it is served.
+    web: Option<TcpListener>,
 }
 
 impl Server {
@@ -120,6 +124,14 @@ impl Server {
         let listener = TcpListener::bind(config.addr)
             .await
             .map_err(io(format!("cannot listen on {}", config.addr)))?;
+        let web = match config.web_addr {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(io(format!("cannot listen on {addr} (web app)")))?,
+            ),
+            None => None,
+        };
         std::fs::create_dir_all(&config.data_dir)
             .map_err(io(format!("data directory {}", config.data_dir.display())))?;
         let catalog = Catalog::load(Arc::new(host), &config.instruments)?;
@@ -165,7 +177,41 @@ impl Server {
             }),
             config,
             listener,
+            web,
         })
+    }
+
+    /// A link for trying the web app: one invitation of a made-up respondent
+    /// (`demo-<random>`) of unit `demo` to the newest version of
+    /// `instrument`, valid for a day. Returns the link's path (`/take/<token>`).
+    pub async fn demo_invitation(&self, instrument: &str) -> Result<String, String> {
+        let wanted = ikd_proto::v1::InstrumentRef {
+            id: instrument.to_owned(),
+            version: String::new(),
+        };
+        let entry = self
+            .state
+            .catalog
+            .resolve(Some(&wanted))
+            .map_err(|s| s.message().to_owned())?;
+        let respondent = format!("demo-{}", hex::encode(rand::random::<[u8; 4]>()));
+        let expires_at = render::now_millis() + 24 * 3600 * 1000;
+        let links = invitations::issue(
+            &self.state,
+            entry,
+            "demo",
+            &[respondent],
+            expires_at,
+            "ikd serve --demo",
+        )
+        .await
+        .map_err(|s| s.message().to_owned())?;
+        Ok(links[0].path.clone())
+    }
+
+    /// The web app's bound address, when it is served.
+    pub fn web_addr(&self) -> Option<SocketAddr> {
+        self.web.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// The bound address (useful with port 0).
@@ -182,6 +228,7 @@ impl Server {
             state,
             config,
             listener,
+            web,
         } = self;
         let limits = &config.limits;
         let (health, health_service) = tonic_health::server::health_reporter();
@@ -260,14 +307,24 @@ impl Server {
             .add_service(reports);
 
         let stopping = Arc::new(tokio::sync::Notify::new());
+        // The web app stops with the gRPC server: one shutdown, told to both.
+        let (web_stop, web_stopped) = tokio::sync::watch::channel(false);
         let signal = {
             let stopping = stopping.clone();
             async move {
                 shutdown.await;
                 tracing::info!("shutting down: no new connections");
+                let _ = web_stop.send(true);
                 stopping.notify_one();
             }
         };
+        let web_task = web.map(|listener| {
+            let mut stopped = web_stopped.clone();
+            let shutdown = async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            };
+            tokio::spawn(web::serve(listener, state.clone(), shutdown))
+        });
         let grace = Duration::from_secs(limits.shutdown_grace_seconds);
         let serve = router.serve_with_incoming_shutdown(
             transport::incoming::incoming(listener, connection_limits(limits)),
@@ -281,6 +338,16 @@ impl Server {
                 Ok(())
             }
         };
+        if let Some(task) = web_task {
+            // Bounded like the gRPC side: a stuck page must not hold the exit.
+            match tokio::time::timeout(grace, task).await {
+                Ok(Ok(Err(e))) => tracing::error!("web app: {e}"),
+                Ok(_) => {}
+                Err(_) => {
+                    tracing::warn!("web requests still running after {grace:?}; stopping anyway")
+                }
+            }
+        }
         health
             .set_not_serving::<AssessmentServiceServer<assessment::Assessment>>()
             .await;

@@ -81,6 +81,14 @@ fn api_provenance(p: &Provenance) -> api::Provenance {
     }
 }
 
+/// Unix milliseconds now.
+pub(crate) fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
 /// `Timestamp` of unix milliseconds.
 pub fn timestamp(millis: i64) -> prost_types::Timestamp {
     prost_types::Timestamp {

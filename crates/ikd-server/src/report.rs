@@ -45,39 +45,12 @@ impl ReportService for Reports {
         let (caller, req) = self.state.authorize(request, &readers)?;
         let lang = language(&req.language)?;
         let session = self.state.visible_session(&caller, &req.session_id).await?;
-        let entry = self.state.session_entry(&session)?.clone();
-        let own = self.state.submitted_result(&session).await?;
-        // The unit's other results give the comparison mean (the unit is inside
-        // the caller's scope: the session was visible).
-        let filter = instrument_results(&entry, session.org_unit.clone());
-        let mut rows = self.rows(&filter, &entry).await?;
-        rows.retain(|r| r.org_unit == session.org_unit && r.respondent_id != session.id);
-        let min = self.state.min_group_size;
-        let hidden = self.state.hidden_units(&entry).await?;
-        // A unit whose mean is not shown lends the report nothing: not even
-        // its number of results goes out (in the page or in `results`).
-        if rows.len() + 1 < min as usize || hidden.is_own_hidden(&session.org_unit) {
-            rows.clear();
-        }
-        rows.push(record_of(&own, &entry.scorer).0);
-        let disclosure = ikd_report::Disclosure {
-            hidden: &hidden,
-            scope: &caller.org_prefix,
-        };
-        let html = ikd_report::person_report(
-            &entry.instrument,
-            &rows,
-            &session.id,
-            lang,
-            min,
-            Some(disclosure),
-        )
-        .map_err(report_status)?;
+        let (html, results) = person_html(&self.state, &caller, &session, lang).await?;
         tracing::info!(caller = %caller.name, session = %session.id, "person report");
         Ok(Response::new(api::Report {
             html,
             csv: String::new(),
-            results: rows.len() as u64,
+            results,
         }))
     }
 
@@ -119,43 +92,49 @@ impl ReportService for Reports {
 }
 
 impl Reports {
-    /// The latest result of every session under `filter`, as report rows.
     async fn rows(
         &self,
         filter: &ResultFilter,
         entry: &Entry,
     ) -> Result<Vec<ResultRecord>, Status> {
-        let mut rows = Vec::new();
-        let mut after = None;
-        loop {
-            let page = self
-                .state
-                .store
-                .results_page(filter, after.take(), PAGE)
-                .await
-                .map_err(errors::store)?;
-            let full = page.len() as u32 == PAGE;
-            if let Some(last) = page.last() {
-                after = Some((last.submitted_at, last.session_id.clone()));
-            }
-            for stored in &page {
-                let scorer = self
-                    .state
-                    .catalog
-                    .find(&stored.instrument_id, &stored.instrument_version)
-                    .map_or(&entry.scorer, |e| &e.scorer);
-                rows.push(record_of(stored, scorer).0);
-            }
-            if rows.len() > MAX_REPORT_RESULTS {
-                return Err(Status::resource_exhausted(format!(
-                    "more than {MAX_REPORT_RESULTS} results under '{}': export them \
-                     (ExportResults) and use `ikd report org` on the file",
-                    filter.org_prefix
-                )));
-            }
-            if !full {
-                return Ok(rows);
-            }
+        rows(&self.state, filter, entry).await
+    }
+}
+
+/// The latest result of every session under `filter`, as report rows.
+async fn rows(
+    state: &State,
+    filter: &ResultFilter,
+    entry: &Entry,
+) -> Result<Vec<ResultRecord>, Status> {
+    let mut rows = Vec::new();
+    let mut after = None;
+    loop {
+        let page = state
+            .store
+            .results_page(filter, after.take(), PAGE)
+            .await
+            .map_err(errors::store)?;
+        let full = page.len() as u32 == PAGE;
+        if let Some(last) = page.last() {
+            after = Some((last.submitted_at, last.session_id.clone()));
+        }
+        for stored in &page {
+            let scorer = state
+                .catalog
+                .find(&stored.instrument_id, &stored.instrument_version)
+                .map_or(&entry.scorer, |e| &e.scorer);
+            rows.push(record_of(stored, scorer).0);
+        }
+        if rows.len() > MAX_REPORT_RESULTS {
+            return Err(Status::resource_exhausted(format!(
+                "more than {MAX_REPORT_RESULTS} results under '{}': export them \
+                 (ExportResults) and use `ikd report org` on the file",
+                filter.org_prefix
+            )));
+        }
+        if !full {
+            return Ok(rows);
         }
     }
 }
@@ -193,4 +172,43 @@ fn report_status(err: ReportError) -> Status {
 
 fn bad_request_status(message: String) -> Status {
     bad_request(&message, &[])
+}
+
+/// A submitted session's personal report in `lang` (with its unit's mean when
+/// the unit is large enough to show), and the number of results it drew on.
+pub(crate) async fn person_html(
+    state: &State,
+    caller: &crate::auth::Caller,
+    session: &ikd_store::Session,
+    lang: ikd_core::lang::Lang,
+) -> Result<(String, u64), Status> {
+    let entry = state.session_entry(session)?.clone();
+    let own = state.submitted_result(session).await?;
+    // The unit's other results give the comparison mean (the unit is inside
+    // the caller's scope: the session was visible).
+    let filter = instrument_results(&entry, session.org_unit.clone());
+    let mut rows = rows(state, &filter, &entry).await?;
+    rows.retain(|r| r.org_unit == session.org_unit && r.respondent_id != session.id);
+    let min = state.min_group_size;
+    let hidden = state.hidden_units(&entry).await?;
+    // A unit whose mean is not shown lends the report nothing: not even
+    // its number of results goes out (in the page or in `results`).
+    if rows.len() + 1 < min as usize || hidden.is_own_hidden(&session.org_unit) {
+        rows.clear();
+    }
+    rows.push(record_of(&own, &entry.scorer).0);
+    let disclosure = ikd_report::Disclosure {
+        hidden: &hidden,
+        scope: &caller.org_prefix,
+    };
+    let html = ikd_report::person_report(
+        &entry.instrument,
+        &rows,
+        &session.id,
+        lang,
+        min,
+        Some(disclosure),
+    )
+    .map_err(report_status)?;
+    Ok((html, rows.len() as u64))
 }

@@ -9,7 +9,7 @@ use crate::auth::Caller;
 use crate::catalog::Entry;
 use crate::errors::{self, bad_request};
 use crate::records::{new_result, record_of};
-use crate::render::{render, timestamp};
+use crate::render::{now_millis, render, timestamp};
 use ikd_core::lang::Lang;
 use ikd_core::quote::quote;
 use ikd_proto::v1 as api;
@@ -191,11 +191,4 @@ async fn score_session(
         .map_err(|v| bad_request("stored answers no longer fit the instrument", &v))?;
     let results = state.score(&entry.scorer, rows).await?;
     Ok(new_result(&entry.scorer, &results[0]))
-}
-
-fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

@@ -23,11 +23,12 @@ use sqlx::{Database, FromRow, Pool, QueryBuilder, Transaction};
 
 use crate::aggregates::Aggregates;
 use crate::audit::Audit;
+use crate::invitations::Invitations;
 use crate::results::Results;
 use crate::sessions::Sessions;
 use crate::{
-    Aggregate, AuditEntry, AuditQuery, NewAuditEntry, NewResult, NewSession, ResultFilter,
-    SaveOutcome, Session, Store, StoreError, StoredResult,
+    Aggregate, AuditEntry, AuditQuery, Invitation, NewAuditEntry, NewInvitation, NewResult,
+    NewSession, ResultFilter, Revocation, SaveOutcome, Session, Store, StoreError, StoredResult,
 };
 
 /// Rows per multi-row INSERT: far below both backends' bind limits (SQLite 32766,
@@ -180,6 +181,26 @@ where
 
     async fn unit_counts(&self, filter: &ResultFilter) -> Result<Vec<(String, u64)>, StoreError> {
         Aggregates::unit_counts(self, filter).await
+    }
+
+    async fn create_invitations(&self, new: &[NewInvitation]) -> Result<(), StoreError> {
+        Invitations::create(self, new).await
+    }
+
+    async fn invitation(&self, token_sha256: &str) -> Result<Option<Invitation>, StoreError> {
+        Invitations::by_token(self, token_sha256).await
+    }
+
+    async fn invitation_session(
+        &self,
+        token_sha256: &str,
+        new: NewSession,
+    ) -> Result<String, StoreError> {
+        Invitations::session(self, token_sha256, new).await
+    }
+
+    async fn revoke_invitations(&self, which: &Revocation) -> Result<u64, StoreError> {
+        Invitations::revoke(self, which).await
     }
 
     async fn record_audit(&self, entry: &NewAuditEntry) -> Result<AuditEntry, StoreError> {

@@ -31,20 +31,7 @@ pub(crate) fn push_latest_from<'a, DB>(
     }
     // A literal, not a bind: the partial indexes are declared `WHERE state = 'submitted'`.
     qb.push(" WHERE s.state = 'submitted'");
-    if !filter.org_prefix.is_empty() {
-        // One range both planners turn into an index range scan ([p, p0)), then the units
-        // in it that are not p itself nor below it (p-1, p%, …: bytes between p and p.).
-        let (lower, upper) = prefix_range(&filter.org_prefix);
-        qb.push(" AND s.org_unit >= ")
-            .push_bind(filter.org_prefix.clone())
-            .push(" AND s.org_unit < ")
-            .push_bind(upper)
-            .push(" AND (s.org_unit = ")
-            .push_bind(filter.org_prefix.clone())
-            .push(" OR s.org_unit >= ")
-            .push_bind(lower)
-            .push(")");
-    }
+    push_prefix(qb, "s.org_unit", &filter.org_prefix);
     if let Some(instrument) = &filter.instrument_id {
         qb.push(" AND s.instrument_id = ")
             .push_bind(instrument.clone());
@@ -55,6 +42,29 @@ pub(crate) fn push_latest_from<'a, DB>(
     if let Some(to) = filter.to {
         qb.push(" AND s.submitted_at < ").push_bind(to);
     }
+}
+
+/// ` AND <column> is <prefix> or a unit below it` (nothing for the empty prefix).
+pub(crate) fn push_prefix<'a, DB>(qb: &mut QueryBuilder<'a, DB>, column: &str, prefix: &str)
+where
+    DB: Database,
+    String: Encode<'a, DB> + Type<DB>,
+{
+    if prefix.is_empty() {
+        return;
+    }
+    // One range both planners turn into an index range scan ([p, p0)), then the units
+    // in it that are not p itself nor below it (p-1, p%, …: bytes between p and p.).
+    let (lower, upper) = prefix_range(prefix);
+    qb.push(format!(" AND {column} >= "))
+        .push_bind(prefix.to_owned())
+        .push(format!(" AND {column} < "))
+        .push_bind(upper)
+        .push(format!(" AND ({column} = "))
+        .push_bind(prefix.to_owned())
+        .push(format!(" OR {column} >= "))
+        .push_bind(lower)
+        .push(")");
 }
 
 /// Units strictly below `prefix` are exactly the strings in `[prefix + ".", prefix + "0")`

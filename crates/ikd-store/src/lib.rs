@@ -94,6 +94,7 @@ mod backend;
 pub mod bench;
 mod error;
 mod filter;
+mod invitations;
 mod postgres;
 mod results;
 mod sessions;
@@ -179,6 +180,48 @@ pub struct NewSession {
     pub respondent_key: String,
     /// Hierarchical organisation unit (`36.72/diskominfo`), used for access control.
     pub org_unit: String,
+}
+
+/// An invitation to store: one link for one respondent.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NewInvitation {
+    /// A non-secret handle (administrators revoke by it); unique.
+    pub id: String,
+    /// SHA-256 (hex) of the link's token; the token itself is never stored.
+    pub token_sha256: String,
+    pub instrument_id: String,
+    pub instrument_version: String,
+    /// Already a pseudonym, as [`NewSession::respondent_key`].
+    pub respondent_key: String,
+    pub org_unit: String,
+    /// Unix milliseconds after which the link no longer opens.
+    pub expires_at: i64,
+}
+
+/// A stored invitation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invitation {
+    pub id: String,
+    pub token_sha256: String,
+    pub instrument_id: String,
+    pub instrument_version: String,
+    pub respondent_key: String,
+    pub org_unit: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+    /// The session started at the first visit.
+    pub session_id: Option<String>,
+}
+
+/// Which invitations to revoke: those with one of `ids` or of one of
+/// `respondent_keys`, of `instrument_id` (any when empty), under `org_prefix`.
+#[derive(Debug, Clone, Default)]
+pub struct Revocation {
+    pub ids: Vec<String>,
+    pub respondent_keys: Vec<String>,
+    pub instrument_id: String,
+    pub org_prefix: String,
 }
 
 /// Where a session is in its life.
@@ -514,6 +557,25 @@ pub trait Store: Send + Sync {
     /// Audit entries recorded at or after `query.since` (all when `None`), **newest first**
     /// (by recording order), at most `min(query.limit, MAX_PAGE)` of them.
     async fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// Stores invitations, all or none ([`StoreError::Invalid`] for a blank
+    /// field or an id given twice).
+    async fn create_invitations(&self, new: &[NewInvitation]) -> Result<(), StoreError>;
+
+    /// The invitation whose token has this SHA-256, or `None`.
+    async fn invitation(&self, token_sha256: &str) -> Result<Option<Invitation>, StoreError>;
+
+    /// The id of the invitation's session: the one bound at an earlier visit,
+    /// or `new` started and bound now, in one transaction (two first visits
+    /// at once end with one session). The caller checks expiry and revocation.
+    async fn invitation_session(
+        &self,
+        token_sha256: &str,
+        new: NewSession,
+    ) -> Result<String, StoreError>;
+
+    /// Revokes the matching invitations not yet revoked; returns how many.
+    async fn revoke_invitations(&self, which: &Revocation) -> Result<u64, StoreError>;
 
     /// Closes the connection pools, waiting for calls in flight. Later calls fail.
     async fn close(&self) {}

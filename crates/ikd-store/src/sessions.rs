@@ -17,7 +17,7 @@ const SESSION_COLUMNS: &str = "s.id, s.instrument_id, s.instrument_version, \
      s.instrument_sha256, s.respondent_key, s.org_unit, s.state, s.created_at, s.submitted_at, \
      s.answers_version";
 
-const INSERT_SESSION: &str = "INSERT INTO sessions (id, instrument_id, \
+pub(crate) const INSERT_SESSION: &str = "INSERT INTO sessions (id, instrument_id, \
      instrument_version, instrument_sha256, respondent_key, org_unit, state, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6, 'open', $7)";
 

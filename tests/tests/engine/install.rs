@@ -82,7 +82,14 @@ fn an_installed_ikd_runs_from_anywhere_with_its_own_plugins_and_instruments() {
 
     // And serves: the server starts with the installation's instruments.
     let mut server = Command::new(&ikd)
-        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .args([
+            "serve",
+            "--web-addr",
+            "127.0.0.1:0",
+            "--addr",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
         .arg(root.path().join("data"))
         .current_dir(&elsewhere)
         .env_remove("IKD_PLUGIN_PATH")

@@ -190,6 +190,33 @@ async fn code_of(channel: &Channel, rpc: &str, token: Option<&str>) -> Code {
                 .await
                 .map(drop),
         ),
+        "CreateInvitations" => code(
+            admin
+                .create_invitations(req(
+                    token,
+                    api::CreateInvitationsRequest {
+                        instrument: Some(api::InstrumentRef {
+                            id: "no-such-instrument".into(),
+                            version: String::new(),
+                        }),
+                        ..Default::default()
+                    },
+                ))
+                .await
+                .map(drop),
+        ),
+        "RevokeInvitations" => code(
+            admin
+                .revoke_invitations(req(
+                    token,
+                    api::RevokeInvitationsRequest {
+                        invitation_ids: vec!["inv-0000000000000000".into()],
+                        ..Default::default()
+                    },
+                ))
+                .await
+                .map(drop),
+        ),
         "PersonReport" => code(
             reports
                 .person_report(req(
@@ -223,7 +250,7 @@ async fn code_of(channel: &Channel, rpc: &str, token: Option<&str>) -> Code {
 /// `analyst` reads suppressed aggregates and organisation reports only;
 /// per-person data (results, personal reports, exports) is for the service
 /// that ran the session and for a data `steward` (issue 12, defect 6).
-const RPCS: [(&str, &[&str]); 16] = [
+const RPCS: [(&str, &[&str]); 18] = [
     ("ListInstruments", &["service", "analyst", "steward"]),
     ("GetInstrument", &["service", "analyst", "steward"]),
     ("Score", &["service"]),
@@ -238,6 +265,8 @@ const RPCS: [(&str, &[&str]); 16] = [
     ("ListModels", &["analyst"]),
     ("Rescore", &[]),
     ("ListAuditLog", &[]),
+    ("CreateInvitations", &["service"]),
+    ("RevokeInvitations", &["service"]),
     ("PersonReport", &["service", "steward"]),
     ("OrgReport", &["analyst"]),
 ];

@@ -16,3 +16,4 @@ mod security_integrity;
 mod security_limits;
 mod security_transport;
 mod store;
+mod web;

@@ -15,6 +15,13 @@ pub struct Args {
     /// Address to listen on (default 127.0.0.1:50051; port 0 picks a free one).
     #[arg(long, value_name = "ADDR")]
     addr: Option<SocketAddr>,
+    /// Also make one invitation link of a made-up respondent (unit `demo`) to
+    /// this instrument and print it, to try the web app at once.
+    #[arg(long, value_name = "ID", num_args = 0..=1, default_missing_value = "ikd-asn-2025")]
+    demo: Option<String>,
+    /// Address of the respondent web app (default 127.0.0.1:8080; `off`: none).
+    #[arg(long, value_name = "ADDR")]
+    web_addr: Option<String>,
     /// `sqlite://FILE` or `postgres://…` (default: an SQLite file in the data directory).
     #[arg(long, value_name = "URL")]
     database_url: Option<String>,
@@ -30,6 +37,15 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
     let mut config = ServerConfig::load(args.config.as_deref())?;
     if let Some(addr) = args.addr {
         config.addr = addr;
+    }
+    if let Some(web) = args.web_addr {
+        config.web_addr = match web.as_str() {
+            "off" => None,
+            addr => Some(
+                addr.parse()
+                    .context("--web-addr: not an address (or `off`)")?,
+            ),
+        };
     }
     if let Some(url) = args.database_url {
         config.database_url = Some(url);
@@ -62,6 +78,18 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
         let server = Server::start(config, host).await?;
         // Tests and scripts read this line to find the port.
         println!("ikd serve: listening on {}", server.local_addr());
+        if let Some(web) = server.web_addr() {
+            println!("ikd serve: web app on http://{web}/");
+            if let Some(instrument) = &args.demo {
+                let path = server
+                    .demo_invitation(instrument)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("--demo: {e}"))?;
+                println!("ikd serve: open http://{web}{path} to answer the instrument (a demo link, valid for a day)");
+            } else {
+                println!("ikd serve: invitation links come from `ikd invite` (or `ikd serve --demo` for one to try)");
+            }
+        }
         server.run(shutdown.requested()).await?;
         eprintln!("ikd serve: stopped");
         Ok(ExitCode::SUCCESS)

@@ -406,7 +406,14 @@ fn a_busy_port_leaves_no_token_and_no_directory() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let out = std::process::Command::new(ikd_tests::ikd_binary())
-        .args(["serve", "--addr", &addr.to_string(), "--data-dir"])
+        .args([
+            "serve",
+            "--web-addr",
+            "off",
+            "--addr",
+            &addr.to_string(),
+            "--data-dir",
+        ])
         .arg(&data)
         .env("IKD_TOKENS", "[]")
         .env_remove("IKD_CONFIG")

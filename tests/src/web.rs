@@ -1,0 +1,102 @@
+//! What the web app's tests share: invitations over gRPC, and the form
+//! fields a page posts for an answer cell, written from the public API's
+//! presentation (as any client would), independently of the server's code.
+
+use crate::grpc::{authorized, channel, ikd_asn};
+use crate::server::TestServer;
+use ikd_proto::v1 as api;
+use ikd_proto::v1::admin_service_client::AdminServiceClient;
+use ikd_proto::v1::assessment_service_client::AssessmentServiceClient;
+
+/// Links for `ids` in `org_unit`, made with `token` (an admin or service).
+pub async fn invite(
+    server: &TestServer,
+    token: &str,
+    org_unit: &str,
+    ids: &[&str],
+    expires_at: Option<prost_types::Timestamp>,
+) -> Result<Vec<api::Invitation>, tonic::Status> {
+    let mut admin = AdminServiceClient::new(channel(server).await);
+    let request = api::CreateInvitationsRequest {
+        instrument: ikd_asn(),
+        org_unit: org_unit.into(),
+        respondent_ids: ids.iter().map(|s| (*s).to_owned()).collect(),
+        expires_at,
+    };
+    Ok(admin
+        .create_invitations(authorized(token, request))
+        .await?
+        .into_inner()
+        .invitations)
+}
+
+/// The bundled instrument as the API presents it (in Bahasa Indonesia).
+pub async fn instrument(server: &TestServer, token: &str) -> api::Instrument {
+    let mut client = AssessmentServiceClient::new(channel(server).await);
+    client
+        .get_instrument(authorized(
+            token,
+            api::GetInstrumentRequest {
+                instrument: ikd_asn(),
+                language: String::new(),
+            },
+        ))
+        .await
+        .expect("GetInstrument")
+        .into_inner()
+}
+
+/// The anti-forgery value of a page's form.
+pub fn csrf(page: &str) -> String {
+    let at = page
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with csrf")
+        + 19;
+    page[at..at + 64].to_owned()
+}
+
+/// The form fields that give `cell` for an item shown as `shown`:
+/// `a:ID` one value, `m:ID` checked choices, `x:ID` don't know / not
+/// applicable beside a widget, `o:ID:CODE` positions, `r:ID:CODE` ratings.
+pub fn fields_for(item: &str, shown: &api::Presentation, cell: &str) -> Vec<(String, String)> {
+    let one = |name: String, value: &str| vec![(name, value.to_owned())];
+    let inline = matches!(
+        shown.widget(),
+        api::Widget::Scale | api::Widget::SingleChoice
+    );
+    let special = |value: &str| {
+        let name = if inline { "a" } else { "x" };
+        one(format!("{name}:{item}"), value)
+    };
+    if cell.is_empty() {
+        return Vec::new();
+    }
+    if cell == "NA" {
+        return special("~na");
+    }
+    if shown.dont_know.as_ref().is_some_and(|d| d.code == cell) {
+        return special("~dk");
+    }
+    let parts: Vec<&str> = cell.split(shown.separator.as_str()).collect();
+    match shown.widget() {
+        api::Widget::MultipleChoice if cell == shown.none_value => {
+            one(format!("m:{item}"), "~none")
+        }
+        api::Widget::MultipleChoice => parts
+            .iter()
+            .map(|c| (format!("m:{item}"), (*c).to_owned()))
+            .collect(),
+        api::Widget::Order => parts
+            .iter()
+            .enumerate()
+            .map(|(k, c)| (format!("o:{item}:{c}"), (k + 1).to_string()))
+            .collect(),
+        api::Widget::RatingPerChoice => shown
+            .choices
+            .iter()
+            .zip(&parts)
+            .map(|(c, p)| (format!("r:{item}:{}", c.code), (*p).to_owned()))
+            .collect(),
+        _ => one(format!("a:{item}"), cell),
+    }
+}
