@@ -53,6 +53,8 @@ enum Command {
     Bench(commands::bench::Command),
     /// Run the gRPC server (docs/server.md).
     Serve(commands::serve::Args),
+    /// Invitation links for respondents, made by a running server (a CSV of links).
+    Invite(commands::invite::Args),
     /// Bearer tokens for the server: `ikd token new --name N --role R [--org-prefix P]`.
     #[command(subcommand)]
     Token(commands::token::Command),
@@ -114,6 +116,7 @@ fn main() -> ExitCode {
         Command::ValidationReport(args) => commands::validation_report::run(&cli.plugins, args),
         Command::Serve(args) => commands::serve::run(&cli.plugins, args),
         Command::Token(cmd) => commands::token::run(cmd),
+        Command::Invite(args) => commands::invite::run(args),
         Command::Install(args) => commands::install::run(&cli.plugins, args),
         Command::Bench(cmd) => commands::bench::run(&cli.plugins, cmd),
     };

@@ -47,7 +47,7 @@ mod presentation;
 mod records;
 mod render;
 mod report;
-mod secret;
+pub mod secret;
 mod sessions;
 mod stateless;
 mod transport;

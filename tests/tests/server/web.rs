@@ -372,3 +372,43 @@ async fn invitations_stay_within_the_callers_scope() {
     assert_eq!(empty.code(), tonic::Code::InvalidArgument);
     server.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ikd_invite_writes_private_links_that_open() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(ServerOptions::new(&dir.path().join("data")));
+    let ids = dir.path().join("ids.csv");
+    std::fs::write(&ids, "respondent_id,name\n199001012015011001,x\n199202022016022002,y\n").unwrap();
+    let out = dir.path().join("links.csv");
+    let web = server.web_addr();
+    let run = |out: &std::path::Path| {
+        std::process::Command::new(ikd_tests::ikd_binary())
+            .args(["invite", "--server", &server.url(), "--org", "36.72/dinkes"])
+            .arg("--ids")
+            .arg(&ids)
+            .arg("--out")
+            .arg(out)
+            .args(["--base-url", &format!("http://{web}")])
+            .env("IKD_TOKEN", tokens::ADMIN)
+            .output()
+            .unwrap()
+    };
+    let done = run(&out);
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "respondent_id,invitation_id,link,expires_at");
+    assert_eq!(lines.len(), 3);
+    assert!(lines[1].starts_with("199001012015011001,inv-"));
+    let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "links are secrets");
+    let link = lines[2].split(',').nth(2).unwrap();
+    let path = link.strip_prefix(&format!("http://{web}")).unwrap();
+    assert_eq!(http::get(web, path).status, 200);
+    // Never overwritten.
+    let again = run(&out);
+    assert!(!again.status.success());
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), text);
+    server.stop();
+}

@@ -6,6 +6,7 @@ pub mod calibrate;
 pub mod compare;
 pub mod demo;
 pub mod install;
+pub mod invite;
 pub mod irt;
 pub mod plugin_new;
 pub mod plugins;
