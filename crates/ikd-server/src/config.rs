@@ -15,6 +15,9 @@ pub struct ServerConfig {
     /// Address of the respondent web app (invitation links); port 0 picks a
     /// free port; `None` (`IKD_WEB_ADDR=off`) serves no web app.
     pub web_addr: Option<SocketAddr>,
+    /// Browser origins (`https://portal.example.go.id`) allowed to call the
+    /// API through gRPC-Web; none by default (`IKD_CORS_ORIGINS`, comma-separated).
+    pub cors_origins: Vec<String>,
     /// `sqlite://FILE` or `postgres://…`; default: `ikd.sqlite3` in `data_dir`.
     pub database_url: Option<String>,
     /// Where the default database, the pseudonym key and the first-run admin
@@ -125,6 +128,7 @@ impl Default for ServerConfig {
         ServerConfig {
             addr: SocketAddr::from(([127, 0, 0, 1], 50051)),
             web_addr: Some(SocketAddr::from(([127, 0, 0, 1], 8080))),
+            cors_origins: Vec::new(),
             database_url: None,
             data_dir: PathBuf::from("ikd-data"),
             instruments: Vec::new(),
@@ -208,6 +212,13 @@ impl ServerConfig {
                 "off" => None,
                 _ => Some(parse("IKD_WEB_ADDR", &v)?),
             };
+        }
+        if let Some(v) = var("IKD_CORS_ORIGINS") {
+            self.cors_origins = v
+                .split(',')
+                .map(|o| o.trim().to_owned())
+                .filter(|o| !o.is_empty())
+                .collect();
         }
         if let Some(v) = var("IKD_DATABASE_URL") {
             self.database_url = Some(v);

@@ -297,7 +297,15 @@ impl Server {
                 tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
             ]),
         });
+        // Browsers call the same services through gRPC-Web (HTTP/1.1 or 2);
+        // other origins only when the operator lists them (CORS, none by
+        // default). CORS answers preflights before the gate asks for a token.
         let router = builder
+            .accept_http1(true)
+            .layer(tower::util::option_layer(transport::cors::layer(
+                &config.cors_origins,
+            )))
+            .layer(tonic_web::GrpcWebLayer::new())
             .layer(gate)
             .add_service(health_service)
             .add_service(reflection_v1)

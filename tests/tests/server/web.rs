@@ -379,7 +379,11 @@ async fn ikd_invite_writes_private_links_that_open() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(ServerOptions::new(&dir.path().join("data")));
     let ids = dir.path().join("ids.csv");
-    std::fs::write(&ids, "respondent_id,name\n199001012015011001,x\n199202022016022002,y\n").unwrap();
+    std::fs::write(
+        &ids,
+        "respondent_id,name\n199001012015011001,x\n199202022016022002,y\n",
+    )
+    .unwrap();
     let out = dir.path().join("links.csv");
     let web = server.web_addr();
     let run = |out: &std::path::Path| {
@@ -395,7 +399,11 @@ async fn ikd_invite_writes_private_links_that_open() {
             .unwrap()
     };
     let done = run(&out);
-    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
     let text = std::fs::read_to_string(&out).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "respondent_id,invitation_id,link,expires_at");

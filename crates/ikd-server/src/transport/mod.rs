@@ -4,5 +4,6 @@
 //! cannot take the server away from the others (`docs/server.md`, "Limits").
 
 mod activity;
+pub mod cors;
 pub mod gate;
 pub mod incoming;
