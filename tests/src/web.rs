@@ -8,7 +8,8 @@ use ikd_proto::v1 as api;
 use ikd_proto::v1::admin_service_client::AdminServiceClient;
 use ikd_proto::v1::assessment_service_client::AssessmentServiceClient;
 
-/// Links for `ids` in `org_unit`, made with `token` (an admin or service).
+/// Links to the bundled IKD instrument for `ids` in `org_unit`, made with
+/// `token` (an admin or service).
 pub async fn invite(
     server: &TestServer,
     token: &str,
@@ -16,9 +17,21 @@ pub async fn invite(
     ids: &[&str],
     expires_at: Option<prost_types::Timestamp>,
 ) -> Result<Vec<api::Invitation>, tonic::Status> {
+    invite_to(server, token, ikd_asn(), org_unit, ids, expires_at).await
+}
+
+/// Links to `instrument`.
+pub async fn invite_to(
+    server: &TestServer,
+    token: &str,
+    instrument: Option<api::InstrumentRef>,
+    org_unit: &str,
+    ids: &[&str],
+    expires_at: Option<prost_types::Timestamp>,
+) -> Result<Vec<api::Invitation>, tonic::Status> {
     let mut admin = AdminServiceClient::new(channel(server).await);
     let request = api::CreateInvitationsRequest {
-        instrument: ikd_asn(),
+        instrument,
         org_unit: org_unit.into(),
         respondent_ids: ids.iter().map(|s| (*s).to_owned()).collect(),
         expires_at,
@@ -30,14 +43,23 @@ pub async fn invite(
         .invitations)
 }
 
-/// The bundled instrument as the API presents it (in Bahasa Indonesia).
+/// The bundled IKD instrument as the API presents it (in Bahasa Indonesia).
 pub async fn instrument(server: &TestServer, token: &str) -> api::Instrument {
+    instrument_of(server, token, ikd_asn()).await
+}
+
+/// An instrument as the API presents it (in Bahasa Indonesia).
+pub async fn instrument_of(
+    server: &TestServer,
+    token: &str,
+    instrument: Option<api::InstrumentRef>,
+) -> api::Instrument {
     let mut client = AssessmentServiceClient::new(channel(server).await);
     client
         .get_instrument(authorized(
             token,
             api::GetInstrumentRequest {
-                instrument: ikd_asn(),
+                instrument,
                 language: String::new(),
             },
         ))
@@ -98,5 +120,34 @@ pub fn fields_for(item: &str, shown: &api::Presentation, cell: &str) -> Vec<(Str
             .map(|(c, p)| (format!("r:{item}:{}", c.code), (*p).to_owned()))
             .collect(),
         _ => one(format!("a:{item}"), cell),
+    }
+}
+
+/// A valid answer cell for any item, written from its presentation alone:
+/// the `k`-th scale point or choice (wrapping), every choice in reverse
+/// order, a rating per choice, a number. Lets a test answer an instrument it
+/// knows nothing about, as a client of the API would.
+pub fn some_cell(shown: &api::Presentation, k: usize) -> String {
+    let pick = |n: usize| k % n.max(1);
+    match shown.widget() {
+        api::Widget::Scale => shown.scale[pick(shown.scale.len())].value.clone(),
+        api::Widget::SingleChoice => shown.choices[pick(shown.choices.len())].code.clone(),
+        api::Widget::MultipleChoice => shown.choices[pick(shown.choices.len())].code.clone(),
+        api::Widget::Order => shown
+            .choices
+            .iter()
+            .rev()
+            .map(|c| c.code.as_str())
+            .collect::<Vec<_>>()
+            .join(&shown.separator),
+        api::Widget::RatingPerChoice => shown
+            .choices
+            .iter()
+            .enumerate()
+            .map(|(j, _)| shown.scale[(k + j) % shown.scale.len()].value.clone())
+            .collect::<Vec<_>>()
+            .join(&shown.separator),
+        api::Widget::Number => format!("{},5", 10 + k),
+        api::Widget::Text | api::Widget::Unspecified => "teks".into(),
     }
 }

@@ -9,7 +9,7 @@ use ikd_proto::v1::assessment_service_client::AssessmentServiceClient;
 use ikd_tests::grpc::{authorized, channel, ikd_asn};
 use ikd_tests::http::{self, Response};
 use ikd_tests::server::{ServerOptions, TestServer, tokens};
-use ikd_tests::web::{csrf, fields_for, instrument, invite};
+use ikd_tests::web::{csrf, fields_for, instrument, instrument_of, invite, invite_to, some_cell};
 use std::net::SocketAddr;
 
 /// Posts one page with the given answer cells, keeping the page's csrf.
@@ -63,6 +63,81 @@ fn pages_of<'a>(
         .collect()
 }
 
+/// Posts every page in order with `answers` (checking each save moves on,
+/// and that posting a page twice is harmless), then submits after the review.
+fn answer_and_submit(
+    web: SocketAddr,
+    link: &str,
+    shown: &api::Instrument,
+    answers: &[(String, String)],
+) {
+    let pages = pages_of(shown, answers);
+    for (k, cells) in pages.iter().enumerate() {
+        let part = k + 1;
+        let moved = post_page(web, link, part, cells, "next");
+        assert_eq!(moved.status, 303, "page {part}: {}", moved.body);
+        let next = if part == pages.len() {
+            format!("{link}/review")
+        } else {
+            format!("{link}/page/{}", part + 1)
+        };
+        assert_eq!(moved.header("location"), Some(next.as_str()));
+        // The same page posted again is the same save: nothing changes.
+        assert_eq!(post_page(web, link, part, cells, "next").status, 303);
+    }
+    let review = http::get(web, &format!("{link}/review"));
+    assert_eq!(review.status, 200);
+    let token = csrf(&review.body);
+    let unconfirmed = http::post_form(web, &format!("{link}/submit"), &[("csrf", &token)]);
+    assert_eq!(unconfirmed.status, 422, "submit asks for confirmation");
+    let submitted = http::post_form(
+        web,
+        &format!("{link}/submit"),
+        &[("csrf", &token), ("confirm", "yes")],
+    );
+    assert_eq!(submitted.status, 303, "{}", submitted.body);
+}
+
+/// What `Score` gives for `answers`, and the one result stored for the unit.
+async fn scored_and_stored(
+    server: &TestServer,
+    instrument: Option<api::InstrumentRef>,
+    unit: &str,
+    answers: &[(String, String)],
+) -> (api::Result, api::Result) {
+    let mut assessment = AssessmentServiceClient::new(channel(server).await);
+    let scored = assessment
+        .score(authorized(
+            tokens::SERVICE,
+            api::ScoreRequest {
+                instrument: instrument.clone(),
+                org_unit: unit.into(),
+                answers: ikd_tests::grpc::api_answers(answers),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .result
+        .unwrap();
+    let stored = exported(server, instrument).await;
+    assert_eq!(stored.len(), 1);
+    (scored, stored[0].result.clone().unwrap())
+}
+
+fn assert_same_scores(stored: &api::Result, scored: &api::Result) {
+    assert_eq!(stored.index, scored.index, "index bit for bit");
+    assert_eq!(stored.domains.len(), scored.domains.len());
+    for (a, b) in stored.domains.iter().zip(&scored.domains) {
+        assert_eq!(
+            (&a.code, a.score),
+            (&b.code, b.score),
+            "domain scores bit for bit"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_answers_every_page_and_the_result_is_what_score_gives() {
     let dir = tempfile::tempdir().unwrap();
@@ -97,93 +172,82 @@ async fn a_person_answers_every_page_and_the_result_is_what_score_gives() {
     );
 
     let shown = instrument(&server, tokens::SERVICE).await;
-    let pages = pages_of(&shown, &example.answers);
-    for (k, cells) in pages.iter().enumerate() {
-        let part = k + 1;
-        let moved = post_page(web, link, part, cells, "next");
-        assert_eq!(moved.status, 303, "page {part}: {}", moved.body);
-        let next = if part == pages.len() {
-            format!("{link}/review")
-        } else {
-            format!("{link}/page/{}", part + 1)
-        };
-        assert_eq!(moved.header("location"), Some(next.as_str()));
-        // The same page posted again is the same save: nothing changes.
-        assert_eq!(post_page(web, link, part, cells, "next").status, 303);
-    }
-    // Coming back shows what was saved.
-    let page2 = http::get(web, &format!("{link}/page/2"));
-    assert!(
-        page2.body.contains("checked"),
-        "saved answers are shown again"
-    );
+    // Coming back to a page shows what was saved.
+    let first_page = &pages_of(&shown, &example.answers)[0];
+    assert_eq!(post_page(web, link, 1, first_page, "next").status, 303);
+    let page1 = http::get(web, &format!("{link}/page/1")).body;
+    assert!(page1.contains("checked"));
+    let page_csrf = csrf(&page1);
+    answer_and_submit(web, link, &shown, &example.answers);
 
-    let review = http::get(web, &format!("{link}/review"));
-    assert_eq!(review.status, 200);
-    let token = csrf(&review.body);
-    let unconfirmed = http::post_form(web, &format!("{link}/submit"), &[("csrf", &token)]);
-    assert_eq!(unconfirmed.status, 422, "submit asks for confirmation");
-    let submitted = http::post_form(
-        web,
-        &format!("{link}/submit"),
-        &[("csrf", &token), ("confirm", "yes")],
-    );
-    assert_eq!(submitted.status, 303, "{}", submitted.body);
     let report = http::get(web, link);
     assert_eq!(report.status, 200);
     assert!(report.body.contains("<svg"), "the personal report is shown");
-    // Never the form again.
-    let again = http::get(web, &format!("{link}/page/1"));
-    assert_eq!(again.status, 303);
+    // Never the form again, and a post after the submit changes nothing.
+    assert_eq!(http::get(web, &format!("{link}/page/1")).status, 303);
     let late = http::post_form(
         web,
         &format!("{link}/page/1"),
-        &[("csrf", &token), ("a:LD01", "1"), ("go", "next")],
+        &[("csrf", &page_csrf), ("a:LD01", "1"), ("go", "next")],
     );
-    assert_eq!(late.status, 409, "a post after the submit changes nothing");
-
-    // The stored result is exactly what Score gives for the same answers.
-    let channel = channel(&server).await;
-    let mut assessment = AssessmentServiceClient::new(channel.clone());
-    let scored = assessment
-        .score(authorized(
-            tokens::SERVICE,
-            api::ScoreRequest {
-                instrument: ikd_asn(),
-                respondent_id: example.id.clone(),
-                org_unit: "36.72/diskominfo".into(),
-                answers: ikd_tests::grpc::api_answers(&example.answers),
-                ..Default::default()
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .result
-        .unwrap();
-    let stored = exported(&server).await;
-    assert_eq!(stored.len(), 1);
-    let stored = stored[0].result.as_ref().unwrap();
-    assert_eq!(stored.index, scored.index, "index bit for bit");
-    assert_eq!(stored.domains.len(), scored.domains.len());
-    for (a, b) in stored.domains.iter().zip(&scored.domains) {
-        assert_eq!(
-            (&a.code, a.score),
-            (&b.code, b.score),
-            "domain scores bit for bit"
-        );
-    }
+    assert_eq!(late.status, 409);
+    let unit = "36.72/diskominfo";
+    let (scored, stored) = scored_and_stored(&server, ikd_asn(), unit, &example.answers).await;
+    assert_same_scores(&stored, &scored);
     server.stop();
 }
 
-/// Every stored result, as a data steward exports them.
-async fn exported(server: &TestServer) -> Vec<api::ExportedResult> {
+/// Another instrument with other plugins — DigComp, one of whose domains
+/// (`digcomp-safety`, made with `ikd plugins new`) has a kind of its own —
+/// is delivered by the same app with no change: every item is answered
+/// from its presentation alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_digcomp_instrument_is_delivered_the_same_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(ServerOptions::new(dir.path()));
+    let web = server.web_addr();
+    let digcomp = Some(api::InstrumentRef {
+        id: "digcomp-2.2".into(),
+        version: String::new(),
+    });
+    let unit = "34.03/diskominfo";
+    let links = invite_to(
+        &server,
+        tokens::ADMIN,
+        digcomp.clone(),
+        unit,
+        &["P-1"],
+        None,
+    )
+    .await
+    .unwrap();
+    let shown = instrument_of(&server, tokens::SERVICE, digcomp.clone()).await;
+    assert!(shown.items.iter().any(|i| i.kind == "true-false"));
+    let answers: Vec<(String, String)> = shown
+        .items
+        .iter()
+        .enumerate()
+        .map(|(k, i)| (i.id.clone(), some_cell(i.presentation.as_ref().unwrap(), k)))
+        .collect();
+    assert_eq!(http::get(web, &links[0].path).status, 200);
+    answer_and_submit(web, &links[0].path, &shown, &answers);
+    let (scored, stored) = scored_and_stored(&server, digcomp, unit, &answers).await;
+    assert_same_scores(&stored, &scored);
+    assert!(stored.index.is_some(), "every item answered: an index");
+    server.stop();
+}
+
+/// Every stored result of `instrument`, as a data steward exports them.
+async fn exported(
+    server: &TestServer,
+    instrument: Option<api::InstrumentRef>,
+) -> Vec<api::ExportedResult> {
     let mut client = AssessmentServiceClient::new(channel(server).await);
     let mut stream = client
         .export_results(authorized(
             tokens::STEWARD,
             api::ExportResultsRequest {
-                instrument: ikd_asn(),
+                instrument,
                 ..Default::default()
             },
         ))
