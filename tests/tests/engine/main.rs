@@ -2,6 +2,7 @@
 //! one test binary (one link instead of fourteen), one module per topic.
 //! Run one topic with `scripts/test -p ikd-tests --test engine scoring::`.
 
+mod browser_harness;
 mod cli;
 mod digcomp;
 mod engine_invariants;
