@@ -51,7 +51,7 @@ pub mod secret;
 mod sessions;
 mod stateless;
 mod transport;
-mod web;
+pub mod web;
 
 pub use config::{ConfigError, ServerConfig};
 

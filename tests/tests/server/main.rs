@@ -17,3 +17,4 @@ mod security_limits;
 mod security_transport;
 mod store;
 mod web;
+mod web_browser;

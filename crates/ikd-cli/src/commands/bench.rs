@@ -31,6 +31,8 @@ use tonic::transport::Channel;
 pub enum Command {
     /// Load-test the gRPC server (in this process) and print throughput and latency.
     Grpc(GrpcArgs),
+    /// Respondents taking the instrument in the web app of a separate `ikd serve`.
+    Web(super::bench_web::Args),
 }
 
 #[derive(clap::Args)]
@@ -65,7 +67,10 @@ pub struct GrpcArgs {
 }
 
 pub fn run(plugins: &PluginArgs, command: Command) -> Result<ExitCode> {
-    let Command::Grpc(args) = command;
+    let args = match command {
+        Command::Grpc(args) => args,
+        Command::Web(args) => return super::bench_web::run(plugins, args),
+    };
     let host = plugins.host()?;
     let instrument = load_instrument(&args.instrument)?;
     let scorer = Scorer::new(instrument.clone(), &host, &ScorerOptions::default())?;
@@ -81,6 +86,7 @@ pub fn run(plugins: &PluginArgs, command: Command) -> Result<ExitCode> {
             data_dir: data.path().to_owned(),
             database_url: args.database_url.clone(),
             instruments: vec![instrument_path(&args.instrument)?],
+            web_addr: None,
             tokens: vec![TokenConfig {
                 name: "bench".into(),
                 roles: vec!["admin".into()],
@@ -201,7 +207,7 @@ fn tonic_health_client(channel: Channel) -> tonic_health::pb::health_client::Hea
 }
 
 /// Simulated respondents as `Score` requests.
-fn simulated_requests(scorer: &Scorer, n: u64) -> Result<Vec<api::ScoreRequest>> {
+pub(crate) fn simulated_requests(scorer: &Scorer, n: u64) -> Result<Vec<api::ScoreRequest>> {
     let instrument = scorer.instrument().clone();
     let mut requests = Vec::new();
     Simulation::new(n, 7).run::<anyhow::Error>(scorer, 1024, |rows| {

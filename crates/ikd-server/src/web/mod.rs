@@ -38,6 +38,21 @@ use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
+/// The form fields (name, value) a page posts to give `cell` for an item
+/// shown as `shown` — the web app's form contract, for load generators and
+/// other clients that post pages.
+pub fn form_fields(
+    shown: &ikd_plugin_sdk::proto::ItemPresentation,
+    cell: &str,
+) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = fields::fields_from_cell(shown, cell)
+        .into_iter()
+        .flat_map(|(name, values)| values.into_iter().map(move |v| (name.clone(), v)))
+        .collect();
+    pairs.sort();
+    pairs
+}
+
 /// The largest form a page may post: a domain's items are a few kilobytes.
 const MAX_FORM_BYTES: usize = 64 * 1024;
 

@@ -1,0 +1,212 @@
+//! The respondent web app in a real browser (headless Chromium driven over
+//! WebDriver): a person on a phone answers every widget of the bundled
+//! instrument — the ranking with the keyboard only — switches language half
+//! way, closes the browser and comes back to find the answers, reviews,
+//! submits and reads the report; the stored result is what `Score` gives.
+//! Every page type passes axe-core (no serious or critical violation) and
+//! has no sideways scrolling at 390 px.
+
+use fantoccini::key::Key;
+use ikd_proto::v1 as api;
+use ikd_proto::v1::assessment_service_client::AssessmentServiceClient;
+use ikd_tests::browser::{self, Browser, PHONE};
+use ikd_tests::grpc::{authorized, channel, ikd_asn};
+use ikd_tests::server::{ServerOptions, TestServer, tokens};
+use ikd_tests::web::{fields_for, instrument, invite};
+use std::path::PathBuf;
+
+/// Where the screenshots go (`target/tmp/web_browser`), kept for a person to look at.
+fn shots() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("web_browser");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The checks every page gets: axe-core and the phone width.
+async fn check_page(browser: &Browser, name: &str) {
+    let violations = browser::axe(browser).await;
+    assert!(
+        violations.is_empty(),
+        "{name}: axe violations:\n{}",
+        violations
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    browser::no_horizontal_scroll(browser)
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    browser::screenshot(browser, &shots().join(format!("{name}.png"))).await;
+}
+
+/// Moves the keyboard focus to the element matching `css`, as Tab would.
+async fn focus(browser: &Browser, css: &str) {
+    browser.find(css).await;
+    browser
+        .execute(
+            "document.querySelector(arguments[0]).focus()",
+            vec![serde_json::json!(css)],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("focus {css}: {e}"));
+}
+
+/// Gives one item's answer through its widget, as a person would: clicks
+/// radio buttons and checkboxes, types numbers, and puts an order with the
+/// keyboard (focus each position menu, type the position).
+async fn answer(browser: &Browser, item: &str, shown: &api::Presentation, cell: &str) {
+    for (name, value) in fields_for(item, shown, cell) {
+        let choice = format!("input[name=\"{name}\"][value=\"{value}\"]");
+        if name.starts_with("o:") {
+            // Keyboard only: the menu gets the focus, the digit picks the position.
+            focus(browser, &format!("select[name=\"{name}\"]")).await;
+            browser.type_text(&value).await;
+            assert_eq!(
+                browser.focused_attr("name").await.as_deref(),
+                Some(name.as_str())
+            );
+        } else if !browser.find_all(&choice).await.is_empty() {
+            browser.click(&choice).await;
+        } else {
+            browser
+                .type_into(&format!("input[name=\"{name}\"]"), &value)
+                .await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_on_a_phone_takes_the_instrument_from_link_to_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(ServerOptions::new(dir.path()));
+    let base = format!("http://{}", server.web_addr());
+    let example = &ikd_tests::example_respondents()[0];
+    let unit = "36.72/diskominfo";
+    let links = invite(&server, tokens::SERVICE, unit, &[&example.id], None)
+        .await
+        .unwrap();
+    let link = format!("{base}{}", links[0].path);
+    let shown = instrument(&server, tokens::SERVICE).await;
+    let cell = |id: &str| {
+        example
+            .answers
+            .iter()
+            .find(|(i, _)| i == id)
+            .map_or(String::new(), |(_, v)| v.clone())
+    };
+    let pages = shown.domains.len();
+
+    let mut browser = Browser::start(PHONE).await;
+    browser.goto(&link).await;
+    check_page(&browser, "welcome").await;
+    browser.click("a.button.primary").await;
+    for part in 1..=pages {
+        browser
+            .wait_for_path(&format!("{}/page/{part}", links[0].path))
+            .await;
+        if part == 1 {
+            check_page(&browser, "page-1").await;
+        }
+        let domain = &shown.domains[part - 1];
+        for item in shown.items.iter().filter(|i| i.domain == domain.code) {
+            answer(
+                &browser,
+                &item.id,
+                item.presentation.as_ref().unwrap(),
+                &cell(&item.id),
+            )
+            .await;
+        }
+        if part == 2 {
+            // Switch language half way: the page is saved and comes back in English.
+            browser.click("button[name=go][value=switch]").await;
+            let url = browser
+                .wait_for_path(&format!("{}/page/2", links[0].path))
+                .await;
+            assert!(url.ends_with("?lang=en"), "{url}");
+            assert_eq!(browser.attr("html", "lang").await.as_deref(), Some("en"));
+            check_page(&browser, "page-2-en").await;
+        }
+        if part == 3 {
+            // Save, close the browser, open the link again: everything is there.
+            browser.click("button[name=go][value=next]").await;
+            browser
+                .wait_for_path(&format!("{}/page/4", links[0].path))
+                .await;
+            drop(browser);
+            browser = Browser::start(PHONE).await;
+            browser.goto(&link).await;
+            let resume = browser.text("a.button.primary").await;
+            assert!(resume.contains("Lanjutkan"), "{resume}");
+            browser.goto(&format!("{link}/page/3")).await;
+            let ranking = shown.items.iter().find(|i| i.kind == "ranking").unwrap();
+            let first = &cell(&ranking.id)[..1];
+            let position = browser
+                .value(&format!("select[name=\"o:{}:{first}\"]", ranking.id))
+                .await;
+            assert_eq!(position, "1", "the saved order is shown again");
+            check_page(&browser, "page-3").await;
+            browser.goto(&format!("{link}/page/4")).await;
+            continue;
+        }
+        // Keyboard: Enter on the primary button saves and moves on.
+        focus(&browser, "button[name=go][value=next]").await;
+        browser.press(Key::Enter).await;
+    }
+    browser
+        .wait_for_path(&format!("{}/review", links[0].path))
+        .await;
+    check_page(&browser, "review").await;
+    browser.click("input[name=confirm]").await;
+    browser.submit("form").await;
+    browser.wait_for_path(&links[0].path).await;
+    let report = browser.source().await.unwrap();
+    assert!(
+        report.contains("<svg"),
+        "the personal report follows the submit"
+    );
+    check_page(&browser, "report").await;
+
+    // A link that does not open gets a page of its own, checked as well.
+    browser
+        .goto(&format!("{base}/take/0123456789abcdef0123456789abcdef"))
+        .await;
+    check_page(&browser, "unknown-link").await;
+
+    // The stored result is exactly what Score gives for the same answers.
+    let mut assessment = AssessmentServiceClient::new(channel(&server).await);
+    let scored = assessment
+        .score(authorized(
+            tokens::SERVICE,
+            api::ScoreRequest {
+                instrument: ikd_asn(),
+                org_unit: unit.into(),
+                answers: ikd_tests::grpc::api_answers(&example.answers),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .result
+        .unwrap();
+    let mut export = assessment
+        .export_results(authorized(
+            tokens::STEWARD,
+            api::ExportResultsRequest {
+                instrument: ikd_asn(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let stored = export.message().await.unwrap().unwrap().result.unwrap();
+    assert_eq!(stored.index, scored.index, "index bit for bit");
+    for (a, b) in stored.domains.iter().zip(&scored.domains) {
+        assert_eq!((&a.code, a.score), (&b.code, b.score));
+    }
+    drop(browser);
+    server.stop();
+}
