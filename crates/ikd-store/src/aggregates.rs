@@ -1,5 +1,6 @@
 //! Sums over the latest revision of each matching result, and result counts per unit:
-//! computed by the database, never by loading rows.
+//! computed by the database, never by loading rows. A person counts once: the sessions
+//! they re-took are left out by the shared filter (`filter::push_latest_from`).
 
 use std::collections::HashMap;
 use std::marker::PhantomData;

@@ -47,6 +47,13 @@ pub(crate) trait Backend: Send + Sync {
     /// `BEGIN IMMEDIATE` already holds the database's write lock.
     const LOCK_SESSION: &'static str;
 
+    /// Run inside a submit's transaction, before it looks for the person's latest session,
+    /// with the person's respondent key, instrument id and instrument version as `$1`–`$3`:
+    /// keeps two submits of one person's sessions from deciding at the same time which of
+    /// them counts (see `Results::count_latest_only`). `None` where the write transaction
+    /// already excludes every other writer (SQLite).
+    const LOCK_RESPONDENT: Option<&'static str>;
+
     /// A write transaction.
     fn write_tx(
         &self,

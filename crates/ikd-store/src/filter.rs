@@ -1,14 +1,15 @@
-//! Which results a [`ResultFilter`] selects: the latest revision of each submitted session,
-//! by organisation prefix, instrument and submission time. Shared by result pages,
-//! aggregates and unit counts.
+//! Which results a [`ResultFilter`] selects: the latest revision of each submitted session
+//! that counts (the latest of its person, see [`crate::Store::submit`]), by organisation
+//! prefix, instrument and submission time. Shared by result pages, aggregates and unit
+//! counts, so that all three apply the re-taking rule alike.
 
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use crate::{MAX_PAGE, ResultFilter};
 
-/// `FROM` clause of the latest revision of each submitted session, with the filter; the
-/// caller appends more conditions with `AND`. `join_domains`: join their `result_domains d`
-/// rather than their `results r`.
+/// `FROM` clause of the latest revision of each submitted session that counts, with the
+/// filter; the caller appends more conditions with `AND`. `join_domains`: join their
+/// `result_domains d` rather than their `results r`.
 pub(crate) fn push_latest_from<'a, DB>(
     qb: &mut QueryBuilder<'a, DB>,
     join_domains: bool,
@@ -31,6 +32,8 @@ pub(crate) fn push_latest_from<'a, DB>(
     }
     // A literal, not a bind: the partial indexes are declared `WHERE state = 'submitted'`.
     qb.push(" WHERE s.state = 'submitted'");
+    // One person, one weight: a session the same person re-took later does not count.
+    qb.push(" AND s.superseded_by IS NULL");
     push_prefix(qb, "s.org_unit", &filter.org_prefix);
     if let Some(instrument) = &filter.instrument_id {
         qb.push(" AND s.instrument_id = ")

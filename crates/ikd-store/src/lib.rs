@@ -18,6 +18,17 @@
 //! instrument id, version and sha256 of the session, and the provenance of each result.
 //! Nothing a later rescore needs is updated in place.
 //!
+//! **One person, one weight.** A person (one `respondent_key`) may submit several sessions of
+//! the same instrument id and version — a re-take; only their latest submitted session (the
+//! greatest `submitted_at`, ties broken by the greater session id) counts in
+//! [`Store::results_page`], [`Store::aggregate`] and [`Store::unit_counts`], and so in exports
+//! and reports. Otherwise whoever re-takes the instrument would weigh two or three times in
+//! their unit's mean. The earlier sessions are kept and stay readable ([`Store::session`],
+//! [`Store::latest_result`], [`Store::result_revisions`]), and [`Store::submitted_sessions`]
+//! still lists them for rescoring. The submit that makes a session the latest records, in
+//! its own transaction, that it supersedes the previous one (on PostgreSQL under a lock on
+//! the person, so two racing submits leave exactly one counting).
+//!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), ikd_store::StoreError> {
@@ -71,7 +82,7 @@
 //! pages), `aggregates` (sums, unit counts), `audit`; `filter` is the [`ResultFilter`] rule
 //! they share and `error` builds [`StoreError`]s. The operations are written once, generic
 //! over `backend::Backend`; `sqlite` and `postgres` hold only what differs (opening,
-//! migrating, transactions, session locks). The `bench` feature adds `bench`
+//! migrating, transactions, session and person locks). The `bench` feature adds `bench`
 //! (`ikd bench grpc`'s yardstick), which is not part of the store.
 //!
 //! ## Organisation-unit prefixes
@@ -339,14 +350,17 @@ impl StoredResult {
     }
 }
 
-/// Which results [`Store::results_page`] and [`Store::aggregate`] consider.
+/// Which results [`Store::results_page`] and [`Store::aggregate`] consider, among those that
+/// count (one per person: see the crate docs).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ResultFilter {
     /// Organisation-unit prefix (see the crate docs); `""` matches all.
     pub org_prefix: String,
     pub instrument_id: Option<String>,
     /// Submission time (= `created_at` of revision 1, so a rescore does not move a result
-    /// in time), `[from, to)`, Unix milliseconds.
+    /// in time), `[from, to)`, Unix milliseconds. Applied after the re-taking rule: a person
+    /// whose latest session falls outside the window is not in it, even with an earlier
+    /// session inside.
     pub from: Option<i64>,
     pub to: Option<i64>,
 }
@@ -497,6 +511,12 @@ pub trait Store: Send + Sync {
     /// session, scores again and retries), a save that comes later gets
     /// [`StoreError::Submitted`]. [`StoreError::Submitted`] when already submitted (also when
     /// two servers race: exactly one submit wins), [`StoreError::NotFound`] if absent.
+    ///
+    /// In the same transaction the re-taking rule is applied (see the crate docs): if the
+    /// person already has a submitted session of this instrument id and version, whichever
+    /// of the two is later by `(submitted_at, id)` counts from now on and the other is
+    /// superseded — normally the one submitted now, but never one given an earlier time
+    /// than a session that already counts.
     async fn submit(
         &self,
         session_id: &str,
@@ -512,13 +532,15 @@ pub trait Store: Send + Sync {
         result: NewResult,
     ) -> Result<StoredResult, StoreError>;
 
-    /// The latest revision, or `None` (unknown or not submitted session).
+    /// The latest revision, or `None` (unknown or not submitted session). Also for a session
+    /// its person has re-taken since: superseded sessions stay readable.
     async fn latest_result(&self, session_id: &str) -> Result<Option<StoredResult>, StoreError>;
 
     /// Every revision, oldest first.
     async fn result_revisions(&self, session_id: &str) -> Result<Vec<StoredResult>, StoreError>;
 
-    /// The latest revision of each submitted session matching `filter`, ordered by
+    /// The latest revision of each submitted session matching `filter` that counts (the
+    /// latest session of its person, see the crate docs), ordered by
     /// `(submitted_at, session_id)` and keyset-paginated: `after` is
     /// [`StoredResult::cursor`] of the last result of the previous page. At most
     /// `min(limit, MAX_PAGE)` results.
@@ -531,7 +553,8 @@ pub trait Store: Send + Sync {
 
     /// Submitted sessions (with their answers) of an instrument id and version, ordered by
     /// session id and keyset-paginated (`after`: the last id of the previous page), for
-    /// rescoring.
+    /// rescoring. All of them, also those their person has re-taken since: a rescore keeps
+    /// every stored result current.
     async fn submitted_sessions(
         &self,
         instrument_id: &str,
@@ -540,12 +563,15 @@ pub trait Store: Send + Sync {
         limit: u32,
     ) -> Result<Vec<Session>, StoreError>;
 
-    /// Sums over the latest revision of every submitted session matching `filter`, computed
-    /// by the database (a consistent snapshot; rows are never loaded).
+    /// Sums over the latest revision of every submitted session matching `filter` that
+    /// counts (the latest session of its person, see the crate docs), computed by the
+    /// database (a consistent snapshot; rows are never loaded).
     async fn aggregate(&self, filter: &ResultFilter) -> Result<Aggregate, StoreError>;
 
-    /// The number of results (latest revisions of submitted sessions) of each
-    /// organisation unit matching `filter`, by unit, in unit order.
+    /// The number of results (latest revisions of submitted sessions that count, one per
+    /// person as in [`Store::aggregate`]) of each organisation unit matching `filter`, by
+    /// unit, in unit order. A person who moved unit between sessions counts in the unit of
+    /// their latest session only.
     async fn unit_counts(&self, filter: &ResultFilter) -> Result<Vec<(String, u64)>, StoreError>;
 
     /// Appends an entry to the audit log (administrative actions: who, what, when), stamped

@@ -15,7 +15,9 @@ static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 /// The PostgreSQL store. Commits use the server's durability settings (default
 /// `synchronous_commit = on`). Writers of one session are serialised by its row lock
 /// (`SELECT … FOR UPDATE`, or the `UPDATE` of a submit), so two servers racing to submit one
-/// session see exactly one win.
+/// session see exactly one win; submits of one person's sessions are serialised by an
+/// advisory lock on the person, so that exactly one of them counts (see
+/// [`Store::submit`](crate::Store::submit)).
 pub struct PgStore {
     pool: PgPool,
 }
@@ -72,9 +74,24 @@ impl Backend for PgStore {
     const NAME: &'static str = "postgres";
     /// The row lock serialises writers of one session across servers.
     const LOCK_SESSION: &'static str = "SELECT state FROM sessions WHERE id = $1 FOR UPDATE";
+    /// A transaction-scoped advisory lock on the person: two keys, the class 1229669458
+    /// (`b"IKDR"` read as a big-endian `i32`, to stay apart from other advisory locks on the
+    /// database; sqlx's migration lock uses the one-key space) and a hash of the respondent
+    /// key, instrument id and instrument version. Not row locks: each of two racing submits
+    /// already holds its own session's row, so each would wait for the other's row — a
+    /// deadlock. A hash collision only makes two persons' submits wait for each other.
+    const LOCK_RESPONDENT: Option<&'static str> = Some(
+        "SELECT pg_advisory_xact_lock(1229669458, \
+         hashtext(concat_ws(chr(31), $1::text, $2::text, $3::text)))",
+    );
 
+    /// Read committed, whatever the database's default: a statement run after waiting for
+    /// a lock must see what the transaction it waited for committed (the submit's re-check
+    /// of the answers version, and its look for the person's latest session).
     async fn write_tx(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-        self.pool.begin().await
+        self.pool
+            .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
+            .await
     }
 
     /// One snapshot for all the reads of a call.

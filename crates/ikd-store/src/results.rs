@@ -31,6 +31,20 @@ const SUBMIT_SESSION: &str = "UPDATE sessions \
      RETURNING id, instrument_id, instrument_version, instrument_sha256, respondent_key, \
      org_unit, state, created_at, submitted_at, answers_version";
 
+/// The submitted session of a person that counts: their latest by `(submitted_at, id)`.
+/// `$1`–`$3`: respondent key, instrument id, instrument version (the `sessions_respondent`
+/// index, read backwards).
+const LATEST_OF_RESPONDENT: &str = "SELECT id FROM sessions \
+     WHERE respondent_key = $1 AND instrument_id = $2 AND instrument_version = $3 \
+     AND state = 'submitted' ORDER BY submitted_at DESC, id DESC LIMIT 1";
+
+/// Every other session of the person that still counts now stops counting: `$4` (their
+/// latest) supersedes it. Sessions already superseded keep the session that superseded
+/// them first.
+const SUPERSEDE_RESPONDENT: &str = "UPDATE sessions SET superseded_by = $4 \
+     WHERE respondent_key = $1 AND instrument_id = $2 AND instrument_version = $3 \
+     AND state = 'submitted' AND superseded_by IS NULL AND id <> $4";
+
 /// Why a submit updated nothing: the session's state and answers version (or no row).
 const SESSION_STATE_VERSION: &str = "SELECT state, answers_version FROM sessions WHERE id = $1";
 
@@ -163,8 +177,51 @@ where
         Self::insert(&mut tx, session_id, 1, now, &result)
             .await
             .map_err(err())?;
+        Self::count_latest_only(&mut tx, &row)
+            .await
+            .map_err(err())?;
         tx.commit().await.map_err(err())?;
         Ok(stored_result(row, 1, now, result))
+    }
+
+    /// The re-taking rule, in the transaction of the submit of `submitted`: of a person's
+    /// submitted sessions of one instrument version, only the latest by `(submitted_at,
+    /// id)` counts, so a person who re-takes an instrument weighs once in every figure.
+    ///
+    /// Whichever of the person's sessions is the latest afterwards supersedes the one that
+    /// counted so far: usually `submitted` supersedes the previous one; but a session given
+    /// an earlier time than one that already counts (a submit that waited for a lock after
+    /// taking its time, or a server whose clock is behind) is itself superseded. Decided
+    /// under [`Backend::LOCK_RESPONDENT`], so two submits of the same person see each
+    /// other's outcome and exactly one session counts.
+    async fn count_latest_only(
+        conn: &mut Connection<B>,
+        submitted: &SessionRow,
+    ) -> Result<(), sqlx::Error> {
+        let person = [
+            submitted.respondent_key.as_str(),
+            submitted.instrument_id.as_str(),
+            submitted.instrument_version.as_str(),
+        ];
+        if let Some(lock) = B::LOCK_RESPONDENT {
+            let mut query = sqlx::query(lock);
+            for value in person {
+                query = query.bind(value);
+            }
+            query.execute(&mut *conn).await?;
+        }
+        let mut latest = sqlx::query_scalar::<_, String>(LATEST_OF_RESPONDENT);
+        for value in person {
+            latest = latest.bind(value);
+        }
+        // At least `submitted` itself: this transaction made it submitted.
+        let latest = latest.fetch_one(&mut *conn).await?;
+        let mut supersede = sqlx::query(SUPERSEDE_RESPONDENT);
+        for value in person {
+            supersede = supersede.bind(value);
+        }
+        supersede.bind(latest).execute(&mut *conn).await?;
+        Ok(())
     }
 
     pub(crate) async fn add_revision(

@@ -119,6 +119,8 @@ impl Backend for SqliteStore {
     type Db = Sqlite;
     const NAME: &'static str = "sqlite";
     const LOCK_SESSION: &'static str = "SELECT state FROM sessions WHERE id = $1";
+    /// `BEGIN IMMEDIATE` already makes every write transaction the only one.
+    const LOCK_RESPONDENT: Option<&'static str> = None;
 
     /// `BEGIN IMMEDIATE` on the one writer connection: writers queue for the write lock at
     /// the start instead of failing with `SQLITE_BUSY` when a read turns into a write.

@@ -19,7 +19,9 @@
 //!   every domain, flags, parseable provenance and archive JSON) and equal to what the
 //!   client was told, and its session is submitted; a submit whose acknowledgement was lost
 //!   (the retry finds the session submitted) has a complete result too;
-//! * no session left open has a result, and no submitted session lacks one (half-written).
+//! * no session left open has a result, and no submitted session lacks one (half-written);
+//! * result pages list each respondent's latest submitted session, and only those (each
+//!   client is one respondent who takes session after session).
 //!
 //! The seed of the random kill moments is printed; `IKD_DURABILITY_SEED=<n>` repeats it (the
 //! moments, not the thread interleaving).

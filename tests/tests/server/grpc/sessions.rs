@@ -280,11 +280,14 @@ async fn aggregates_roll_up_by_prefix_and_suppress_small_groups() {
     assert!(none.suppressed);
     assert_eq!(none.n, 0);
     assert!(none.index.is_none());
-    // A group below the minimum size (5) is suppressed without its n.
+    // A group below the minimum size (5) is suppressed without its n. Three other
+    // persons with the examples' answers: the same respondents would be re-takes, which
+    // would leave their first units (only a person's latest session counts).
     for e in examples.iter().take(3) {
-        let mut moved = e.clone();
-        moved.org_unit = "36.73/dukcapil".into();
-        run_session(&mut client, &moved).await;
+        let mut other = e.clone();
+        other.id = format!("{}-dukcapil", e.id);
+        other.org_unit = "36.73/dukcapil".into();
+        run_session(&mut client, &other).await;
     }
     let small = analyst
         .get_aggregate(aggregate("36.73"))

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use ikd_store::{
@@ -86,14 +87,37 @@ both_backends![
     malformed_urls_are_invalid,
     audit_entries_read_back_newest_first,
     audit_log_since_limit_and_refusals,
+    a_retake_counts_once_and_the_earlier_session_stays_readable,
+    a_person_who_moved_unit_counts_in_the_new_unit_only,
+    racing_retakes_leave_exactly_one_counting,
+    migrating_supersedes_the_retakes_already_stored,
 ];
 
+/// Cases that need what only PostgreSQL has (see each case).
+mod postgres_only {
+    use super::{Db, cases};
+    suite!(
+        postgres,
+        super::Db::postgres(),
+        [an_earlier_take_committed_last_does_not_supersede_a_later_one]
+    );
+}
+
+/// A session of a person of its own in `unit`: every call is another person, so that no
+/// session supersedes another (see [`session_of`] for re-takes).
 fn session_in(unit: &str) -> NewSession {
+    static PERSONS: AtomicU64 = AtomicU64::new(0);
+    let person = PERSONS.fetch_add(1, Ordering::Relaxed);
+    session_of(&format!("key-{unit}-{person}"), unit)
+}
+
+/// A session of the person with pseudonym `respondent_key`, in `unit`.
+fn session_of(respondent_key: &str, unit: &str) -> NewSession {
     NewSession {
         instrument_id: "ikd-asn".into(),
         instrument_version: "1.0.0".into(),
         instrument_sha256: "ab".repeat(32),
-        respondent_key: format!("key-{unit}"),
+        respondent_key: respondent_key.into(),
         org_unit: unit.into(),
     }
 }
@@ -193,6 +217,7 @@ mod cases {
     pub use super::audit::*;
     pub use super::lifecycle::*;
     pub use super::results::*;
+    pub use super::retakes::*;
     pub use super::sessions::*;
 }
 
@@ -200,6 +225,7 @@ mod aggregates;
 mod audit;
 mod lifecycle;
 mod results;
+mod retakes;
 mod sessions;
 
 /// Backend-independent URL handling.
