@@ -210,3 +210,89 @@ async fn a_person_on_a_phone_takes_the_instrument_from_link_to_report() {
     drop(browser);
     server.stop();
 }
+
+/// Serves `html` at every path, from a thread, on a free loopback port: a
+/// stand-in for an agency's portal on an origin of its own.
+fn portal(html: &'static str) -> std::net::SocketAddr {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().map_while(Result::ok) {
+            let mut head = [0u8; 4096];
+            let _ = stream.read(&mut head);
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{html}",
+                html.len()
+            );
+            let _ = stream.write_all(reply.as_bytes());
+        }
+    });
+    addr
+}
+
+/// A gRPC-Web call from the page: ListInstruments with `token`, the answer
+/// as `{status, grpcStatus, body}` or `{error}` when the browser refused it.
+const CALL: &str = r#"
+const [url, token] = arguments;
+try {
+  const headers = {'content-type': 'application/grpc-web+proto', 'x-grpc-web': '1'};
+  if (token) headers.authorization = 'Bearer ' + token;
+  const r = await fetch(url + '/ikd.v1.AssessmentService/ListInstruments',
+    {method: 'POST', headers, body: new Uint8Array([0, 0, 0, 0, 0])});
+  const body = new TextDecoder().decode(new Uint8Array(await r.arrayBuffer()));
+  return {status: r.status, grpcStatus: r.headers.get('grpc-status'), body};
+} catch (e) {
+  return {error: String(e)};
+}
+"#;
+
+/// A browser portal on a listed origin calls the API through gRPC-Web with a
+/// token; a page on any other origin cannot read an answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_portal_on_a_listed_origin_calls_the_api_through_grpc_web() {
+    let page = "<!doctype html><html lang=\"en\"><title>portal</title><p>portal</p></html>";
+    let (allowed, other) = (portal(page), portal(page));
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = ServerOptions::new(dir.path());
+    options
+        .env
+        .push(("IKD_CORS_ORIGINS".into(), format!("http://{allowed}")));
+    let server = TestServer::start(options);
+    let browser = Browser::start(browser::DESKTOP).await;
+    let call = |token: Option<&'static str>| {
+        let browser = &browser;
+        let url = server.url();
+        async move {
+            browser
+                .execute(
+                    &format!("return (async () => {{ {CALL} }})();"),
+                    vec![serde_json::json!(url), serde_json::json!(token)],
+                )
+                .await
+                .unwrap()
+        }
+    };
+    browser.goto(&format!("http://{allowed}/")).await;
+    let ok = call(Some(tokens::SERVICE)).await;
+    assert_eq!(ok["status"], 200, "{ok}");
+    let body = ok["body"].as_str().unwrap();
+    assert!(body.contains("ikd-asn-2025"), "{ok}");
+    assert!(body.contains("grpc-status:0"), "the trailers say OK: {ok}");
+    let refused = call(None).await;
+    assert_eq!(
+        refused["grpcStatus"], "16",
+        "unauthenticated, readable: {refused}"
+    );
+
+    browser.goto(&format!("http://{other}/")).await;
+    let blocked = call(Some(tokens::SERVICE)).await;
+    assert!(
+        blocked["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("Failed to fetch")),
+        "another origin cannot read the answer: {blocked}"
+    );
+    drop(browser);
+    server.stop();
+}
