@@ -172,10 +172,7 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
             let page = bench
                 .get(&web, &format!("{link}/page/{part}"), "check")
                 .await;
-            if !fields
-                .iter()
-                .all(|(n, v)| page.contains(&checked_marker(n, v)))
-            {
+            if !fields.iter().all(|(n, v)| shows(&page, n, v)) {
                 lost += 1;
             }
         }
@@ -235,20 +232,21 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
     })
 }
 
-/// How a saved answer shows on its page again (a checked input or a value).
-fn checked_marker(name: &str, value: &str) -> String {
-    let name = html_escape(name);
-    let value = html_escape(value);
+/// Whether `page` shows the posted field again: a checked radio button or
+/// checkbox, a text field holding the value, or a position menu with the
+/// position selected.
+fn shows(page: &str, name: &str, value: &str) -> bool {
+    let (name, value) = (html_escape(name), html_escape(value));
     if name.starts_with("o:") {
-        format!("value=\"{value}\" selected")
-    } else if name.starts_with("a:")
-        && value.chars().all(|c| c.is_ascii_digit() || c == ',')
-        && value.contains(',')
-    {
-        format!("value=\"{value}\"")
-    } else {
-        format!("name=\"{name}\" value=\"{value}\" checked")
+        let Some(at) = page.find(&format!("name=\"{name}\"")) else {
+            return false;
+        };
+        let menu = &page[at..];
+        let menu = &menu[..menu.find("</select>").unwrap_or(menu.len())];
+        return menu.contains(&format!("value=\"{value}\" selected"));
     }
+    page.contains(&format!("name=\"{name}\" value=\"{value}\" checked"))
+        || page.contains(&format!("name=\"{name}\" value=\"{value}\" size="))
 }
 
 /// minijinja's escaping of what the bench compares (`/` included).
