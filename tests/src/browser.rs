@@ -50,7 +50,7 @@ use fantoccini::elements::Element;
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{Ipv4Addr, TcpStream};
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
@@ -613,58 +613,18 @@ pub async fn screenshot(client: &Client, path: &Path) {
     std::fs::write(path, png).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
 }
 
-/// A response to [`http_get`].
-#[derive(Clone, Debug)]
-pub struct HttpResponse {
-    pub status: u16,
-    /// Header names in lower case, in the order received.
-    pub headers: Vec<(String, String)>,
-    pub body: String,
-}
-
-impl HttpResponse {
-    /// The first header called `name` (any case).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        let name = name.to_ascii_lowercase();
-        self.headers
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// A plain HTTP/1.0 GET of an `http://` URL, for what WebDriver cannot see:
-/// the status code and the headers (see the module's notes).
-pub fn http_get(url: &str) -> HttpResponse {
+/// A plain HTTP GET of an `http://host:port/path` URL, for what WebDriver
+/// cannot see: the status code and the headers (see the module's notes).
+pub fn http_get(url: &str) -> crate::http::Response {
     let rest = url
         .strip_prefix("http://")
         .unwrap_or_else(|| panic!("{url}: only http:// URLs"));
     let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let path = if path.is_empty() { "/" } else { path };
-    let mut stream = TcpStream::connect(host).unwrap_or_else(|e| panic!("connect {host}: {e}"));
-    stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").expect("send the request");
-    let mut raw = Vec::new();
-    stream
-        .read_to_end(&mut raw)
-        .unwrap_or_else(|e| panic!("read {url}: {e}"));
-    let raw = String::from_utf8_lossy(&raw);
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|line| line.split_whitespace().nth(1))
-        .and_then(|code| code.parse().ok())
-        .unwrap_or_else(|| panic!("{url}: not an HTTP response: {head}"));
-    let headers = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    HttpResponse {
-        status,
-        headers,
-        body: body.to_owned(),
-    }
+    let addr = host
+        .parse()
+        .unwrap_or_else(|e| panic!("{url}: the host must be an IP address and port: {e}"));
+    crate::http::get(addr, path)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 use crate::grpc::{authorized, channel, ikd_asn};
 use crate::server::TestServer;
+use crate::server::tokens;
 use ikd_proto::v1 as api;
 use ikd_proto::v1::admin_service_client::AdminServiceClient;
 use ikd_proto::v1::assessment_service_client::AssessmentServiceClient;
@@ -150,4 +151,68 @@ pub fn some_cell(shown: &api::Presentation, k: usize) -> String {
         api::Widget::Number => format!("{},5", 10 + k),
         api::Widget::Text | api::Widget::Unspecified => "teks".into(),
     }
+}
+
+/// What `Score` gives for `answers`, and the one result stored for the unit.
+pub async fn scored_and_stored(
+    server: &TestServer,
+    instrument: Option<api::InstrumentRef>,
+    unit: &str,
+    answers: &[(String, String)],
+) -> (api::Result, api::Result) {
+    let mut assessment = AssessmentServiceClient::new(channel(server).await);
+    let scored = assessment
+        .score(authorized(
+            tokens::SERVICE,
+            api::ScoreRequest {
+                instrument: instrument.clone(),
+                org_unit: unit.into(),
+                answers: crate::grpc::api_answers(answers),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .result
+        .unwrap();
+    let stored = exported(server, instrument).await;
+    assert_eq!(stored.len(), 1);
+    (scored, stored[0].result.clone().unwrap())
+}
+
+pub fn assert_same_scores(stored: &api::Result, scored: &api::Result) {
+    assert_eq!(stored.index, scored.index, "index bit for bit");
+    assert_eq!(stored.domains.len(), scored.domains.len());
+    for (a, b) in stored.domains.iter().zip(&scored.domains) {
+        assert_eq!(
+            (&a.code, a.score),
+            (&b.code, b.score),
+            "domain scores bit for bit"
+        );
+    }
+}
+
+/// Every stored result of `instrument`, as a data steward exports them.
+pub async fn exported(
+    server: &TestServer,
+    instrument: Option<api::InstrumentRef>,
+) -> Vec<api::ExportedResult> {
+    let mut client = AssessmentServiceClient::new(channel(server).await);
+    let mut stream = client
+        .export_results(authorized(
+            tokens::STEWARD,
+            api::ExportResultsRequest {
+                instrument,
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut out = Vec::new();
+    while let Some(r) = stream.message().await.unwrap() {
+        out.push(r);
+    }
+    out
 }

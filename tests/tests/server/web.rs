@@ -5,11 +5,13 @@
 //! each get a clear page and status, and change nothing.
 
 use ikd_proto::v1 as api;
-use ikd_proto::v1::assessment_service_client::AssessmentServiceClient;
 use ikd_tests::grpc::{authorized, channel, ikd_asn};
 use ikd_tests::http::{self, Response};
 use ikd_tests::server::{ServerOptions, TestServer, tokens};
-use ikd_tests::web::{csrf, fields_for, instrument, instrument_of, invite, invite_to, some_cell};
+use ikd_tests::web::{
+    assert_same_scores, csrf, fields_for, instrument, instrument_of, invite, invite_to,
+    scored_and_stored, some_cell,
+};
 use std::net::SocketAddr;
 
 /// Posts one page with the given answer cells, keeping the page's csrf.
@@ -96,46 +98,6 @@ fn answer_and_submit(
         &[("csrf", &token), ("confirm", "yes")],
     );
     assert_eq!(submitted.status, 303, "{}", submitted.body);
-}
-
-/// What `Score` gives for `answers`, and the one result stored for the unit.
-async fn scored_and_stored(
-    server: &TestServer,
-    instrument: Option<api::InstrumentRef>,
-    unit: &str,
-    answers: &[(String, String)],
-) -> (api::Result, api::Result) {
-    let mut assessment = AssessmentServiceClient::new(channel(server).await);
-    let scored = assessment
-        .score(authorized(
-            tokens::SERVICE,
-            api::ScoreRequest {
-                instrument: instrument.clone(),
-                org_unit: unit.into(),
-                answers: ikd_tests::grpc::api_answers(answers),
-                ..Default::default()
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .result
-        .unwrap();
-    let stored = exported(server, instrument).await;
-    assert_eq!(stored.len(), 1);
-    (scored, stored[0].result.clone().unwrap())
-}
-
-fn assert_same_scores(stored: &api::Result, scored: &api::Result) {
-    assert_eq!(stored.index, scored.index, "index bit for bit");
-    assert_eq!(stored.domains.len(), scored.domains.len());
-    for (a, b) in stored.domains.iter().zip(&scored.domains) {
-        assert_eq!(
-            (&a.code, a.score),
-            (&b.code, b.score),
-            "domain scores bit for bit"
-        );
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -235,30 +197,6 @@ async fn the_digcomp_instrument_is_delivered_the_same_way() {
     assert_same_scores(&stored, &scored);
     assert!(stored.index.is_some(), "every item answered: an index");
     server.stop();
-}
-
-/// Every stored result of `instrument`, as a data steward exports them.
-async fn exported(
-    server: &TestServer,
-    instrument: Option<api::InstrumentRef>,
-) -> Vec<api::ExportedResult> {
-    let mut client = AssessmentServiceClient::new(channel(server).await);
-    let mut stream = client
-        .export_results(authorized(
-            tokens::STEWARD,
-            api::ExportResultsRequest {
-                instrument,
-                ..Default::default()
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
-    let mut out = Vec::new();
-    while let Some(r) = stream.message().await.unwrap() {
-        out.push(r);
-    }
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -184,26 +184,12 @@ async fn show_page(
 async fn post_page(
     Shared(state): Shared<Arc<State>>,
     Path((token, part)): Path<(String, String)>,
-    form: Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+    form: Posted,
 ) -> Html {
-    let pairs = match form {
-        Ok(Form(pairs)) => pairs,
-        // Too large (413), not a form (415 → 400), unreadable (400).
-        Err(rejection) => return pages::bad_form(Lang::default(), rejection.status()),
-    };
-    let fields = collect(pairs);
-    let lang = lang_of(first(&fields, "lang"));
-    let visit = match flow::visit(&state, &token, lang).await {
-        Ok(v) => v,
+    let (visit, fields, lang) = match accepted_post(&state, &token, form).await {
+        Ok(accepted) => accepted,
         Err(page) => return page,
     };
-    if first(&fields, "csrf") != Some(visit.csrf(&state).as_str()) {
-        tracing::warn!(invitation = %visit.invitation.id, "web: a form without its anti-forgery value");
-        return pages::forged(lang);
-    }
-    if visit.submitted() {
-        return pages::already_submitted(&visit, lang);
-    }
     let Some(part) = part_number(&visit, &part) else {
         return pages::not_found(lang);
     };
@@ -257,25 +243,12 @@ async fn review(
 async fn submit(
     Shared(state): Shared<Arc<State>>,
     Path(token): Path<String>,
-    form: Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+    form: Posted,
 ) -> Html {
-    let pairs = match form {
-        Ok(Form(pairs)) => pairs,
-        // Too large (413), not a form (415 → 400), unreadable (400).
-        Err(rejection) => return pages::bad_form(Lang::default(), rejection.status()),
-    };
-    let fields = collect(pairs);
-    let lang = lang_of(first(&fields, "lang"));
-    let visit = match flow::visit(&state, &token, lang).await {
-        Ok(v) => v,
+    let (visit, fields, lang) = match accepted_post(&state, &token, form).await {
+        Ok(accepted) => accepted,
         Err(page) => return page,
     };
-    if first(&fields, "csrf") != Some(visit.csrf(&state).as_str()) {
-        return pages::forged(lang);
-    }
-    if visit.submitted() {
-        return pages::already_submitted(&visit, lang);
-    }
     if first(&fields, "confirm") != Some("yes") {
         return pages::review(&visit, &visit.csrf(&state), lang, true);
     }
@@ -286,6 +259,34 @@ async fn submit(
         }
         Err(status) => pages::failure(&status, lang),
     }
+}
+
+type Posted = Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>;
+
+/// What every post passes before it changes anything: a readable form, a
+/// link that opens, the link's own anti-forgery value, an open session.
+/// Otherwise the page that says why (400/413, 404/410, 403, 409).
+async fn accepted_post(
+    state: &State,
+    token: &str,
+    form: Posted,
+) -> Result<(flow::Visit, Fields, Lang), Html> {
+    let pairs = match form {
+        Ok(Form(pairs)) => pairs,
+        // Too large (413), not a form (415 → 400), unreadable (400).
+        Err(rejection) => return Err(pages::bad_form(Lang::default(), rejection.status())),
+    };
+    let fields = collect(pairs);
+    let lang = lang_of(first(&fields, "lang"));
+    let visit = flow::visit(state, token, lang).await?;
+    if first(&fields, "csrf") != Some(visit.csrf(state).as_str()) {
+        tracing::warn!(invitation = %visit.invitation.id, "web: a form without its anti-forgery value");
+        return Err(pages::forged(lang));
+    }
+    if visit.submitted() {
+        return Err(pages::already_submitted(&visit, lang));
+    }
+    Ok((visit, fields, lang))
 }
 
 fn other(lang: Lang) -> Lang {
