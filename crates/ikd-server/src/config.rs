@@ -346,6 +346,14 @@ impl ServerConfig {
                 return Err(ConfigError::Invalid(format!("{name} must be at least 1")));
             }
         }
+        for origin in &self.cors_origins {
+            let scheme = origin.starts_with("http://") || origin.starts_with("https://");
+            if !scheme || http::HeaderValue::from_str(origin).is_err() {
+                return Err(ConfigError::Invalid(format!(
+                    "cors_origins: '{origin}' is not an origin like https://portal.example.go.id"
+                )));
+            }
+        }
         if self.instruments.is_empty() {
             return Err(ConfigError::Invalid(
                 "no instruments configured (instruments = [...] or IKD_INSTRUMENTS)".into(),
@@ -393,6 +401,24 @@ mod tests {
             err.contains("IKD_MIN_GROUP_SIZE") && err.contains("many"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_malformed_cors_origin_is_refused_by_name() {
+        let mut config = ServerConfig {
+            instruments: vec![PathBuf::from("i.toml")],
+            ..ServerConfig::default()
+        };
+        config
+            .apply_env(|name| {
+                (name == "IKD_CORS_ORIGINS")
+                    .then(|| "https://portal.example.go.id, portal.example".to_owned())
+            })
+            .unwrap();
+        let err = config.check().unwrap_err().to_string();
+        assert!(err.contains("'portal.example'"), "{err}");
+        config.cors_origins.pop();
+        assert!(config.check().is_ok());
     }
 
     #[test]

@@ -120,27 +120,26 @@ async fn create(args: &Args, ids: &[String]) -> Result<Vec<api::Invitation>> {
 }
 
 /// One identifier per line, or the first column of a CSV (a `respondent_id`
-/// header is skipped); blank lines are ignored, duplicates refused.
+/// header is skipped); blank lines are ignored, duplicates refused by line.
 fn read_ids(path: &PathBuf) -> Result<Vec<String>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_path(path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
     let mut ids = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for (n, line) in text.lines().enumerate() {
-        let id = line
-            .split(',')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .trim_matches('"');
+    for (n, record) in reader.records().enumerate() {
+        let record = record.with_context(|| format!("{}: line {}", path.display(), n + 1))?;
+        let line = record.position().map_or(n as u64 + 1, |p| p.line());
+        let id = record.get(0).unwrap_or("").trim();
         if id.is_empty() || (n == 0 && id == "respondent_id") {
             continue;
         }
         if !seen.insert(id.to_owned()) {
             bail!(
-                "{}:{}: identifier '{id}' is listed twice",
-                path.display(),
-                n + 1
+                "{}:{line}: identifier '{id}' is listed twice",
+                path.display()
             );
         }
         ids.push(id.to_owned());

@@ -33,7 +33,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use fields::Fields;
 use ikd_core::lang::Lang;
-use pages::{Html, with_lang};
+use pages::{Html, other, with_lang};
 use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -287,13 +287,6 @@ async fn accepted_post(
         return Err(pages::already_submitted(&visit, lang));
     }
     Ok((visit, fields, lang))
-}
-
-fn other(lang: Lang) -> Lang {
-    match lang {
-        Lang::Id => Lang::En,
-        Lang::En => Lang::Id,
-    }
 }
 
 /// A page number of the visit's instrument (1-based), or `None`.

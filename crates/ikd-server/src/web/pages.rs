@@ -68,13 +68,9 @@ fn html_type() -> [(header::HeaderName, HeaderValue); 1] {
 
 /// What every page shows: the language, its switch, the texts and the title.
 fn chrome(lang: Lang, title: &str, page_title: &str, switch_url: Option<String>) -> Value {
-    let other = match lang {
-        Lang::Id => Lang::En,
-        Lang::En => Lang::Id,
-    };
     context! {
         lang => lang.code(),
-        other_lang => other.code(),
+        other_lang => other(lang).code(),
         t => Value::from(minijinja::value::Serde(texts(lang))),
         title => title,
         page_title => page_title,
@@ -86,11 +82,12 @@ fn chrome(lang: Lang, title: &str, page_title: &str, switch_url: Option<String>)
 pub(crate) fn with_lang(path: &str, lang: Lang) -> String {
     match lang {
         Lang::Id => path.to_owned(),
-        Lang::En => format!("{path}?lang=en"),
+        other => format!("{path}?lang={}", other.code()),
     }
 }
 
-fn other(lang: Lang) -> Lang {
+/// The language the switch on a page leads to.
+pub(crate) fn other(lang: Lang) -> Lang {
     match lang {
         Lang::Id => Lang::En,
         Lang::En => Lang::Id,
