@@ -78,6 +78,35 @@ impl ItemIndex {
         }
     }
 
+    /// Checks answers given as cells in instrument order (`answer_values`): one
+    /// per item, none oversized.
+    pub fn cells_in_order<'a>(&self, values: &'a [String]) -> Result<Vec<&'a str>, Violations> {
+        let mut problems = Violations::default();
+        if values.len() != self.items {
+            problems.add(|| Invalid {
+                field: "answer_values".into(),
+                description: format!(
+                    "gives {} values; the instrument has {} items, one value each (\"\" = not answered)",
+                    values.len(),
+                    self.items
+                ),
+            });
+        }
+        for (i, value) in values.iter().enumerate() {
+            if value.len() > MAX_CELL_BYTES {
+                problems.add(|| Invalid {
+                    field: format!("answer_values[{i}]"),
+                    description: format!("answer longer than {MAX_CELL_BYTES} bytes"),
+                });
+            }
+        }
+        if problems.is_empty() {
+            Ok(values.iter().map(String::as_str).collect())
+        } else {
+            Err(problems)
+        }
+    }
+
     pub fn empty_rows(&self) -> AnswerRows {
         AnswerRows::new(self.items)
     }

@@ -98,16 +98,28 @@ struct Prepared<'a> {
 }
 
 impl Prepared<'_> {
-    /// The request's answers in instrument order, checked against the instrument's items.
+    /// The request's answers in instrument order, checked against the instrument's
+    /// items; given by item id (`answers`) or already in order (`answer_values`).
     fn cells<'r>(&self, req: &'r api::ScoreRequest) -> Result<Vec<&'r str>, Status> {
-        self.entry
-            .items
-            .cells(
+        let items = &self.entry.items;
+        let cells = match (req.answers.is_empty(), req.answer_values.is_empty()) {
+            (_, true) => items.cells(
                 req.answers
                     .iter()
                     .map(|a| (a.item_id.as_str(), a.value.as_str())),
-            )
-            .map_err(|v| bad_request("invalid answers", &v))
+            ),
+            (true, false) => items.cells_in_order(&req.answer_values),
+            (false, false) => {
+                return Err(bad_request(
+                    "invalid answers",
+                    &[Invalid {
+                        field: "answer_values".into(),
+                        description: "a request gives answers or answer_values, not both".into(),
+                    }],
+                ));
+            }
+        };
+        cells.map_err(|v| bad_request("invalid answers", &v))
     }
 
     /// A fresh result in the request's language and detail.

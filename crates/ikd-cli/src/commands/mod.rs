@@ -2,7 +2,6 @@
 
 pub mod analyze;
 pub mod bench;
-pub mod bench_web;
 pub mod calibrate;
 pub mod compare;
 pub mod demo;

@@ -109,6 +109,90 @@ async fn score_stream_answers_in_order_and_isolates_bad_requests() {
     assert_eq!(seen, n);
 }
 
+/// Answers packed in instrument order (`answer_values`) score exactly as the same answers
+/// given by item id, on `Score` and `ScoreStream`; a request with both, or with a value
+/// count other than the instrument's item count, is refused naming `answer_values`.
+#[tokio::test(flavor = "multi_thread")]
+async fn packed_answers_score_as_answers_by_item_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir);
+    let mut client = assessment(&server, Some(tokens::SERVICE)).await;
+    let order: Vec<String> = client
+        .get_instrument(api::GetInstrumentRequest {
+            instrument: ikd_tests::grpc::ikd_asn(),
+            language: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .items
+        .into_iter()
+        .map(|item| item.id)
+        .collect();
+    let packed = |named: &api::ScoreRequest| api::ScoreRequest {
+        answer_values: order
+            .iter()
+            .map(|id| {
+                named
+                    .answers
+                    .iter()
+                    .find(|a| &a.item_id == id)
+                    .map_or(String::new(), |a| a.value.clone())
+            })
+            .collect(),
+        answers: Vec::new(),
+        ..named.clone()
+    };
+    let expected = expected();
+    let named: Vec<api::ScoreRequest> = examples().iter().map(score_request).collect();
+    let requests: Vec<api::ScoreRequest> = named.iter().map(packed).collect();
+    for request in &requests {
+        let result = client
+            .score(request.clone())
+            .await
+            .unwrap()
+            .into_inner()
+            .result
+            .unwrap();
+        assert_matches_expected(&result, &expected[&request.respondent_id]);
+    }
+    let mut stream = client
+        .score_stream(tokio_stream::iter(requests.clone()))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut seen = 0;
+    while let Some(response) = stream.message().await.unwrap() {
+        match response.outcome.unwrap() {
+            api::score_stream_response::Outcome::Result(r) => {
+                assert_matches_expected(&r, &expected[&response.respondent_id])
+            }
+            api::score_stream_response::Outcome::Problem(p) => panic!("{p:?}"),
+        }
+        seen += 1;
+    }
+    assert_eq!(seen, requests.len());
+
+    let refused = |status: tonic::Status| {
+        assert_eq!(status.code(), Code::InvalidArgument);
+        let violation = status.get_details_bad_request().unwrap().field_violations[0].clone();
+        assert_eq!(violation.field, "answer_values");
+        violation.description
+    };
+    let mut both = requests[0].clone();
+    both.answers = named[0].answers.clone();
+    let why = refused(client.score(both).await.unwrap_err());
+    assert!(why.contains("not both"), "{why}");
+    let mut short = requests[0].clone();
+    short.answer_values.pop();
+    let why = refused(client.score(short).await.unwrap_err());
+    assert!(
+        why.contains(&format!("{} values", order.len() - 1))
+            && why.contains(&format!("{} items", order.len())),
+        "{why}"
+    );
+}
+
 /// The README's `Score` example sends `examples/score-request.json` with grpcurl: a whole
 /// respondent of the example answers, which must score to its committed expected row
 /// (an index, not an empty result).

@@ -10,16 +10,17 @@
 //! retry what failed, and before anyone submits, every acknowledged page is
 //! read back and compared with what was posted. Figures go to stdout as JSON.
 
-use crate::commands::bench::simulated_requests;
-use crate::common::{PluginArgs, instrument_path, load_instrument};
-use anyhow::{Context, Result, bail};
+use super::served::{self, ServeOptions, Served};
+use super::simulated_requests;
+use super::stats::summary;
+use crate::common::{PluginArgs, load_instrument};
+use anyhow::Result;
 use ikd_core::pipeline::{Scorer, ScorerOptions};
 use ikd_proto::v1 as api;
 use ikd_proto::v1::admin_service_client::AdminServiceClient;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -42,66 +43,20 @@ pub struct Args {
     kill_after_pages: Option<usize>,
 }
 
-/// A running `ikd serve` and its two addresses.
-struct Served {
-    child: Child,
-    grpc: SocketAddr,
-    web: SocketAddr,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+/// The server of one run, as `served::start` is asked for it.
+fn serve_options<'a>(
+    args: &'a Args,
+    data: &'a std::path::Path,
+    token: &'a str,
+) -> ServeOptions<'a> {
+    ServeOptions {
+        instrument: &args.instrument,
+        database_url: args.database_url.as_deref(),
+        data_dir: data,
+        token,
+        web: true,
+        tls: None,
     }
-}
-
-fn start_server(args: &Args, data: &std::path::Path, token: &str) -> Result<Served> {
-    let mut command = Command::new(std::env::current_exe()?);
-    command
-        .args([
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--web-addr",
-            "127.0.0.1:0",
-        ])
-        .arg("--data-dir")
-        .arg(data)
-        .arg("--instrument")
-        .arg(instrument_path(&args.instrument)?)
-        .env(
-            "IKD_TOKENS",
-            serde_json::json!([{ "name": "bench", "roles": ["admin"], "token": token }])
-                .to_string(),
-        )
-        .env("IKD_MAX_CONCURRENT_REQUESTS", "8192")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    if let Some(url) = &args.database_url {
-        command.arg("--database-url").arg(url);
-    }
-    let mut child = command.spawn().context("starting ikd serve")?;
-    let stdout = child.stdout.take().expect("piped");
-    let (mut grpc, mut web) = (None, None);
-    let mut lines = BufReader::new(stdout).lines();
-    while web.is_none() {
-        let Some(Ok(line)) = lines.next() else {
-            bail!("ikd serve stopped before it listened");
-        };
-        if let Some(a) = line.strip_prefix("ikd serve: listening on ") {
-            grpc = Some(a.trim().parse()?);
-        } else if let Some(a) = line.strip_prefix("ikd serve: web app on http://") {
-            web = Some(a.trim().trim_end_matches('/').parse()?);
-        }
-    }
-    std::thread::spawn(move || lines.for_each(drop));
-    Ok(Served {
-        child,
-        grpc: grpc.context("no gRPC address printed")?,
-        web: web.expect("set above"),
-    })
 }
 
 pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
@@ -111,7 +66,7 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
     let answers = simulated_requests(&scorer, args.respondents as u64)?;
     let data = tempfile::tempdir()?;
     let token = format!("bench-web-{}", std::process::id()).repeat(2);
-    let served = start_server(&args, data.path(), &token)?;
+    let served = served::start(&serve_options(&args, data.path(), &token))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -147,7 +102,8 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
                     respondents: 0,
                     kill_after_pages: None,
                 };
-                *served = start_server(&again, &data_dir, &token).expect("restart");
+                *served =
+                    served::start(&serve_options(&again, &data_dir, &token)).expect("restart");
                 eprintln!("bench web: killed the server after {k} acknowledged pages; restarted");
             })
         });
@@ -407,7 +363,7 @@ impl Bench {
         body: &[u8],
         step: &'static str,
     ) -> (u16, String) {
-        let addr = web.read().await.web;
+        let addr = web.read().await.web.expect("started with the web app");
         let at = Instant::now();
         match http(addr, method, path, body).await {
             Ok((status, text)) if status < 500 => {
@@ -488,15 +444,4 @@ async fn http(
         .map_or("", |(_, b)| b)
         .to_owned();
     Ok((status, body))
-}
-
-fn summary(latencies: &[Duration]) -> serde_json::Value {
-    let mut sorted = latencies.to_vec();
-    sorted.sort();
-    let q = |q: f64| {
-        sorted
-            .get(((sorted.len() as f64 - 1.0) * q).round() as usize)
-            .map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0)
-    };
-    serde_json::json!({ "count": sorted.len(), "p50_ms": q(0.5), "p99_ms": q(0.99) })
 }

@@ -1,0 +1,103 @@
+//! `ikd bench`: load generators that measure a server the way its users see
+//! it, from a client in another process: `grpc` (service calls) and `web`
+//! (respondents in browsers). They measure and report; they assert nothing.
+//! `request` writes a request body for independent tools (h2load, ghz).
+
+mod grpc;
+mod served;
+mod stats;
+mod web;
+
+use crate::common::{PluginArgs, load_instrument};
+use anyhow::{Context, Result};
+use ikd_core::pipeline::{Scorer, ScorerOptions};
+use ikd_core::simulate::Simulation;
+use ikd_proto::v1 as api;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Load-test the gRPC service of a separate `ikd serve` (started here, or `--target`).
+    Grpc(grpc::Args),
+    /// Respondents taking the instrument in the web app of a separate `ikd serve`.
+    Web(web::Args),
+    /// Write one simulated respondent's `Score` request as a gRPC message body, for
+    /// independent load tools (`h2load -d FILE`, ghz).
+    Request(RequestArgs),
+}
+
+#[derive(clap::Args)]
+pub struct RequestArgs {
+    /// Instrument file or bundled instrument id.
+    #[arg(long, default_value = "ikd-asn-2025", value_name = "PATH|ID")]
+    instrument: String,
+    /// Where to write the body (a new file).
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+}
+
+pub fn run(plugins: &PluginArgs, command: Command) -> Result<ExitCode> {
+    match command {
+        Command::Grpc(args) => grpc::run(plugins, args),
+        Command::Web(args) => web::run(plugins, args),
+        Command::Request(args) => write_request(plugins, args),
+    }
+}
+
+/// Writes a `Score` request framed as gRPC sends it over HTTP/2: a byte saying
+/// "not compressed", the length as 4 bytes big-endian, the protobuf message.
+fn write_request(plugins: &PluginArgs, args: RequestArgs) -> Result<ExitCode> {
+    let host = plugins.host()?;
+    let instrument = load_instrument(&args.instrument)?;
+    let scorer = Scorer::new(instrument, &host, &ScorerOptions::default())?;
+    let request = simulated_requests(&scorer, 1)?.remove(0);
+    let message = prost::Message::encode_to_vec(&request);
+    let mut body = Vec::with_capacity(5 + message.len());
+    body.push(0);
+    body.extend_from_slice(&u32::try_from(message.len())?.to_be_bytes());
+    body.extend_from_slice(&message);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&args.out)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, &body))
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    eprintln!(
+        "wrote {} ({} bytes): POST it to /ikd.v1.AssessmentService/Score",
+        args.out.display(),
+        body.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Simulated respondents as `Score` requests.
+pub(crate) fn simulated_requests(scorer: &Scorer, n: u64) -> Result<Vec<api::ScoreRequest>> {
+    let instrument = scorer.instrument().clone();
+    let mut requests = Vec::new();
+    Simulation::new(n, 7).run::<anyhow::Error>(scorer, 1024, |rows| {
+        for r in 0..rows.len() {
+            requests.push(api::ScoreRequest {
+                instrument: Some(api::InstrumentRef {
+                    id: instrument.id.clone(),
+                    version: instrument.version.to_string(),
+                }),
+                respondent_id: rows.respondent_ids[r].clone(),
+                org_unit: rows.org_units[r].clone(),
+                answers: instrument
+                    .items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| api::Answer {
+                        item_id: item.id.clone(),
+                        value: rows.cell(r, i).to_owned(),
+                    })
+                    .collect(),
+                duration_seconds: rows.durations[r],
+                ..Default::default()
+            });
+        }
+        Ok(())
+    })?;
+    Ok(requests)
+}
