@@ -5,6 +5,7 @@
 
 mod access;
 mod audit;
+mod bench;
 mod durability;
 mod grpc;
 mod load;

@@ -53,7 +53,7 @@ pub struct Args {
     #[arg(long, value_name = "NAME", requires = "tls_ca")]
     tls_domain: Option<String>,
     /// Store of the started server; with `--target`, the target's store, for the raw
-    /// insert comparison (left out without it).
+    /// insert comparison (left out without it; it writes and drops a scratch table there).
     #[arg(long, value_name = "URL")]
     database_url: Option<String>,
     /// HTTP/2 connections the concurrent calls are spread over.

@@ -1,0 +1,169 @@
+//! `ikd bench`: the load generators run end to end with tiny workloads, so
+//! their plumbing (a server in another process, `--target`, TLS, the request
+//! file for h2load) cannot rot. The figures themselves are never asserted.
+
+use ikd_proto::v1::{self as api, assessment_service_client::AssessmentServiceClient};
+use ikd_tests::grpc::{Bearer, channel};
+use ikd_tests::ikd_binary;
+use ikd_tests::server::{ServerOptions, TestServer, tokens};
+use std::process::Command;
+
+/// Workloads small enough for a test: every one still runs.
+const TINY: [&str; 18] = [
+    "--seconds",
+    "0.3",
+    "--sequential-calls",
+    "5",
+    "--connections",
+    "2",
+    "--concurrency",
+    "4",
+    "--stream-respondents",
+    "200",
+    "--streams",
+    "1",
+    "--sessions",
+    "8",
+    "--session-concurrency",
+    "4",
+    "--raw-inserts",
+    "20",
+];
+
+/// Runs `ikd bench grpc` with `args` and returns its JSON report.
+fn bench_grpc(args: &[&str], env: &[(&str, &str)]) -> serde_json::Value {
+    let out = Command::new(ikd_binary())
+        .args(["bench", "grpc"])
+        .args(TINY)
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("ikd runs");
+    assert!(
+        out.status.success(),
+        "ikd bench grpc failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8_lossy(&out.stderr);
+    assert!(table.contains("sequential Score p50"), "{table}");
+    serde_json::from_slice(&out.stdout).expect("a JSON report on stdout")
+}
+
+/// Every workload completed calls and none failed; every target has a figure.
+fn assert_complete(report: &serde_json::Value) {
+    for workload in [
+        "sequential_empty_rpc",
+        "sequential_score",
+        "empty_rpc",
+        "score",
+        "sessions",
+    ] {
+        let w = &report[workload];
+        assert_eq!(w["errors"], 0, "{workload}: {w}");
+        assert!(w["completed"].as_u64().unwrap() > 0, "{workload}: {w}");
+        assert!(w["p50_ms"].as_f64().unwrap() > 0.0, "{workload}: {w}");
+    }
+    assert_eq!(report["sessions"]["completed"], 8);
+    for stream in [
+        "score_stream_respondents_per_second",
+        "score_stream_packed_respondents_per_second",
+    ] {
+        assert!(report[stream].as_f64().unwrap() > 0.0, "{stream}");
+    }
+    let targets = report["targets"].as_array().unwrap();
+    assert_eq!(targets.len(), 5);
+    for t in targets {
+        assert!(t["measured"].is_number(), "{t}");
+        assert!(t["met"].is_boolean(), "{t}");
+    }
+}
+
+#[test]
+fn bench_grpc_measures_a_server_it_starts_over_tls() {
+    let report = bench_grpc(&["--tls"], &[]);
+    assert_complete(&report);
+    assert_eq!(report["tls"], true);
+    let server = report["server"].as_str().unwrap();
+    assert!(server.starts_with("started: ikd serve (pid "), "{server}");
+    assert!(server.contains("https://localhost:"), "{server}");
+    assert_eq!(report["database"], "sqlite");
+    assert!(report["session_writes_vs_raw_inserts"].as_f64().unwrap() > 0.0);
+    // The server it started is gone once it has reported.
+    let pid: i32 = server
+        .trim_start_matches("started: ikd serve (pid ")
+        .split(')')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_ne!(
+        unsafe { libc::kill(pid, 0) },
+        0,
+        "ikd serve {pid} still runs"
+    );
+}
+
+#[test]
+fn bench_grpc_measures_a_running_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(ServerOptions::new(dir.path()));
+    let database = format!("sqlite://{}", dir.path().join("ikd.sqlite3").display());
+    let url = server.url();
+    let report = bench_grpc(
+        &["--target", &url, "--database-url", &database],
+        &[("IKD_TOKEN", tokens::ADMIN)],
+    );
+    assert_complete(&report);
+    assert_eq!(report["server"], format!("target: {url}"));
+    assert_eq!(report["tls"], false);
+
+    // Without a token, a target is refused before anything is measured.
+    let out = Command::new(ikd_binary())
+        .args(["bench", "grpc", "--target", &url])
+        .env_remove("IKD_TOKEN")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--target needs --token"));
+}
+
+/// The body `ikd bench request` writes for h2load is one gRPC frame holding a
+/// `Score` request that the server scores to a result with an index.
+#[tokio::test(flavor = "multi_thread")]
+async fn bench_request_writes_a_framed_score_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("score.bin");
+    let run = || {
+        Command::new(ikd_binary())
+            .args(["bench", "request", "--out"])
+            .arg(&path)
+            .output()
+            .unwrap()
+    };
+    assert!(run().status.success());
+    let body = std::fs::read(&path).unwrap();
+    assert_eq!(body[0], 0, "not compressed");
+    let length = u32::from_be_bytes(body[1..5].try_into().unwrap()) as usize;
+    assert_eq!(length, body.len() - 5);
+    let request: api::ScoreRequest = prost::Message::decode(&body[5..]).unwrap();
+    assert_eq!(request.instrument.as_ref().unwrap().id, "ikd-asn-2025");
+
+    let server = TestServer::start(ServerOptions::new(&dir.path().join("data")));
+    let mut client = AssessmentServiceClient::with_interceptor(
+        channel(&server).await,
+        Bearer::new(tokens::SERVICE),
+    );
+    let result = client
+        .score(request)
+        .await
+        .unwrap()
+        .into_inner()
+        .result
+        .unwrap();
+    assert!(result.index.is_some());
+
+    // An existing file is never overwritten.
+    let again = run();
+    assert!(!again.status.success());
+    assert_eq!(std::fs::read(&path).unwrap(), body);
+}
