@@ -138,16 +138,9 @@ impl Prepared<'_> {
 impl State {
     /// Checks what a scoring request names before any answer is looked at.
     fn prepare(&self, caller: &Caller, req: &api::ScoreRequest) -> Result<Prepared<'_>, Status> {
-        check_score_names(req).map_err(|v| bad_request("invalid request", &[v]))?;
+        let duration = check_respondent(caller, req)?;
         let lang = language(&req.language)?;
         let entry = self.catalog.resolve(req.instrument.as_ref())?;
-        if !req.org_unit.is_empty() {
-            check_org_unit(&req.org_unit, "org_unit")
-                .map_err(|v| bad_request("invalid request", &[v]))?;
-            caller.check_unit(&req.org_unit)?;
-        }
-        let duration = check_duration(req.duration_seconds)
-            .map_err(|v| bad_request("invalid request", &[v]))?;
         let scorer = entry.scorer_for(&self.catalog.host, &req.model, "")?;
         Ok(Prepared {
             entry,
@@ -219,10 +212,10 @@ impl State {
         let mut todo: Vec<usize> = Vec::with_capacity(requests.len());
         let mut rows = prepared.entry.items.empty_rows();
         for (k, req) in requests.iter().enumerate() {
-            // Every request is checked on its own: scope, duration, answers.
-            let checked = self
-                .prepare(caller, req)
-                .and_then(|p| Ok((p.duration, p.cells(req)?)));
+            // Every request is checked on its own: names, scope, duration, answers. Its
+            // instrument, model and language are the run's, checked once by `prepare`.
+            let checked =
+                check_respondent(caller, req).and_then(|d| Ok((d, prepared.cells(req)?)));
             match checked {
                 Ok((duration, cells)) => {
                     answers::push(
@@ -286,6 +279,18 @@ fn problem(status: &Status) -> api::score_stream_response::Outcome {
         message: status.message().to_owned(),
         violations,
     })
+}
+
+/// Checks what a scoring request says of its respondent: the names it gives, its org
+/// unit (in the caller's scope) and its completion time, which it returns.
+fn check_respondent(caller: &Caller, req: &api::ScoreRequest) -> Result<Option<f64>, Status> {
+    check_score_names(req).map_err(|v| bad_request("invalid request", &[v]))?;
+    if !req.org_unit.is_empty() {
+        check_org_unit(&req.org_unit, "org_unit")
+            .map_err(|v| bad_request("invalid request", &[v]))?;
+        caller.check_unit(&req.org_unit)?;
+    }
+    check_duration(req.duration_seconds).map_err(|v| bad_request("invalid request", &[v]))
 }
 
 /// The names a scoring request gives besides its instrument, answers and

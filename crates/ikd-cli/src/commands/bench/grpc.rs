@@ -6,8 +6,8 @@
 //! 1. one call at a time: the empty RPC (health check) and `Score`;
 //! 2. `--concurrency` calls in flight over `--connections` connections: the
 //!    empty RPC and `Score`;
-//! 3. `ScoreStream`, respondents per second, with named answers and with the
-//!    packed encoding (`answer_values`);
+//! 3. `ScoreStream`, respondents per second, with answers by item id and with
+//!    the packed encoding (`answer_values`), from a lean client (`stream`);
 //! 4. sessions: `StartSession` + `SaveAnswers` × 2 + `SubmitSession`;
 //! 5. the database's own single-row insert rate at the same concurrency.
 //!
@@ -18,6 +18,7 @@
 use super::served::{self, ServeOptions, Served};
 use super::simulated_requests;
 use super::stats::Measured;
+use super::stream::{self, Encoded};
 use crate::common::{PluginArgs, load_instrument};
 use anyhow::{Context, Result, bail};
 use ikd_core::pipeline::{Scorer, ScorerOptions};
@@ -94,7 +95,14 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
     let instrument = load_instrument(&args.instrument)?;
     let scorer = Scorer::new(instrument, &host, &ScorerOptions::default())?;
     let requests = Arc::new(simulated_requests(&scorer, 4096)?);
-    let packed = Arc::new(requests.iter().map(packed).collect::<Vec<_>>());
+    let encoded = |r: &api::ScoreRequest| Encoded::score_request(r);
+    let named = Arc::new(requests.iter().map(encoded).collect::<Vec<_>>());
+    let packed = Arc::new(
+        requests
+            .iter()
+            .map(|r| encoded(&packed(r)))
+            .collect::<Vec<_>>(),
+    );
     let data = tempfile::tempdir()?;
     let server = Server::new(&args, data.path())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -147,10 +155,15 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
         report.measured("score", &score);
         report.set("score_vs_empty", score.rate() / empty.rate());
 
-        let named = score_stream(&clients, &requests, args.stream_respondents, args.streams)
+        let services: Vec<_> = channels
+            .iter()
+            .map(|c| InterceptedService::new(c.clone(), server.bearer.clone()))
+            .collect();
+        let (n, streams) = (args.stream_respondents, args.streams);
+        let named = stream::respondents_per_second(&services, &named, n, streams)
             .await
-            .context("ScoreStream with named answers")?;
-        let packed = score_stream(&clients, &packed, args.stream_respondents, args.streams)
+            .context("ScoreStream with answers by item id")?;
+        let packed = stream::respondents_per_second(&services, &packed, n, streams)
             .await
             .context("ScoreStream with packed answers")?;
         report.set("score_stream_respondents_per_second", named);
@@ -376,45 +389,6 @@ where
     }
     measured.elapsed = started.elapsed();
     measured
-}
-
-/// Respondents per second through `streams` concurrent ScoreStream calls, each
-/// on its own connection; a response that is not a result is an error.
-async fn score_stream(
-    clients: &[Client],
-    requests: &Arc<Vec<api::ScoreRequest>>,
-    respondents: usize,
-    streams: usize,
-) -> Result<f64> {
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    let streams = streams.max(1);
-    for s in 0..streams {
-        let mut client = clients[s % clients.len()].clone();
-        let requests = requests.clone();
-        let share = respondents / streams;
-        tasks.push(tokio::spawn(async move {
-            let outbound = tokio_stream::iter((0..share).map(move |k| {
-                let mut r = requests[(k + s) % requests.len()].clone();
-                r.detail = api::ResultDetail::Scores as i32;
-                r
-            }));
-            let mut inbound = client.score_stream(outbound).await?.into_inner();
-            let mut received = 0usize;
-            while let Some(response) = inbound.message().await? {
-                if let Some(api::score_stream_response::Outcome::Problem(p)) = response.outcome {
-                    return Err(tonic::Status::new(p.code.into(), p.message));
-                }
-                received += 1;
-            }
-            Ok::<usize, tonic::Status>(received)
-        }));
-    }
-    let mut total = 0;
-    for task in tasks {
-        total += task.await.context("stream task")??;
-    }
-    Ok(total as f64 / started.elapsed().as_secs_f64())
 }
 
 /// Whole sessions (start, two saves, submit) with `concurrency` in flight.

@@ -6,6 +6,7 @@
 mod grpc;
 mod served;
 mod stats;
+mod stream;
 mod web;
 
 use crate::common::{PluginArgs, load_instrument};
