@@ -3,7 +3,7 @@
 
 use crate::answers::ItemIndex;
 use crate::errors::{Invalid, bad_request};
-use ikd_core::host::PluginHost;
+use ikd_core::host::{PluginHost, PluginKindName};
 use ikd_core::instrument::{self, Instrument};
 use ikd_core::pipeline::{Scorer, ScorerOptions, SettingsOrigin, SetupError};
 use ikd_core::quote::quote;
@@ -132,7 +132,11 @@ pub enum ScorerError {
     /// plugin sees the settings.
     #[error(transparent)]
     SettingOutside(OutsideFile),
-    /// The model cannot score the instrument with these settings (its own message).
+    /// No loaded scoring model has that name: the request's mistake.
+    #[error("no scoring model {} is loaded (loaded: {})", quote(.model), .loaded.join(", "))]
+    UnknownModel { model: String, loaded: Vec<String> },
+    /// The model cannot score the instrument with these settings (its own message,
+    /// with server paths taken out).
     #[error("model {} cannot score instrument '{instrument}': {reason}", quote(.model))]
     Refused {
         model: String,
@@ -147,6 +151,7 @@ impl ScorerError {
         match self {
             ScorerError::SettingsNotJson(_) => "settings_not_json",
             ScorerError::SettingOutside(_) => "setting_outside_instrument_dir",
+            ScorerError::UnknownModel { .. } => "unknown_model",
             ScorerError::Refused { .. } => "model_refused",
         }
     }
@@ -156,6 +161,7 @@ impl ScorerError {
         match self {
             ScorerError::SettingsNotJson(_) => Some("settings_json".to_owned()),
             ScorerError::SettingOutside(e) => Some(settings_field(&e.setting)),
+            ScorerError::UnknownModel { .. } => Some("model".to_owned()),
             ScorerError::Refused { .. } => None,
         }
     }
@@ -174,6 +180,13 @@ impl From<ScorerError> for Status {
                          directory, by a relative name",
                         outside.reason
                     ),
+                }],
+            ),
+            ScorerError::UnknownModel { .. } => bad_request(
+                "unknown scoring model",
+                &[Invalid {
+                    field: "model".to_owned(),
+                    description: err.to_string(),
                 }],
             ),
             ScorerError::Refused { .. } => Status::failed_precondition(err.to_string()),
@@ -195,7 +208,8 @@ impl Entry {
     /// The scorer for `model` (empty: the instrument's own) with `settings`
     /// (JSON from a request; empty: the instrument's settings for its own model, none for
     /// another). Settings naming a file outside the instrument's directory are
-    /// `INVALID_ARGUMENT`; a model that refuses the instrument is `FAILED_PRECONDITION`.
+    /// `INVALID_ARGUMENT`, and so is a model no plugin provides (naming `model`); a model
+    /// that refuses the instrument is `FAILED_PRECONDITION`.
     pub fn scorer_for(
         &self,
         host: &PluginHost,
@@ -221,17 +235,28 @@ impl Entry {
             // A client's settings: files only from the instrument's directory.
             settings_origin: SettingsOrigin::Request,
         };
+        let loaded = scoring_models(host);
+        if !model.is_empty() && !loaded.iter().any(|m| m == model) {
+            return Err(ScorerError::UnknownModel {
+                model: model.to_owned(),
+                loaded,
+            });
+        }
         let scorer = Scorer::new(self.instrument.clone(), host, &options).map_err(|e| match e {
             SetupError::SettingOutside(outside) => ScorerError::SettingOutside(outside),
-            other => ScorerError::Refused {
-                model: if model.is_empty() {
-                    self.instrument.scoring.model.clone()
-                } else {
-                    model.to_owned()
-                },
-                instrument: format!("{} {}", self.instrument.id, self.instrument.version),
-                reason: other.to_string(),
-            },
+            other => {
+                let instrument = format!("{} {}", self.instrument.id, self.instrument.version);
+                tracing::warn!(%instrument, model, "a scoring model refused: {other}");
+                ScorerError::Refused {
+                    model: if model.is_empty() {
+                        self.instrument.scoring.model.clone()
+                    } else {
+                        model.to_owned()
+                    },
+                    instrument,
+                    reason: self.without_paths(&other),
+                }
+            }
         })?;
         let scorer = Arc::new(scorer);
         others.insert(key, scorer.clone());
@@ -263,4 +288,34 @@ fn instrument_files(path: &Path) -> Vec<Result<PathBuf, CatalogError>> {
         return vec![Err(CatalogError::Empty(path.to_owned()))];
     }
     found.into_iter().map(Ok).collect()
+}
+
+impl Entry {
+    /// What a client may read of why a model refused: the model's own message with the
+    /// instrument's directory shown as `<instrument dir>`; for anything else, only that
+    /// the server's log has the details (instrument errors name server files).
+    fn without_paths(&self, err: &SetupError) -> String {
+        let SetupError::Model { reason, .. } = err else {
+            return "the model could not be set up (details in the server's log)".to_owned();
+        };
+        let mut reason = reason.clone();
+        if let Some(dir) = self.instrument.source.parent() {
+            let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_owned());
+            for dir in [canonical.as_path(), dir] {
+                let dir = dir.to_string_lossy();
+                if !dir.is_empty() {
+                    reason = reason.replace(&*dir, "<instrument dir>");
+                }
+            }
+        }
+        reason
+    }
+}
+
+/// The names of the loaded scoring-model plugins.
+fn scoring_models(host: &PluginHost) -> Vec<String> {
+    host.loaded()
+        .filter(|p| p.manifest.kind == PluginKindName::ScoringModel)
+        .map(|p| p.name().to_owned())
+        .collect()
 }

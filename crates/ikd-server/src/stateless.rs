@@ -214,8 +214,7 @@ impl State {
         for (k, req) in requests.iter().enumerate() {
             // Every request is checked on its own: names, scope, duration, answers. Its
             // instrument, model and language are the run's, checked once by `prepare`.
-            let checked =
-                check_respondent(caller, req).and_then(|d| Ok((d, prepared.cells(req)?)));
+            let checked = check_respondent(caller, req).and_then(|d| Ok((d, prepared.cells(req)?)));
             match checked {
                 Ok((duration, cells)) => {
                     answers::push(

@@ -241,3 +241,46 @@ async fn the_readme_score_request_scores_to_its_expected_row() {
     assert!(result.index.is_some());
     assert_matches_expected(&result, &expected()[&example.id]);
 }
+
+/// A model no plugin provides is the client's mistake: `INVALID_ARGUMENT` naming the
+/// `model` field and the models there are, on `Score` and on a stream; no error text
+/// names a path of the server (plugin files, the instrument's directory, the data directory).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_model_is_invalid_argument_and_names_no_server_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir);
+    let mut client = assessment(&server, Some(tokens::SERVICE)).await;
+    let mut request = score_request(&examples()[0]);
+    request.model = "no-such-model".into();
+    let status = client.score(request.clone()).await.unwrap_err();
+    let message = status.message().to_owned();
+    assert_eq!(status.code(), Code::InvalidArgument, "{message}");
+    let violation = status.get_details_bad_request().unwrap().field_violations[0].clone();
+    assert_eq!(violation.field, "model");
+    assert!(
+        violation.description.contains("no-such-model"),
+        "{violation:?}"
+    );
+    assert!(
+        violation.description.contains("weighted-index"),
+        "{violation:?}"
+    );
+
+    let mut stream = client
+        .score_stream(tokio_stream::iter(vec![request]))
+        .await
+        .unwrap()
+        .into_inner();
+    let Some(api::score_stream_response::Outcome::Problem(problem)) =
+        stream.message().await.unwrap().unwrap().outcome
+    else {
+        panic!("an unknown model is a problem of its request");
+    };
+    assert_eq!(problem.code, Code::InvalidArgument as i32);
+    for text in [message, violation.description, problem.message] {
+        for path in [workspace(), dir.path().to_owned()] {
+            assert!(!text.contains(&*path.to_string_lossy()), "{text}");
+        }
+        assert!(!text.contains(".so"), "{text}");
+    }
+}
