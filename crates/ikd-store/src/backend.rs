@@ -18,11 +18,13 @@
 //! No macro: every operation is ordinary code that readers and tools see once.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use sqlx::{Database, FromRow, Pool, QueryBuilder, Transaction};
 
 use crate::aggregates::Aggregates;
 use crate::audit::Audit;
+use crate::group_commit::{Batches, GroupCommit};
 use crate::invitations::Invitations;
 use crate::results::Results;
 use crate::sessions::Sessions;
@@ -36,7 +38,7 @@ use crate::{
 pub(crate) const INSERT_CHUNK: usize = 1000;
 
 /// A database the store runs on: what differs between SQLite and PostgreSQL.
-pub(crate) trait Backend: Send + Sync {
+pub(crate) trait Backend: Send + Sync + Sized + 'static {
     type Db: Database;
 
     /// `"sqlite"` / `"postgres"`: [`Store::backend`], and the name in error messages.
@@ -69,6 +71,28 @@ pub(crate) trait Backend: Send + Sync {
 
     /// Closes the pools, waiting for calls in flight.
     fn close_pools(&self) -> impl Future<Output = ()> + Send;
+
+    /// Another handle on the same pools and the same [`GroupCommit`]: what a batch task owns.
+    fn share(&self) -> Self;
+
+    /// Where session writes wait for a batch (see [`crate::group_commit`]).
+    fn group_commit(&self) -> &Arc<GroupCommit>;
+
+    /// Run first in the transaction of a batch of several writes: takes the locks its
+    /// writes will take, in an order every batch follows, so that two batches sharing
+    /// sessions or persons cannot each hold what the other waits for. `sessions`: the
+    /// sessions saved or submitted; `submitting`: those submitted (their persons are locked
+    /// as [`Backend::LOCK_RESPONDENT`] does); both sorted, without repeats. Nothing where the
+    /// write transaction already excludes every other writer (SQLite).
+    fn lock_batch(
+        conn: &mut Connection<Self>,
+        sessions: &[&str],
+        submitting: &[&str],
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+
+    /// A failure that comes from racing another transaction (a deadlock the database broke),
+    /// not from the batch's writes: the batch is run again.
+    fn is_transient(error: &sqlx::Error) -> bool;
 
     // Statements built with a `QueryBuilder` run here rather than in the generic code: sqlx
     // borrows a builder for as long as its arguments live (SQLite's arguments may borrow the
@@ -122,7 +146,7 @@ where
     }
 
     async fn start_session(&self, new: NewSession) -> Result<Session, StoreError> {
-        Sessions::start(self, new).await
+        Batches::start(self, new).await
     }
 
     async fn session(&self, id: &str) -> Result<Option<Session>, StoreError> {
@@ -135,7 +159,7 @@ where
         request_id: &str,
         answers: &[(String, String)],
     ) -> Result<SaveOutcome, StoreError> {
-        Sessions::save_answers(self, session_id, request_id, answers).await
+        Batches::save(self, session_id, request_id, answers).await
     }
 
     async fn submit(
@@ -144,7 +168,7 @@ where
         answers_version: i64,
         result: NewResult,
     ) -> Result<StoredResult, StoreError> {
-        Results::submit(self, session_id, answers_version, result).await
+        Batches::submit(self, session_id, answers_version, result).await
     }
 
     async fn add_revision(
@@ -218,7 +242,9 @@ where
         Audit::log(self, query).await
     }
 
+    /// Writes already handed to a batch are committed (or fail) first.
     async fn close(&self) {
+        self.group_commit().close().await;
         self.close_pools().await;
     }
 }

@@ -10,7 +10,9 @@
 //!   replicas sharing one database.
 //!
 //! Both run their embedded migrations at start-up ([`open`]); on PostgreSQL the migrator holds
-//! an advisory lock, so several servers may start at once. The store knows nothing of plugins
+//! an advisory lock, so several servers may start at once. On both, starts, saves and
+//! submits that arrive together are group-committed: one transaction and one commit for all
+//! of them, each caller answered after that commit, a refused write failing alone. The store knows nothing of plugins
 //! or scoring: the caller scores and hands over the result to keep.
 //!
 //! What is kept: the raw answers of every save (an append-only log, besides the latest value
@@ -80,9 +82,10 @@
 //! One module per thing stored, each with its SQL, row types, checks and operations:
 //! `sessions` (sessions, answers, save requests), `results` (revisions, their domains,
 //! pages), `aggregates` (sums, unit counts), `audit`; `filter` is the [`ResultFilter`] rule
-//! they share and `error` builds [`StoreError`]s. The operations are written once, generic
-//! over `backend::Backend`; `sqlite` and `postgres` hold only what differs (opening,
-//! migrating, transactions, session and person locks). The `bench` feature adds `bench`
+//! they share and `error` builds [`StoreError`]s; `group_commit` batches the session
+//! writes. The operations are written once, generic over `backend::Backend`; `sqlite` and
+//! `postgres` hold only what differs (opening, migrating, transactions, session and person
+//! locks, the locks a batch takes ahead). The `bench` feature adds `bench`
 //! (`ikd bench grpc`'s yardstick), which is not part of the store.
 //!
 //! ## Organisation-unit prefixes
@@ -105,6 +108,7 @@ mod backend;
 pub mod bench;
 mod error;
 mod filter;
+mod group_commit;
 mod invitations;
 mod postgres;
 mod results;

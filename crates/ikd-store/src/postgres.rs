@@ -1,6 +1,7 @@
 //! PostgreSQL: many stateless server replicas on one database.
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
@@ -8,6 +9,7 @@ use sqlx::{ConnectOptions, Connection, FromRow, Postgres, QueryBuilder, Transact
 
 use crate::backend::Backend;
 use crate::error::db_err;
+use crate::group_commit::GroupCommit;
 use crate::{OpenOptions, StoreError};
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
@@ -17,10 +19,25 @@ static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 /// (`SELECT … FOR UPDATE`, or the `UPDATE` of a submit), so two servers racing to submit one
 /// session see exactly one win; submits of one person's sessions are serialised by an
 /// advisory lock on the person, so that exactly one of them counts (see
-/// [`Store::submit`](crate::Store::submit)).
+/// [`Store::submit`](crate::Store::submit)). Starts, saves and submits that arrive together
+/// share one transaction and one commit (see `group_commit`); up to half the pool's
+/// connections write batches at once, so a batch waiting for a lock held elsewhere does not
+/// stall every write, and reads always find a connection.
 pub struct PgStore {
     pool: PgPool,
+    commits: Arc<GroupCommit>,
 }
+
+/// The rows of a batch's sessions (`$1`), locked in id order: the `ORDER BY` is applied
+/// before the rows are locked.
+const LOCK_SESSIONS: &str = "SELECT id FROM sessions WHERE id = ANY($1) ORDER BY id FOR UPDATE";
+
+/// The persons of the sessions a batch submits (`$1`), locked as
+/// [`Backend::LOCK_RESPONDENT`] locks one (the same two keys), in key order.
+const LOCK_PERSONS: &str = "SELECT pg_advisory_xact_lock(1229669458, person) FROM \
+     (SELECT DISTINCT hashtext(concat_ws(chr(31), respondent_key, instrument_id, \
+     instrument_version)) AS person FROM sessions WHERE id = ANY($1) ORDER BY person) \
+     AS persons";
 
 impl PgStore {
     /// Connects to `url` (`postgres://…` or `postgresql://…`) and applies the migrations under
@@ -44,7 +61,11 @@ impl PgStore {
             .await
             .map_err(db_err(Self::NAME, format!("connecting to {location}")))?;
         tracing::debug!(database = %location, "postgres store open");
-        Ok(PgStore { pool })
+        let batches = (options.max_connections as usize / 2).max(1);
+        Ok(PgStore {
+            pool,
+            commits: GroupCommit::new(batches),
+        })
     }
 
     /// On a connection of its own: if a migration fails, closing the connection releases the
@@ -107,6 +128,48 @@ impl Backend for PgStore {
 
     async fn close_pools(&self) {
         self.pool.close().await;
+    }
+
+    fn share(&self) -> Self {
+        PgStore {
+            pool: self.pool.clone(),
+            commits: Arc::clone(&self.commits),
+        }
+    }
+
+    fn group_commit(&self) -> &Arc<GroupCommit> {
+        &self.commits
+    }
+
+    /// The batch's session rows in id order, then its persons' advisory locks in key order.
+    /// Rows before persons, as a lone submit takes them: a transaction waiting for a row
+    /// holds no person's lock, and one waiting for a person holds every row it needs.
+    async fn lock_batch(
+        conn: &mut PgConnection,
+        sessions: &[&str],
+        submitting: &[&str],
+    ) -> Result<(), sqlx::Error> {
+        if !sessions.is_empty() {
+            sqlx::query(LOCK_SESSIONS)
+                .bind(sessions)
+                .execute(&mut *conn)
+                .await?;
+        }
+        if !submitting.is_empty() {
+            sqlx::query(LOCK_PERSONS)
+                .bind(submitting)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// `deadlock_detected` (40P01) and `serialization_failure` (40001).
+    fn is_transient(error: &sqlx::Error) -> bool {
+        error
+            .as_database_error()
+            .and_then(|e| e.code())
+            .is_some_and(|code| code == "40P01" || code == "40001")
     }
 
     async fn execute(

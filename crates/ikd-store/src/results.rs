@@ -146,42 +146,41 @@ where
     for<'q> &'q str: sqlx::ColumnIndex<<B::Db as Database>::Row>,
     usize: sqlx::ColumnIndex<<B::Db as Database>::Row>,
 {
-    pub(crate) async fn submit(
-        store: &B,
+    /// Open → submitted with revision 1 of `result`, submitted at `at` (in a batch of
+    /// writes); the session as it now is.
+    pub(crate) async fn submit_in(
+        conn: &mut Connection<B>,
         session_id: &str,
         answers_version: i64,
-        result: NewResult,
-    ) -> Result<StoredResult, StoreError> {
-        check_result(session_id, &result)?;
+        result: &NewResult,
+        at: i64,
+    ) -> Result<SessionRow, StoreError> {
         let err = || db_err(B::NAME, format!("submitting session '{session_id}'"));
-        let mut tx = store.write_tx().await.map_err(err())?;
-        let now = now_ms();
         // Race-safe: of two submits, the second finds state = 'submitted'; a save
         // applied since the answers were read has changed answers_version (on
         // PostgreSQL the update waits for a writer's row lock, then re-checks the WHERE).
         let row: Option<SessionRow> = sqlx::query_as(SUBMIT_SESSION)
             .bind(session_id)
-            .bind(now)
+            .bind(at)
             .bind(answers_version)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut *conn)
             .await
             .map_err(err())?;
         let Some(row) = row else {
             let found: Option<(String, i64)> = sqlx::query_as(SESSION_STATE_VERSION)
                 .bind(session_id)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut *conn)
                 .await
                 .map_err(err())?;
             return Err(submit_refusal(session_id, answers_version, found));
         };
-        Self::insert(&mut tx, session_id, 1, now, &result)
+        Self::insert(&mut *conn, session_id, 1, at, result)
             .await
             .map_err(err())?;
-        Self::count_latest_only(&mut tx, &row)
+        Self::count_latest_only(&mut *conn, &row)
             .await
             .map_err(err())?;
-        tx.commit().await.map_err(err())?;
-        Ok(stored_result(row, 1, now, result))
+        Ok(row)
     }
 
     /// The re-taking rule, in the transaction of the submit of `submitted`: of a person's
@@ -410,7 +409,7 @@ where
 
 /// Refuses what the database could not keep faithfully (NaN and infinities: SQLite stores
 /// NaN as NULL) or what would make aggregates ambiguous (a domain code twice).
-fn check_result(session_id: &str, result: &NewResult) -> Result<(), StoreError> {
+pub(crate) fn check_result(session_id: &str, result: &NewResult) -> Result<(), StoreError> {
     let bad = |field: String, value: f64| {
         StoreError::Invalid(format!(
             "result of session '{session_id}': {field} is {value}, not a finite number"
@@ -464,7 +463,7 @@ fn submit_refusal(session_id: &str, expected: i64, found: Option<(String, i64)>)
 }
 
 /// A just-stored revision, built from what was written (no re-read).
-fn stored_result(
+pub(crate) fn stored_result(
     session: SessionRow,
     revision: u32,
     created_at: i64,

@@ -5,10 +5,10 @@ use std::marker::PhantomData;
 
 use sqlx::{Database, QueryBuilder};
 
-use crate::backend::{Backend, INSERT_CHUNK};
+use crate::backend::{Backend, Connection, INSERT_CHUNK};
 use crate::error::{corrupt, db_err};
 use crate::filter::page_limit;
-use crate::{NewSession, SaveOutcome, Session, SessionState, StoreError, now_ms};
+use crate::{SaveOutcome, Session, SessionState, StoreError};
 
 /// Longest accepted request id (bytes).
 const MAX_REQUEST_ID: usize = 256;
@@ -79,39 +79,29 @@ where
     for<'q> &'q str: sqlx::ColumnIndex<<B::Db as Database>::Row>,
     usize: sqlx::ColumnIndex<<B::Db as Database>::Row>,
 {
-    pub(crate) async fn start(store: &B, new: NewSession) -> Result<Session, StoreError> {
-        let id = uuid::Uuid::new_v4().to_string();
-        let now = now_ms();
+    /// Inserts a new session (in a batch of writes).
+    pub(crate) async fn insert(
+        conn: &mut Connection<B>,
+        session: &Session,
+    ) -> Result<(), StoreError> {
         sqlx::query(INSERT_SESSION)
-            .bind(&id)
-            .bind(&new.instrument_id)
-            .bind(&new.instrument_version)
-            .bind(&new.instrument_sha256)
-            .bind(&new.respondent_key)
-            .bind(&new.org_unit)
-            .bind(now)
-            .execute(store.write_pool())
+            .bind(&session.id)
+            .bind(&session.instrument_id)
+            .bind(&session.instrument_version)
+            .bind(&session.instrument_sha256)
+            .bind(&session.respondent_key)
+            .bind(&session.org_unit)
+            .bind(session.created_at)
+            .execute(&mut *conn)
             .await
             .map_err(db_err(
                 B::NAME,
                 format!(
                     "starting a session of instrument '{}' {}",
-                    new.instrument_id, new.instrument_version
+                    session.instrument_id, session.instrument_version
                 ),
             ))?;
-        Ok(Session {
-            id,
-            instrument_id: new.instrument_id,
-            instrument_version: new.instrument_version,
-            instrument_sha256: new.instrument_sha256,
-            respondent_key: new.respondent_key,
-            org_unit: new.org_unit,
-            state: SessionState::Open,
-            created_at: now,
-            submitted_at: None,
-            answers_version: 0,
-            answers: Vec::new(),
-        })
+        Ok(())
     }
 
     pub(crate) async fn read(store: &B, id: &str) -> Result<Option<Session>, StoreError> {
@@ -134,21 +124,20 @@ where
         Ok(assemble_sessions(vec![row], answers)?.pop())
     }
 
-    pub(crate) async fn save_answers(
-        store: &B,
+    /// Applies a save (in a batch of writes, at time `at`), or finds it already applied.
+    pub(crate) async fn save_in(
+        conn: &mut Connection<B>,
         session_id: &str,
         request_id: &str,
         answers: &[(String, String)],
+        at: i64,
     ) -> Result<SaveOutcome, StoreError> {
-        check_request_id(session_id, request_id)?;
         let err = || {
             db_err(
                 B::NAME,
                 format!("saving answers of session '{session_id}' (request '{request_id}')"),
             )
         };
-        let mut tx = store.write_tx().await.map_err(err())?;
-        let conn = &mut *tx;
 
         let state: Option<String> = sqlx::query_scalar(B::LOCK_SESSION)
             .bind(session_id)
@@ -205,11 +194,10 @@ where
             .execute(&mut *conn)
             .await
             .map_err(err())?;
-        let now = now_ms();
         sqlx::query(INSERT_SAVE_REQUEST)
             .bind(session_id)
             .bind(request_id)
-            .bind(now)
+            .bind(at)
             .bind(answers.len() as i64)
             .execute(&mut *conn)
             .await
@@ -238,7 +226,7 @@ where
                     .push_bind(*item)
                     .push_bind(*value)
                     .push_bind(request_id)
-                    .push_bind(now);
+                    .push_bind(at);
             });
             qb.push(
                 " ON CONFLICT (session_id, item_id) DO UPDATE SET value = excluded.value, \
@@ -251,7 +239,6 @@ where
             .fetch_one(&mut *conn)
             .await
             .map_err(err())?;
-        tx.commit().await.map_err(err())?;
         Ok(SaveOutcome {
             replayed: false,
             answers_stored: u32::try_from(stored).unwrap_or(u32::MAX),
@@ -293,7 +280,7 @@ where
     }
 }
 
-fn check_request_id(session_id: &str, request_id: &str) -> Result<(), StoreError> {
+pub(crate) fn check_request_id(session_id: &str, request_id: &str) -> Result<(), StoreError> {
     if request_id.is_empty() {
         return Err(StoreError::Invalid(format!(
             "saving answers of session '{session_id}': the request id is empty"

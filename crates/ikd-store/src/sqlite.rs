@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sqlx::migrate::Migrator;
@@ -14,6 +15,7 @@ use sqlx::{Connection, FromRow, QueryBuilder, Sqlite, Transaction};
 
 use crate::backend::Backend;
 use crate::error::db_err;
+use crate::group_commit::GroupCommit;
 use crate::{OpenOptions, StoreError};
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -22,11 +24,14 @@ static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 /// reached the disk), foreign keys on. Writes go through one dedicated connection, each in a
 /// `BEGIN IMMEDIATE` transaction (so concurrent writers queue instead of failing with
 /// `SQLITE_BUSY`; another process on the same file waits up to the busy timeout); reads use a
-/// pool of reader connections that WAL lets run beside the writer.
+/// pool of reader connections that WAL lets run beside the writer. Starts, saves and submits
+/// that arrive together share one transaction and one commit (see `group_commit`).
 pub struct SqliteStore {
     writer: SqlitePool,
     /// The writer itself for an in-memory database (one connection holds it).
     reader: SqlitePool,
+    /// One batch at a time: there is one writer.
+    commits: Arc<GroupCommit>,
 }
 
 impl SqliteStore {
@@ -93,7 +98,11 @@ impl SqliteStore {
             ))?
         };
         tracing::debug!(database = %location, "sqlite store open");
-        Ok(SqliteStore { writer, reader })
+        Ok(SqliteStore {
+            writer,
+            reader,
+            commits: GroupCommit::new(1),
+        })
     }
 
     /// All migrations in one `BEGIN IMMEDIATE` transaction: a second process opening the
@@ -140,6 +149,32 @@ impl Backend for SqliteStore {
     async fn close_pools(&self) {
         self.reader.close().await;
         self.writer.close().await;
+    }
+
+    fn share(&self) -> Self {
+        SqliteStore {
+            writer: self.writer.clone(),
+            reader: self.reader.clone(),
+            commits: Arc::clone(&self.commits),
+        }
+    }
+
+    fn group_commit(&self) -> &Arc<GroupCommit> {
+        &self.commits
+    }
+
+    /// Nothing to take: `BEGIN IMMEDIATE` holds the database's write lock.
+    async fn lock_batch(
+        _conn: &mut SqliteConnection,
+        _sessions: &[&str],
+        _submitting: &[&str],
+    ) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
+
+    /// One writer: no transaction of this store races another into a deadlock.
+    fn is_transient(_error: &sqlx::Error) -> bool {
+        false
     }
 
     async fn execute(

@@ -91,6 +91,11 @@ both_backends![
     a_person_who_moved_unit_counts_in_the_new_unit_only,
     racing_retakes_leave_exactly_one_counting,
     migrating_supersedes_the_retakes_already_stored,
+    concurrent_writes_of_many_sessions_all_land,
+    a_refused_write_fails_alone_in_its_batch,
+    a_replay_in_a_batch_is_still_a_replay,
+    retakes_in_batches_leave_exactly_one_counting,
+    closing_commits_the_writes_waiting,
 ];
 
 /// Cases that need what only PostgreSQL has (see each case).
@@ -215,6 +220,7 @@ fn assert_close(actual: f64, expected: f64, what: &str) {
 mod cases {
     pub use super::aggregates::*;
     pub use super::audit::*;
+    pub use super::batches::*;
     pub use super::lifecycle::*;
     pub use super::results::*;
     pub use super::retakes::*;
@@ -223,6 +229,7 @@ mod cases {
 
 mod aggregates;
 mod audit;
+mod batches;
 mod lifecycle;
 mod results;
 mod retakes;

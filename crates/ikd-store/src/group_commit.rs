@@ -1,0 +1,503 @@
+//! Group commit of session writes: starts, saves and submits that arrive while a batch is
+//! being written wait for it, then go together into the next one — one transaction, one
+//! commit (one `fsync` on SQLite, one WAL flush on PostgreSQL) for all of them — and each
+//! caller hears its own outcome only once that commit is done.
+//!
+//! Why: a durable commit costs far more than the few statements of a save, so writes
+//! committed one by one reach a fraction of the database's insert rate; batched, the cost
+//! of the commit is shared. Nothing waits on purpose: a write arriving when no batch is
+//! running starts one at once (alone, exactly as it would run without batching), and
+//! batches grow only when writes arrive faster than batches commit.
+//!
+//! * **Batches.** No task lives for the store's lifetime: the write that finds fewer than
+//!   the most batch tasks running spawns one, which keeps taking what is
+//!   waiting (at most [`MAX_BATCH`] writes at a time) until nothing is, then ends. SQLite
+//!   has one writer, so one batch at a time; PostgreSQL runs a few at once, on connections
+//!   of its own, so that one batch waiting for a lock (another server's transaction) does not
+//!   stall every write of this server.
+//! * **One failure, one caller.** Each write of a batch of several runs in a savepoint: its
+//!   own refusal (not found, submitted, a reused request id, changed answers, a value the
+//!   database refuses) rolls back to the savepoint and fails that caller only. A failure of
+//!   the transaction itself (the commit, a lost connection) fails every caller of the batch;
+//!   none is told of a write that was not committed. A deadlock or serialisation failure
+//!   (PostgreSQL, racing another server's batch) runs the whole batch again.
+//! * **Locks in one order.** Before the writes of a batch of several run, the backend takes
+//!   the locks they will need in an order every batch follows ([`Backend::lock_batch`]), so
+//!   that two batches sharing sessions or persons cannot wait for each other.
+//! * **Time.** Each write keeps the time it was asked for (`created_at`, `saved_at`,
+//!   `submitted_at`), not the time its batch ran.
+//! * **Closing.** [`GroupCommit::close`] refuses new writes and waits until every waiting
+//!   write has been committed (or has failed) before the pools are closed.
+
+use std::collections::VecDeque;
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use sqlx::Database;
+use tokio::sync::{Notify, oneshot};
+
+use crate::backend::{Backend, Connection};
+use crate::error::db_err;
+use crate::results::{Results, check_result, stored_result};
+use crate::sessions::{SessionRow, Sessions, check_request_id};
+use crate::{
+    NewResult, NewSession, SaveOutcome, Session, SessionState, StoreError, StoredResult, now_ms,
+};
+
+/// Most writes in one batch: bounds how long one transaction holds its locks.
+const MAX_BATCH: usize = 256;
+
+/// Attempts of a batch that races another server's transaction into a deadlock.
+const BATCH_TRIES: u32 = 3;
+
+/// Where a write's outcome goes once its batch has committed (or failed).
+type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+
+/// A write waiting for, or in, a batch.
+pub(crate) enum Write {
+    /// A session to insert, already built (id, time) as it will be returned.
+    Start {
+        session: Session,
+        reply: Reply<Session>,
+    },
+    Save {
+        session_id: String,
+        request_id: String,
+        answers: Vec<(String, String)>,
+        at: i64,
+        reply: Reply<SaveOutcome>,
+    },
+    Submit {
+        session_id: String,
+        answers_version: i64,
+        result: NewResult,
+        at: i64,
+        reply: Reply<StoredResult>,
+    },
+}
+
+/// What a write did, kept until its batch commits.
+enum Done {
+    Started,
+    Saved(SaveOutcome),
+    Submitted(SessionRow),
+}
+
+impl Write {
+    /// The session it writes, if it already exists.
+    fn session(&self) -> Option<&str> {
+        match self {
+            Write::Start { .. } => None,
+            Write::Save { session_id, .. } | Write::Submit { session_id, .. } => Some(session_id),
+        }
+    }
+
+    /// What the write does, naming its session and request, for an error of its batch.
+    fn describe(&self) -> String {
+        match self {
+            Write::Start { session, .. } => format!(
+                "starting a session of instrument '{}' {}",
+                session.instrument_id, session.instrument_version
+            ),
+            Write::Save {
+                session_id,
+                request_id,
+                ..
+            } => format!("saving answers of session '{session_id}' (request '{request_id}')"),
+            Write::Submit { session_id, .. } => format!("submitting session '{session_id}'"),
+        }
+    }
+
+    /// Tells the caller; a caller that has gone away (a cancelled request) is not asked.
+    fn answer(self, outcome: Result<Done, StoreError>) {
+        match self {
+            Write::Start { session, reply } => {
+                let _ = reply.send(outcome.map(|_| session));
+            }
+            Write::Save { reply, .. } => {
+                let _ = reply.send(outcome.map(|done| match done {
+                    Done::Saved(saved) => saved,
+                    _ => unreachable!("a save is done as a save"),
+                }));
+            }
+            Write::Submit {
+                result, at, reply, ..
+            } => {
+                let _ = reply.send(outcome.map(|done| match done {
+                    Done::Submitted(row) => stored_result(row, 1, at, result),
+                    _ => unreachable!("a submit is done as a submit"),
+                }));
+            }
+        }
+    }
+}
+
+/// The writes waiting for a batch, and the batch tasks running: one per store, shared by
+/// its handles (see [`Backend::share`]).
+pub(crate) struct GroupCommit {
+    queue: Mutex<Queue>,
+    /// Signalled when the last running batch task ends.
+    idle: Notify,
+    /// Batch tasks that may run at once (1 on SQLite: one writer).
+    max_batches: usize,
+}
+
+/// What [`GroupCommit::enqueue`] did with a write.
+enum Enqueued {
+    /// Queued; a running batch task will take it.
+    Waiting,
+    /// Queued, and a new batch task is counted: the caller spawns it.
+    StartBatch,
+    /// The store is closed (boxed: the other variants are empty).
+    Refused(Box<Write>),
+}
+
+#[derive(Default)]
+struct Queue {
+    waiting: VecDeque<Write>,
+    running: usize,
+    closed: bool,
+}
+
+impl GroupCommit {
+    pub(crate) fn new(max_batches: usize) -> Arc<Self> {
+        Arc::new(GroupCommit {
+            queue: Mutex::new(Queue::default()),
+            idle: Notify::new(),
+            max_batches: max_batches.max(1),
+        })
+    }
+
+    fn queue(&self) -> MutexGuard<'_, Queue> {
+        // Nothing under the lock panics; a poisoned lock still holds a consistent queue.
+        self.queue
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Queues `write`, unless the store is closed; says whether the caller must start a
+    /// batch task (fewer than the most are running), counted already.
+    fn enqueue(&self, write: Write) -> Enqueued {
+        let mut queue = self.queue();
+        if queue.closed {
+            return Enqueued::Refused(Box::new(write));
+        }
+        queue.waiting.push_back(write);
+        if queue.running < self.max_batches {
+            queue.running += 1;
+            Enqueued::StartBatch
+        } else {
+            Enqueued::Waiting
+        }
+    }
+
+    /// Refuses new writes and waits until every accepted one has been committed or failed.
+    pub(crate) async fn close(&self) {
+        loop {
+            let idle = self.idle.notified();
+            {
+                let mut queue = self.queue();
+                queue.closed = true;
+                if queue.running == 0 {
+                    return;
+                }
+            }
+            idle.await;
+        }
+    }
+}
+
+/// A running batch task's place in the count. It leaves the count when the task finds
+/// nothing left to write, or when the task is dropped otherwise (its runtime shutting down, a
+/// panic): the count stays right either way, and writes left waiting with no task to take
+/// them fail rather than wait forever.
+struct Running {
+    commits: Arc<GroupCommit>,
+    counted: bool,
+}
+
+impl Running {
+    /// Up to [`MAX_BATCH`] waiting writes; `None` when there are none, and then this task
+    /// leaves the count under the same lock, so a write queued after the check starts a
+    /// task of its own.
+    fn next_batch(&mut self) -> Option<Vec<Write>> {
+        let mut queue = self.commits.queue();
+        if queue.waiting.is_empty() {
+            queue.running -= 1;
+            self.counted = false;
+            if queue.running == 0 {
+                self.commits.idle.notify_waiters();
+            }
+            return None;
+        }
+        let n = queue.waiting.len().min(MAX_BATCH);
+        Some(queue.waiting.drain(..n).collect())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if !self.counted {
+            return;
+        }
+        let orphans = {
+            let mut queue = self.commits.queue();
+            queue.running -= 1;
+            if queue.running == 0 {
+                self.commits.idle.notify_waiters();
+                std::mem::take(&mut queue.waiting)
+            } else {
+                VecDeque::new()
+            }
+        };
+        // Dropping their reply channels tells their callers.
+        drop(orphans);
+    }
+}
+
+/// The session writes of [`crate::Store`], through batches. A type only so that the sqlx
+/// bounds (see [`crate::backend`]) are written once for all of them.
+pub(crate) struct Batches<B>(PhantomData<B>);
+
+impl<B: Backend> Batches<B>
+where
+    for<'c> &'c mut <B::Db as Database>::Connection: sqlx::Executor<'c, Database = B::Db>,
+    for<'q> <B::Db as Database>::Arguments<'q>: sqlx::IntoArguments<'q, B::Db>,
+    for<'q> &'q str: sqlx::Encode<'q, B::Db> + sqlx::Type<B::Db>,
+    for<'q> String: sqlx::Encode<'q, B::Db> + sqlx::Decode<'q, B::Db> + sqlx::Type<B::Db>,
+    for<'q> i64: sqlx::Encode<'q, B::Db> + sqlx::Decode<'q, B::Db> + sqlx::Type<B::Db>,
+    for<'q> Option<i64>: sqlx::Encode<'q, B::Db>,
+    for<'q> f64: sqlx::Encode<'q, B::Db> + sqlx::Decode<'q, B::Db> + sqlx::Type<B::Db>,
+    for<'q> Option<f64>: sqlx::Encode<'q, B::Db>,
+    for<'q> Option<&'q str>: sqlx::Encode<'q, B::Db>,
+    for<'q> &'q str: sqlx::ColumnIndex<<B::Db as Database>::Row>,
+    usize: sqlx::ColumnIndex<<B::Db as Database>::Row>,
+{
+    /// [`crate::Store::start_session`]: the session is built now (id, time) and inserted by
+    /// a batch.
+    pub(crate) async fn start(store: &B, new: NewSession) -> Result<Session, StoreError> {
+        let session = Session {
+            id: uuid::Uuid::new_v4().to_string(),
+            instrument_id: new.instrument_id,
+            instrument_version: new.instrument_version,
+            instrument_sha256: new.instrument_sha256,
+            respondent_key: new.respondent_key,
+            org_unit: new.org_unit,
+            state: SessionState::Open,
+            created_at: now_ms(),
+            submitted_at: None,
+            answers_version: 0,
+            answers: Vec::new(),
+        };
+        Self::write(store, |reply| Write::Start { session, reply }).await
+    }
+
+    /// [`crate::Store::save_answers`]: the request id is checked now, the save applied by a
+    /// batch.
+    pub(crate) async fn save(
+        store: &B,
+        session_id: &str,
+        request_id: &str,
+        answers: &[(String, String)],
+    ) -> Result<SaveOutcome, StoreError> {
+        check_request_id(session_id, request_id)?;
+        let at = now_ms();
+        Self::write(store, |reply| Write::Save {
+            session_id: session_id.to_owned(),
+            request_id: request_id.to_owned(),
+            answers: answers.to_vec(),
+            at,
+            reply,
+        })
+        .await
+    }
+
+    /// [`crate::Store::submit`]: the result is checked now, stored by a batch.
+    pub(crate) async fn submit(
+        store: &B,
+        session_id: &str,
+        answers_version: i64,
+        result: NewResult,
+    ) -> Result<StoredResult, StoreError> {
+        check_result(session_id, &result)?;
+        let at = now_ms();
+        Self::write(store, |reply| Write::Submit {
+            session_id: session_id.to_owned(),
+            answers_version,
+            result,
+            at,
+            reply,
+        })
+        .await
+    }
+
+    /// Queues the write `make` builds around its reply channel, starts a batch task if
+    /// fewer than the most are running, and waits for the write's outcome.
+    async fn write<T>(store: &B, make: impl FnOnce(Reply<T>) -> Write) -> Result<T, StoreError> {
+        let (reply, outcome) = oneshot::channel();
+        let commits = store.group_commit();
+        let write = make(reply);
+        match commits.enqueue(write) {
+            Enqueued::Refused(write) => {
+                let context = write.describe();
+                write.answer(Err(db_err(B::NAME, context)(sqlx::Error::PoolClosed)));
+            }
+            Enqueued::StartBatch => {
+                let running = Running {
+                    commits: Arc::clone(commits),
+                    counted: true,
+                };
+                tokio::spawn(Self::run_batches(store.share(), running));
+            }
+            Enqueued::Waiting => {}
+        }
+        outcome.await.unwrap_or_else(|_| {
+            // The batch task ended without answering: its runtime shut down, or it
+            // panicked. Whether the write was committed is unknown.
+            Err(db_err(B::NAME, "waiting for a batch of writes")(
+                sqlx::Error::WorkerCrashed,
+            ))
+        })
+    }
+
+    /// One batch task: takes what is waiting and writes it, until nothing is.
+    async fn run_batches(store: B, mut running: Running) {
+        while let Some(batch) = running.next_batch() {
+            Self::run_batch(&store, batch).await;
+        }
+    }
+
+    /// Writes one batch (again after a deadlock, see [`Backend::is_transient`]) and
+    /// answers every caller.
+    async fn run_batch(store: &B, batch: Vec<Write>) {
+        let mut attempt = 1;
+        let failure = loop {
+            match Self::try_batch(store, &batch).await {
+                Ok(outcomes) => {
+                    for (write, outcome) in batch.into_iter().zip(outcomes) {
+                        write.answer(outcome);
+                    }
+                    return;
+                }
+                Err(e) if attempt < BATCH_TRIES && B::is_transient(&e) => {
+                    tracing::debug!(
+                        attempt,
+                        writes = batch.len(),
+                        "a batch of writes raced another: {e}"
+                    );
+                    attempt += 1;
+                }
+                Err(e) => break e,
+            }
+        };
+        let batch = match <[Write; 1]>::try_from(batch) {
+            Ok([write]) => {
+                let context = write.describe();
+                write.answer(Err(db_err(B::NAME, context)(failure)));
+                return;
+            }
+            Err(batch) => batch,
+        };
+        // Every caller of the batch gets its error (an `sqlx::Error` cannot be cloned).
+        let n = batch.len();
+        tracing::warn!(writes = n, "a batch of writes failed: {failure}");
+        let message = failure.to_string();
+        for write in batch {
+            let context = format!("{} (in a batch of {n} writes)", write.describe());
+            write.answer(Err(db_err(B::NAME, context)(copy_error(
+                &message, &failure,
+            ))));
+        }
+    }
+
+    /// One transaction for the whole batch: each write's outcome, or the error that undid
+    /// the transaction (then nothing of the batch is committed).
+    async fn try_batch(
+        store: &B,
+        batch: &[Write],
+    ) -> Result<Vec<Result<Done, StoreError>>, sqlx::Error> {
+        let mut tx = store.write_tx().await?;
+        if let [write] = batch {
+            // Alone: exactly as without batching (no savepoint, no lock taken ahead).
+            return match Self::apply(&mut tx, write).await {
+                Ok(done) => {
+                    tx.commit().await?;
+                    Ok(vec![Ok(done)])
+                }
+                Err(StoreError::Database { source, .. }) if B::is_transient(&source) => Err(source),
+                // Dropping the transaction rolls it back.
+                Err(refused) => Ok(vec![Err(refused)]),
+            };
+        }
+        let mut sessions: Vec<&str> = batch.iter().filter_map(Write::session).collect();
+        let mut submitting: Vec<&str> = batch
+            .iter()
+            .filter(|w| matches!(w, Write::Submit { .. }))
+            .filter_map(Write::session)
+            .collect();
+        for ids in [&mut sessions, &mut submitting] {
+            ids.sort_unstable();
+            ids.dedup();
+        }
+        B::lock_batch(&mut tx, &sessions, &submitting).await?;
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for write in batch {
+            let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
+            match Self::apply(&mut savepoint, write).await {
+                Ok(done) => {
+                    savepoint.commit().await?;
+                    outcomes.push(Ok(done));
+                }
+                Err(StoreError::Database { source, .. }) if B::is_transient(&source) => {
+                    return Err(source);
+                }
+                Err(refused) => {
+                    savepoint.rollback().await?;
+                    outcomes.push(Err(refused));
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    /// Runs one write in the batch's transaction (or its savepoint).
+    async fn apply(conn: &mut Connection<B>, write: &Write) -> Result<Done, StoreError> {
+        match write {
+            Write::Start { session, .. } => {
+                Sessions::<B>::insert(conn, session).await?;
+                Ok(Done::Started)
+            }
+            Write::Save {
+                session_id,
+                request_id,
+                answers,
+                at,
+                ..
+            } => Sessions::<B>::save_in(conn, session_id, request_id, answers, *at)
+                .await
+                .map(Done::Saved),
+            Write::Submit {
+                session_id,
+                answers_version,
+                result,
+                at,
+                ..
+            } => Results::<B>::submit_in(conn, session_id, *answers_version, result, *at)
+                .await
+                .map(Done::Submitted),
+        }
+    }
+}
+
+/// A copy of a batch's error for each of its callers, of the same kind where it can be
+/// rebuilt: a pool or connection failure stays one.
+fn copy_error(message: &str, original: &sqlx::Error) -> sqlx::Error {
+    match original {
+        sqlx::Error::PoolTimedOut => sqlx::Error::PoolTimedOut,
+        sqlx::Error::PoolClosed => sqlx::Error::PoolClosed,
+        sqlx::Error::WorkerCrashed => sqlx::Error::WorkerCrashed,
+        sqlx::Error::Io(e) => sqlx::Error::Io(std::io::Error::new(e.kind(), message.to_owned())),
+        _ => sqlx::Error::Io(std::io::Error::other(message.to_owned())),
+    }
+}
