@@ -95,6 +95,40 @@ fn complement(counts: &[u64], keys: &[&str], mut hidden: Vec<bool>, min: u64) ->
     hidden
 }
 
+/// Why a figure is not published: what an aggregate or a report says
+/// instead of the figure.
+///
+/// A node hidden because it is below the minimum (primary suppression) and one
+/// hidden to protect another (complementary) get the same reason on purpose:
+/// which of the two a hidden node is tells its count's side of the minimum,
+/// and with the published counts that can give the count. Units `a` (1),
+/// `b` (5), `c` (50), minimum 5: `a` and `b` are hidden, and the parent minus
+/// `c` gives `a + b = 6`; told "`a` too small, `b` protects", anyone has
+/// `a ≤ 4`, `b ≥ 5`, so `a = 1` and `b = 5`. (Two small ones, `4 + 4 = 8`, are
+/// pinned the same way.) So the reason is a function of what is already
+/// published — whether the node is hidden at all — and adds nothing to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Suppression {
+    /// Fewer results than the minimum where no group is hidden: a domain or
+    /// indicator of a published group, or a time window of a published unit
+    /// (whose windows hold no result or at least the minimum, so this says 0).
+    TooFewResults,
+    /// Hidden by disclosure control: below the minimum itself, or needed to
+    /// protect another group, not saying which.
+    DisclosureControl,
+}
+
+impl Suppression {
+    /// The code in CLI files and CSVs (`too-few-results`, `disclosure-control`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Suppression::TooFewResults => "too-few-results",
+            Suppression::DisclosureControl => "disclosure-control",
+        }
+    }
+}
+
 /// A node of the unit tree.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Node {
@@ -358,6 +392,20 @@ impl Hidden {
         self.hidden_node(&Node::Prefix(prefix.to_owned()))
     }
 
+    /// Why the figures of `prefix`, computed from `n` results (in the window
+    /// asked for), are not published; `None` when they are. Depends only on
+    /// whether `prefix` is hidden and on `n` — see [`Suppression`] for why it
+    /// never says whether a hidden node is small or a complement.
+    pub fn suppression(&self, prefix: &str, n: u64) -> Option<Suppression> {
+        if self.is_hidden(prefix) {
+            Some(Suppression::DisclosureControl)
+        } else if n < self.min {
+            Some(Suppression::TooFewResults)
+        } else {
+            None
+        }
+    }
+
     /// Whether the results recorded at exactly `unit` must not be published
     /// as a group of their own (an organisation report's "this unit itself"
     /// row, a person report's unit mean).
@@ -541,6 +589,28 @@ mod tests {
         assert!(!h.is_hidden(""));
         assert!(hidden_units([("36", 4)], 5).is_hidden(""));
         assert!(h.is_hidden("99"));
+    }
+
+    #[test]
+    fn small_and_complementary_nodes_give_the_same_reason() {
+        // The case of `Suppression`'s docs: a (1) is small, b (5) its complement.
+        let h = hidden_units([("p/a", 1), ("p/b", 5), ("p/c", 50)], 5);
+        assert!(h.is_hidden("p/a") && h.is_hidden("p/b") && !h.is_hidden("p/c"));
+        let a = h.suppression("p/a", 1);
+        assert_eq!(a, Some(Suppression::DisclosureControl));
+        assert_eq!(
+            h.suppression("p/b", 5),
+            a,
+            "a complement is told apart from a small node"
+        );
+        // Even the count asked with does not change a hidden node's reason.
+        assert_eq!(h.suppression("p/b", 0), a);
+        // A published node: nothing, or too few in a window (0 there).
+        assert_eq!(h.suppression("p/c", 50), None);
+        assert_eq!(h.suppression("p", 56), None);
+        assert_eq!(h.suppression("p/c", 0), Some(Suppression::TooFewResults));
+        // A prefix without results is hidden, like any other.
+        assert_eq!(h.suppression("q", 0), Some(Suppression::DisclosureControl));
     }
 
     #[test]

@@ -4,9 +4,10 @@
 //! results through it; everything before it (the pipeline, the store, the
 //! files `ikd score` writes) stays language-free.
 
-use crate::instrument::Instrument;
+use crate::disclosure::Suppression;
+use crate::instrument::{Instrument, Text};
 use crate::lang::Lang;
-use crate::results::ResultRecord;
+use crate::results::{Missing, MissingReason, ResultRecord};
 
 /// A result as a person reads it, in one language.
 #[derive(Clone, Debug, PartialEq)]
@@ -17,6 +18,8 @@ pub struct LocalisedResult {
     /// scale); `None` without a standard error.
     pub interval: Option<(f64, f64)>,
     pub level: Option<Named>,
+    /// Why the index is absent, with its message.
+    pub index_missing: Option<LocalisedMissing>,
     /// In the record's order.
     pub domains: Vec<LocalisedDomain>,
     pub flags: Vec<String>,
@@ -38,8 +41,26 @@ pub struct LocalisedDomain {
     pub se: Option<f64>,
     pub level: Option<Named>,
     pub answered: u32,
+    /// Why the domain has no score, with its message.
+    pub missing: Option<LocalisedMissing>,
     /// The plugin's summary and advice, when the record carries feedback.
     pub feedback: Option<LocalisedFeedback>,
+}
+
+/// A [`Missing`] with its message in the chosen language.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocalisedMissing {
+    pub missing: Missing,
+    pub message: String,
+}
+
+impl LocalisedMissing {
+    fn new(missing: Missing, lang: Lang) -> Self {
+        LocalisedMissing {
+            message: missing_text(&missing).get(lang).to_owned(),
+            missing,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,6 +99,7 @@ pub fn localise(record: &ResultRecord, instrument: &Instrument, lang: Lang) -> L
             se: d.se,
             level: level(&d.level),
             answered: d.answered,
+            missing: d.missing().map(|m| LocalisedMissing::new(m, lang)),
             feedback: d.feedback.as_ref().map(|f| LocalisedFeedback {
                 summary: f.summary.get(lang).to_owned(),
                 advice: f.advice.get(lang).to_owned(),
@@ -93,9 +115,64 @@ pub fn localise(record: &ResultRecord, instrument: &Instrument, lang: Lang) -> L
             .filter(|(x, se)| x.is_finite() && se.is_finite())
             .map(|(x, se)| interval95(x, se, instrument.reporting.min, instrument.reporting.max)),
         level: level(&record.level),
+        index_missing: record
+            .index_missing(instrument.missing.min_domains)
+            .map(|m| LocalisedMissing::new(m, lang)),
         domains,
         flags: record.flags.clone(),
     }
+}
+
+/// Why a value is absent, in both languages: one sentence with the counts.
+pub fn missing_text(m: &Missing) -> Text {
+    let (count, needed) = (m.count, m.needed);
+    let (id, en) = match m.reason {
+        MissingReason::TooFewAnswers => (
+            format!("Tidak dinilai: {count} dari {needed} butir yang diperlukan dijawab."),
+            format!("Not scored: {count} of the {needed} answers needed were given."),
+        ),
+        MissingReason::NoApplicableItems => (
+            "Tidak dinilai: semua butir dijawab \"tidak berlaku\".".to_owned(),
+            "Not scored: every item was answered \"not applicable\".".to_owned(),
+        ),
+        MissingReason::TooFewDomains => (
+            format!("Indeks tidak dihitung: {count} dari {needed} domain yang diperlukan memiliki skor."),
+            format!("No index: {count} of the {needed} scored domains needed."),
+        ),
+        MissingReason::Model => (
+            "Tidak dinilai oleh model penilaian (aturannya sendiri); jumlah jawaban memenuhi batas instrumen.".to_owned(),
+            "Not scored by the scoring model (a rule of its own); the answers met the instrument's minimum.".to_owned(),
+        ),
+        MissingReason::Unknown => (
+            "Tidak dinilai; alasannya tidak tersimpan bersama hasil ini.".to_owned(),
+            "Not scored; the reason was not kept with this result.".to_owned(),
+        ),
+    };
+    Text { id, en }
+}
+
+/// Why a published figure is suppressed, in both languages, for groups of
+/// at least `min` results.
+pub fn suppression_text(reason: Suppression, min: u32) -> Text {
+    let (id, en) = match reason {
+        Suppression::TooFewResults => (
+            format!("Tidak ditampilkan: kurang dari {min} hasil."),
+            format!("Not shown: fewer than {min} results."),
+        ),
+        Suppression::DisclosureControl => (
+            format!(
+                "Tidak ditampilkan: kelompok ini memiliki kurang dari {min} hasil, atau angkanya \
+                 dapat dipakai untuk menghitung kelompok lain yang lebih kecil dengan selisih. \
+                 Yang mana tidak disebutkan, karena hal itu dapat mengungkap ukuran kelompok."
+            ),
+            format!(
+                "Not shown: this group has fewer than {min} results, or its figures would let \
+                 another, smaller group's be worked out by subtraction. Which of the two is not \
+                 said, as saying it could reveal a group's size."
+            ),
+        ),
+    };
+    Text { id, en }
 }
 
 /// The normal quantile of a two-sided 95% interval.

@@ -2,16 +2,21 @@
 //! is written as soon as it is scored, so memory does not grow with the
 //! number of respondents.
 //!
-//! CSV columns: `respondent_id,org_unit,index,level`, then
-//! `<domain>.score,<domain>.level,<domain>.answered` per domain, then `flags`
-//! (`;`-separated). Missing values are empty cells. Scores are rounded to 4
-//! decimals. JSON objects add standard errors, level names, feedback and the
+//! CSV columns: `respondent_id,org_unit,index,level,index_missing`, then
+//! `<domain>.score,<domain>.level,<domain>.answered,<domain>.needed,<domain>.missing`
+//! per domain, then `flags` (`;`-separated). Missing values are empty cells;
+//! `index_missing` and `<domain>.missing` say why (a [`MissingReason`] code,
+//! empty when there is a value), `<domain>.needed` how many answers the
+//! missing-data rule needs (0: no item applies). Scores are rounded to 4
+//! decimals. JSON objects add standard errors, level names, feedback, the
+//! reasons with their counts and messages in both languages, and the
 //! provenance of the result.
 
 use crate::instrument::{Instrument, Text};
+use crate::localise::missing_text;
 use crate::pipeline::Scorer;
 use crate::quality::QualityFlag;
-use crate::results::{Feedback, Provenance, RespondentResult};
+use crate::results::{Feedback, Missing, MissingReason, Provenance, RespondentResult};
 use serde::Serialize;
 use std::io::{self, Write};
 use std::sync::Arc;
@@ -79,9 +84,10 @@ impl ResultFormatter {
                     "org_unit".into(),
                     "index".into(),
                     "level".into(),
+                    "index_missing".into(),
                 ];
                 for d in &self.instrument.domains {
-                    for suffix in ["score", "level", "answered"] {
+                    for suffix in ["score", "level", "answered", "needed", "missing"] {
                         header.push(format!("{}.{suffix}", d.code));
                     }
                 }
@@ -202,15 +208,52 @@ fn write_csv_row<W: Write>(
     w.write_field(&r.org_unit)?;
     w.write_field(number(r.index))?;
     w.write_field(level_code(instrument, r.level))?;
+    w.write_field(reason(index_missing(instrument, r)))?;
     for d in &r.domains {
         w.write_field(number(d.score))?;
         w.write_field(level_code(instrument, d.level))?;
         w.write_field(d.answered.to_string())?;
+        w.write_field(d.needed.to_string())?;
+        w.write_field(reason(Missing::of_domain(
+            d.score,
+            d.answered,
+            Some(d.needed),
+        )))?;
     }
     let flags: Vec<&str> = r.flags.iter().map(|f| f.as_str()).collect();
     w.write_field(flags.join(";"))?;
     w.write_record(None::<&[u8]>)?;
     Ok(())
+}
+
+/// A reason's code, empty when there is a value.
+fn reason(missing: Option<Missing>) -> &'static str {
+    missing.map_or("", |m| m.reason.code())
+}
+
+fn index_missing(instrument: &Instrument, r: &RespondentResult) -> Option<Missing> {
+    let scored = r.domains.iter().filter(|d| d.score.is_some()).count() as u32;
+    Missing::of_index(r.index, scored, instrument.missing.min_domains)
+}
+
+/// Why a value is absent, with its message in both languages.
+#[derive(Serialize)]
+struct JsonMissing {
+    reason: MissingReason,
+    count: u32,
+    needed: u32,
+    message: Text,
+}
+
+impl From<Missing> for JsonMissing {
+    fn from(m: Missing) -> Self {
+        JsonMissing {
+            message: missing_text(&m),
+            reason: m.reason,
+            count: m.count,
+            needed: m.needed,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -226,6 +269,8 @@ struct JsonDomain<'a> {
     se: Option<f64>,
     level: Option<JsonLevel<'a>>,
     answered: u32,
+    needed: u32,
+    missing: Option<JsonMissing>,
     feedback: Option<&'a Feedback>,
 }
 
@@ -236,6 +281,7 @@ struct JsonResult<'a> {
     index: Option<f64>,
     index_se: Option<f64>,
     level: Option<JsonLevel<'a>>,
+    index_missing: Option<JsonMissing>,
     domains: Vec<JsonDomain<'a>>,
     flags: &'a [QualityFlag],
     provenance: &'a Provenance,
@@ -261,6 +307,7 @@ impl<'a> JsonResult<'a> {
             index: r.index,
             index_se: r.index_se,
             level: level(r.level),
+            index_missing: index_missing(instrument, r).map(JsonMissing::from),
             domains: r
                 .domains
                 .iter()
@@ -271,6 +318,9 @@ impl<'a> JsonResult<'a> {
                     se: o.se,
                     level: level(o.level),
                     answered: o.answered,
+                    needed: o.needed,
+                    missing: Missing::of_domain(o.score, o.answered, Some(o.needed))
+                        .map(JsonMissing::from),
                     feedback: o
                         .level
                         .and_then(|l| feedback.get(d)?.get(l as usize)?.as_deref()),

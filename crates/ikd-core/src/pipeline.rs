@@ -105,6 +105,10 @@ struct DomainBinding {
     items: Vec<usize>,
     /// Feedback for each instrument level, in both languages.
     feedback: Vec<Arc<results::Feedback>>,
+    /// Answers the missing-data rule needs, by number of applicable items
+    /// (`ikd_plugin_sdk::layout::answers_needed`, the rule every model
+    /// applies): what a domain without a score is explained with.
+    needed: Vec<u32>,
 }
 
 /// An instrument ready to score: every plugin instance created and checked.
@@ -176,6 +180,7 @@ impl Scorer {
                     handle,
                     items,
                     feedback: Vec::new(),
+                    needed: Vec::new(),
                 }),
                 Err(PluginCallError::Refused { plugin, error }) => diagnostics.extend(
                     refusal_diagnostics(&instrument, &domain.code, &plugin, error),
@@ -289,6 +294,9 @@ impl Scorer {
                 .display()
                 .to_string(),
         };
+        for (binding, layout) in domains.iter_mut().zip(&model_config.domains) {
+            binding.needed = ikd_plugin_sdk::layout::answers_needed(layout, binding.items.len());
+        }
         let model =
             ModelHandle::create(model_plugin.clone(), &model_config).map_err(|e| match e {
                 PluginCallError::Refused { plugin, error } => SetupError::Model {
@@ -401,6 +409,7 @@ impl Scorer {
         items: ItemScores,
     ) -> Result<Vec<RespondentResult>, ScoreError> {
         let n = rows.len();
+        let needed = self.answers_needed(&items.status, n);
         let ItemScores {
             scores: item_scores,
             status: item_status,
@@ -428,11 +437,36 @@ impl Scorer {
                         se: response.domain_se.get(r * d + j).copied().and_then(value),
                         level: level(response.domain_levels[r * d + j]),
                         answered: response.domain_answered[r * d + j],
+                        needed: needed[r * d + j],
                     })
                     .collect(),
                 flags: self.quality.flags(rows, r),
             })
             .collect())
+    }
+
+    /// Per respondent and domain (respondent-major), the answers the
+    /// missing-data rule needs for a score given the items that apply to that
+    /// respondent (all but "not applicable" ones); 0 when none applies. A
+    /// domain is scored with at least one answer, so 1 is the least needed
+    /// otherwise.
+    fn answers_needed(&self, statuses: &[u8], n: usize) -> Vec<u32> {
+        let m = self.instrument.items.len();
+        let mut out = Vec::with_capacity(n * self.domains.len());
+        for r in 0..n {
+            for binding in &self.domains {
+                let applicable = binding
+                    .items
+                    .iter()
+                    .filter(|&&i| statuses[r * m + i] != status::NOT_APPLICABLE)
+                    .count();
+                out.push(match applicable {
+                    0 => 0,
+                    a => binding.needed[a].max(1),
+                });
+            }
+        }
+        out
     }
 
     /// The invalid answers of a batch, from the domain plugins alone (their

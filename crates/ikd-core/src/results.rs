@@ -37,6 +37,9 @@ pub struct DomainOutcome {
     pub level: Option<u32>,
     /// Items answered (including "don't know").
     pub answered: u32,
+    /// Answers the missing-data rule needs for a score, given the items that
+    /// apply; 0 when none applies ([`Missing::of_domain`]).
+    pub needed: u32,
 }
 
 /// One respondent's result as it is kept, exported and shown: domain and
@@ -73,6 +76,9 @@ pub struct DomainRecord {
     pub level: Option<String>,
     /// Items of the domain answered (including "don't know").
     pub answered: u32,
+    /// Answers the missing-data rule needs for a score (0: no item applies);
+    /// `None` for a result kept before this was recorded.
+    pub needed: Option<u32>,
     /// What the domain plugin says about the level, in both languages;
     /// shared between records with the same domain and level.
     pub feedback: Option<Arc<Feedback>>,
@@ -139,6 +145,7 @@ impl ResultRecord {
                     se: outcome.se,
                     level: level_code(instrument, outcome.level),
                     answered: outcome.answered,
+                    needed: Some(outcome.needed),
                     feedback: outcome
                         .level
                         .and_then(|l| scorer.feedback(d, l as usize).cloned()),
@@ -163,6 +170,110 @@ impl ResultRecord {
                 .and_then(|c| level_position(instrument, c));
             domain.feedback = d.zip(l).and_then(|(d, l)| scorer.feedback(d, l).cloned());
         }
+    }
+}
+
+impl DomainRecord {
+    /// Why the domain has no score; `None` when it has one.
+    pub fn missing(&self) -> Option<Missing> {
+        Missing::of_domain(self.score, self.answered, self.needed)
+    }
+}
+
+impl ResultRecord {
+    /// Why the index is absent; `None` when there is one. `min_domains` is
+    /// the instrument's (`[missing] min_domains`).
+    pub fn index_missing(&self, min_domains: u32) -> Option<Missing> {
+        let scored = self.domains.iter().filter(|d| d.score.is_some()).count() as u32;
+        Missing::of_index(self.index, scored, min_domains)
+    }
+}
+
+/// Why a domain score or the index is absent: the rule that was not met and
+/// its counts, language-free, so that every output (CLI files, the API, the
+/// reports) says the same thing and clients can word it themselves. The
+/// texts are [`crate::localise::missing_text`]'s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Missing {
+    pub reason: MissingReason,
+    /// What there was: items answered ("don't know" included) of a domain,
+    /// domains scored of the index.
+    pub count: u32,
+    /// What the rule needs (0 when not known or when no item applies).
+    pub needed: u32,
+}
+
+/// The rule behind a [`Missing`]. Codes (kebab-case) are the CLI files'.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MissingReason {
+    /// Fewer answers than the instrument's missing-data rule needs
+    /// (`min_answered`, `min_answered_fraction` of the applicable items).
+    TooFewAnswers,
+    /// Every item of the domain was answered "not applicable".
+    NoApplicableItems,
+    /// Fewer domains scored than the instrument's `min_domains` (at least 1).
+    TooFewDomains,
+    /// The instrument's rule was met, yet the scoring model gave no value:
+    /// a model may have rules of its own.
+    Model,
+    /// Not known: the result was kept before reasons were recorded.
+    Unknown,
+}
+
+impl MissingReason {
+    /// The code in CLI files (`too-few-answers`, …).
+    pub fn code(self) -> &'static str {
+        match self {
+            MissingReason::TooFewAnswers => "too-few-answers",
+            MissingReason::NoApplicableItems => "no-applicable-items",
+            MissingReason::TooFewDomains => "too-few-domains",
+            MissingReason::Model => "model",
+            MissingReason::Unknown => "unknown",
+        }
+    }
+}
+
+impl Missing {
+    /// Why a domain with `score` has none, from its answers and the answers
+    /// the rule needs (`needed`, as [`DomainOutcome::needed`]). The engine,
+    /// not the model, says why: the rule is the platform's
+    /// (`ikd_plugin_sdk::layout::answers_needed`, which every model applies),
+    /// so the reason holds whichever model scored, and one the rule does not
+    /// explain is the model's own ([`MissingReason::Model`]).
+    pub fn of_domain(score: Option<f64>, answered: u32, needed: Option<u32>) -> Option<Missing> {
+        if score.is_some() {
+            return None;
+        }
+        let reason = match needed {
+            None => MissingReason::Unknown,
+            Some(0) => MissingReason::NoApplicableItems,
+            Some(n) if answered < n => MissingReason::TooFewAnswers,
+            Some(_) => MissingReason::Model,
+        };
+        Some(Missing {
+            reason,
+            count: answered,
+            needed: needed.unwrap_or(0),
+        })
+    }
+
+    /// Why an absent index is absent, from the domains scored and the
+    /// instrument's `min_domains` (0 behaves as 1: no composite of nothing).
+    pub fn of_index(index: Option<f64>, scored: u32, min_domains: u32) -> Option<Missing> {
+        if index.is_some() {
+            return None;
+        }
+        let needed = min_domains.max(1);
+        Some(Missing {
+            reason: if scored < needed {
+                MissingReason::TooFewDomains
+            } else {
+                MissingReason::Model
+            },
+            count: scored,
+            needed,
+        })
     }
 }
 
@@ -206,5 +317,84 @@ impl PluginProvenance {
             version: plugin.manifest.version.to_string(),
             sha256: plugin.sha256.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lang::Lang;
+    use crate::localise::missing_text;
+
+    fn missing(reason: MissingReason, count: u32, needed: u32) -> Option<Missing> {
+        Some(Missing {
+            reason,
+            count,
+            needed,
+        })
+    }
+
+    #[test]
+    fn a_domain_without_a_score_says_why() {
+        use MissingReason::*;
+        // A score: nothing to explain, whatever the counts.
+        assert_eq!(Missing::of_domain(Some(50.0), 1, Some(3)), None);
+        // 2 of 3 answers needed.
+        assert_eq!(
+            Missing::of_domain(None, 2, Some(3)),
+            missing(TooFewAnswers, 2, 3)
+        );
+        // Nothing applies: needed 0.
+        assert_eq!(
+            Missing::of_domain(None, 0, Some(0)),
+            missing(NoApplicableItems, 0, 0)
+        );
+        // The rule was met: the model's own reason.
+        assert_eq!(Missing::of_domain(None, 3, Some(3)), missing(Model, 3, 3));
+        // A stored result from before `needed` was kept.
+        assert_eq!(Missing::of_domain(None, 1, None), missing(Unknown, 1, 0));
+    }
+
+    #[test]
+    fn an_absent_index_says_why() {
+        use MissingReason::*;
+        assert_eq!(Missing::of_index(Some(60.0), 0, 3), None);
+        assert_eq!(Missing::of_index(None, 1, 2), missing(TooFewDomains, 1, 2));
+        // min_domains 0 behaves as 1 (the models' rule).
+        assert_eq!(Missing::of_index(None, 0, 0), missing(TooFewDomains, 0, 1));
+        assert_eq!(Missing::of_index(None, 2, 2), missing(Model, 2, 2));
+        let record = ResultRecord {
+            domains: vec![
+                DomainRecord {
+                    code: "a".into(),
+                    score: Some(70.0),
+                    ..Default::default()
+                },
+                DomainRecord {
+                    code: "b".into(),
+                    answered: 1,
+                    needed: Some(2),
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        };
+        assert_eq!(record.index_missing(2), missing(TooFewDomains, 1, 2));
+        assert_eq!(record.domains[1].missing(), missing(TooFewAnswers, 1, 2));
+    }
+
+    #[test]
+    fn the_messages_carry_the_counts_in_both_languages() {
+        let text = missing_text(&missing(MissingReason::TooFewAnswers, 2, 3).unwrap());
+        assert_eq!(
+            text.get(Lang::En),
+            "Not scored: 2 of the 3 answers needed were given."
+        );
+        assert_eq!(
+            text.get(Lang::Id),
+            "Tidak dinilai: 2 dari 3 butir yang diperlukan dijawab."
+        );
+        let text = missing_text(&missing(MissingReason::TooFewDomains, 1, 2).unwrap());
+        assert!(text.en.contains("1 of the 2") && text.id.contains("1 dari 2"));
     }
 }

@@ -82,11 +82,6 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("not_scored", "Tidak dinilai", "Not scored"),
     (
-        "not_scored_why",
-        "Terlalu sedikit jawaban untuk dinilai.",
-        "Too few answers to be scored.",
-    ),
-    (
         "profile_title",
         "Profil lima domain",
         "Profile across the domains",

@@ -633,7 +633,10 @@ mod tests {
         let report =
             org_report(&instrument(), &rows, "36.72/a/y", Lang::En, 5, None, None).unwrap();
         assert!(
-            report.csv.contains("parent,36.72/a,,,,suppressed,1\n"),
+            report.csv.contains(
+                "parent,36.72/a,,,,suppressed,1\n\
+                 parent,36.72/a,,,,suppression_reason,disclosure-control\n"
+            ),
             "{}",
             report.csv
         );
@@ -753,11 +756,10 @@ mod tests {
         assert!(!report.html.contains(r#"data-indicator="b1""#));
         assert!(report.html.contains("A two"));
         assert!(report.csv.contains("indicator,36.72,alpha,a2,,mean,35.5\n"));
-        assert!(
-            report
-                .csv
-                .contains("indicator,36.72,beta,b1,,suppressed,1\n")
-        );
+        assert!(report.csv.contains(
+            "indicator,36.72,beta,b1,,suppressed,1\n\
+                           indicator,36.72,beta,b1,,suppression_reason,too-few-results\n"
+        ));
         let other = means("36.73");
         let err = org_report(
             &instrument(),

@@ -10,7 +10,10 @@
 //! * `measure`: `n`, `n_index`, `flagged`, `mean`, `sd`, `ci_low`, `ci_high`,
 //!   `count` (with `level`), `suppressed` (1: fewer results than the minimum
 //!   group size, or a `parent`/`all` group hidden by disclosure control;
-//!   nothing else given), `suppressed_children`, `min_group_size`.
+//!   nothing else given) followed by `suppression_reason` (which of the two:
+//!   `too-few-results`, `disclosure-control`; see
+//!   `ikd_core::disclosure::Suppression`), `suppressed_children`,
+//!   `min_group_size`.
 //!
 //! Codes, not names, and `.` decimals rounded to 4 places, as `ikd score`
 //! writes them. Suppressed child units do not appear at all.
@@ -20,6 +23,7 @@ use crate::error::ReportError;
 use crate::indicators::IndicatorMeans;
 use crate::org_groups::Groups;
 use crate::stats::Estimate;
+use ikd_core::disclosure::Suppression;
 use ikd_core::instrument::Instrument;
 
 const HEADER: [&str; 7] = [
@@ -78,6 +82,12 @@ struct Out {
 }
 
 impl Out {
+    /// `suppressed,1` and its reason.
+    fn suppressed(&mut self, at: At<'_>, reason: Suppression) {
+        self.push(at, "suppressed", "1".into());
+        self.push(at, "suppression_reason", reason.code().into());
+    }
+
     fn push(&mut self, at: At<'_>, measure: &str, v: String) {
         self.rows.push([
             at.scope.to_owned(),
@@ -93,7 +103,8 @@ impl Out {
     /// n, mean, SD and interval, or only that it is suppressed; level counts when given.
     fn estimate(&mut self, at: At<'_>, e: Option<Estimate>, levels: Option<(&[u64], &Instrument)>) {
         let Some(e) = e else {
-            self.push(at, "suppressed", "1".into());
+            // A figure of a group that is shown: only ever too few.
+            self.suppressed(at, Suppression::TooFewResults);
             return;
         };
         self.push(at, "n", e.n.to_string());
@@ -155,7 +166,7 @@ pub(crate) fn write(
         out.group(instrument, At::group("all", ""), all, min, false);
     }
     for (scope, unit) in &groups.withheld {
-        out.push(At::group(scope, unit), "suppressed", "1".into());
+        out.suppressed(At::group(scope, unit), Suppression::DisclosureControl);
     }
     let mut suppressed = 0u64;
     for (child, group) in &groups.children {
@@ -181,7 +192,7 @@ pub(crate) fn write(
                     out.push(at, "mean", value(mean));
                     out.push(at, "sd", value(i.sd));
                 }
-                None => out.push(at, "suppressed", "1".into()),
+                None => out.suppressed(at, Suppression::TooFewResults),
             }
         }
     }

@@ -13,7 +13,7 @@ use crate::render::render;
 use crate::results::ResultRecord;
 use crate::view::{self, InstrumentView, LevelView, level_look};
 use ikd_core::instrument::Instrument;
-use ikd_core::localise::interval95;
+use ikd_core::localise::{interval95, missing_text};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -51,6 +51,8 @@ struct IndexView {
     ci: Option<String>,
     ci_low: Option<f64>,
     ci_high: Option<f64>,
+    /// Why there is no index ([`ikd_core::results::Missing`]).
+    missing: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -73,6 +75,8 @@ struct DomainCard {
     summary: Option<String>,
     actions: Vec<String>,
     feedback_missing: bool,
+    /// Why there is no score ([`ikd_core::results::Missing`]).
+    missing: Option<String>,
 }
 
 /// The personal report of `respondent_id` as an HTML page. The unit mean is
@@ -127,6 +131,9 @@ pub fn person_report(
         ci: index_ci.and_then(|(lo, hi)| view::interval(lo, hi, lang)),
         ci_low: index_ci.map(|c| c.0),
         ci_high: index_ci.map(|c| c.1),
+        missing: person
+            .index_missing(instrument.missing.min_domains)
+            .map(|m| missing_text(&m).get(lang).to_owned()),
         ..Default::default()
     };
     if let Some(look) = me.level.and_then(|l| level_look(instrument, l, lang)) {
@@ -249,6 +256,12 @@ pub fn person_report(
                     .map(|f| steps(f.advice.get(lang)))
                     .unwrap_or_default(),
                 feedback_missing: obs.level.is_some() && obs.feedback.is_none(),
+                missing: person
+                    .domains
+                    .iter()
+                    .find(|x| x.code == domain.code)
+                    .and_then(|x| x.missing())
+                    .map(|m| missing_text(&m).get(lang).to_owned()),
             }
         })
         .collect();
@@ -384,6 +397,30 @@ mod tests {
             .map(|i| row(&format!("r{i}"), "36.72/x", 40.0 + 10.0 * i as f64, 60.0))
             .chain((0..5).map(|i| row(&format!("other{i}"), "36.72/y", 0.0, 0.0)))
             .collect()
+    }
+
+    #[test]
+    fn a_domain_or_index_without_a_value_says_why() {
+        // r1's beta: 1 answer of 2 needed; so the index (min_domains of the
+        // test instrument, at least 1) has one domain, or none without alpha.
+        let mut rows = rows(5);
+        let r1 = rows.iter_mut().find(|r| r.respondent_id == "r1").unwrap();
+        r1.index = None;
+        r1.level = None;
+        r1.domains[1] = DomainRecord {
+            code: "beta".into(),
+            answered: 1,
+            needed: Some(2),
+            ..Default::default()
+        };
+        let html = person_report(&instrument(), &rows, "r1", Lang::En, 5, None).unwrap();
+        assert!(
+            html.contains("Not scored: 1 of the 2 answers needed were given."),
+            "{html}"
+        );
+        let html = person_report(&instrument(), &rows, "r1", Lang::Id, 5, None).unwrap();
+        assert!(html.contains("Tidak dinilai: 1 dari 2 butir yang diperlukan dijawab."));
+        assert!(html.contains(r#"id="index-missing""#));
     }
 
     #[test]

@@ -108,6 +108,9 @@ struct RawDomain {
     level: Option<RawLevel>,
     #[serde(default)]
     answered: u32,
+    /// Absent in files written before reasons were.
+    #[serde(default)]
+    needed: Option<u32>,
     #[serde(default)]
     feedback: Option<RawFeedback>,
 }
@@ -190,6 +193,7 @@ impl Interner {
                     se: d.se,
                     level: d.level.map(|l| l.code),
                     answered: d.answered,
+                    needed: d.needed,
                     feedback: d.feedback.map(|f| self.feedback(f)),
                 })
                 .collect(),
@@ -249,13 +253,14 @@ struct CsvColumns {
 }
 
 /// The columns of one domain: `<code>.score`, `<code>.se`, `<code>.level`,
-/// `<code>.answered`.
+/// `<code>.answered`, `<code>.needed`.
 struct DomainColumns {
     code: String,
     score: Option<usize>,
     se: Option<usize>,
     level: Option<usize>,
     answered: Option<usize>,
+    needed: Option<usize>,
 }
 
 impl CsvColumns {
@@ -280,6 +285,7 @@ impl CsvColumns {
                         se: None,
                         level: None,
                         answered: None,
+                        needed: None,
                     });
                     domains.len() - 1
                 }
@@ -290,6 +296,7 @@ impl CsvColumns {
                 "se" => domains[slot].se = Some(col),
                 "level" => domains[slot].level = Some(col),
                 "answered" => domains[slot].answered = Some(col),
+                "needed" => domains[slot].needed = Some(col),
                 _ => {}
             }
         }
@@ -354,6 +361,7 @@ fn csv_rows(input: impl Read, origin: &str) -> Result<Vec<ResultRecord>, ReportE
                     se: number(d.se)?,
                     level: text(d.level),
                     answered: number(d.answered)?.map_or(0, |n| n as u32),
+                    needed: number(d.needed)?.map(|n| n as u32),
                     feedback: None,
                 })
             })

@@ -8,8 +8,9 @@ use crate::State;
 use crate::auth::Caller;
 use crate::catalog::Entry;
 use crate::errors;
-use ikd_core::disclosure;
+use ikd_core::disclosure::{self, Hidden, Suppression};
 use ikd_core::lang::Lang;
+use ikd_core::localise::suppression_text;
 use ikd_proto::v1::{self as api, Estimate};
 /// The 0.975 quantile of Student's t: one implementation, shared with the reports.
 use ikd_report::stats::t_975;
@@ -46,20 +47,20 @@ pub(crate) async fn aggregate(
         &filter,
         &sums,
         state.min_group_size,
-        hidden.is_hidden(&filter.org_prefix),
+        &hidden,
         lang,
     ))
 }
 
 /// The API aggregate from the store's sums. Below `min_group_size` results
-/// nothing but the fact of suppression is returned (not even n), and the same
-/// holds for each domain.
+/// nothing but the fact of suppression and its reason is returned (not even
+/// n), and the same holds for each domain.
 fn from_sums(
     entry: &Entry,
     filter: &ResultFilter,
     sums: &ikd_store::Aggregate,
     min_group_size: u32,
-    hidden: bool,
+    hidden: &Hidden,
     lang: Lang,
 ) -> api::Aggregate {
     let instrument = &entry.instrument;
@@ -71,10 +72,12 @@ fn from_sums(
             version: String::new(),
         }),
         min_group_size,
-        suppressed: sums.n < min || hidden,
         ..Default::default()
     };
-    if out.suppressed {
+    if let Some(reason) = hidden.suppression(&filter.org_prefix, sums.n) {
+        out.suppressed = true;
+        (out.suppression_reason, out.suppression_message) =
+            api_reason(reason, min_group_size, lang);
         return out;
     }
     let counts = |levels: &[(String, u64)]| {
@@ -106,7 +109,11 @@ fn from_sums(
                 suppressed: n < min,
                 ..Default::default()
             };
-            if let (false, Some(x)) = (domain.suppressed, found) {
+            if domain.suppressed {
+                // Only ever too few: the unit itself is published.
+                (domain.suppression_reason, domain.suppression_message) =
+                    api_reason(Suppression::TooFewResults, min_group_size, lang);
+            } else if let Some(x) = found {
                 domain.score = estimate(x.n, x.sum, x.sum_sq);
                 domain.levels = counts(&x.levels);
             }
@@ -114,6 +121,18 @@ fn from_sums(
         })
         .collect();
     out
+}
+
+/// A suppression reason as the API gives it: the code and its message.
+fn api_reason(reason: Suppression, min_group_size: u32, lang: Lang) -> (i32, String) {
+    let code = match reason {
+        Suppression::TooFewResults => api::SuppressionReason::TooFewResults,
+        Suppression::DisclosureControl => api::SuppressionReason::DisclosureControl,
+    };
+    let message = suppression_text(reason, min_group_size)
+        .get(lang)
+        .to_owned();
+    (code.into(), message)
 }
 
 /// Mean, sample SD and a 95% t interval from n, Σx and Σx². `None` for n = 0;

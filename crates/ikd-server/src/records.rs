@@ -27,6 +27,7 @@ pub fn new_result(scorer: &Scorer, result: &RespondentResult) -> NewResult {
                 se: d.se,
                 level: d.level,
                 answered: d.answered,
+                needed: d.needed,
             })
             .collect(),
         flags: record.flags,
@@ -61,6 +62,7 @@ pub fn record_of(stored: &StoredResult, scorer: &Scorer) -> (ResultRecord, Optio
                 se: d.se,
                 level: d.level.clone(),
                 answered: d.answered,
+                needed: d.needed,
                 feedback: None,
             })
             .collect(),
@@ -80,6 +82,7 @@ fn archive_json(r: &NewResult) -> String {
         "level": r.level,
         "domains": r.domains.iter().map(|d| serde_json::json!({
             "code": d.code, "score": d.score, "se": d.se, "level": d.level, "answered": d.answered,
+            "needed": d.needed,
         })).collect::<Vec<_>>(),
         "flags": r.flags,
     })

@@ -5,7 +5,7 @@
 //! alike.
 
 use ikd_core::lang::Lang;
-use ikd_core::localise::{Named, localise};
+use ikd_core::localise::{LocalisedMissing, Named, localise};
 use ikd_core::pipeline::Scorer;
 use ikd_core::results::{PluginProvenance, Provenance, ResultRecord};
 use ikd_proto::v1 as api;
@@ -40,6 +40,7 @@ pub fn render(
         index_ci_low: shown.interval.map(|i| i.0),
         index_ci_high: shown.interval.map(|i| i.1),
         level: level(shown.level),
+        index_missing: shown.index_missing.map(api_missing),
         domains: shown
             .domains
             .into_iter()
@@ -50,6 +51,7 @@ pub fn render(
                 se: d.se,
                 level: level(d.level),
                 answered: d.answered,
+                missing: d.missing.map(api_missing),
                 feedback: d.feedback.filter(|_| full).map(|f| api::Feedback {
                     summary: f.summary,
                     advice: f.advice,
@@ -58,6 +60,23 @@ pub fn render(
             .collect(),
         flags: shown.flags,
         provenance: full.then(|| api_provenance(provenance.unwrap_or(scorer.provenance()))),
+    }
+}
+
+fn api_missing(m: LocalisedMissing) -> api::Missing {
+    use ikd_core::results::MissingReason as R;
+    let reason = match m.missing.reason {
+        R::TooFewAnswers => api::MissingReason::TooFewAnswers,
+        R::NoApplicableItems => api::MissingReason::NoApplicableItems,
+        R::TooFewDomains => api::MissingReason::TooFewDomains,
+        R::Model => api::MissingReason::Model,
+        R::Unknown => api::MissingReason::Unspecified,
+    };
+    api::Missing {
+        reason: reason.into(),
+        count: m.missing.count,
+        needed: m.missing.needed,
+        message: m.message,
     }
 }
 

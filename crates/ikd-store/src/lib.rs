@@ -318,6 +318,9 @@ pub struct DomainScore {
     pub level: Option<String>,
     /// Items of the domain that were answered.
     pub answered: u32,
+    /// Answers the missing-data rule needed for a score (0: no item applied);
+    /// `None` for a result stored before this was kept.
+    pub needed: Option<u32>,
 }
 
 /// A stored result revision.

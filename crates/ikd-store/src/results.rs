@@ -20,7 +20,7 @@ const RESULT_COLUMNS: &str = "r.session_id, r.revision, s.instrument_id, \
      r.provenance_json, r.result_json";
 
 const DOMAIN_COLUMNS: &str =
-    "d.session_id, d.revision, d.position, d.code, d.score, d.se, d.level, d.answered";
+    "d.session_id, d.revision, d.position, d.code, d.score, d.se, d.level, d.answered, d.needed";
 
 /// Open → submitted, only if no save was applied since the answers that were scored were
 /// read (`$3`: their version). On PostgreSQL a concurrent save holds the row lock; the
@@ -126,6 +126,7 @@ struct DomainRow {
     se: Option<f64>,
     level: Option<String>,
     answered: i64,
+    needed: Option<i64>,
 }
 
 /// The result operations of [`crate::Store`]. A type only so that the sqlx bounds (see
@@ -298,7 +299,7 @@ where
         for chunk in domains.chunks(INSERT_CHUNK) {
             let mut qb = QueryBuilder::<B::Db>::new(
                 "INSERT INTO result_domains \
-                 (session_id, revision, position, code, score, se, level, answered) ",
+                 (session_id, revision, position, code, score, se, level, answered, needed) ",
             );
             qb.push_values(chunk, |mut row, (position, d)| {
                 row.push_bind(session_id)
@@ -308,7 +309,8 @@ where
                     .push_bind(d.score)
                     .push_bind(d.se)
                     .push_bind(d.level.as_deref())
-                    .push_bind(i64::from(d.answered));
+                    .push_bind(i64::from(d.answered))
+                    .push_bind(d.needed.map(i64::from));
             });
             B::execute(&mut *conn, qb).await?;
         }
@@ -519,6 +521,17 @@ fn assemble_results(
                                 d.code, d.session_id
                             )
                         })?,
+                        needed: d
+                            .needed
+                            .map(|n| {
+                                to_u32(n, || {
+                                    format!(
+                                        "needed of domain '{}' of session '{}'",
+                                        d.code, d.session_id
+                                    )
+                                })
+                            })
+                            .transpose()?,
                         code: d.code,
                         score: d.score,
                         se: d.se,

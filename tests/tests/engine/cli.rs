@@ -167,12 +167,17 @@ fn simulate_then_score_round_trips_through_csv_and_json() {
             "org_unit",
             "index",
             "level",
+            "index_missing",
             "alpha.score",
             "alpha.level",
             "alpha.answered",
+            "alpha.needed",
+            "alpha.missing",
             "beta.score",
             "beta.level",
             "beta.answered",
+            "beta.needed",
+            "beta.missing",
             "flags"
         ]
     );
@@ -243,11 +248,91 @@ fn good_answers_score_to_the_hand_computed_result() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = std::fs::read_to_string(results).unwrap();
     let lines: Vec<&str> = text.lines().collect();
+    // Needed (min_answered 1, min_answered_fraction 0.5): alpha ⌈0.5 · 3⌉ = 2,
+    // beta ⌈0.5 · 2⌉ = 1; r2 answered none of beta's.
     assert_eq!(
         lines[1],
-        "r1,36.72/bkpsdm,81.25,tinggi,91.6667,tinggi,3,50,sedang,2,"
+        "r1,36.72/bkpsdm,81.25,tinggi,,91.6667,tinggi,3,2,,50,sedang,2,1,,"
     );
-    assert_eq!(lines[2], "r2,36.72/bkpsdm,0,rendah,0,rendah,3,,,0,");
+    assert_eq!(
+        lines[2],
+        "r2,36.72/bkpsdm,0,rendah,,0,rendah,3,2,,,,0,1,too-few-answers,"
+    );
+}
+
+/// Every absent value says why, in the CSV and the JSON: beta all `NA`
+/// (nothing applies, nothing needed); alpha 1 answer of ⌈0.5 · 3⌉ = 2 and
+/// beta skipped, so no domain and no index (min_domains 1).
+#[test]
+fn absent_values_say_why_in_csv_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let answers = write(
+        dir.path(),
+        "answers.csv",
+        "respondent_id,org_unit,A1,A2,A3,B1,B2
+\
+         na,36.72,5,2,b,NA,NA
+\
+         few,36.72,5,,,,
+",
+    );
+    let csv_out = dir.path().join("results.csv");
+    let json_out = dir.path().join("results.json");
+    for (format, out) in [("csv", &csv_out), ("json", &json_out)] {
+        let run = ikd(&[
+            "score",
+            "--instrument",
+            &instrument(),
+            "--format",
+            format,
+            "--out",
+            p(out),
+            p(&answers),
+        ]);
+        assert!(run.status.success(), "{}", stderr(&run));
+    }
+    let text = std::fs::read_to_string(&csv_out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[1],
+        "na,36.72,91.6667,tinggi,,91.6667,tinggi,3,2,,,,0,0,no-applicable-items,"
+    );
+    assert_eq!(
+        lines[2],
+        "few,36.72,,,too-few-domains,,,1,2,too-few-answers,,,0,1,too-few-answers,"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_out).unwrap()).unwrap();
+    let na = &json[0];
+    assert!(na["index_missing"].is_null() && na["domains"][0]["missing"].is_null());
+    assert_eq!(
+        na["domains"][1]["missing"],
+        serde_json::json!({
+            "reason": "no-applicable-items", "count": 0, "needed": 0,
+            "message": {
+                "id": "Tidak dinilai: semua butir dijawab \"tidak berlaku\".",
+                "en": "Not scored: every item was answered \"not applicable\"."
+            }
+        })
+    );
+    let few = &json[1];
+    assert_eq!(few["domains"][0]["needed"], 2);
+    assert_eq!(few["domains"][0]["missing"]["reason"], "too-few-answers");
+    assert_eq!(few["domains"][0]["missing"]["count"], 1);
+    assert_eq!(
+        few["domains"][0]["missing"]["message"]["en"],
+        "Not scored: 1 of the 2 answers needed were given."
+    );
+    assert_eq!(
+        few["index_missing"],
+        serde_json::json!({
+            "reason": "too-few-domains", "count": 0, "needed": 1,
+            "message": {
+                "id": "Indeks tidak dihitung: 0 dari 1 domain yang diperlukan memiliki skor.",
+                "en": "No index: 0 of the 1 scored domains needed."
+            }
+        })
+    );
 }
 
 /// `ikd score --item-scores`: the item scores after keys, credits and
@@ -289,7 +374,7 @@ fn score_writes_the_hand_computed_item_scores() {
         let lines = std::fs::read_to_string(&results).unwrap();
         assert_eq!(
             lines.lines().nth(1),
-            Some("r1,36.72/bkpsdm,81.25,tinggi,91.6667,tinggi,3,50,sedang,2,")
+            Some("r1,36.72/bkpsdm,81.25,tinggi,,91.6667,tinggi,3,2,,50,sedang,2,1,,")
         );
     }
 

@@ -13,6 +13,7 @@ use tonic::transport::Channel;
 use tonic_types::StatusExt;
 
 mod admin;
+mod explanations;
 mod operations;
 mod scoring;
 mod sessions;
@@ -147,6 +148,18 @@ fn score_request(e: &Example) -> api::ScoreRequest {
     }
 }
 
+/// The CLI's code of an API reason (`too-few-answers`, …; empty for none).
+fn missing_code(m: Option<&api::Missing>) -> &'static str {
+    match m.map(|m| m.reason()) {
+        None => "",
+        Some(api::MissingReason::TooFewAnswers) => "too-few-answers",
+        Some(api::MissingReason::NoApplicableItems) => "no-applicable-items",
+        Some(api::MissingReason::TooFewDomains) => "too-few-domains",
+        Some(api::MissingReason::Model) => "model",
+        Some(api::MissingReason::Unspecified) => "unknown",
+    }
+}
+
 /// The result agrees with the committed expected row (4 decimals).
 fn assert_matches_expected(result: &api::Result, row: &HashMap<String, String>) {
     let close = |got: Option<f64>, want: &str, what: &str| match (got, want) {
@@ -169,7 +182,23 @@ fn assert_matches_expected(result: &api::Result, row: &HashMap<String, String>) 
             row[&format!("{}.level", d.code)]
         );
         assert_eq!(d.answered.to_string(), row[&format!("{}.answered", d.code)]);
+        // The reason `ikd score` writes, with the same counts.
+        assert_eq!(
+            missing_code(d.missing.as_ref()),
+            row[&format!("{}.missing", d.code)],
+            "{}",
+            d.code
+        );
+        if let Some(m) = &d.missing {
+            assert_eq!(m.count, d.answered);
+            assert_eq!(m.needed.to_string(), row[&format!("{}.needed", d.code)]);
+            assert!(!m.message.is_empty());
+        }
     }
+    assert_eq!(
+        missing_code(result.index_missing.as_ref()),
+        row["index_missing"]
+    );
     let flags = result.flags.join("|");
     assert_eq!(flags, row["flags"].replace(';', "|"));
 }

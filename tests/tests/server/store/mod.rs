@@ -134,6 +134,7 @@ fn domain(code: &str, score: Option<f64>, level: Option<&str>) -> DomainScore {
         se: score.map(|s| s / 10.0),
         level: level.map(Into::into),
         answered: 7,
+        needed: Some(8),
     }
 }
 

@@ -28,7 +28,10 @@ pub async fn revisions_keep_earlier_ones(db: Db) {
             Some(60.0),
             None,
             vec![
-                domain("kom", None, None),
+                DomainScore {
+                    needed: None,
+                    ..domain("kom", None, None)
+                },
                 domain("lit", Some(45.5), Some("2")),
             ],
         )
@@ -57,6 +60,9 @@ pub async fn revisions_keep_earlier_ones(db: Db) {
     assert_eq!(first.result_json, r#"{"index":50}"#);
     assert_eq!(first.domains[0].se, Some(4.0));
     assert_eq!(first.domains[0].answered, 7);
+    assert_eq!(first.domains[0].needed, Some(8));
+    // A domain without `needed` (as stored before it was kept) reads back without.
+    assert_eq!(second.domains[0].needed, None);
 
     let third = store
         .add_revision(&s.id, result(None, None, vec![]))
