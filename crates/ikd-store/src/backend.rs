@@ -26,9 +26,11 @@ use crate::audit::Audit;
 use crate::invitations::Invitations;
 use crate::results::Results;
 use crate::sessions::Sessions;
+use crate::tokens::Tokens;
 use crate::{
-    Aggregate, AuditEntry, AuditQuery, Invitation, NewAuditEntry, NewInvitation, NewResult,
-    NewSession, ResultFilter, Revocation, SaveOutcome, Session, Store, StoreError, StoredResult,
+    Aggregate, AuditEntry, AuditQuery, ClaimedToken, Invitation, NewAuditEntry, NewInvitation,
+    NewResult, NewSession, ResultFilter, Revocation, SaveOutcome, Session, Store, StoreError,
+    StoredResult,
 };
 
 /// Rows per multi-row INSERT: far below both backends' bind limits (SQLite 32766,
@@ -216,6 +218,14 @@ where
 
     async fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
         Audit::log(self, query).await
+    }
+
+    async fn claim_server_token(
+        &self,
+        name: &str,
+        sha256: &str,
+    ) -> Result<ClaimedToken, StoreError> {
+        Tokens::claim(self, name, sha256).await
     }
 
     async fn close(&self) {

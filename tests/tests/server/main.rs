@@ -8,6 +8,7 @@ mod audit;
 mod durability;
 mod grpc;
 mod load;
+mod metrics;
 mod operators;
 mod report_grpc;
 mod robustness;

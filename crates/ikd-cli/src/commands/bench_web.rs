@@ -65,6 +65,8 @@ fn start_server(args: &Args, data: &std::path::Path, token: &str) -> Result<Serv
             "127.0.0.1:0",
             "--web-addr",
             "127.0.0.1:0",
+            "--metrics-addr",
+            "off",
         ])
         .arg("--data-dir")
         .arg(data)

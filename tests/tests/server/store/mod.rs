@@ -91,6 +91,7 @@ both_backends![
     a_person_who_moved_unit_counts_in_the_new_unit_only,
     racing_retakes_leave_exactly_one_counting,
     migrating_supersedes_the_retakes_already_stored,
+    racing_token_claims_keep_exactly_one,
 ];
 
 /// Cases that need what only PostgreSQL has (see each case).
@@ -219,6 +220,7 @@ mod cases {
     pub use super::results::*;
     pub use super::retakes::*;
     pub use super::sessions::*;
+    pub use super::tokens::*;
 }
 
 mod aggregates;
@@ -227,6 +229,7 @@ mod lifecycle;
 mod results;
 mod retakes;
 mod sessions;
+mod tokens;
 
 /// Backend-independent URL handling.
 mod urls {
