@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 pub mod browser;
 pub mod grpc;
 pub mod http;
+pub mod metrics;
 pub mod postgres;
 pub mod server;
 pub mod web;

@@ -70,14 +70,19 @@ pub struct TestServer {
     child: Child,
     pub addr: SocketAddr,
     web_addr: Option<SocketAddr>,
+    metrics_addr: Option<SocketAddr>,
     pub options: ServerOptions,
     /// What the server printed on stderr so far is collected here by a thread.
     stderr: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl TestServer {
-    /// Starts `ikd serve` and waits until it listens.
+    /// Starts `ikd serve` and waits until it listens. The web app and the
+    /// metrics listener get free ports unless `options` say otherwise
+    /// (`--web-addr`, `--metrics-addr` or `IKD_METRICS_ADDR`).
     pub fn start(options: ServerOptions) -> TestServer {
+        let metrics_set = options.args.iter().any(|a| a == "--metrics-addr")
+            || options.env.iter().any(|(k, _)| k == "IKD_METRICS_ADDR");
         let mut command = Command::new(crate::ikd_binary());
         command
             .arg("serve")
@@ -89,6 +94,11 @@ impl TestServer {
                 &[][..]
             } else {
                 &["--web-addr", "127.0.0.1:0"][..]
+            })
+            .args(if metrics_set {
+                &[][..]
+            } else {
+                &["--metrics-addr", "127.0.0.1:0"][..]
             })
             .args(&options.args)
             .env("IKD_TOKENS", tokens_json())
@@ -136,29 +146,42 @@ impl TestServer {
         let stdout = child.stdout.take().expect("stdout piped");
         let (tx, rx) = std::sync::mpsc::channel();
         let web_off = options.args.windows(2).any(|w| w == ["--web-addr", "off"]);
+        let metrics_off = options
+            .args
+            .windows(2)
+            .any(|w| w == ["--metrics-addr", "off"])
+            || options
+                .env
+                .iter()
+                .any(|(k, v)| k == "IKD_METRICS_ADDR" && v == "off");
         std::thread::spawn(move || {
             let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
-            let mut grpc = String::new();
+            let (mut grpc, mut web, mut metrics) = (None, None, None);
             for line in lines.by_ref() {
                 if let Some(addr) = line.strip_prefix("ikd serve: listening on ") {
-                    grpc = addr.trim().to_owned();
-                    if web_off {
-                        let _ = tx.send((grpc.clone(), None));
-                        break;
-                    }
+                    grpc = Some(addr.trim().to_owned());
+                } else if let Some(addr) = line.strip_prefix("ikd serve: metrics on http://") {
+                    metrics = Some(addr.trim().trim_end_matches("/metrics").to_owned());
                 } else if let Some(addr) = line.strip_prefix("ikd serve: web app on http://") {
-                    let web = addr.trim().trim_end_matches('/').to_owned();
-                    let _ = tx.send((grpc.clone(), Some(web)));
+                    web = Some(addr.trim().trim_end_matches('/').to_owned());
+                }
+                // Once every address the server will print is known.
+                if grpc.is_some()
+                    && (web_off || web.is_some())
+                    && (metrics_off || metrics.is_some())
+                {
+                    let _ = tx.send((grpc.take().expect("checked"), web.take(), metrics.take()));
                     break;
                 }
             }
             // Keep reading so the server never blocks on a full pipe.
             lines.for_each(drop);
         });
-        let (addr, web_addr) = match rx.recv_timeout(Duration::from_secs(120)) {
-            Ok((addr, web)) => (
+        let (addr, web_addr, metrics_addr) = match rx.recv_timeout(Duration::from_secs(120)) {
+            Ok((addr, web, metrics)) => (
                 addr.parse().expect("a socket address"),
                 web.map(|w| w.parse().expect("a web app address")),
+                metrics.map(|m| m.parse().expect("a metrics address")),
             ),
             Err(_) => {
                 let _ = child.kill();
@@ -174,6 +197,7 @@ impl TestServer {
             child,
             addr,
             web_addr,
+            metrics_addr,
             options,
             stderr,
         }
@@ -187,6 +211,48 @@ impl TestServer {
     pub fn web_addr(&self) -> SocketAddr {
         self.web_addr
             .expect("the server was started with its web app")
+    }
+
+    /// The metrics listener's address (the harness starts it on a free port
+    /// unless told otherwise).
+    pub fn metrics_addr(&self) -> SocketAddr {
+        self.metrics_addr
+            .expect("the server was started with its metrics listener")
+    }
+
+    /// The TCP ports the server process listens on (`/proc`, Linux): its
+    /// sockets in state LISTEN.
+    pub fn listening_ports(&self) -> std::collections::BTreeSet<u16> {
+        let inodes: std::collections::HashSet<String> =
+            std::fs::read_dir(format!("/proc/{}/fd", self.child.id()))
+                .into_iter()
+                .flatten()
+                .filter_map(Result::ok)
+                .filter_map(|e| std::fs::read_link(e.path()).ok())
+                .filter_map(|link| {
+                    let link = link.to_string_lossy().into_owned();
+                    Some(link.strip_prefix("socket:[")?.strip_suffix(']')?.to_owned())
+                })
+                .collect();
+        let mut ports = std::collections::BTreeSet::new();
+        for table in ["tcp", "tcp6"] {
+            let text = std::fs::read_to_string(format!("/proc/{}/net/{table}", self.child.id()))
+                .unwrap_or_default();
+            for line in text.lines().skip(1) {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                // local_address is HEX_IP:HEX_PORT; state 0A is LISTEN; field 9 the inode.
+                if fields.len() > 9
+                    && fields[3] == "0A"
+                    && inodes.contains(fields[9])
+                    && let Some(port) = fields[1]
+                        .rsplit_once(':')
+                        .and_then(|(_, p)| u16::from_str_radix(p, 16).ok())
+                {
+                    ports.insert(port);
+                }
+            }
+        }
+        ports
     }
 
     /// The server's peak resident memory so far (`VmHWM`, Linux), in KiB.

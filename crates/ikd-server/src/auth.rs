@@ -238,9 +238,14 @@ pub fn check_token_config(config: &TokenConfig) -> Result<(), TokenError> {
     Authenticator::new(std::slice::from_ref(config)).map(|_| ())
 }
 
+/// The name the first-run admin token is configured (and, on PostgreSQL, kept) under.
+pub const FIRST_RUN_ADMIN: &str = "first-run-admin";
+
 /// A secure first run: with no token configured, an admin token is generated,
 /// printed once on stderr and only its hash kept (in `data_dir`). Later starts
-/// read the hash; the token itself is never written anywhere.
+/// read the hash; the token itself is never written anywhere. For a server
+/// with a database of its own (SQLite); replicas sharing PostgreSQL use
+/// [`first_run_admin_shared`].
 pub fn first_run_admin(data_dir: &Path) -> std::io::Result<TokenConfig> {
     let path = data_dir.join("admin-token.sha256");
     let sha256 = match std::fs::read_to_string(&path) {
@@ -260,14 +265,44 @@ pub fn first_run_admin(data_dir: &Path) -> std::io::Result<TokenConfig> {
         }
         Err(e) => return Err(e),
     };
-    Ok(TokenConfig {
-        name: "first-run-admin".into(),
+    Ok(first_run_config(sha256))
+}
+
+/// [`first_run_admin`] for servers sharing one database (PostgreSQL): the
+/// hash is kept in the database (`server_tokens`), so every replica accepts
+/// the same token. A token is generated and offered at every start; the
+/// database keeps the first one offered (atomically: of replicas starting at
+/// once, exactly one wins), whose server alone prints it. The others say the
+/// token already exists and accept it.
+pub async fn first_run_admin_shared(
+    store: &dyn ikd_store::Store,
+) -> Result<TokenConfig, ikd_store::StoreError> {
+    let NewToken { token, sha256 } = NewToken::generate();
+    let claimed = store.claim_server_token(FIRST_RUN_ADMIN, &sha256).await?;
+    if claimed.created {
+        eprintln!(
+            "ikd serve: no tokens configured; generated an admin token (shown only now):\n\n    {token}\n\n\
+             Its hash is kept in the database (table server_tokens), so every server on it \
+             accepts it. Configure tokens for services and analysts (docs/server.md)."
+        );
+    } else {
+        eprintln!(
+            "ikd serve: no tokens configured; a first-run admin token already exists in the \
+             database (printed by the server that created it), and is accepted here."
+        );
+    }
+    Ok(first_run_config(claimed.sha256))
+}
+
+fn first_run_config(sha256: String) -> TokenConfig {
+    TokenConfig {
+        name: FIRST_RUN_ADMIN.into(),
         roles: vec!["admin".into()],
         org_prefix: String::new(),
         sha256: Some(sha256),
         token: None,
         expires_at: None,
-    })
+    }
 }
 
 #[cfg(test)]

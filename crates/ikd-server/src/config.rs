@@ -15,6 +15,10 @@ pub struct ServerConfig {
     /// Address of the respondent web app (invitation links); port 0 picks a
     /// free port; `None` (`IKD_WEB_ADDR=off`) serves no web app.
     pub web_addr: Option<SocketAddr>,
+    /// Address of the Prometheus metrics listener (`GET /metrics`, no token:
+    /// bind it to an internal address); port 0 picks a free port; `None`
+    /// (`IKD_METRICS_ADDR=off`) serves no metrics and records none.
+    pub metrics_addr: Option<SocketAddr>,
     /// Browser origins (`https://portal.example.go.id`) allowed to call the
     /// API through gRPC-Web; none by default (`IKD_CORS_ORIGINS`, comma-separated).
     pub cors_origins: Vec<String>,
@@ -128,6 +132,7 @@ impl Default for ServerConfig {
         ServerConfig {
             addr: SocketAddr::from(([127, 0, 0, 1], 50051)),
             web_addr: Some(SocketAddr::from(([127, 0, 0, 1], 8080))),
+            metrics_addr: Some(SocketAddr::from(([127, 0, 0, 1], 9464))),
             cors_origins: Vec::new(),
             database_url: None,
             data_dir: PathBuf::from("ikd-data"),
@@ -211,6 +216,12 @@ impl ServerConfig {
             self.web_addr = match v.as_str() {
                 "off" => None,
                 _ => Some(parse("IKD_WEB_ADDR", &v)?),
+            };
+        }
+        if let Some(v) = var("IKD_METRICS_ADDR") {
+            self.metrics_addr = match v.as_str() {
+                "off" => None,
+                _ => Some(parse("IKD_METRICS_ADDR", &v)?),
             };
         }
         if let Some(v) = var("IKD_CORS_ORIGINS") {
@@ -401,6 +412,36 @@ mod tests {
             err.contains("IKD_MIN_GROUP_SIZE") && err.contains("many"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_metrics_address_is_set_or_off_like_the_web_address() {
+        let mut config = ServerConfig::default();
+        assert_eq!(
+            config.metrics_addr,
+            Some(SocketAddr::from(([127, 0, 0, 1], 9464)))
+        );
+        config
+            .apply_env(|name| (name == "IKD_METRICS_ADDR").then(|| "10.0.0.5:9100".to_owned()))
+            .unwrap();
+        assert_eq!(config.metrics_addr.unwrap().port(), 9100);
+        config
+            .apply_env(|name| (name == "IKD_METRICS_ADDR").then(|| "off".to_owned()))
+            .unwrap();
+        assert_eq!(config.metrics_addr, None);
+        let err = config
+            .apply_env(|name| (name == "IKD_METRICS_ADDR").then(|| "nine".to_owned()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("IKD_METRICS_ADDR") && err.contains("nine"),
+            "{err}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("server.toml");
+        std::fs::write(&file, "metrics_addr = \"127.0.0.1:9999\"\n").unwrap();
+        let from_file = ServerConfig::from_file(&file).unwrap();
+        assert_eq!(from_file.metrics_addr.unwrap().port(), 9999);
     }
 
     #[test]

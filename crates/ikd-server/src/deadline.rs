@@ -28,7 +28,7 @@ impl State {
         scorer: &Arc<Scorer>,
         rows: AnswerRows,
     ) -> Result<Vec<RespondentResult>, Status> {
-        self.within_deadline(scorer, scorer.score_blocking(rows))
+        self.within_deadline(scorer, "score", scorer.score_blocking(rows))
             .await?
             .map_err(errors::score)
     }
@@ -56,19 +56,31 @@ impl State {
         scorer: &Arc<Scorer>,
         rows: AnswerRows,
     ) -> Result<Vec<AnswerViolation>, Status> {
-        self.within_deadline(scorer, scorer.answer_violations_blocking(rows))
-            .await?
-            .map_err(errors::plugin)
+        self.within_deadline(
+            scorer,
+            "check_answers",
+            scorer.answer_violations_blocking(rows),
+        )
+        .await?
+        .map_err(errors::plugin)
     }
 
-    /// `work`'s outcome, or `DEADLINE_EXCEEDED` naming `scorer`'s plugins.
+    /// `work`'s outcome, or `DEADLINE_EXCEEDED` naming `scorer`'s plugins;
+    /// its time is recorded as a plugin `call` (also when it missed the
+    /// deadline: then the deadline).
     async fn within_deadline<T>(
         &self,
         scorer: &Scorer,
+        call: &'static str,
         work: impl Future<Output = T>,
     ) -> Result<T, Status> {
         let deadline = self.scoring_deadline();
-        tokio::time::timeout(deadline, work).await.map_err(|_| {
+        let start = std::time::Instant::now();
+        let outcome = tokio::time::timeout(deadline, work).await;
+        if let Some(metrics) = &self.metrics {
+            metrics.plugin_called(&scorer.instrument().id, call, start.elapsed());
+        }
+        outcome.map_err(|_| {
             let plugins: Vec<&str> = scorer.plugins().map(|p| p.name()).collect();
             tracing::error!(?deadline, ?plugins, "scoring missed its deadline");
             Status::deadline_exceeded(format!(

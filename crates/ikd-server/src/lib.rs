@@ -26,7 +26,8 @@
 //! (`Score`, `ScoreStream`), `sessions`, `aggregates`, `disclosure` (what may
 //! be published), `export`, `audit`, `deadline` (plugin calls under the request
 //! timeout), `answers` (request checks), `render` (results for the API),
-//! `errors` (statuses), `transport` (connections, the gate).
+//! `errors` (statuses), `transport` (connections, the gate), `metrics`
+//! (Prometheus metrics on a listener of their own).
 
 mod access;
 mod admin;
@@ -43,6 +44,7 @@ mod errors;
 mod export;
 mod instruments;
 mod invitations;
+mod metrics;
 mod presentation;
 mod records;
 mod render;
@@ -77,6 +79,8 @@ pub(crate) struct State {
     pseudonyms: secret::Pseudonymizer,
     min_group_size: u32,
     limits: config::Limits,
+    /// `None` when metrics are off (`metrics_addr = off`): nothing recorded.
+    metrics: Option<Arc<metrics::Metrics>>,
 }
 
 /// Why the server cannot start or stopped with an error.
@@ -110,7 +114,18 @@ pub struct Server {
     listener: TcpListener,
     /// The respondent web app's listener, when it is served.
     web: Option<TcpListener>,
+    /// The metrics listener, when metrics are on.
+    metrics: Option<TcpListener>,
 }
+
+/// The descriptors of every service served: what the gate and the metrics
+/// learn the methods from.
+const DESCRIPTOR_SETS: [&[u8]; 4] = [
+    ikd_proto::FILE_DESCRIPTOR_SET,
+    tonic_health::pb::FILE_DESCRIPTOR_SET,
+    tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET,
+    tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
+];
 
 impl Server {
     /// Loads instruments and plugins, opens the store (running migrations),
@@ -132,10 +147,25 @@ impl Server {
             ),
             None => None,
         };
+        let metrics_listener = match config.metrics_addr {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(io(format!("cannot listen on {addr} (metrics)")))?,
+            ),
+            None => None,
+        };
+        let metrics = metrics_listener
+            .as_ref()
+            .map(|_| Arc::new(metrics::Metrics::new(&DESCRIPTOR_SETS)));
         std::fs::create_dir_all(&config.data_dir)
             .map_err(io(format!("data directory {}", config.data_dir.display())))?;
         let catalog = Catalog::load(Arc::new(host), &config.instruments)?;
         let store = ikd_store::open(&config.database_url()).await?;
+        let store: Arc<dyn Store> = match &metrics {
+            Some(m) => Arc::new(metrics::store::MeteredStore::new(store, m.clone())),
+            None => store,
+        };
         let key_file = config
             .pseudonym_key_file
             .clone()
@@ -144,10 +174,15 @@ impl Server {
             .map_err(io(format!("pseudonym key {}", key_file.display())))?;
         let mut tokens = config.tokens.clone();
         if tokens.is_empty() {
-            tokens.push(
+            // Replicas on one PostgreSQL share the token through the database;
+            // a server with a database of its own keeps it beside its data.
+            let admin = if store.backend() == "postgres" {
+                auth::first_run_admin_shared(&*store).await?
+            } else {
                 auth::first_run_admin(&config.data_dir)
-                    .map_err(io("first-run admin token".to_owned()))?,
-            );
+                    .map_err(io("first-run admin token".to_owned()))?
+            };
+            tokens.push(admin);
         }
         let auth = auth::Authenticator::new(&tokens)?;
         let instruments: Vec<String> = catalog
@@ -174,10 +209,12 @@ impl Server {
                 pseudonyms,
                 min_group_size: config.min_group_size,
                 limits: config.limits.clone(),
+                metrics,
             }),
             config,
             listener,
             web,
+            metrics: metrics_listener,
         })
     }
 
@@ -214,6 +251,11 @@ impl Server {
         self.web.as_ref().and_then(|l| l.local_addr().ok())
     }
 
+    /// The metrics listener's bound address, when metrics are on.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
     /// The bound address (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.listener
@@ -229,6 +271,7 @@ impl Server {
             config,
             listener,
             web,
+            metrics: metrics_listener,
         } = self;
         let limits = &config.limits;
         let (health, health_service) = tonic_health::server::health_reporter();
@@ -290,22 +333,21 @@ impl Server {
             auth: state.auth.clone(),
             max_concurrent_requests: limits.max_concurrent_requests,
             body_timeout: Duration::from_secs(limits.request_body_timeout_seconds),
-            client_streaming: transport::gate::client_streaming_methods(&[
-                ikd_proto::FILE_DESCRIPTOR_SET,
-                tonic_health::pb::FILE_DESCRIPTOR_SET,
-                tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET,
-                tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
-            ]),
+            client_streaming: transport::gate::client_streaming_methods(&DESCRIPTOR_SETS),
         });
         // Browsers call the same services through gRPC-Web (HTTP/1.1 or 2);
         // other origins only when the operator lists them (CORS, none by
         // default). CORS answers preflights before the gate asks for a token.
+        // Metrics see gRPC-Web calls as gRPC, and what the gate refuses.
         let router = builder
             .accept_http1(true)
             .layer(tower::util::option_layer(transport::cors::layer(
                 &config.cors_origins,
             )))
             .layer(tonic_web::GrpcWebLayer::new())
+            .layer(tower::util::option_layer(
+                state.metrics.clone().map(metrics::grpc::MetricsLayer),
+            ))
             .layer(gate)
             .add_service(health_service)
             .add_service(reflection_v1)
@@ -333,6 +375,15 @@ impl Server {
             };
             tokio::spawn(web::serve(listener, state.clone(), shutdown))
         });
+        let metrics_task = metrics_listener
+            .zip(state.metrics.clone())
+            .map(|(listener, m)| {
+                let mut stopped = web_stopped.clone();
+                let shutdown = async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                };
+                tokio::spawn(metrics::serve(listener, m, shutdown))
+            });
         let grace = Duration::from_secs(limits.shutdown_grace_seconds);
         let serve = router.serve_with_incoming_shutdown(
             transport::incoming::incoming(listener, connection_limits(limits)),
@@ -354,6 +405,13 @@ impl Server {
                 Err(_) => {
                     tracing::warn!("web requests still running after {grace:?}; stopping anyway")
                 }
+            }
+        }
+        if let Some(task) = metrics_task {
+            match tokio::time::timeout(grace, task).await {
+                Ok(Ok(Err(e))) => tracing::error!("metrics: {e}"),
+                Ok(_) => {}
+                Err(_) => tracing::warn!("a metrics scrape still running after {grace:?}"),
             }
         }
         health

@@ -28,9 +28,11 @@ use crate::group_commit::{Batches, GroupCommit};
 use crate::invitations::Invitations;
 use crate::results::Results;
 use crate::sessions::Sessions;
+use crate::tokens::Tokens;
 use crate::{
-    Aggregate, AuditEntry, AuditQuery, Invitation, NewAuditEntry, NewInvitation, NewResult,
-    NewSession, ResultFilter, Revocation, SaveOutcome, Session, Store, StoreError, StoredResult,
+    Aggregate, AuditEntry, AuditQuery, ClaimedToken, Invitation, NewAuditEntry, NewInvitation,
+    NewResult, NewSession, ResultFilter, Revocation, SaveOutcome, Session, Store, StoreError,
+    StoredResult,
 };
 
 /// Rows per multi-row INSERT: far below both backends' bind limits (SQLite 32766,
@@ -240,6 +242,14 @@ where
 
     async fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
         Audit::log(self, query).await
+    }
+
+    async fn claim_server_token(
+        &self,
+        name: &str,
+        sha256: &str,
+    ) -> Result<ClaimedToken, StoreError> {
+        Tokens::claim(self, name, sha256).await
     }
 
     /// Writes already handed to a batch are committed (or fail) first.

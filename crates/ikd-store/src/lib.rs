@@ -114,6 +114,7 @@ mod postgres;
 mod results;
 mod sessions;
 mod sqlite;
+mod tokens;
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -436,6 +437,16 @@ pub struct AuditQuery {
     pub limit: u32,
 }
 
+/// What [`Store::claim_server_token`] found or kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedToken {
+    /// The hash every server on the database accepts (hex SHA-256).
+    pub sha256: String,
+    /// `true`: the claim's own hash was kept (this caller generated the token in use);
+    /// `false`: an earlier (or concurrent) claim's hash was already there.
+    pub created: bool,
+}
+
 /// Largest page [`Store::results_page`] and [`Store::submitted_sessions`] return; a larger
 /// `limit` is clamped to it.
 pub const MAX_PAGE: u32 = 10_000;
@@ -609,6 +620,18 @@ pub trait Store: Send + Sync {
 
     /// Revokes the matching invitations not yet revoked; returns how many.
     async fn revoke_invitations(&self, which: &Revocation) -> Result<u64, StoreError>;
+
+    /// Keeps `sha256` (hex SHA-256 of a token a server generated, never the token) as the
+    /// hash of the server token `name`, unless one is already kept; returns the kept hash and
+    /// whether it is the one given. Atomic: of servers claiming the same name at once, on one
+    /// database, exactly one keeps its hash and every other gets that one. Used for the
+    /// first-run admin token on PostgreSQL, so that replicas share it.
+    /// [`StoreError::Invalid`] for an empty name or a hash that is not 64 hex digits.
+    async fn claim_server_token(
+        &self,
+        name: &str,
+        sha256: &str,
+    ) -> Result<ClaimedToken, StoreError>;
 
     /// Closes the connection pools, waiting for calls in flight. Later calls fail.
     async fn close(&self) {}

@@ -86,6 +86,8 @@ fn an_installed_ikd_runs_from_anywhere_with_its_own_plugins_and_instruments() {
             "serve",
             "--web-addr",
             "127.0.0.1:0",
+            "--metrics-addr",
+            "127.0.0.1:0",
             "--addr",
             "127.0.0.1:0",
             "--data-dir",

@@ -9,6 +9,7 @@ mod bench;
 mod durability;
 mod grpc;
 mod load;
+mod metrics;
 mod operators;
 mod report_grpc;
 mod robustness;

@@ -1,6 +1,8 @@
 //! What an operator runs besides the server: `ikd token new` (tokens the
-//! server then accepts with their role and prefix) and the log formats.
+//! server then accepts with their role and prefix), the log formats, and the
+//! first-run admin token of replicas sharing PostgreSQL.
 
+use ikd_proto::v1::admin_service_client::AdminServiceClient;
 use ikd_proto::v1::{self as api, assessment_service_client::AssessmentServiceClient};
 use ikd_tests::grpc::{Bearer, channel, ikd_asn};
 use ikd_tests::ikd_binary;
@@ -173,4 +175,103 @@ fn logs_are_json_lines_on_request_and_plain_text_off_a_terminal() {
     let server = TestServer::start(options);
     let logs = logs_after_start(&server);
     assert!(!logs.contains('\u{1b}'), "colour codes in a pipe: {logs:?}");
+}
+
+/// The admin token a server printed on stderr (`ikd_` and 48 hex digits), if any.
+fn printed_token(stderr: &str) -> Option<String> {
+    stderr
+        .split_whitespace()
+        .find(|w| w.starts_with("ikd_") && w.len() == 52)
+        .map(str::to_owned)
+}
+
+/// Waits until the server has said what became of the first-run token.
+fn first_run_said(server: &TestServer) -> String {
+    for _ in 0..200 {
+        let stderr = server.stderr();
+        if stderr.contains("generated an admin token")
+            || stderr.contains("already exists in the database")
+        {
+            return stderr;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!(
+        "nothing said about the first-run token:\n{}",
+        server.stderr()
+    );
+}
+
+/// `ListPlugins` (admin only) on `server` with `token`.
+async fn admin_call(server: &TestServer, token: &str) -> Result<(), tonic::Status> {
+    AdminServiceClient::with_interceptor(channel(server).await, Bearer::new(token))
+        .list_plugins(api::ListPluginsRequest {})
+        .await
+        .map(drop)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn replicas_on_one_postgresql_share_one_first_run_admin_token() {
+    let url = ikd_tests::postgres::server().new_database();
+    // Each replica has a data directory of its own, as on two hosts.
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let options = |dir: &std::path::Path| {
+        let mut options = ServerOptions::new(dir);
+        options.database_url = Some(url.clone());
+        options.env.push(("IKD_TOKENS".into(), "[]".into()));
+        options
+    };
+    // Started at once.
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| TestServer::start(options(dirs[0].path())));
+        let b = s.spawn(|| TestServer::start(options(dirs[1].path())));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let said = [first_run_said(&a), first_run_said(&b)];
+    let printed: Vec<String> = said.iter().filter_map(|s| printed_token(s)).collect();
+    assert_eq!(
+        printed.len(),
+        1,
+        "exactly one replica prints a token:\n--- a ---\n{}\n--- b ---\n{}",
+        said[0],
+        said[1]
+    );
+    let token = &printed[0];
+    let quiet = said.iter().find(|s| printed_token(s).is_none()).unwrap();
+    assert!(
+        quiet.contains("a first-run admin token already exists in the database"),
+        "{quiet}"
+    );
+    for server in [&a, &b] {
+        admin_call(server, token)
+            .await
+            .expect("the printed token is an admin token on both replicas");
+        let wrong = admin_call(
+            server,
+            "ikd_000000000000000000000000000000000000000000000000",
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(wrong.code(), Code::Unauthenticated);
+    }
+    for dir in &dirs {
+        assert!(
+            !dir.path().join("admin-token.sha256").exists(),
+            "on PostgreSQL the hash is kept in the database, not in the data directory"
+        );
+    }
+
+    // A restart (or a third replica) prints none and accepts the same token.
+    drop((a, b));
+    let third = tempfile::tempdir().unwrap();
+    let c = TestServer::start(options(third.path()));
+    let said = first_run_said(&c);
+    assert_eq!(
+        printed_token(&said),
+        None,
+        "a second token was printed: {said}"
+    );
+    admin_call(&c, token)
+        .await
+        .expect("the token survives restarts");
 }

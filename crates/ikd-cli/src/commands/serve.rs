@@ -22,6 +22,10 @@ pub struct Args {
     /// Address of the respondent web app (default 127.0.0.1:8080; `off`: none).
     #[arg(long, value_name = "ADDR")]
     web_addr: Option<String>,
+    /// Address of the Prometheus metrics listener, `GET /metrics` without a
+    /// token: keep it internal (default 127.0.0.1:9464; `off`: none).
+    #[arg(long, value_name = "ADDR")]
+    metrics_addr: Option<String>,
     /// `sqlite://FILE` or `postgres://…` (default: an SQLite file in the data directory).
     #[arg(long, value_name = "URL")]
     database_url: Option<String>,
@@ -44,6 +48,15 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
             addr => Some(
                 addr.parse()
                     .context("--web-addr: not an address (or `off`)")?,
+            ),
+        };
+    }
+    if let Some(metrics) = args.metrics_addr {
+        config.metrics_addr = match metrics.as_str() {
+            "off" => None,
+            addr => Some(
+                addr.parse()
+                    .context("--metrics-addr: not an address (or `off`)")?,
             ),
         };
     }
@@ -78,6 +91,9 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
         let server = Server::start(config, host).await?;
         // Tests and scripts read this line to find the port.
         println!("ikd serve: listening on {}", server.local_addr());
+        if let Some(metrics) = server.metrics_addr() {
+            println!("ikd serve: metrics on http://{metrics}/metrics");
+        }
         if let Some(web) = server.web_addr() {
             println!("ikd serve: web app on http://{web}/");
             if let Some(instrument) = &args.demo {

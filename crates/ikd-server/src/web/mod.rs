@@ -68,7 +68,8 @@ pub(crate) async fn serve(
 }
 
 pub(crate) fn router(state: Arc<State>) -> Router {
-    Router::new()
+    let metrics = state.metrics.clone();
+    let app = Router::new()
         .route("/", get(landing))
         .route("/take/{token}", get(welcome))
         .route("/take/{token}/page/{part}", get(show_page).post(post_page))
@@ -77,8 +78,16 @@ pub(crate) fn router(state: Arc<State>) -> Router {
         .route("/static/take.css", get(stylesheet))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
-        .layer(axum::middleware::map_response(security_headers))
-        .with_state(state)
+        .layer(axum::middleware::map_response(security_headers));
+    // Outermost, so every answer is counted as the client gets it.
+    let app = match metrics {
+        Some(metrics) => app.layer(axum::middleware::from_fn_with_state(
+            metrics,
+            crate::metrics::web::track,
+        )),
+        None => app,
+    };
+    app.with_state(state)
 }
 
 /// The headers every response gets (a page may set a narrower policy).

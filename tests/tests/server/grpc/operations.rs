@@ -410,6 +410,8 @@ fn a_busy_port_leaves_no_token_and_no_directory() {
             "serve",
             "--web-addr",
             "off",
+            "--metrics-addr",
+            "off",
             "--addr",
             &addr.to_string(),
             "--data-dir",

@@ -96,6 +96,7 @@ both_backends![
     a_replay_in_a_batch_is_still_a_replay,
     retakes_in_batches_leave_exactly_one_counting,
     closing_commits_the_writes_waiting,
+    racing_token_claims_keep_exactly_one,
 ];
 
 /// Cases that need what only PostgreSQL has (see each case).
@@ -226,6 +227,7 @@ mod cases {
     pub use super::results::*;
     pub use super::retakes::*;
     pub use super::sessions::*;
+    pub use super::tokens::*;
 }
 
 mod aggregates;
@@ -235,6 +237,7 @@ mod lifecycle;
 mod results;
 mod retakes;
 mod sessions;
+mod tokens;
 
 /// Backend-independent URL handling.
 mod urls {

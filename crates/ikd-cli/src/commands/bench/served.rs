@@ -59,6 +59,8 @@ pub(super) fn start(options: &ServeOptions) -> Result<Served> {
     command
         .args(["serve", "--addr", "127.0.0.1:0", "--web-addr"])
         .arg(if options.web { "127.0.0.1:0" } else { "off" })
+        // Measured as deployed, with metrics recorded, on a port of its own.
+        .args(["--metrics-addr", "127.0.0.1:0"])
         .arg("--data-dir")
         .arg(options.data_dir)
         .arg("--instrument")
