@@ -195,11 +195,12 @@ fn a_generated_domain_plugin_builds_loads_validates_and_scores() {
     assert_eq!(
         scored.lines().collect::<Vec<_>>(),
         [
-            "respondent_id,org_unit,index,level,sample-quiz.score,sample-quiz.level,sample-quiz.answered,flags",
-            "R001,unit-a,100,advanced,100,advanced,6,",
-            "R002,unit-a,45.8333,basic,45.8333,basic,6,",
-            "R003,unit-b,87.5,advanced,87.5,advanced,4,",
-            "R004,unit-b,,,,,1,",
+            "respondent_id,org_unit,index,level,index_missing,sample-quiz.score,sample-quiz.level,sample-quiz.answered,sample-quiz.needed,sample-quiz.missing,flags",
+            "R001,unit-a,100,advanced,,100,advanced,6,3,,",
+            "R002,unit-a,45.8333,basic,,45.8333,basic,6,3,,",
+            "R003,unit-b,87.5,advanced,,87.5,advanced,4,3,,",
+            // Two of R004's items are "not applicable": 2 of the 4 left are needed.
+            "R004,unit-b,,,too-few-domains,,,1,2,too-few-answers,",
         ]
     );
 
@@ -311,9 +312,9 @@ fn a_generated_scoring_model_builds_loads_and_scores_the_ikd_instrument() {
     assert_eq!(
         scored.lines().skip(1).collect::<Vec<_>>(),
         [
-            "R001,unit-a,100,high,100,high,3,100,high,3,",
-            "R002,unit-a,43.3333,middle,50,middle,3,33.3333,low,3,",
-            "R003,unit-b,,,62.5,middle,2,,,0,",
+            "R001,unit-a,100,high,,100,high,3,2,,100,high,3,2,,",
+            "R002,unit-a,43.3333,middle,,50,middle,3,2,,33.3333,low,3,2,,",
+            "R003,unit-b,,,too-few-domains,62.5,middle,2,2,,,,0,2,too-few-answers,",
         ]
     );
 
