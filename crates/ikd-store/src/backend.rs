@@ -51,6 +51,13 @@ pub(crate) trait Backend: Send + Sync + Sized + 'static {
     /// `BEGIN IMMEDIATE` already holds the database's write lock.
     const LOCK_SESSION: &'static str;
 
+    /// What a save reads first, in one statement: the session's state, locked as
+    /// [`Backend::LOCK_SESSION`] locks it, and the size of its request `$2` if that was
+    /// already applied (else NULL); no row without the session `$1`. On PostgreSQL, after
+    /// waiting for the row lock, the request part may predate the transaction waited for:
+    /// a save that finds no request (the insert of the request says, see `Sessions::save_in`).
+    const LOCK_SESSION_FOR_SAVE: &'static str;
+
     /// Run inside a submit's transaction, before it looks for the person's latest session,
     /// with the person's respondent key, instrument id and instrument version as `$1`–`$3`:
     /// keeps two submits of one person's sessions from deciding at the same time which of
@@ -70,6 +77,9 @@ pub(crate) trait Backend: Send + Sync + Sized + 'static {
 
     /// Where single-statement writes go.
     fn write_pool(&self) -> &Pool<Self::Db>;
+
+    /// Where single-statement reads go (one statement sees one snapshot: no transaction).
+    fn read_pool(&self) -> &Pool<Self::Db>;
 
     /// Closes the pools, waiting for calls in flight.
     fn close_pools(&self) -> impl Future<Output = ()> + Send;

@@ -95,6 +95,10 @@ impl Backend for PgStore {
     const NAME: &'static str = "postgres";
     /// The row lock serialises writers of one session across servers.
     const LOCK_SESSION: &'static str = "SELECT state FROM sessions WHERE id = $1 FOR UPDATE";
+    /// Locks the session's row only (`OF s`), as [`Backend::LOCK_SESSION`] does.
+    const LOCK_SESSION_FOR_SAVE: &'static str = "SELECT s.state, r.answers FROM sessions s \
+         LEFT JOIN save_requests r ON r.session_id = s.id AND r.request_id = $2 \
+         WHERE s.id = $1 FOR UPDATE OF s";
     /// A transaction-scoped advisory lock on the person: two keys, the class 1229669458
     /// (`b"IKDR"` read as a big-endian `i32`, to stay apart from other advisory locks on the
     /// database; sqlx's migration lock uses the one-key space) and a hash of the respondent
@@ -123,6 +127,10 @@ impl Backend for PgStore {
     }
 
     fn write_pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn read_pool(&self) -> &PgPool {
         &self.pool
     }
 

@@ -31,19 +31,16 @@ const SUBMIT_SESSION: &str = "UPDATE sessions \
      RETURNING id, instrument_id, instrument_version, instrument_sha256, respondent_key, \
      org_unit, state, created_at, submitted_at, answers_version";
 
-/// The submitted session of a person that counts: their latest by `(submitted_at, id)`.
-/// `$1`–`$3`: respondent key, instrument id, instrument version (the `sessions_respondent`
-/// index, read backwards).
-const LATEST_OF_RESPONDENT: &str = "SELECT id FROM sessions \
+/// Of a person's submitted sessions, the one that counts — their latest by `(submitted_at,
+/// id)` — supersedes every other that still counts, in one statement. `$1`–`$3`: respondent
+/// key, instrument id, instrument version (the `sessions_respondent` index, read backwards).
+/// Sessions already superseded keep the session that superseded them first.
+const SUPERSEDE_BY_LATEST: &str = "WITH latest AS (SELECT id FROM sessions \
      WHERE respondent_key = $1 AND instrument_id = $2 AND instrument_version = $3 \
-     AND state = 'submitted' ORDER BY submitted_at DESC, id DESC LIMIT 1";
-
-/// Every other session of the person that still counts now stops counting: `$4` (their
-/// latest) supersedes it. Sessions already superseded keep the session that superseded
-/// them first.
-const SUPERSEDE_RESPONDENT: &str = "UPDATE sessions SET superseded_by = $4 \
+     AND state = 'submitted' ORDER BY submitted_at DESC, id DESC LIMIT 1) \
+     UPDATE sessions SET superseded_by = (SELECT id FROM latest) \
      WHERE respondent_key = $1 AND instrument_id = $2 AND instrument_version = $3 \
-     AND state = 'submitted' AND superseded_by IS NULL AND id <> $4";
+     AND state = 'submitted' AND superseded_by IS NULL AND id <> (SELECT id FROM latest)";
 
 /// Why a submit updated nothing: the session's state and answers version (or no row).
 const SESSION_STATE_VERSION: &str = "SELECT state, answers_version FROM sessions WHERE id = $1";
@@ -210,17 +207,12 @@ where
             }
             query.execute(&mut *conn).await?;
         }
-        let mut latest = sqlx::query_scalar::<_, String>(LATEST_OF_RESPONDENT);
-        for value in person {
-            latest = latest.bind(value);
-        }
-        // At least `submitted` itself: this transaction made it submitted.
-        let latest = latest.fetch_one(&mut *conn).await?;
-        let mut supersede = sqlx::query(SUPERSEDE_RESPONDENT);
+        // The latest is at least `submitted` itself: this transaction made it submitted.
+        let mut supersede = sqlx::query(SUPERSEDE_BY_LATEST);
         for value in person {
             supersede = supersede.bind(value);
         }
-        supersede.bind(latest).execute(&mut *conn).await?;
+        supersede.execute(&mut *conn).await?;
         Ok(())
     }
 

@@ -21,11 +21,12 @@ pub(crate) const INSERT_SESSION: &str = "INSERT INTO sessions (id, instrument_id
      instrument_version, instrument_sha256, respondent_key, org_unit, state, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6, 'open', $7)";
 
-const SELECT_SESSION: &str = "SELECT s.id, s.instrument_id, s.instrument_version, \
-     s.instrument_sha256, s.respondent_key, s.org_unit, s.state, s.created_at, s.submitted_at, \
-     s.answers_version FROM sessions s WHERE s.id = $1";
-
-const SELECT_ANSWERS: &str = "SELECT session_id, item_id, value FROM answers WHERE session_id = $1";
+/// A session and its answers: a row per answer (`item_id`, `value`), or one row with both
+/// NULL when it has none.
+const SELECT_SESSION_WITH_ANSWERS: &str = "SELECT s.id, s.instrument_id, \
+     s.instrument_version, s.instrument_sha256, s.respondent_key, s.org_unit, s.state, \
+     s.created_at, s.submitted_at, s.answers_version, a.item_id, a.value \
+     FROM sessions s LEFT JOIN answers a ON a.session_id = s.id WHERE s.id = $1";
 
 const COUNT_ANSWERS: &str = "SELECT COUNT(*) FROM answers WHERE session_id = $1";
 
@@ -35,8 +36,12 @@ const SELECT_SAVE_REQUEST: &str =
 const SELECT_LOGGED_SAVE: &str = "SELECT item_id, value FROM answer_log \
      WHERE session_id = $1 AND request_id = $2 ORDER BY position";
 
+/// The save's request, unless it is there already (a row returned only if inserted): on
+/// PostgreSQL another server may have applied the same request after this save's first read
+/// (see [`Backend::LOCK_SESSION_FOR_SAVE`]); the insert waits for it and inserts nothing.
 const INSERT_SAVE_REQUEST: &str = "INSERT INTO save_requests \
-     (session_id, request_id, saved_at, answers) VALUES ($1, $2, $3, $4)";
+     (session_id, request_id, saved_at, answers) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (session_id, request_id) DO NOTHING RETURNING answers";
 
 /// Bumps the answers version in the transaction of an applied save (see
 /// [`crate::results`]'s submit); on PostgreSQL the session's row lock is already held.
@@ -55,6 +60,14 @@ pub(crate) struct SessionRow {
     pub created_at: i64,
     pub submitted_at: Option<i64>,
     pub answers_version: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionAnswerRow {
+    #[sqlx(flatten)]
+    session: SessionRow,
+    item_id: Option<String>,
+    value: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -104,24 +117,29 @@ where
         Ok(())
     }
 
+    /// The session with its answers in one statement (one round trip, one snapshot: no
+    /// transaction): a row per answer, or one row with no answer.
     pub(crate) async fn read(store: &B, id: &str) -> Result<Option<Session>, StoreError> {
         let err = || db_err(B::NAME, format!("reading session '{id}'"));
-        let mut tx = store.read_tx().await.map_err(err())?;
-        let row: Option<SessionRow> = sqlx::query_as(SELECT_SESSION)
+        let mut conn = store.read_pool().acquire().await.map_err(err())?;
+        let rows: Vec<SessionAnswerRow> = sqlx::query_as(SELECT_SESSION_WITH_ANSWERS)
             .bind(id)
-            .fetch_optional(&mut *tx)
+            .fetch_all(&mut *conn)
             .await
             .map_err(err())?;
-        let Some(row) = row else {
+        let mut answers = Vec::with_capacity(rows.len());
+        let mut session = None;
+        for row in rows {
+            if let Some(answer) = row.item_id.zip(row.value) {
+                answers.push(answer);
+            }
+            session.get_or_insert(row.session);
+        }
+        let Some(session) = session else {
             return Ok(None);
         };
-        let answers: Vec<AnswerRow> = sqlx::query_as(SELECT_ANSWERS)
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(err())?;
-        tx.commit().await.map_err(err())?;
-        Ok(assemble_sessions(vec![row], answers)?.pop())
+        answers.sort_unstable();
+        session.into_session(answers).map(Some)
     }
 
     /// Applies a save (in a batch of writes, at time `at`), or finds it already applied.
@@ -139,66 +157,55 @@ where
             )
         };
 
-        let state: Option<String> = sqlx::query_scalar(B::LOCK_SESSION)
+        let found: Option<(String, Option<i64>)> = sqlx::query_as(B::LOCK_SESSION_FOR_SAVE)
             .bind(session_id)
+            .bind(request_id)
             .fetch_optional(&mut *conn)
             .await
             .map_err(err())?;
-        let Some(state) = state else {
+        let Some((state, applied)) = found else {
             return Err(StoreError::NotFound {
                 what: "session",
                 id: session_id.to_owned(),
             });
         };
-
-        let applied: Option<i64> = sqlx::query_scalar(SELECT_SAVE_REQUEST)
-            .bind(session_id)
-            .bind(request_id)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(err())?;
         if applied.is_some() {
-            let logged: Vec<(String, String)> = sqlx::query_as(SELECT_LOGGED_SAVE)
-                .bind(session_id)
-                .bind(request_id)
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(err())?;
-            if logged.as_slice() != answers {
-                return Err(StoreError::Conflict(format!(
-                    "request '{request_id}' of session '{session_id}' was already \
-                     applied with different answers; a new save needs a new request id"
-                )));
-            }
-            let stored: i64 = sqlx::query_scalar(COUNT_ANSWERS)
-                .bind(session_id)
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(err())?;
-            return Ok(SaveOutcome {
-                replayed: true,
-                answers_stored: u32::try_from(stored).unwrap_or(u32::MAX),
-            });
+            return Self::replay(conn, session_id, request_id, answers).await;
         }
         let state = parse_state(session_id, &state)?;
         if state == SessionState::Submitted {
+            // Applied after the first read's look at the request (see
+            // `LOCK_SESSION_FOR_SAVE`): still a replay, as before the submit.
+            let applied: Option<i64> = sqlx::query_scalar(SELECT_SAVE_REQUEST)
+                .bind(session_id)
+                .bind(request_id)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(err())?;
+            if applied.is_some() {
+                return Self::replay(conn, session_id, request_id, answers).await;
+            }
             return Err(StoreError::Submitted {
                 session: session_id.to_owned(),
             });
         }
 
-        // In the save's transaction: a submit that scored the answers before this
-        // save finds another version and scores again (see `Results::submit`).
-        sqlx::query(BUMP_ANSWERS_VERSION)
-            .bind(session_id)
-            .execute(&mut *conn)
-            .await
-            .map_err(err())?;
-        sqlx::query(INSERT_SAVE_REQUEST)
+        let inserted: Option<i64> = sqlx::query_scalar(INSERT_SAVE_REQUEST)
             .bind(session_id)
             .bind(request_id)
             .bind(at)
             .bind(answers.len() as i64)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(err())?;
+        if inserted.is_none() {
+            // Applied after the first read's look at the request.
+            return Self::replay(conn, session_id, request_id, answers).await;
+        }
+        // In the save's transaction: a submit that scored the answers before this
+        // save finds another version and scores again (see `Results::submit`).
+        sqlx::query(BUMP_ANSWERS_VERSION)
+            .bind(session_id)
             .execute(&mut *conn)
             .await
             .map_err(err())?;
@@ -241,6 +248,43 @@ where
             .map_err(err())?;
         Ok(SaveOutcome {
             replayed: false,
+            answers_stored: u32::try_from(stored).unwrap_or(u32::MAX),
+        })
+    }
+
+    /// A save whose request was already applied: the same answers are a replay (nothing
+    /// changes), other answers a conflict.
+    async fn replay(
+        conn: &mut Connection<B>,
+        session_id: &str,
+        request_id: &str,
+        answers: &[(String, String)],
+    ) -> Result<SaveOutcome, StoreError> {
+        let err = || {
+            db_err(
+                B::NAME,
+                format!("saving answers of session '{session_id}' (request '{request_id}')"),
+            )
+        };
+        let logged: Vec<(String, String)> = sqlx::query_as(SELECT_LOGGED_SAVE)
+            .bind(session_id)
+            .bind(request_id)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(err())?;
+        if logged.as_slice() != answers {
+            return Err(StoreError::Conflict(format!(
+                "request '{request_id}' of session '{session_id}' was already \
+                 applied with different answers; a new save needs a new request id"
+            )));
+        }
+        let stored: i64 = sqlx::query_scalar(COUNT_ANSWERS)
+            .bind(session_id)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(err())?;
+        Ok(SaveOutcome {
+            replayed: true,
             answers_stored: u32::try_from(stored).unwrap_or(u32::MAX),
         })
     }

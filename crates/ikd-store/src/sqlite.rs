@@ -128,6 +128,9 @@ impl Backend for SqliteStore {
     type Db = Sqlite;
     const NAME: &'static str = "sqlite";
     const LOCK_SESSION: &'static str = "SELECT state FROM sessions WHERE id = $1";
+    const LOCK_SESSION_FOR_SAVE: &'static str = "SELECT s.state, r.answers FROM sessions s \
+         LEFT JOIN save_requests r ON r.session_id = s.id AND r.request_id = $2 \
+         WHERE s.id = $1";
     /// `BEGIN IMMEDIATE` already makes every write transaction the only one.
     const LOCK_RESPONDENT: Option<&'static str> = None;
 
@@ -144,6 +147,11 @@ impl Backend for SqliteStore {
 
     fn write_pool(&self) -> &SqlitePool {
         &self.writer
+    }
+
+    /// The readers (the writer itself for an in-memory database).
+    fn read_pool(&self) -> &SqlitePool {
+        &self.reader
     }
 
     async fn close_pools(&self) {
