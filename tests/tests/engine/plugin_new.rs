@@ -359,10 +359,12 @@ fn a_generated_scoring_model_builds_loads_and_scores_the_ikd_instrument() {
     assert_eq!(
         rows_without_flags(&scored)[1..],
         [
-            "R1,36.72/diskominfo,65.8036,tinggi,67.5,tinggi,10,71.875,tinggi,8,62.5,tinggi,8,70,tinggi,10,57.1429,sedang,7",
-            "R2,36.72/diskominfo,34.1964,rendah,32.5,rendah,10,28.125,rendah,8,37.5,rendah,8,30,rendah,10,42.8571,sedang,7",
-            "R3,36.72/diskominfo,,,62.5,tinggi,8,,,0,,,0,,,0,,,0",
-            "R4,36.72/diskominfo,,,,,7,,,0,,,0,,,0,,,0",
+            // Needed per domain: max(5, ⌈0.6 · applicable items⌉) — 6 of R1's 10 applicable,
+            // 8 of 12 (LD) and 7 of 11 when every item applies.
+            "R1,36.72/diskominfo,65.8036,tinggi,,67.5,tinggi,10,6,,71.875,tinggi,8,5,,62.5,tinggi,8,5,,70,tinggi,10,6,,57.1429,sedang,7,5,",
+            "R2,36.72/diskominfo,34.1964,rendah,,32.5,rendah,10,6,,28.125,rendah,8,5,,37.5,rendah,8,5,,30,rendah,10,6,,42.8571,sedang,7,5,",
+            "R3,36.72/diskominfo,,,too-few-domains,62.5,tinggi,8,8,,,,0,8,too-few-answers,,,0,8,too-few-answers,,,0,8,too-few-answers,,,0,7,too-few-answers",
+            "R4,36.72/diskominfo,,,too-few-domains,,,7,8,too-few-answers,,,0,8,too-few-answers,,,0,8,too-few-answers,,,0,7,too-few-answers",
         ]
     );
     // The instrument's own model gives other numbers: `--model` chose the new one.
