@@ -364,7 +364,7 @@ fn a_generated_scoring_model_builds_loads_and_scores_the_ikd_instrument() {
             "R1,36.72/diskominfo,65.8036,tinggi,,67.5,tinggi,10,6,,71.875,tinggi,8,5,,62.5,tinggi,8,5,,70,tinggi,10,6,,57.1429,sedang,7,5,",
             "R2,36.72/diskominfo,34.1964,rendah,,32.5,rendah,10,6,,28.125,rendah,8,5,,37.5,rendah,8,5,,30,rendah,10,6,,42.8571,sedang,7,5,",
             "R3,36.72/diskominfo,,,too-few-domains,62.5,tinggi,8,8,,,,0,8,too-few-answers,,,0,8,too-few-answers,,,0,8,too-few-answers,,,0,7,too-few-answers",
-            "R4,36.72/diskominfo,,,too-few-domains,,,7,8,too-few-answers,,,0,8,too-few-answers,,,0,8,too-few-answers,,,0,7,too-few-answers",
+            "R4,36.72/diskominfo,,,too-few-domains,,,7,8,too-few-answers,,,0,8,too-few-answers,,,0,8,too-few-answers,,,0,8,too-few-answers,,,0,7,too-few-answers",
         ]
     );
     // The instrument's own model gives other numbers: `--model` chose the new one.
