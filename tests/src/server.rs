@@ -341,3 +341,25 @@ impl Drop for TestServer {
         let _ = self.child.wait();
     }
 }
+
+/// Runs `ikd serve ARGS --data-dir <fresh dir>` with no token configured, which must fail
+/// to start (a port it is given is busy, say), and returns its stderr, after checking that
+/// the failure came first: no first-run token was generated and no data directory created.
+pub fn serve_fails_before_creating_anything(args: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = Command::new(crate::ikd_binary())
+        .args(["serve"])
+        .args(args)
+        .arg("--data-dir")
+        .arg(&data)
+        .env("IKD_TOKENS", "[]")
+        .env_remove("IKD_CONFIG")
+        .output()
+        .expect("ikd serve runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "{stderr}");
+    assert!(!stderr.contains("ikd_"), "a token was generated: {stderr}");
+    assert!(!data.exists(), "the data directory was created");
+    stderr
+}

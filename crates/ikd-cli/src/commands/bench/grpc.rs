@@ -118,7 +118,7 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
         let duration = Duration::from_secs_f64(args.seconds);
         let mut report = Report::default();
         report.set("server", server.describe());
-        report.set("tls", server.tls);
+        report.set("tls", server.trust.is_some());
 
         let empty_call = {
             let health = health.clone();
@@ -194,7 +194,6 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
 struct Server {
     url: String,
     bearer: Bearer,
-    tls: bool,
     /// CA certificate and name to check the server's certificate against.
     trust: Option<(Certificate, String)>,
     database_url: Option<String>,
@@ -224,12 +223,12 @@ impl Server {
                         args.tls_domain.clone().unwrap_or(host),
                     ))
                 }
+                None if url.starts_with("https:") => bail!("an https --target needs --tls-ca"),
                 None => None,
             };
             return Ok(Server {
                 url: url.clone(),
                 bearer: Bearer(token),
-                tls: url.starts_with("https:"),
                 trust,
                 database_url: args.database_url.clone(),
                 started: None,
@@ -268,7 +267,6 @@ impl Server {
                 None => format!("http://{}", started.grpc),
             },
             bearer: Bearer(token),
-            tls: args.tls,
             trust,
             database_url: Some(
                 args.database_url
@@ -288,8 +286,6 @@ impl Server {
                     .ca_certificate(ca.clone())
                     .domain_name(domain.clone()),
             )?;
-        } else if self.tls {
-            bail!("an https --target needs --tls-ca");
         }
         let mut channels = Vec::with_capacity(n);
         for _ in 0..n {

@@ -89,11 +89,10 @@ pub(super) fn start(options: &ServeOptions) -> Result<Served> {
         let Some(Ok(line)) = lines.next() else {
             let _ = child.wait();
             let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-            let tail: Vec<&str> = log.lines().rev().take(10).collect();
-            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            let lines: Vec<&str> = log.lines().collect();
             bail!(
                 "ikd serve stopped before it listened; its log ends:\n{}",
-                tail.join("\n")
+                lines[lines.len().saturating_sub(10)..].join("\n")
             );
         };
         if let Some(a) = line.strip_prefix("ikd serve: listening on ") {
