@@ -452,16 +452,26 @@ impl Hidden {
     /// or at least the minimum, so windows made of whole periods, and their
     /// differences, only ever give sums of such groups.
     pub fn window_cuts<'a>(&self, results: impl IntoIterator<Item = (&'a str, i64)>) -> Vec<i64> {
+        self.window_cuts_by_day(
+            results
+                .into_iter()
+                .map(|(unit, at)| (unit, at.div_euclid(DAY_MS), 1)),
+        )
+    }
+
+    /// [`Hidden::window_cuts`] from result counts per unit and UTC day (`(unit, day, n)`,
+    /// day = Unix ms / 86,400,000): what a store keeping per-day statistics has, without
+    /// reading a result.
+    pub fn window_cuts_by_day<'a>(
+        &self,
+        counts: impl IntoIterator<Item = (&'a str, i64, u64)>,
+    ) -> Vec<i64> {
         let mut owners: BTreeMap<&str, Option<usize>> = BTreeMap::new();
         let mut days: BTreeMap<i64, BTreeMap<usize, u64>> = BTreeMap::new();
-        for (unit, at) in results {
+        for (unit, day, n) in counts {
             let owner = *owners.entry(unit).or_insert_with(|| self.owner(unit));
             if let Some(o) = owner {
-                *days
-                    .entry(at.div_euclid(DAY_MS))
-                    .or_default()
-                    .entry(o)
-                    .or_default() += 1;
+                *days.entry(day).or_default().entry(o).or_default() += n;
             }
         }
         let safe =

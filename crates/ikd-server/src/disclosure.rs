@@ -8,7 +8,6 @@ use crate::State;
 use crate::access::instrument_results;
 use crate::catalog::Entry;
 use crate::errors;
-use crate::export::EXPORT_PAGE;
 use ikd_core::disclosure::{self, Hidden};
 use tonic::Status;
 
@@ -29,31 +28,18 @@ impl State {
     }
 
     /// The instants an aggregate's time window may start or end at
-    /// ([`Hidden::window_cuts`]), from the submission time of every result of
-    /// the instrument. Reads every result: only windowed aggregates pay for it.
+    /// ([`Hidden::window_cuts`]), from the result counts per unit and day of
+    /// the whole instrument (the store's per-day statistics: no result is read).
     pub(crate) async fn window_cuts(
         &self,
         entry: &Entry,
         hidden: &Hidden,
     ) -> Result<Vec<i64>, Status> {
-        let filter = instrument_results(entry, String::new());
-        let mut results: Vec<(String, i64)> = Vec::new();
-        let mut after = None;
-        loop {
-            let page = self
-                .store
-                .results_page(&filter, after.take(), EXPORT_PAGE)
-                .await
-                .map_err(errors::store)?;
-            let full = page.len() as u32 == EXPORT_PAGE;
-            if let Some(last) = page.last() {
-                after = Some((last.submitted_at, last.session_id.clone()));
-            }
-            results.extend(page.into_iter().map(|r| (r.org_unit, r.submitted_at)));
-            if !full {
-                break;
-            }
-        }
-        Ok(hidden.window_cuts(results.iter().map(|(u, at)| (u.as_str(), *at))))
+        let counts = self
+            .store
+            .unit_day_counts(&instrument_results(entry, String::new()))
+            .await
+            .map_err(errors::store)?;
+        Ok(hidden.window_cuts_by_day(counts.iter().map(|(u, day, n)| (u.as_str(), *day, *n))))
     }
 }

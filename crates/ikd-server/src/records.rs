@@ -31,6 +31,7 @@ pub fn new_result(scorer: &Scorer, result: &RespondentResult) -> NewResult {
             })
             .collect(),
         flags: record.flags,
+        indicators: Vec::new(),
         provenance_json: serde_json::to_string(scorer.provenance().as_ref()).unwrap_or_default(),
         result_json: String::new(),
     };

@@ -1,6 +1,11 @@
-//! Sums over the latest revision of each matching result, and result counts per unit:
-//! computed by the database, never by loading rows. A person counts once: the sessions
-//! they re-took are left out by the shared filter (`filter::push_latest_from`).
+//! Sums over the latest revision of each matching result, and result counts per unit.
+//!
+//! They are read from the per-unit statistics (`crate::stats`), summed by the database over
+//! the units under the prefix (and the days of a window): the cost grows with the number of
+//! units, not of results. A window that does not fall on whole UTC days — the server only
+//! asks for whole days — is summed from the results themselves (`by_scan`), as the
+//! statistics have no finer time. Either way a person counts once: the sessions they
+//! re-took count nowhere.
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
@@ -9,8 +14,9 @@ use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use crate::backend::Backend;
 use crate::error::db_err;
-use crate::filter::push_latest_from;
-use crate::{Aggregate, DomainAggregate, ResultFilter, StoreError};
+use crate::filter::{Latest, push_latest_from, push_prefix};
+use crate::stats::{DAY_MS, Kind, Table};
+use crate::{Aggregate, DomainAggregate, IndicatorAggregate, ResultFilter, StoreError};
 
 #[derive(sqlx::FromRow)]
 struct TotalsRow {
@@ -18,6 +24,31 @@ struct TotalsRow {
     index_n: i64,
     index_sum: f64,
     index_sum_sq: f64,
+    flagged: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct IndicatorTotalsRow {
+    domain: String,
+    code: String,
+    n: i64,
+    missing: i64,
+    sum: f64,
+    sum_sq: f64,
+}
+
+/// A statistics row summed over units (and days), with its unit when asked per unit.
+#[derive(sqlx::FromRow)]
+struct SummedRow {
+    org_unit: String,
+    kind: String,
+    domain: String,
+    indicator: String,
+    level: String,
+    n: i64,
+    missing: i64,
+    sum: f64,
+    sum_sq: f64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -57,7 +88,7 @@ where
     for<'q> &'q str: sqlx::ColumnIndex<<B::Db as Database>::Row>,
     usize: sqlx::ColumnIndex<<B::Db as Database>::Row>,
 {
-    /// [`crate::Store::aggregate`]: four queries in one snapshot.
+    /// [`crate::Store::aggregate`].
     pub(crate) async fn sums(store: &B, filter: &ResultFilter) -> Result<Aggregate, StoreError> {
         let err = || {
             db_err(
@@ -68,7 +99,57 @@ where
                 ),
             )
         };
-        let [totals, levels, domains, domain_levels] = aggregate_queries(filter);
+        let Some(days) = whole_days(filter) else {
+            return Self::by_scan(store, filter).await;
+        };
+        let rows: Vec<SummedRow> = B::fetch_all(
+            &mut *store.read_pool().acquire().await.map_err(err())?,
+            stats_query(filter, days, false),
+            true,
+        )
+        .await
+        .map_err(err())?;
+        Ok(by_unit(rows)
+            .pop()
+            .map(|(_, sums)| sums)
+            .unwrap_or_default())
+    }
+
+    /// [`crate::Store::unit_aggregates`].
+    pub(crate) async fn sums_by_unit(
+        store: &B,
+        filter: &ResultFilter,
+    ) -> Result<Vec<(String, Aggregate)>, StoreError> {
+        let err = || {
+            db_err(
+                B::NAME,
+                format!("aggregating results per unit under '{}'", filter.org_prefix),
+            )
+        };
+        let days = whole_days(filter).ok_or_else(|| not_whole_days(filter))?;
+        let rows: Vec<SummedRow> = B::fetch_all(
+            &mut *store.read_pool().acquire().await.map_err(err())?,
+            stats_query(filter, days, true),
+            true,
+        )
+        .await
+        .map_err(err())?;
+        Ok(by_unit(rows))
+    }
+
+    /// [`crate::Store::aggregate`] over a window that is not whole days: five queries over
+    /// the results, in one snapshot.
+    async fn by_scan(store: &B, filter: &ResultFilter) -> Result<Aggregate, StoreError> {
+        let err = || {
+            db_err(
+                B::NAME,
+                format!(
+                    "aggregating results under org prefix '{}'",
+                    filter.org_prefix
+                ),
+            )
+        };
+        let [totals, levels, domains, domain_levels, indicators] = aggregate_queries(filter);
         let mut tx = store.read_tx().await.map_err(err())?;
         let totals: TotalsRow = B::fetch_one(&mut *tx, totals).await.map_err(err())?;
         let levels: Vec<LevelRow> = B::fetch_all(&mut *tx, levels, true).await.map_err(err())?;
@@ -77,10 +158,20 @@ where
         let domain_levels: Vec<DomainLevelRow> = B::fetch_all(&mut *tx, domain_levels, true)
             .await
             .map_err(err())?;
+        let indicators: Vec<IndicatorTotalsRow> = B::fetch_all(&mut *tx, indicators, true)
+            .await
+            .map_err(err())?;
         tx.commit().await.map_err(err())?;
-        Ok(assemble_aggregate(totals, levels, domains, domain_levels))
+        Ok(assemble_aggregate(
+            totals,
+            levels,
+            domains,
+            domain_levels,
+            indicators,
+        ))
     }
 
+    /// [`crate::Store::unit_counts`].
     pub(crate) async fn unit_counts(
         store: &B,
         filter: &ResultFilter,
@@ -91,13 +182,199 @@ where
                 format!("counting results per unit under '{}'", filter.org_prefix),
             )
         };
-        let mut tx = store.read_tx().await.map_err(err())?;
-        let rows: Vec<(String, i64)> = B::fetch_all(&mut *tx, unit_counts_query(filter), true)
-            .await
-            .map_err(err())?;
-        tx.commit().await.map_err(err())?;
+        let query = match whole_days(filter) {
+            Some(days) => unit_counts_from_stats(filter, days, false),
+            None => unit_counts_query(filter),
+        };
+        let rows: Vec<(String, i64)> = B::fetch_all(
+            &mut *store.read_pool().acquire().await.map_err(err())?,
+            query,
+            true,
+        )
+        .await
+        .map_err(err())?;
         Ok(rows.into_iter().map(|(u, n)| (u, to_u64(n))).collect())
     }
+
+    /// [`crate::Store::unit_day_counts`].
+    pub(crate) async fn unit_day_counts(
+        store: &B,
+        filter: &ResultFilter,
+    ) -> Result<Vec<(String, i64, u64)>, StoreError> {
+        let err = || {
+            db_err(
+                B::NAME,
+                format!(
+                    "counting results per unit and day under '{}'",
+                    filter.org_prefix
+                ),
+            )
+        };
+        let days = whole_days(filter).ok_or_else(|| not_whole_days(filter))?;
+        let rows: Vec<(String, i64, i64)> = B::fetch_all(
+            &mut *store.read_pool().acquire().await.map_err(err())?,
+            unit_counts_from_stats(filter, days, true),
+            true,
+        )
+        .await
+        .map_err(err())?;
+        Ok(rows
+            .into_iter()
+            .map(|(u, day, n)| (u, day, to_u64(n)))
+            .collect())
+    }
+}
+
+/// A window in days: `None` when `filter`'s window does not fall on whole UTC days; else
+/// the first day and the day after the last (each `None` when unbounded).
+type Days = (Option<i64>, Option<i64>);
+
+fn whole_days(filter: &ResultFilter) -> Option<Days> {
+    let day = |ms: Option<i64>| match ms {
+        None => Some(None),
+        Some(ms) if ms.rem_euclid(DAY_MS) == 0 => Some(Some(ms.div_euclid(DAY_MS))),
+        Some(_) => None,
+    };
+    Some((day(filter.from)?, day(filter.to)?))
+}
+
+fn not_whole_days(filter: &ResultFilter) -> StoreError {
+    StoreError::Invalid(format!(
+        "per-unit sums have whole UTC days as their finest time: the window [{:?}, {:?}) \
+         (Unix milliseconds) does not start and end at midnight UTC",
+        filter.from, filter.to
+    ))
+}
+
+/// The statistics table that answers a window: the totals unless it has a bound.
+fn table_for(days: Days) -> Table {
+    if days == (None, None) {
+        Table::Total
+    } else {
+        Table::Daily
+    }
+}
+
+/// ` FROM <table> WHERE …` for `filter` and `days`.
+fn push_stats_from<'a, DB>(
+    qb: &mut QueryBuilder<'a, DB>,
+    table: Table,
+    filter: &ResultFilter,
+    days: Days,
+) where
+    DB: Database,
+    String: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
+{
+    qb.push(format!(" FROM {} WHERE 1 = 1", table.name()));
+    if let Some(instrument) = &filter.instrument_id {
+        qb.push(" AND instrument_id = ")
+            .push_bind(instrument.clone());
+    }
+    push_prefix(qb, "org_unit", &filter.org_prefix);
+    if let Some(from) = days.0 {
+        qb.push(" AND day >= ").push_bind(from);
+    }
+    if let Some(to) = days.1 {
+        qb.push(" AND day < ").push_bind(to);
+    }
+}
+
+/// The statistics under `filter` summed per row kind, and per unit when `per_unit`.
+fn stats_query<'a, DB>(filter: &ResultFilter, days: Days, per_unit: bool) -> QueryBuilder<'a, DB>
+where
+    DB: Database,
+    String: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
+{
+    let unit = if per_unit { "org_unit" } else { "''" };
+    let mut qb = QueryBuilder::new(format!(
+        "SELECT {unit} AS org_unit, kind, domain, indicator, level, \
+         CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(missing) AS BIGINT) AS missing, \
+         SUM(sum) AS sum, SUM(sum_sq) AS sum_sq"
+    ));
+    push_stats_from(&mut qb, table_for(days), filter, days);
+    let group = if per_unit { "org_unit, " } else { "" };
+    qb.push(format!(
+        " GROUP BY {group}kind, domain, indicator, level \
+         HAVING SUM(n) <> 0 OR SUM(missing) <> 0 ORDER BY {group}kind, domain, indicator, level"
+    ));
+    qb
+}
+
+/// Results per unit (and per day when `per_day`) from the index rows of the statistics.
+fn unit_counts_from_stats<'a, DB>(
+    filter: &ResultFilter,
+    days: Days,
+    per_day: bool,
+) -> QueryBuilder<'a, DB>
+where
+    DB: Database,
+    String: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
+{
+    let (day, table) = if per_day {
+        (", day", Table::Daily)
+    } else {
+        ("", table_for(days))
+    };
+    let mut qb = QueryBuilder::new(format!(
+        "SELECT org_unit{day}, CAST(SUM(n + missing) AS BIGINT) AS n"
+    ));
+    push_stats_from(&mut qb, table, filter, days);
+    qb.push(format!(
+        " AND kind = 'index' AND level = '' GROUP BY org_unit{day} \
+         HAVING SUM(n + missing) <> 0 ORDER BY org_unit{day}"
+    ));
+    qb
+}
+
+/// Summed statistics rows (sorted by unit) as one aggregate per unit.
+fn by_unit(rows: Vec<SummedRow>) -> Vec<(String, Aggregate)> {
+    let mut out: Vec<(String, Aggregate)> = Vec::new();
+    for row in rows {
+        if out.last().is_none_or(|(unit, _)| *unit != row.org_unit) {
+            out.push((row.org_unit.clone(), Aggregate::default()));
+        }
+        let Some((_, sums)) = out.last_mut() else {
+            continue;
+        };
+        let (n, missing) = (to_u64(row.n), to_u64(row.missing));
+        match (Kind::parse(&row.kind), row.level.is_empty()) {
+            (Some(Kind::Index), true) => {
+                sums.n = n + missing;
+                sums.index_n = n;
+                sums.index_sum = row.sum;
+                sums.index_sum_sq = row.sum_sq;
+            }
+            (Some(Kind::Index), false) => sums.levels.push((row.level, n)),
+            (Some(Kind::Flagged), _) => sums.flagged = n,
+            (Some(Kind::Domain), true) => sums.domains.push(DomainAggregate {
+                code: row.domain,
+                n,
+                missing,
+                sum: row.sum,
+                sum_sq: row.sum_sq,
+                levels: Vec::new(),
+            }),
+            (Some(Kind::Domain), false) => {
+                // Rows come sorted: a domain's level rows follow its own.
+                if let Some(d) = sums.domains.iter_mut().find(|d| d.code == row.domain) {
+                    d.levels.push((row.level, n));
+                }
+            }
+            (Some(Kind::Indicator), _) => sums.indicators.push(IndicatorAggregate {
+                domain: row.domain,
+                code: row.indicator,
+                n,
+                missing,
+                sum: row.sum,
+                sum_sq: row.sum_sq,
+            }),
+            (None, _) => {}
+        }
+    }
+    out
 }
 
 /// A count as stored (never negative).
@@ -110,6 +387,7 @@ fn assemble_aggregate(
     levels: Vec<LevelRow>,
     domains: Vec<DomainTotalsRow>,
     domain_levels: Vec<DomainLevelRow>,
+    indicators: Vec<IndicatorTotalsRow>,
 ) -> Aggregate {
     let mut by_domain: HashMap<String, Vec<(String, u64)>> = HashMap::new();
     for row in domain_levels {
@@ -135,12 +413,24 @@ fn assemble_aggregate(
                 sum_sq: d.sum_sq,
             })
             .collect(),
+        flagged: to_u64(totals.flagged),
+        indicators: indicators
+            .into_iter()
+            .map(|i| IndicatorAggregate {
+                domain: i.domain,
+                code: i.code,
+                n: to_u64(i.n),
+                missing: to_u64(i.missing),
+                sum: i.sum,
+                sum_sq: i.sum_sq,
+            })
+            .collect(),
     }
 }
 
-/// The four queries of [`crate::Store::aggregate`]: totals, index levels, domain totals,
-/// domain levels.
-fn aggregate_queries<'a, DB>(filter: &ResultFilter) -> [QueryBuilder<'a, DB>; 4]
+/// The queries of [`Aggregates::by_scan`]: totals, index levels, domain totals, domain
+/// levels, indicator totals.
+fn aggregate_queries<'a, DB>(filter: &ResultFilter) -> [QueryBuilder<'a, DB>; 5]
 where
     DB: Database,
     String: Encode<'a, DB> + Type<DB>,
@@ -149,28 +439,37 @@ where
     let mut totals = QueryBuilder::new(
         "SELECT COUNT(*) AS n, COUNT(r.index_value) AS index_n, \
          COALESCE(SUM(r.index_value), 0.0) AS index_sum, \
-         COALESCE(SUM(r.index_value * r.index_value), 0.0) AS index_sum_sq",
+         COALESCE(SUM(r.index_value * r.index_value), 0.0) AS index_sum_sq, \
+         COUNT(CASE WHEN r.flags <> '[]' THEN 1 END) AS flagged",
     );
-    push_latest_from(&mut totals, false, filter);
+    push_latest_from(&mut totals, Latest::Results, filter);
 
     let mut levels = QueryBuilder::new("SELECT r.level AS level, COUNT(*) AS n");
-    push_latest_from(&mut levels, false, filter);
+    push_latest_from(&mut levels, Latest::Results, filter);
     levels.push(" AND r.level IS NOT NULL GROUP BY r.level ORDER BY r.level");
 
     let mut domains = QueryBuilder::new(
         "SELECT d.code AS code, COUNT(d.score) AS n, COUNT(*) - COUNT(d.score) AS missing, \
          COALESCE(SUM(d.score), 0.0) AS sum, COALESCE(SUM(d.score * d.score), 0.0) AS sum_sq",
     );
-    push_latest_from(&mut domains, true, filter);
-    domains.push(" GROUP BY d.code ORDER BY MIN(d.position), d.code");
+    push_latest_from(&mut domains, Latest::Domains, filter);
+    domains.push(" GROUP BY d.code ORDER BY d.code");
 
     let mut domain_levels =
         QueryBuilder::new("SELECT d.code AS code, d.level AS level, COUNT(*) AS n");
-    push_latest_from(&mut domain_levels, true, filter);
+    push_latest_from(&mut domain_levels, Latest::Domains, filter);
     domain_levels
         .push(" AND d.level IS NOT NULL GROUP BY d.code, d.level ORDER BY d.code, d.level");
 
-    [totals, levels, domains, domain_levels]
+    let mut indicators = QueryBuilder::new(
+        "SELECT i.domain AS domain, i.code AS code, COUNT(i.score) AS n, \
+         COUNT(*) - COUNT(i.score) AS missing, COALESCE(SUM(i.score), 0.0) AS sum, \
+         COALESCE(SUM(i.score * i.score), 0.0) AS sum_sq",
+    );
+    push_latest_from(&mut indicators, Latest::Indicators, filter);
+    indicators.push(" GROUP BY i.domain, i.code ORDER BY i.domain, i.code");
+
+    [totals, levels, domains, domain_levels, indicators]
 }
 
 /// Latest results per exact organisation unit under `filter`, for complementary
@@ -182,7 +481,7 @@ where
     i64: Encode<'a, DB> + Type<DB>,
 {
     let mut qb = QueryBuilder::new("SELECT s.org_unit AS unit, COUNT(*) AS n");
-    push_latest_from(&mut qb, false, filter);
+    push_latest_from(&mut qb, Latest::Results, filter);
     qb.push(" GROUP BY s.org_unit ORDER BY s.org_unit");
     qb
 }

@@ -31,8 +31,8 @@ use crate::sessions::Sessions;
 use crate::tokens::Tokens;
 use crate::{
     Aggregate, AuditEntry, AuditQuery, ClaimedToken, Invitation, NewAuditEntry, NewInvitation,
-    NewResult, NewSession, ResultFilter, Revocation, SaveOutcome, Session, Store, StoreError,
-    StoredResult,
+    NewResult, NewSession, ResultFilter, Revocation, SaveOutcome, Session, StatsCheck, Store,
+    StoreError, StoredResult, stats,
 };
 
 /// Rows per multi-row INSERT: far below both backends' bind limits (SQLite 32766,
@@ -64,6 +64,11 @@ pub(crate) trait Backend: Send + Sync + Sized + 'static {
     /// them counts (see `Results::count_latest_only`). `None` where the write transaction
     /// already excludes every other writer (SQLite).
     const LOCK_RESPONDENT: Option<&'static str>;
+
+    /// Run first when the statistics are rebuilt: keeps submits from adding to them until
+    /// the rebuild commits. `None` where the write transaction already excludes every other
+    /// writer (SQLite).
+    const LOCK_STATS: Option<&'static str>;
 
     /// A write transaction.
     fn write_tx(
@@ -224,6 +229,28 @@ where
 
     async fn unit_counts(&self, filter: &ResultFilter) -> Result<Vec<(String, u64)>, StoreError> {
         Aggregates::unit_counts(self, filter).await
+    }
+
+    async fn unit_aggregates(
+        &self,
+        filter: &ResultFilter,
+    ) -> Result<Vec<(String, Aggregate)>, StoreError> {
+        Aggregates::sums_by_unit(self, filter).await
+    }
+
+    async fn unit_day_counts(
+        &self,
+        filter: &ResultFilter,
+    ) -> Result<Vec<(String, i64, u64)>, StoreError> {
+        Aggregates::unit_day_counts(self, filter).await
+    }
+
+    async fn check_stats(&self) -> Result<StatsCheck, StoreError> {
+        stats::check(self).await
+    }
+
+    async fn rebuild_stats(&self) -> Result<u64, StoreError> {
+        stats::rebuild(self).await
     }
 
     async fn create_invitations(&self, new: &[NewInvitation]) -> Result<(), StoreError> {

@@ -7,29 +7,37 @@ use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use crate::{MAX_PAGE, ResultFilter};
 
+/// Which rows of the latest revision [`push_latest_from`] joins to the sessions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Latest {
+    /// `results r`.
+    Results,
+    /// `result_domains d`.
+    Domains,
+    /// `result_indicators i`.
+    Indicators,
+}
+
 /// `FROM` clause of the latest revision of each submitted session that counts, with the
-/// filter; the caller appends more conditions with `AND`. `join_domains`: join their
-/// `result_domains d` rather than their `results r`.
+/// filter; the caller appends more conditions with `AND`.
 pub(crate) fn push_latest_from<'a, DB>(
     qb: &mut QueryBuilder<'a, DB>,
-    join_domains: bool,
+    rows: Latest,
     filter: &ResultFilter,
 ) where
     DB: Database,
     String: Encode<'a, DB> + Type<DB>,
     i64: Encode<'a, DB> + Type<DB>,
 {
-    if join_domains {
-        qb.push(
-            " FROM sessions s JOIN result_domains d \
-             ON d.session_id = s.id AND d.revision = s.latest_revision",
-        );
-    } else {
-        qb.push(
-            " FROM sessions s JOIN results r \
-             ON r.session_id = s.id AND r.revision = s.latest_revision",
-        );
-    }
+    let (table, alias) = match rows {
+        Latest::Results => ("results", "r"),
+        Latest::Domains => ("result_domains", "d"),
+        Latest::Indicators => ("result_indicators", "i"),
+    };
+    qb.push(format!(
+        " FROM sessions s JOIN {table} {alias} \
+         ON {alias}.session_id = s.id AND {alias}.revision = s.latest_revision"
+    ));
     // A literal, not a bind: the partial indexes are declared `WHERE state = 'submitted'`.
     qb.push(" WHERE s.state = 'submitted'");
     // One person, one weight: a session the same person re-took later does not count.

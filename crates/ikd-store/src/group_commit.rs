@@ -29,7 +29,7 @@
 //! * **Closing.** [`GroupCommit::close`] refuses new writes and waits until every waiting
 //!   write has been committed (or has failed) before the pools are closed.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -40,6 +40,7 @@ use crate::backend::{Backend, Connection};
 use crate::error::db_err;
 use crate::results::{Results, check_result, stored_result};
 use crate::sessions::{SessionRow, Sessions, check_request_id};
+use crate::stats::{Counted, Place, StatsDelta, counted_revision};
 use crate::{
     NewResult, NewSession, SaveOutcome, Session, SessionState, StoreError, StoredResult, now_ms,
 };
@@ -80,7 +81,8 @@ pub(crate) enum Write {
 enum Done {
     Started,
     Saved(SaveOutcome),
-    Submitted(SessionRow),
+    /// The session, and the sessions that stopped counting (see `Results::submit_in`).
+    Submitted(Box<SessionRow>, Vec<(String, i64)>),
 }
 
 impl Write {
@@ -124,7 +126,7 @@ impl Write {
                 result, at, reply, ..
             } => {
                 let _ = reply.send(outcome.map(|done| match done {
-                    Done::Submitted(row) => stored_result(row, 1, at, result),
+                    Done::Submitted(row, _) => stored_result(*row, 1, at, result),
                     _ => unreachable!("a submit is done as a submit"),
                 }));
             }
@@ -421,8 +423,10 @@ where
             // Alone: exactly as without batching (no savepoint, no lock taken ahead).
             return match Self::apply(&mut tx, write).await {
                 Ok(done) => {
+                    let outcomes = vec![Ok(done)];
+                    Self::count_in_stats(&mut tx, batch, &outcomes).await?;
                     tx.commit().await?;
-                    Ok(vec![Ok(done)])
+                    Ok(outcomes)
                 }
                 Err(StoreError::Database { source, .. }) if B::is_transient(&source) => Err(source),
                 // Dropping the transaction rolls it back.
@@ -457,8 +461,58 @@ where
                 }
             }
         }
+        Self::count_in_stats(&mut tx, batch, &outcomes).await?;
         tx.commit().await?;
         Ok(outcomes)
+    }
+
+    /// Brings the per-unit statistics up to date with the batch's submits, in its
+    /// transaction: each submitted session that counts is added; each session that stopped
+    /// counting (superseded by a re-take) is taken away — unless it was submitted in this
+    /// very batch, and so never added.
+    async fn count_in_stats(
+        conn: &mut Connection<B>,
+        batch: &[Write],
+        outcomes: &[Result<Done, StoreError>],
+    ) -> Result<(), sqlx::Error> {
+        let mut submitted: Vec<(&SessionRow, &NewResult)> = Vec::new();
+        let mut stopped: Vec<&(String, i64)> = Vec::new();
+        for (write, outcome) in batch.iter().zip(outcomes) {
+            if let (Write::Submit { result, .. }, Ok(Done::Submitted(row, superseded))) =
+                (write, outcome)
+            {
+                submitted.push((row, result));
+                stopped.extend(superseded);
+            }
+        }
+        if submitted.is_empty() {
+            return Ok(());
+        }
+        let stopped_ids: HashSet<&str> = stopped.iter().map(|(id, _)| id.as_str()).collect();
+        let submitted_ids: HashSet<&str> =
+            submitted.iter().map(|(row, _)| row.id.as_str()).collect();
+        let mut delta = StatsDelta::default();
+        for (row, result) in &submitted {
+            if stopped_ids.contains(row.id.as_str()) {
+                continue;
+            }
+            let place = Place {
+                instrument_id: row.instrument_id.clone(),
+                instrument_version: row.instrument_version.clone(),
+                org_unit: row.org_unit.clone(),
+                submitted_at: row.submitted_at.unwrap_or_default(),
+            };
+            delta.add(&place, &Counted::of(result), 1);
+        }
+        for (id, revision) in stopped {
+            if submitted_ids.contains(id.as_str()) {
+                continue;
+            }
+            if let Some((place, counted)) = counted_revision::<B>(conn, id, *revision).await? {
+                delta.add(&place, &counted, -1);
+            }
+        }
+        delta.apply::<B>(conn).await
     }
 
     /// Runs one write in the batch's transaction (or its savepoint).
@@ -485,7 +539,7 @@ where
                 ..
             } => Results::<B>::submit_in(conn, session_id, *answers_version, result, *at)
                 .await
-                .map(Done::Submitted),
+                .map(|(row, superseded)| Done::Submitted(Box::new(row), superseded)),
         }
     }
 }

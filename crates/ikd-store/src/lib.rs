@@ -114,6 +114,7 @@ mod postgres;
 mod results;
 mod sessions;
 mod sqlite;
+pub(crate) mod stats;
 mod tokens;
 
 pub use postgres::PgStore;
@@ -137,8 +138,16 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
 /// [`open`] with explicit pool settings.
 pub async fn open_with(url: &str, options: &OpenOptions) -> Result<Arc<dyn Store>, StoreError> {
     match url_scheme(url) {
-        Some("sqlite") => Ok(Arc::new(SqliteStore::open(url, options).await?)),
-        Some("postgres" | "postgresql") => Ok(Arc::new(PgStore::open(url, options).await?)),
+        Some("sqlite") => {
+            let store = SqliteStore::open(url, options).await?;
+            stats::rebuild_if_missing(&store).await?;
+            Ok(Arc::new(store))
+        }
+        Some("postgres" | "postgresql") => {
+            let store = PgStore::open(url, options).await?;
+            stats::rebuild_if_missing(&store).await?;
+            Ok(Arc::new(store))
+        }
         Some(other) => Err(StoreError::InvalidUrl(format!(
             "unsupported URL scheme `{other}:`; expected `sqlite://path`, `sqlite::memory:` \
              or `postgres://…`"
@@ -304,9 +313,22 @@ pub struct NewResult {
     pub domains: Vec<DomainScore>,
     /// Quality flags.
     pub flags: Vec<String>,
+    /// Each indicator's score (in instrument order; (domain, code) unique), for the
+    /// organisation reports' weakest indicators. Empty when the caller keeps none.
+    pub indicators: Vec<IndicatorScore>,
     pub provenance_json: String,
     /// The full result as the server renders it.
     pub result_json: String,
+}
+
+/// One indicator's score in a result: the respondent's answered items of the indicator, each
+/// as a percentage of its score range, weighted (0–100).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct IndicatorScore {
+    pub domain: String,
+    pub code: String,
+    /// `None`: no item of the indicator was answered.
+    pub score: Option<f64>,
 }
 
 /// One domain of a result.
@@ -384,8 +406,34 @@ pub struct Aggregate {
     pub index_sum_sq: f64,
     /// Results per index level code, sorted by code; results without a level are not counted.
     pub levels: Vec<(String, u64)>,
-    /// Per domain code, in the order the domains appear in the results (then by code).
+    /// Per domain code, sorted by code.
     pub domains: Vec<DomainAggregate>,
+    /// Results with an answer-quality flag.
+    pub flagged: u64,
+    /// Per (domain, indicator), sorted; only results that kept indicator scores count.
+    pub indicators: Vec<IndicatorAggregate>,
+}
+
+/// Sums of one indicator's scores over the latest revision of each matching result.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct IndicatorAggregate {
+    pub domain: String,
+    pub code: String,
+    /// Results with a score for this indicator.
+    pub n: u64,
+    /// Results with this indicator but no score (none of its items answered).
+    pub missing: u64,
+    pub sum: f64,
+    pub sum_sq: f64,
+}
+
+/// What [`Store::check_stats`] found.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StatsCheck {
+    /// Statistics rows recomputed from the results and compared.
+    pub rows_compared: u64,
+    /// One line per difference, naming the table and row; empty when they agree.
+    pub problems: Vec<String>,
 }
 
 /// Sums of one domain over the latest revision of each matching result.
@@ -582,9 +630,34 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<Session>, StoreError>;
 
     /// Sums over the latest revision of every submitted session matching `filter` that
-    /// counts (the latest session of its person, see the crate docs), computed by the
-    /// database (a consistent snapshot; rows are never loaded).
+    /// counts (the latest session of its person, see the crate docs), read from the per-unit
+    /// statistics the writes keep (a window that is not whole UTC days is summed from the
+    /// results themselves): the cost grows with the number of units, not of results.
     async fn aggregate(&self, filter: &ResultFilter) -> Result<Aggregate, StoreError>;
+
+    /// [`Store::aggregate`] of each organisation unit matching `filter` (exact units, in
+    /// unit order): what an organisation report rolls up by prefix. The window, if any,
+    /// must be whole UTC days ([`StoreError::Invalid`] otherwise).
+    async fn unit_aggregates(
+        &self,
+        filter: &ResultFilter,
+    ) -> Result<Vec<(String, Aggregate)>, StoreError>;
+
+    /// Results per unit and UTC day of submission (`submitted_at / 86_400_000`), in unit
+    /// and day order, for disclosure control's time-window cuts. The window, if any, must
+    /// be whole UTC days.
+    async fn unit_day_counts(
+        &self,
+        filter: &ResultFilter,
+    ) -> Result<Vec<(String, i64, u64)>, StoreError>;
+
+    /// Recomputes every per-unit statistic from the stored results and compares it with
+    /// the one kept (one snapshot).
+    async fn check_stats(&self) -> Result<StatsCheck, StoreError>;
+
+    /// Replaces the per-unit statistics with ones recomputed from the stored results (after
+    /// a bulk load, or to repair what [`Store::check_stats`] found); the rows written.
+    async fn rebuild_stats(&self) -> Result<u64, StoreError>;
 
     /// The number of results (latest revisions of submitted sessions that count, one per
     /// person as in [`Store::aggregate`]) of each organisation unit matching `filter`, by

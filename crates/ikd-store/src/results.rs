@@ -9,8 +9,9 @@ use sqlx::{Database, QueryBuilder};
 
 use crate::backend::{Backend, Connection, INSERT_CHUNK};
 use crate::error::{corrupt, db_err, to_u32};
-use crate::filter::{page_limit, push_latest_from};
+use crate::filter::{Latest, page_limit, push_latest_from};
 use crate::sessions::SessionRow;
+use crate::stats::{Counted, StatsDelta, counted_revision};
 use crate::{DomainScore, NewResult, ResultFilter, StoreError, StoredResult, now_ms};
 
 /// Result columns; the query joins `sessions s` and `results r`.
@@ -34,13 +35,15 @@ const SUBMIT_SESSION: &str = "UPDATE sessions \
 /// Of a person's submitted sessions, the one that counts — their latest by `(submitted_at,
 /// id)` — supersedes every other that still counts, in one statement. `$1`–`$3`: respondent
 /// key, instrument id, instrument version (the `sessions_respondent` index, read backwards).
-/// Sessions already superseded keep the session that superseded them first.
+/// Sessions already superseded keep the session that superseded them first. Returns the
+/// sessions it superseded, with the revision they counted with.
 const SUPERSEDE_BY_LATEST: &str = "WITH latest AS (SELECT id FROM sessions \
      WHERE respondent_key = $1 AND instrument_id = $2 AND instrument_version = $3 \
      AND state = 'submitted' ORDER BY submitted_at DESC, id DESC LIMIT 1) \
      UPDATE sessions SET superseded_by = (SELECT id FROM latest) \
      WHERE respondent_key = $1 AND instrument_id = $2 AND instrument_version = $3 \
-     AND state = 'submitted' AND superseded_by IS NULL AND id <> (SELECT id FROM latest)";
+     AND state = 'submitted' AND superseded_by IS NULL AND id <> (SELECT id FROM latest) \
+     RETURNING id, latest_revision";
 
 /// Why a submit updated nothing: the session's state and answers version (or no row).
 const SESSION_STATE_VERSION: &str = "SELECT state, answers_version FROM sessions WHERE id = $1";
@@ -145,14 +148,16 @@ where
     usize: sqlx::ColumnIndex<<B::Db as Database>::Row>,
 {
     /// Open → submitted with revision 1 of `result`, submitted at `at` (in a batch of
-    /// writes); the session as it now is.
+    /// writes); the session as it now is, and the sessions (with their counting revision)
+    /// that stopped counting: the person's previous one, or this one when it is not their
+    /// latest. The caller counts them in the statistics ([`crate::stats`]).
     pub(crate) async fn submit_in(
         conn: &mut Connection<B>,
         session_id: &str,
         answers_version: i64,
         result: &NewResult,
         at: i64,
-    ) -> Result<SessionRow, StoreError> {
+    ) -> Result<(SessionRow, Vec<(String, i64)>), StoreError> {
         let err = || db_err(B::NAME, format!("submitting session '{session_id}'"));
         // Race-safe: of two submits, the second finds state = 'submitted'; a save
         // applied since the answers were read has changed answers_version (on
@@ -175,10 +180,10 @@ where
         Self::insert(&mut *conn, session_id, 1, at, result)
             .await
             .map_err(err())?;
-        Self::count_latest_only(&mut *conn, &row)
+        let superseded = Self::count_latest_only(&mut *conn, &row)
             .await
             .map_err(err())?;
-        Ok(row)
+        Ok((row, superseded))
     }
 
     /// The re-taking rule, in the transaction of the submit of `submitted`: of a person's
@@ -194,7 +199,7 @@ where
     async fn count_latest_only(
         conn: &mut Connection<B>,
         submitted: &SessionRow,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<Vec<(String, i64)>, sqlx::Error> {
         let person = [
             submitted.respondent_key.as_str(),
             submitted.instrument_id.as_str(),
@@ -208,12 +213,11 @@ where
             query.execute(&mut *conn).await?;
         }
         // The latest is at least `submitted` itself: this transaction made it submitted.
-        let mut supersede = sqlx::query(SUPERSEDE_BY_LATEST);
+        let mut supersede = sqlx::query_as(SUPERSEDE_BY_LATEST);
         for value in person {
             supersede = supersede.bind(value);
         }
-        supersede.execute(&mut *conn).await?;
-        Ok(())
+        supersede.fetch_all(&mut *conn).await
     }
 
     pub(crate) async fn add_revision(
@@ -261,11 +265,49 @@ where
         Self::insert(&mut tx, session_id, row.latest_revision, now, &result)
             .await
             .map_err(err())?;
+        Self::recount_revision(&mut tx, &row, &result).await?;
         tx.commit().await.map_err(err())?;
         Ok(stored_result(row.session, revision, now, result))
     }
 
-    /// Inserts a result revision and its domains.
+    /// A rescore's statistics: when the session counts, the new revision replaces the
+    /// previous one in them.
+    async fn recount_revision(
+        conn: &mut Connection<B>,
+        row: &RevisionRow,
+        result: &NewResult,
+    ) -> Result<(), StoreError> {
+        let session_id = row.session.id.as_str();
+        let err = || {
+            db_err(
+                B::NAME,
+                format!("counting the new revision of session '{session_id}'"),
+            )
+        };
+        let counts: bool = sqlx::query_scalar::<_, i64>(
+            "SELECT CAST(CASE WHEN superseded_by IS NULL THEN 1 ELSE 0 END AS BIGINT) \
+             FROM sessions WHERE id = $1",
+        )
+        .bind(session_id)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(err())?
+            == 1;
+        if !counts {
+            return Ok(());
+        }
+        let mut delta = StatsDelta::default();
+        if let Some((place, old)) = counted_revision::<B>(conn, session_id, row.latest_revision - 1)
+            .await
+            .map_err(err())?
+        {
+            delta.add(&place, &old, -1);
+            delta.add(&place, &Counted::of(result), 1);
+        }
+        delta.apply::<B>(conn).await.map_err(err())
+    }
+
+    /// Inserts a result revision, its domains and its indicators.
     async fn insert(
         conn: &mut Connection<B>,
         session_id: &str,
@@ -303,6 +345,19 @@ where
                     .push_bind(d.level.as_deref())
                     .push_bind(i64::from(d.answered))
                     .push_bind(d.needed.map(i64::from));
+            });
+            B::execute(&mut *conn, qb).await?;
+        }
+        for chunk in result.indicators.chunks(INSERT_CHUNK) {
+            let mut qb = QueryBuilder::<B::Db>::new(
+                "INSERT INTO result_indicators (session_id, revision, domain, code, score) ",
+            );
+            qb.push_values(chunk, |mut row, i| {
+                row.push_bind(session_id)
+                    .push_bind(revision)
+                    .push_bind(i.domain.as_str())
+                    .push_bind(i.code.as_str())
+                    .push_bind(i.score);
             });
             B::execute(&mut *conn, qb).await?;
         }
@@ -426,6 +481,19 @@ pub(crate) fn check_result(session_id: &str, result: &NewResult) -> Result<(), S
                 "result of session '{session_id}': domain '{}' appears twice (positions {first} \
                  and {position})",
                 domain.code
+            )));
+        }
+    }
+    let mut seen = HashMap::new();
+    for (position, indicator) in result.indicators.iter().enumerate() {
+        let name = format!("indicator '{}/{}'", indicator.domain, indicator.code);
+        if let Some(v) = indicator.score.filter(|v| !v.is_finite()) {
+            return Err(bad(format!("{name} score"), v));
+        }
+        if let Some(first) = seen.insert((&indicator.domain, &indicator.code), position) {
+            return Err(StoreError::Invalid(format!(
+                "result of session '{session_id}': {name} appears twice (positions {first} \
+                 and {position})"
             )));
         }
     }
@@ -576,7 +644,7 @@ where
 {
     let mut qb = QueryBuilder::new("SELECT ");
     qb.push(RESULT_COLUMNS);
-    push_latest_from(&mut qb, false, filter);
+    push_latest_from(&mut qb, Latest::Results, filter);
     if let Some((submitted_at, session_id)) = after {
         // The first condition is implied by the second; it lets the planner range-scan
         // the (submitted_at, id) index.

@@ -7,8 +7,8 @@
 use super::{Metrics, Operation};
 use ikd_store::{
     Aggregate, AuditEntry, AuditQuery, ClaimedToken, Invitation, NewAuditEntry, NewInvitation,
-    NewResult, NewSession, ResultFilter, Revocation, SaveOutcome, Session, Store, StoreError,
-    StoredResult, async_trait,
+    NewResult, NewSession, ResultFilter, Revocation, SaveOutcome, Session, StatsCheck, Store,
+    StoreError, StoredResult, async_trait,
 };
 use std::future::Future;
 use std::sync::Arc;
@@ -137,6 +137,28 @@ impl Store for MeteredStore {
 
     async fn unit_counts(&self, filter: &ResultFilter) -> Result<Vec<(String, u64)>, StoreError> {
         self.inner.unit_counts(filter).await
+    }
+
+    async fn unit_aggregates(
+        &self,
+        filter: &ResultFilter,
+    ) -> Result<Vec<(String, Aggregate)>, StoreError> {
+        self.inner.unit_aggregates(filter).await
+    }
+
+    async fn unit_day_counts(
+        &self,
+        filter: &ResultFilter,
+    ) -> Result<Vec<(String, i64, u64)>, StoreError> {
+        self.inner.unit_day_counts(filter).await
+    }
+
+    async fn check_stats(&self) -> Result<StatsCheck, StoreError> {
+        self.inner.check_stats().await
+    }
+
+    async fn rebuild_stats(&self) -> Result<u64, StoreError> {
+        self.inner.rebuild_stats().await
     }
 
     async fn record_audit(&self, entry: &NewAuditEntry) -> Result<AuditEntry, StoreError> {

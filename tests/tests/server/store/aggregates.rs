@@ -104,14 +104,6 @@ pub async fn aggregate_matches_hand_computed_sums(db: Db) {
         levels: vec![("2".into(), 1), ("4".into(), 1)],
         domains: vec![
             DomainAggregate {
-                code: "lit".into(),
-                n: 2,
-                missing: 1,
-                sum: 40.0 + 30.0,
-                sum_sq: 1600.0 + 900.0,
-                levels: vec![("1".into(), 1), ("2".into(), 1)],
-            },
-            DomainAggregate {
                 code: "kom".into(),
                 n: 3,
                 missing: 0,
@@ -119,9 +111,39 @@ pub async fn aggregate_matches_hand_computed_sums(db: Db) {
                 sum_sq: 3600.0 + 80.25 * 80.25 + 100.0,
                 levels: vec![("1".into(), 1), ("3".into(), 1), ("4".into(), 1)],
             },
+            DomainAggregate {
+                code: "lit".into(),
+                n: 2,
+                missing: 1,
+                sum: 40.0 + 30.0,
+                sum_sq: 1600.0 + 900.0,
+                levels: vec![("1".into(), 1), ("2".into(), 1)],
+            },
+        ],
+        // Every result of the suite's helper carries quality flags.
+        flagged: 3,
+        // Each domain's one indicator scores half the domain (A, B, C's second revision).
+        indicators: vec![
+            IndicatorAggregate {
+                domain: "kom".into(),
+                code: "kom.1".into(),
+                n: 3,
+                missing: 0,
+                sum: 30.0 + 40.125 + 5.0,
+                sum_sq: 900.0 + 40.125 * 40.125 + 25.0,
+            },
+            IndicatorAggregate {
+                domain: "lit".into(),
+                code: "lit.1".into(),
+                n: 2,
+                missing: 1,
+                sum: 20.0 + 15.0,
+                sum_sq: 400.0 + 225.0,
+            },
         ],
     };
     assert_aggregate(&agg, &expected);
+    assert_aggregate_eq(&agg, &expected, "32.01, by hand");
     let mean = agg.index_sum / agg.index_n as f64;
     assert_close(mean, 70.25, "mean index excludes the missing one");
 
@@ -147,11 +169,11 @@ pub async fn aggregate_matches_hand_computed_sums(db: Db) {
         .expect("aggregate");
     assert_eq!((agg.n, agg.index_n), (5, 4));
     assert_close(agg.index_sum, 241.5, "index sum of all");
-    assert_eq!(agg.domains[0].code, "lit");
-    assert_eq!((agg.domains[0].n, agg.domains[0].missing), (3, 1));
-    assert_close(agg.domains[0].sum, 169.0, "lit sum of all");
+    assert_eq!(agg.domains[1].code, "lit");
+    assert_eq!((agg.domains[1].n, agg.domains[1].missing), (3, 1));
+    assert_close(agg.domains[1].sum, 169.0, "lit sum of all");
     assert_eq!(
-        agg.domains[0].levels,
+        agg.domains[1].levels,
         vec![("1".into(), 1), ("2".into(), 1)]
     );
 
@@ -164,6 +186,7 @@ pub async fn aggregate_matches_hand_computed_sums(db: Db) {
         .await
         .expect("aggregate");
     assert_eq!(none, Aggregate::default());
+    assert_stats_consistent(&*store).await;
 }
 
 fn assert_aggregate(got: &Aggregate, want: &Aggregate) {
@@ -174,7 +197,7 @@ fn assert_aggregate(got: &Aggregate, want: &Aggregate) {
     assert_eq!(
         got.domains.iter().map(|d| &d.code).collect::<Vec<_>>(),
         want.domains.iter().map(|d| &d.code).collect::<Vec<_>>(),
-        "domains, in result order"
+        "domains, by code"
     );
     for (g, w) in got.domains.iter().zip(&want.domains) {
         assert_eq!(

@@ -203,6 +203,7 @@ pub async fn concurrent_writes_of_many_sessions_all_land(db: Db) {
     assert_eq!(all.n, SESSIONS as u64);
     let expected: f64 = (0..SESSIONS).map(|k| k as f64).sum();
     assert_close(all.index_sum, expected, "every submitted index once");
+    assert_stats_consistent(&*stores[0]).await;
 }
 
 /// One batch holding good writes and writes each refused for its own reason: only the
@@ -380,6 +381,7 @@ pub async fn a_refused_write_fails_alone_in_its_batch(db: Db) {
         .expect("read")
         .expect("found");
     assert_eq!(read.answers, answers(&[("q1", "3")]));
+    assert_stats_consistent(&*store).await;
 }
 
 /// Saves of one session in one batch: a request id already applied — before the batch or
@@ -498,6 +500,7 @@ pub async fn retakes_in_batches_leave_exactly_one_counting(db: Db) {
         );
         assert_eq!(stores[1].aggregate(&filter).await.expect("agg").n, 1);
     }
+    assert_stats_consistent(&*stores[0]).await;
 }
 
 /// Closing the store while writes wait for a batch: each of them is committed before the

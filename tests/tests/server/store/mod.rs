@@ -8,8 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use ikd_store::{
-    Aggregate, AuditQuery, DomainAggregate, DomainScore, NewAuditEntry, NewResult, NewSession,
-    ResultFilter, SessionState, Store, StoreError, StoredResult,
+    Aggregate, AuditQuery, DomainAggregate, DomainScore, IndicatorAggregate, IndicatorScore,
+    NewAuditEntry, NewResult, NewSession, ResultFilter, SessionState, Store, StoreError,
+    StoredResult,
 };
 
 /// A database a test may open several times: a restart, or several servers at once.
@@ -97,6 +98,9 @@ both_backends![
     retakes_in_batches_leave_exactly_one_counting,
     closing_commits_the_writes_waiting,
     racing_token_claims_keep_exactly_one,
+    statistics_follow_retakes_rescores_and_moves,
+    statistics_are_checked_and_rebuilt,
+    windows_of_whole_days_read_the_daily_statistics,
 ];
 
 /// Cases that need what only PostgreSQL has (see each case).
@@ -139,7 +143,16 @@ fn domain(code: &str, score: Option<f64>, level: Option<&str>) -> DomainScore {
     }
 }
 
+/// A result with these domains, and one indicator per domain scoring half its domain.
 fn result(index: Option<f64>, level: Option<&str>, domains: Vec<DomainScore>) -> NewResult {
+    let indicators = domains
+        .iter()
+        .map(|d| IndicatorScore {
+            domain: d.code.clone(),
+            code: format!("{}.1", d.code),
+            score: d.score.map(|s| s / 2.0),
+        })
+        .collect();
     NewResult {
         model: "weighted-index".into(),
         model_version: "1.2.0".into(),
@@ -148,9 +161,70 @@ fn result(index: Option<f64>, level: Option<&str>, domains: Vec<DomainScore>) ->
         level: level.map(Into::into),
         domains,
         flags: vec!["straight_lining".into(), "fast".into()],
+        indicators,
         provenance_json: r#"{"engine":"0.1.0"}"#.into(),
         result_json: format!(r#"{{"index":{}}}"#, index.unwrap_or(-1.0)),
     }
+}
+
+/// The per-unit statistics the writes kept agree with the stored results: recomputed from
+/// the rows by the store's check, and every aggregate read from them equals the one summed
+/// from the results (a window of `from: 1 ms` is not whole days, so it is summed from the
+/// results).
+async fn assert_stats_consistent(store: &dyn Store) {
+    let check = store.check_stats().await.expect("check statistics");
+    assert!(check.problems.is_empty(), "{:#?}", check.problems);
+    let counts = store
+        .unit_counts(&ResultFilter::default())
+        .await
+        .expect("unit counts");
+    let mut prefixes: BTreeSet<String> = counts.iter().map(|(u, _)| u.clone()).collect();
+    prefixes.insert(String::new());
+    for prefix in prefixes {
+        let from_stats = ResultFilter {
+            org_prefix: prefix.clone(),
+            ..ResultFilter::default()
+        };
+        let from_rows = ResultFilter {
+            from: Some(1),
+            ..from_stats.clone()
+        };
+        let kept = store.aggregate(&from_stats).await.expect("aggregate");
+        let summed = store
+            .aggregate(&from_rows)
+            .await
+            .expect("aggregate by scan");
+        assert_aggregate_eq(&kept, &summed, &prefix);
+        assert_eq!(
+            store.unit_counts(&from_stats).await.expect("counts"),
+            store.unit_counts(&from_rows).await.expect("counts by scan"),
+            "unit counts under '{prefix}'"
+        );
+    }
+}
+
+/// Equal aggregates, sums to rounding.
+fn assert_aggregate_eq(got: &Aggregate, want: &Aggregate, what: &str) {
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0);
+    let same = got.n == want.n
+        && got.index_n == want.index_n
+        && got.flagged == want.flagged
+        && close(got.index_sum, want.index_sum)
+        && close(got.index_sum_sq, want.index_sum_sq)
+        && got.levels == want.levels
+        && got.domains.len() == want.domains.len()
+        && got.domains.iter().zip(&want.domains).all(|(g, w)| {
+            (&g.code, g.n, g.missing, &g.levels) == (&w.code, w.n, w.missing, &w.levels)
+                && close(g.sum, w.sum)
+                && close(g.sum_sq, w.sum_sq)
+        })
+        && got.indicators.len() == want.indicators.len()
+        && got.indicators.iter().zip(&want.indicators).all(|(g, w)| {
+            (&g.domain, &g.code, g.n, g.missing) == (&w.domain, &w.code, w.n, w.missing)
+                && close(g.sum, w.sum)
+                && close(g.sum_sq, w.sum_sq)
+        });
+    assert!(same, "aggregate under '{what}':\n{got:#?}\nvs\n{want:#?}");
 }
 
 fn answers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -227,6 +301,7 @@ mod cases {
     pub use super::results::*;
     pub use super::retakes::*;
     pub use super::sessions::*;
+    pub use super::stats::*;
     pub use super::tokens::*;
 }
 
@@ -237,6 +312,7 @@ mod lifecycle;
 mod results;
 mod retakes;
 mod sessions;
+mod stats;
 mod tokens;
 
 /// Backend-independent URL handling.

@@ -159,6 +159,7 @@ pub async fn a_retake_counts_once_and_the_earlier_session_stays_readable(db: Db)
         page_ids(&*store, &under("36.72/a")).await,
         vec![third.session_id, v2.id, r.session_id]
     );
+    assert_stats_consistent(&*store).await;
 }
 
 pub async fn a_person_who_moved_unit_counts_in_the_new_unit_only(db: Db) {
@@ -192,6 +193,7 @@ pub async fn a_person_who_moved_unit_counts_in_the_new_unit_only(db: Db) {
         .expect("read")
         .expect("kept");
     assert_eq!(read.org_unit, "32.01");
+    assert_stats_consistent(&*store).await;
 }
 
 /// One person's sessions submitted at once, from two store handles (two servers): whatever
@@ -246,6 +248,7 @@ pub async fn racing_retakes_leave_exactly_one_counting(db: Db) {
         assert_eq!(counts.len(), 1, "round {round}: {counts:?}");
         assert_eq!(stores[0].aggregate(&filter).await.expect("agg").n, 1);
     }
+    assert_stats_consistent(&*stores[0]).await;
 }
 
 /// A submit that took its time before waiting for a lock, while a later take of the same
@@ -310,6 +313,7 @@ pub async fn an_earlier_take_committed_last_does_not_supersede_a_later_one(db: D
             .expect("read")
             .is_some()
     );
+    assert_stats_consistent(&*store).await;
 }
 
 /// Rows of a database from before the rule (migrations up to 0003), with times given by
@@ -451,4 +455,5 @@ pub async fn migrating_supersedes_the_retakes_already_stored(db: Db) {
         70.0 + 50.0 + 5.0,
         "index sum after a new take",
     );
+    assert_stats_consistent(&*store).await;
 }

@@ -1,0 +1,750 @@
+//! Per-unit sufficient statistics (`unit_stats`, `unit_day_stats`, migration 0008): what each
+//! counting result adds to its unit's counts, sums and sums of squares, kept in the
+//! transaction that stores or supersedes the result, so that aggregates and reports read a
+//! few rows per unit instead of every result.
+//!
+//! Two independent computations of the same numbers exist on purpose: the incremental one
+//! here ([`StatsDelta`], from the values being written, in Rust), and the one from the rows
+//! ([`recompute_queries`], in SQL over every counting result), which rebuilds the tables
+//! (`Store::rebuild_stats`) and checks them (`Store::check_stats`).
+
+use std::collections::BTreeMap;
+
+use sqlx::{Database, QueryBuilder};
+
+use crate::backend::{Backend, Connection, INSERT_CHUNK};
+use crate::error::db_err;
+use crate::{NewResult, StatsCheck, StoreError};
+
+/// A day of submission: `submitted_at / DAY_MS` (UTC; disclosure control cuts windows at
+/// UTC midnights).
+pub(crate) const DAY_MS: i64 = 86_400_000;
+
+/// What a statistics row is about (the `kind` column).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Kind {
+    Index,
+    Domain,
+    Indicator,
+    Flagged,
+}
+
+impl Kind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Kind::Index => "index",
+            Kind::Domain => "domain",
+            Kind::Indicator => "indicator",
+            Kind::Flagged => "flagged",
+        }
+    }
+
+    pub(crate) fn parse(code: &str) -> Option<Kind> {
+        Some(match code {
+            "index" => Kind::Index,
+            "domain" => Kind::Domain,
+            "indicator" => Kind::Indicator,
+            "flagged" => Kind::Flagged,
+            _ => return None,
+        })
+    }
+}
+
+/// One statistics row's key (the day is dropped for `unit_stats`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Key {
+    instrument_id: String,
+    org_unit: String,
+    day: i64,
+    instrument_version: String,
+    kind: Kind,
+    domain: String,
+    indicator: String,
+    level: String,
+}
+
+/// The numbers of one statistics row (see the migration for what each means per kind).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct Sums {
+    pub n: i64,
+    pub missing: i64,
+    pub sum: f64,
+    pub sum_sq: f64,
+}
+
+impl Sums {
+    fn add(&mut self, other: Sums) {
+        self.n += other.n;
+        self.missing += other.missing;
+        self.sum += other.sum;
+        self.sum_sq += other.sum_sq;
+    }
+
+    /// One value (or none) counted `sign` times (+1 added, −1 taken away).
+    fn value(value: Option<f64>, sign: i64) -> Sums {
+        match value {
+            Some(x) => Sums {
+                n: sign,
+                missing: 0,
+                sum: sign as f64 * x,
+                sum_sq: sign as f64 * x * x,
+            },
+            None => Sums {
+                missing: sign,
+                ..Sums::default()
+            },
+        }
+    }
+
+    fn count(sign: i64) -> Sums {
+        Sums {
+            n: sign,
+            ..Sums::default()
+        }
+    }
+}
+
+/// Where a result counts: its session's instrument, unit and time of submission.
+#[derive(Clone, Debug)]
+pub(crate) struct Place {
+    pub instrument_id: String,
+    pub instrument_version: String,
+    pub org_unit: String,
+    pub submitted_at: i64,
+}
+
+/// The values of a result the statistics keep.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Counted {
+    pub index: Option<f64>,
+    pub level: Option<String>,
+    pub flagged: bool,
+    /// (code, score, level).
+    pub domains: Vec<(String, Option<f64>, Option<String>)>,
+    /// (domain, indicator, score).
+    pub indicators: Vec<(String, String, Option<f64>)>,
+}
+
+impl Counted {
+    pub(crate) fn of(result: &NewResult) -> Counted {
+        Counted {
+            index: result.index,
+            level: result.level.clone(),
+            flagged: !result.flags.is_empty(),
+            domains: result
+                .domains
+                .iter()
+                .map(|d| (d.code.clone(), d.score, d.level.clone()))
+                .collect(),
+            indicators: result
+                .indicators
+                .iter()
+                .map(|i| (i.domain.clone(), i.code.clone(), i.score))
+                .collect(),
+        }
+    }
+}
+
+/// What the writes of one transaction add to and take from the statistics, summed per row;
+/// [`StatsDelta::apply`] writes it before the commit.
+#[derive(Debug, Default)]
+pub(crate) struct StatsDelta {
+    /// Sorted: every transaction updates rows in key order, so two cannot deadlock on them.
+    rows: BTreeMap<Key, Sums>,
+}
+
+impl StatsDelta {
+    /// Counts `result` at `place` `sign` times: +1 when it starts counting, −1 when it stops
+    /// (superseded by a re-take, or replaced by a rescore's revision).
+    pub(crate) fn add(&mut self, place: &Place, result: &Counted, sign: i64) {
+        let base = Key {
+            instrument_id: place.instrument_id.clone(),
+            org_unit: place.org_unit.clone(),
+            day: place.submitted_at.div_euclid(DAY_MS),
+            instrument_version: place.instrument_version.clone(),
+            kind: Kind::Index,
+            domain: String::new(),
+            indicator: String::new(),
+            level: String::new(),
+        };
+        let mut put = |kind: Kind, domain: &str, indicator: &str, level: &str, sums: Sums| {
+            let key = Key {
+                kind,
+                domain: domain.to_owned(),
+                indicator: indicator.to_owned(),
+                level: level.to_owned(),
+                ..base.clone()
+            };
+            self.rows.entry(key).or_default().add(sums);
+        };
+        put(Kind::Index, "", "", "", Sums::value(result.index, sign));
+        if let Some(level) = &result.level {
+            put(Kind::Index, "", "", level, Sums::count(sign));
+        }
+        if result.flagged {
+            put(Kind::Flagged, "", "", "", Sums::count(sign));
+        }
+        for (code, score, level) in &result.domains {
+            put(Kind::Domain, code, "", "", Sums::value(*score, sign));
+            if let Some(level) = level {
+                put(Kind::Domain, code, "", level, Sums::count(sign));
+            }
+        }
+        for (domain, code, score) in &result.indicators {
+            put(Kind::Indicator, domain, code, "", Sums::value(*score, sign));
+        }
+    }
+
+    /// Adds the delta to `unit_day_stats` and (summed over days) to `unit_stats`.
+    pub(crate) async fn apply<B: Backend>(self, conn: &mut Connection<B>) -> Result<(), sqlx::Error>
+    where
+        for<'q> <B::Db as Database>::Arguments<'q>: sqlx::IntoArguments<'q, B::Db>,
+        for<'q> String: sqlx::Encode<'q, B::Db> + sqlx::Type<B::Db>,
+        for<'q> &'q str: sqlx::Encode<'q, B::Db> + sqlx::Type<B::Db>,
+        for<'q> i64: sqlx::Encode<'q, B::Db> + sqlx::Type<B::Db>,
+        for<'q> f64: sqlx::Encode<'q, B::Db> + sqlx::Type<B::Db>,
+    {
+        let mut totals: BTreeMap<Key, Sums> = BTreeMap::new();
+        for (key, sums) in &self.rows {
+            let key = Key {
+                day: 0,
+                ..key.clone()
+            };
+            totals.entry(key).or_default().add(*sums);
+        }
+        let daily: Vec<(Key, Sums)> = self.rows.into_iter().collect();
+        let totals: Vec<(Key, Sums)> = totals.into_iter().collect();
+        upsert::<B>(conn, Table::Total, &totals).await?;
+        upsert::<B>(conn, Table::Daily, &daily).await
+    }
+}
+
+/// The two statistics tables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Table {
+    /// `unit_stats`: all days.
+    Total,
+    /// `unit_day_stats`: per day of submission.
+    Daily,
+}
+
+impl Table {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Table::Total => "unit_stats",
+            Table::Daily => "unit_day_stats",
+        }
+    }
+
+    /// The key columns, comma-separated.
+    fn key_columns(self) -> &'static str {
+        match self {
+            Table::Total => {
+                "instrument_id, org_unit, instrument_version, kind, domain, indicator, level"
+            }
+            Table::Daily => {
+                "instrument_id, org_unit, day, instrument_version, kind, domain, indicator, level"
+            }
+        }
+    }
+}
+
+/// Adds `rows` to `table`: a new key is inserted, an existing one incremented.
+async fn upsert<B: Backend>(
+    conn: &mut Connection<B>,
+    table: Table,
+    rows: &[(Key, Sums)],
+) -> Result<(), sqlx::Error>
+where
+    for<'q> <B::Db as Database>::Arguments<'q>: sqlx::IntoArguments<'q, B::Db>,
+    for<'q> String: sqlx::Encode<'q, B::Db> + sqlx::Type<B::Db>,
+    for<'q> &'q str: sqlx::Encode<'q, B::Db> + sqlx::Type<B::Db>,
+    for<'q> i64: sqlx::Encode<'q, B::Db> + sqlx::Type<B::Db>,
+    for<'q> f64: sqlx::Encode<'q, B::Db> + sqlx::Type<B::Db>,
+{
+    let name = table.name();
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        let mut qb = QueryBuilder::<B::Db>::new(format!(
+            "INSERT INTO {name} ({}, n, missing, sum, sum_sq) ",
+            table.key_columns()
+        ));
+        qb.push_values(chunk, |mut row, (key, sums)| {
+            row.push_bind(key.instrument_id.clone())
+                .push_bind(key.org_unit.clone());
+            if table == Table::Daily {
+                row.push_bind(key.day);
+            }
+            row.push_bind(key.instrument_version.clone())
+                .push_bind(key.kind.as_str())
+                .push_bind(key.domain.clone())
+                .push_bind(key.indicator.clone())
+                .push_bind(key.level.clone())
+                .push_bind(sums.n)
+                .push_bind(sums.missing)
+                .push_bind(sums.sum)
+                .push_bind(sums.sum_sq);
+        });
+        qb.push(format!(
+            " ON CONFLICT ({}) DO UPDATE SET n = {name}.n + excluded.n, \
+             missing = {name}.missing + excluded.missing, sum = {name}.sum + excluded.sum, \
+             sum_sq = {name}.sum_sq + excluded.sum_sq",
+            table.key_columns()
+        ));
+        B::execute(conn, qb).await?;
+    }
+    Ok(())
+}
+
+/// The statistics recomputed from the rows of every counting result, per day of submission
+/// when `per_day` (else `day` is 0): `SELECT`s whose columns are [`StatRow`]'s, to be
+/// `UNION ALL`ed. Counted by SQL from the stored rows, independently of [`StatsDelta`].
+fn recompute_queries(per_day: bool) -> Vec<String> {
+    let (day, day_group) = if per_day {
+        ("s.submitted_at / 86400000", ", s.submitted_at / 86400000")
+    } else {
+        ("CAST(0 AS BIGINT)", "")
+    };
+    let unit = format!(
+        "s.instrument_id AS instrument_id, s.org_unit AS org_unit, {day} AS day, \
+         s.instrument_version AS instrument_version"
+    );
+    let group = format!("s.instrument_id, s.org_unit{day_group}, s.instrument_version");
+    let from = "FROM sessions s JOIN results r \
+         ON r.session_id = s.id AND r.revision = s.latest_revision";
+    let counting = "WHERE s.state = 'submitted' AND s.superseded_by IS NULL";
+    let of_domains =
+        "JOIN result_domains d ON d.session_id = r.session_id AND d.revision = r.revision";
+    let of_indicators =
+        "JOIN result_indicators i ON i.session_id = r.session_id AND i.revision = r.revision";
+    let moments = |value: &str| {
+        format!(
+            "CAST(COUNT({value}) AS BIGINT) AS n, \
+             CAST(COUNT(*) - COUNT({value}) AS BIGINT) AS missing, \
+             CAST(COALESCE(SUM({value}), 0) AS DOUBLE PRECISION) AS sum, \
+             CAST(COALESCE(SUM({value} * {value}), 0) AS DOUBLE PRECISION) AS sum_sq"
+        )
+    };
+    let count = "CAST(COUNT(*) AS BIGINT) AS n, CAST(0 AS BIGINT) AS missing, \
+         CAST(0 AS DOUBLE PRECISION) AS sum, CAST(0 AS DOUBLE PRECISION) AS sum_sq";
+    let key = |kind: &str, domain: &str, indicator: &str, level: &str| {
+        format!("'{kind}' AS kind, {domain} AS domain, {indicator} AS indicator, {level} AS level")
+    };
+    vec![
+        format!(
+            "SELECT {unit}, {}, {} {from} {counting} GROUP BY {group}",
+            key("index", "''", "''", "''"),
+            moments("r.index_value")
+        ),
+        format!(
+            "SELECT {unit}, {}, {count} {from} {counting} AND r.level IS NOT NULL \
+             GROUP BY {group}, r.level",
+            key("index", "''", "''", "r.level"),
+        ),
+        format!(
+            "SELECT {unit}, {}, {count} {from} {counting} AND r.flags <> '[]' GROUP BY {group}",
+            key("flagged", "''", "''", "''"),
+        ),
+        format!(
+            "SELECT {unit}, {}, {} {from} {of_domains} {counting} GROUP BY {group}, d.code",
+            key("domain", "d.code", "''", "''"),
+            moments("d.score")
+        ),
+        format!(
+            "SELECT {unit}, {}, {count} {from} {of_domains} {counting} \
+             AND d.level IS NOT NULL GROUP BY {group}, d.code, d.level",
+            key("domain", "d.code", "''", "d.level"),
+        ),
+        format!(
+            "SELECT {unit}, {}, {} {from} {of_indicators} {counting} \
+             GROUP BY {group}, i.domain, i.code",
+            key("indicator", "i.domain", "i.code", "''"),
+            moments("i.score")
+        ),
+    ]
+}
+
+/// Every row of `table`, recomputed from the results, as one query.
+fn recomputed(table: Table) -> String {
+    recompute_queries(table == Table::Daily).join(" UNION ALL ")
+}
+
+/// Every row `table` keeps, in [`StatRow`]'s columns.
+fn kept(table: Table) -> String {
+    let day = match table {
+        Table::Total => "CAST(0 AS BIGINT) AS day",
+        Table::Daily => "day",
+    };
+    format!(
+        "SELECT instrument_id, org_unit, {day}, instrument_version, kind, domain, indicator, \
+         level, n, missing, sum, sum_sq FROM {}",
+        table.name()
+    )
+}
+
+/// [`crate::Store::check_stats`]: both tables against the results, in one snapshot.
+pub(crate) async fn check<B: Backend>(store: &B) -> Result<StatsCheck, StoreError>
+where
+    for<'c> &'c mut <B::Db as Database>::Connection: sqlx::Executor<'c, Database = B::Db>,
+    for<'q> <B::Db as Database>::Arguments<'q>: sqlx::IntoArguments<'q, B::Db>,
+    StatRow: for<'r> sqlx::FromRow<'r, <B::Db as Database>::Row>,
+{
+    let err = || {
+        db_err(
+            B::NAME,
+            "checking the per-unit statistics against the results",
+        )
+    };
+    let mut tx = store.read_tx().await.map_err(err())?;
+    let mut check = StatsCheck::default();
+    for table in [Table::Total, Table::Daily] {
+        let kept: Vec<StatRow> = sqlx::query_as(&kept(table))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(err())?;
+        let recomputed: Vec<StatRow> = sqlx::query_as(&recomputed(table))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(err())?;
+        check.rows_compared += recomputed.len() as u64;
+        check.problems.extend(compare(table, &kept, &recomputed));
+    }
+    tx.commit().await.map_err(err())?;
+    Ok(check)
+}
+
+/// Rebuilds the statistics when there are none but results count: a database upgraded by
+/// migration 0008, whose results were stored before statistics were kept. Two cheap
+/// lookups otherwise.
+pub(crate) async fn rebuild_if_missing<B: Backend>(store: &B) -> Result<(), StoreError>
+where
+    for<'c> &'c mut <B::Db as Database>::Connection: sqlx::Executor<'c, Database = B::Db>,
+    for<'q> <B::Db as Database>::Arguments<'q>: sqlx::IntoArguments<'q, B::Db>,
+    for<'q> i64: sqlx::Decode<'q, B::Db> + sqlx::Type<B::Db>,
+    usize: sqlx::ColumnIndex<<B::Db as Database>::Row>,
+{
+    let err = || db_err(B::NAME, "looking for per-unit statistics to rebuild");
+    let missing: i64 = sqlx::query_scalar(
+        "SELECT CAST(CASE WHEN NOT EXISTS (SELECT 1 FROM unit_stats) AND EXISTS (SELECT 1 \
+         FROM sessions WHERE state = 'submitted' AND superseded_by IS NULL) THEN 1 ELSE 0 END \
+         AS BIGINT)",
+    )
+    .fetch_one(store.read_pool())
+    .await
+    .map_err(err())?;
+    if missing == 1 {
+        let rows = rebuild(store).await?;
+        tracing::info!(rows, "per-unit statistics rebuilt from the stored results");
+    }
+    Ok(())
+}
+
+/// [`crate::Store::rebuild_stats`]: both tables recomputed from the results, in one
+/// transaction (on PostgreSQL submits wait for it: they would otherwise add to rows being
+/// replaced). Returns the rows written.
+pub(crate) async fn rebuild<B: Backend>(store: &B) -> Result<u64, StoreError>
+where
+    for<'c> &'c mut <B::Db as Database>::Connection: sqlx::Executor<'c, Database = B::Db>,
+    for<'q> <B::Db as Database>::Arguments<'q>: sqlx::IntoArguments<'q, B::Db>,
+    for<'q> i64: sqlx::Decode<'q, B::Db> + sqlx::Type<B::Db>,
+    usize: sqlx::ColumnIndex<<B::Db as Database>::Row>,
+{
+    let err = || {
+        db_err(
+            B::NAME,
+            "rebuilding the per-unit statistics from the results",
+        )
+    };
+    let mut tx = store.write_tx().await.map_err(err())?;
+    if let Some(lock) = B::LOCK_STATS {
+        sqlx::query(lock).execute(&mut *tx).await.map_err(err())?;
+    }
+    let mut rows = 0;
+    for table in [Table::Total, Table::Daily] {
+        let name = table.name();
+        sqlx::query(&format!("DELETE FROM {name}"))
+            .execute(&mut *tx)
+            .await
+            .map_err(err())?;
+        let day = if table == Table::Daily { "day, " } else { "" };
+        let insert = format!(
+            "INSERT INTO {name} ({}, n, missing, sum, sum_sq) \
+             SELECT instrument_id, org_unit, {day}instrument_version, kind, domain, indicator, \
+             level, n, missing, sum, sum_sq FROM ({}) AS q",
+            table.key_columns(),
+            recomputed(table)
+        );
+        sqlx::query(&insert)
+            .execute(&mut *tx)
+            .await
+            .map_err(err())?;
+        let written: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {name}"))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(err())?;
+        rows += u64::try_from(written).unwrap_or(0);
+    }
+    tx.commit().await.map_err(err())?;
+    Ok(rows)
+}
+
+/// A statistics row as read back (the day is 0 in `unit_stats`).
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub(crate) struct StatRow {
+    pub instrument_id: String,
+    pub org_unit: String,
+    pub day: i64,
+    pub instrument_version: String,
+    pub kind: String,
+    pub domain: String,
+    pub indicator: String,
+    pub level: String,
+    pub n: i64,
+    pub missing: i64,
+    pub sum: f64,
+    pub sum_sq: f64,
+}
+
+impl StatRow {
+    /// Every number is zero: the results it counted were all taken away again.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.n == 0 && self.missing == 0
+    }
+}
+
+/// Differences between the statistics kept and those recomputed from the rows, one line
+/// each naming the row; sums compared to a relative 1e-9 (they were added in another order).
+pub(crate) fn compare(table: Table, kept: &[StatRow], recomputed: &[StatRow]) -> Vec<String> {
+    let kept: BTreeMap<RowKey, &StatRow> = kept
+        .iter()
+        .filter(|r| !r.is_empty())
+        .map(|r| (row_key(r), r))
+        .collect();
+    let recomputed: BTreeMap<RowKey, &StatRow> = recomputed
+        .iter()
+        .filter(|r| !r.is_empty())
+        .map(|r| (row_key(r), r))
+        .collect();
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0);
+    let mut problems = Vec::new();
+    let name = table.name();
+    for (k, row) in &recomputed {
+        match kept.get(k) {
+            None => problems.push(format!("{name}: missing row {}", describe(row))),
+            Some(got)
+                if got.n != row.n
+                    || got.missing != row.missing
+                    || !close(got.sum, row.sum)
+                    || !close(got.sum_sq, row.sum_sq) =>
+            {
+                problems.push(format!(
+                    "{name}: {} has n={} missing={} sum={} sum_sq={}, the rows give n={} \
+                     missing={} sum={} sum_sq={}",
+                    describe(row),
+                    got.n,
+                    got.missing,
+                    got.sum,
+                    got.sum_sq,
+                    row.n,
+                    row.missing,
+                    row.sum,
+                    row.sum_sq
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    for (k, row) in &kept {
+        if !recomputed.contains_key(k) {
+            problems.push(format!(
+                "{name}: {} counts n={} missing={} but no result gives it",
+                describe(row),
+                row.n,
+                row.missing
+            ));
+        }
+    }
+    problems
+}
+
+/// A row's key columns, borrowed.
+type RowKey<'a> = (
+    &'a str,
+    &'a str,
+    i64,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+);
+
+fn row_key(r: &StatRow) -> RowKey<'_> {
+    (
+        &r.instrument_id,
+        &r.org_unit,
+        r.day,
+        &r.instrument_version,
+        &r.kind,
+        &r.domain,
+        &r.indicator,
+        &r.level,
+    )
+}
+
+fn describe(row: &StatRow) -> String {
+    let mut out = format!(
+        "instrument '{}' {} unit '{}'",
+        row.instrument_id, row.instrument_version, row.org_unit
+    );
+    if row.day != 0 {
+        out.push_str(&format!(" day {}", row.day));
+    }
+    out.push_str(&format!(" {}", row.kind));
+    for part in [&row.domain, &row.indicator] {
+        if !part.is_empty() {
+            out.push_str(&format!(" '{part}'"));
+        }
+    }
+    if !row.level.is_empty() {
+        out.push_str(&format!(" level '{}'", row.level));
+    }
+    out
+}
+
+/// Reads what a stored revision counts, to take it away again.
+pub(crate) async fn counted_revision<B: Backend>(
+    conn: &mut Connection<B>,
+    session_id: &str,
+    revision: i64,
+) -> Result<Option<(Place, Counted)>, sqlx::Error>
+where
+    for<'c> &'c mut <B::Db as Database>::Connection: sqlx::Executor<'c, Database = B::Db>,
+    for<'q> <B::Db as Database>::Arguments<'q>: sqlx::IntoArguments<'q, B::Db>,
+    for<'q> &'q str: sqlx::Encode<'q, B::Db> + sqlx::Type<B::Db>,
+    for<'q> String: sqlx::Decode<'q, B::Db> + sqlx::Type<B::Db>,
+    for<'q> i64: sqlx::Encode<'q, B::Db> + sqlx::Decode<'q, B::Db> + sqlx::Type<B::Db>,
+    for<'q> f64: sqlx::Decode<'q, B::Db> + sqlx::Type<B::Db>,
+    for<'q> &'q str: sqlx::ColumnIndex<<B::Db as Database>::Row>,
+    usize: sqlx::ColumnIndex<<B::Db as Database>::Row>,
+{
+    type Head = (
+        String,
+        String,
+        String,
+        i64,
+        Option<f64>,
+        Option<String>,
+        String,
+    );
+    let head: Option<Head> = sqlx::query_as(
+        "SELECT s.instrument_id, s.instrument_version, s.org_unit, s.submitted_at, \
+         r.index_value, r.level, r.flags FROM sessions s JOIN results r ON r.session_id = s.id \
+         WHERE s.id = $1 AND r.revision = $2 AND s.submitted_at IS NOT NULL",
+    )
+    .bind(session_id)
+    .bind(revision)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((instrument_id, instrument_version, org_unit, submitted_at, index, level, flags)) =
+        head
+    else {
+        return Ok(None);
+    };
+    let domains: Vec<(String, Option<f64>, Option<String>)> = sqlx::query_as(
+        "SELECT code, score, level FROM result_domains \
+         WHERE session_id = $1 AND revision = $2 ORDER BY position",
+    )
+    .bind(session_id)
+    .bind(revision)
+    .fetch_all(&mut *conn)
+    .await?;
+    let indicators: Vec<(String, String, Option<f64>)> = sqlx::query_as(
+        "SELECT domain, code, score FROM result_indicators \
+         WHERE session_id = $1 AND revision = $2 ORDER BY domain, code",
+    )
+    .bind(session_id)
+    .bind(revision)
+    .fetch_all(&mut *conn)
+    .await?;
+    let place = Place {
+        instrument_id,
+        instrument_version,
+        org_unit,
+        submitted_at,
+    };
+    let counted = Counted {
+        index,
+        level,
+        flagged: flags != "[]",
+        domains,
+        indicators,
+    };
+    Ok(Some((place, counted)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_result_added_and_taken_away_leaves_zeros() {
+        let place = Place {
+            instrument_id: "i".into(),
+            instrument_version: "1".into(),
+            org_unit: "36.72".into(),
+            submitted_at: 3 * DAY_MS + 5,
+        };
+        let counted = Counted {
+            index: Some(70.0),
+            level: Some("3".into()),
+            flagged: true,
+            domains: vec![
+                ("lit".into(), None, None),
+                ("data".into(), Some(60.0), None),
+            ],
+            indicators: vec![("lit".into(), "l1".into(), Some(50.0))],
+        };
+        let mut delta = StatsDelta::default();
+        delta.add(&place, &counted, 1);
+        // index, index level, flagged, two domains, one indicator.
+        assert_eq!(delta.rows.len(), 6);
+        let index = delta.rows.keys().find(|k| k.kind == Kind::Index).unwrap();
+        assert_eq!(index.day, 3);
+        let lit = delta
+            .rows
+            .iter()
+            .find(|(k, _)| k.kind == Kind::Domain && k.domain == "lit")
+            .unwrap()
+            .1;
+        assert_eq!((lit.n, lit.missing), (0, 1), "missing is never 0");
+        delta.add(&place, &counted, -1);
+        assert!(delta.rows.values().all(|s| *s == Sums::default()));
+    }
+
+    #[test]
+    fn comparison_names_the_row_that_differs() {
+        let row = |n: i64, sum: f64| StatRow {
+            instrument_id: "i".into(),
+            org_unit: "36.72".into(),
+            day: 0,
+            instrument_version: "1".into(),
+            kind: "domain".into(),
+            domain: "lit".into(),
+            indicator: String::new(),
+            level: String::new(),
+            n,
+            missing: 0,
+            sum,
+            sum_sq: sum * sum,
+        };
+        assert!(compare(Table::Total, &[row(2, 10.0)], &[row(2, 10.0 + 1e-12)]).is_empty());
+        let problems = compare(Table::Total, &[row(2, 10.0)], &[row(3, 10.0)]);
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].contains("unit '36.72'") && problems[0].contains("'lit'"),
+            "{problems:?}"
+        );
+        let zero = row(0, 0.0);
+        assert!(compare(Table::Total, &[zero], &[]).is_empty());
+    }
+}

@@ -1,0 +1,232 @@
+//! The per-unit statistics the writes keep (migration 0008): they follow every way a result
+//! starts or stops counting, a check finds what differs from the results, a rebuild repairs
+//! it, and time windows of whole days read the daily ones.
+
+use super::*;
+
+/// Runs `sql` on the database itself, past the store (to damage what it keeps).
+async fn execute_raw(db: &Db, sql: &str) {
+    use sqlx::Connection;
+    if db.url.starts_with("sqlite") {
+        let options: sqlx::sqlite::SqliteConnectOptions = db.url.parse().expect("sqlite URL");
+        let mut conn = sqlx::SqliteConnection::connect_with(&options)
+            .await
+            .expect("connect");
+        sqlx::raw_sql(sql).execute(&mut conn).await.expect(sql);
+        conn.close().await.expect("close");
+    } else {
+        let mut conn = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+        sqlx::raw_sql(sql).execute(&mut conn).await.expect(sql);
+        conn.close().await.expect("close");
+    }
+}
+
+async fn submit_as(store: &dyn Store, person: &str, unit: &str, r: NewResult) -> StoredResult {
+    let s = store
+        .start_session(session_of(person, unit))
+        .await
+        .expect("start");
+    store.submit(&s.id, 0, r).await.expect("submit")
+}
+
+pub async fn statistics_follow_retakes_rescores_and_moves(db: Db) {
+    let store = db.open().await;
+    let lit = |score: Option<f64>| vec![domain("lit", score, score.map(|_| "2"))];
+    // p takes it in unit a, re-takes it in unit b (moved), and is rescored there.
+    submit_as(
+        &*store,
+        "p",
+        "50.01/a",
+        result(Some(40.0), Some("2"), lit(Some(30.0))),
+    )
+    .await;
+    let second = submit_as(
+        &*store,
+        "p",
+        "50.01/b",
+        result(Some(60.0), Some("3"), lit(Some(50.0))),
+    )
+    .await;
+    store
+        .add_revision(&second.session_id, result(Some(65.0), Some("3"), lit(None)))
+        .await
+        .expect("rescore");
+    // q and r stay in unit a; r's first take is rescored after r re-took it (the rescore
+    // of a session that no longer counts changes nothing).
+    submit_as(&*store, "q", "50.01/a", result(None, None, lit(Some(10.0)))).await;
+    let r1 = submit_as(
+        &*store,
+        "r",
+        "50.01/a",
+        result(Some(20.0), Some("1"), lit(None)),
+    )
+    .await;
+    submit_as(
+        &*store,
+        "r",
+        "50.01/a",
+        result(Some(25.0), Some("1"), lit(Some(5.0))),
+    )
+    .await;
+    store
+        .add_revision(
+            &r1.session_id,
+            result(Some(99.0), Some("5"), lit(Some(99.0))),
+        )
+        .await
+        .expect("rescore a superseded take");
+
+    assert_eq!(
+        store
+            .unit_counts(&ResultFilter::default())
+            .await
+            .expect("counts"),
+        vec![("50.01/a".into(), 2), ("50.01/b".into(), 1)]
+    );
+    let a = store
+        .aggregate(&ResultFilter {
+            org_prefix: "50.01/a".into(),
+            ..ResultFilter::default()
+        })
+        .await
+        .expect("aggregate");
+    // q (no index, lit 10) and r's second take (25, lit 5).
+    assert_eq!((a.n, a.index_n, a.flagged), (2, 1, 2));
+    assert_close(a.index_sum, 25.0, "unit a index");
+    assert_eq!(a.levels, vec![("1".into(), 1)]);
+    assert_eq!(
+        a.indicators,
+        vec![IndicatorAggregate {
+            domain: "lit".into(),
+            code: "lit.1".into(),
+            n: 2,
+            missing: 0,
+            sum: 7.5,
+            sum_sq: 25.0 + 6.25,
+        }]
+    );
+    let b = store
+        .aggregate(&ResultFilter {
+            org_prefix: "50.01/b".into(),
+            ..ResultFilter::default()
+        })
+        .await
+        .expect("aggregate");
+    // p's rescored second take: 65, lit missing.
+    assert_eq!((b.n, b.index_n), (1, 1));
+    assert_close(b.index_sum, 65.0, "unit b index");
+    assert_eq!((b.domains[0].n, b.domains[0].missing), (0, 1));
+    assert_stats_consistent(&*store).await;
+
+    let per_unit = store
+        .unit_aggregates(&ResultFilter {
+            org_prefix: "50.01".into(),
+            ..ResultFilter::default()
+        })
+        .await
+        .expect("per unit");
+    let units: Vec<&str> = per_unit.iter().map(|(u, _)| u.as_str()).collect();
+    assert_eq!(units, ["50.01/a", "50.01/b"]);
+    assert_aggregate_eq(&per_unit[0].1, &a, "50.01/a, per unit");
+    assert_aggregate_eq(&per_unit[1].1, &b, "50.01/b, per unit");
+}
+
+pub async fn statistics_are_checked_and_rebuilt(db: Db) {
+    let store = db.open().await;
+    for (unit, index) in [("60.01", 10.0), ("60.01", 20.0), ("60.02", 30.0)] {
+        submitted(&*store, unit, index).await;
+    }
+    assert_stats_consistent(&*store).await;
+    store.close().await;
+    drop(store);
+
+    // A count changed behind the store's back, and a unit's row lost.
+    execute_raw(
+        &db,
+        "UPDATE unit_stats SET n = n + 5 WHERE org_unit = '60.01' AND kind = 'index' \
+         AND level = ''; DELETE FROM unit_stats WHERE org_unit = '60.02' AND kind = 'domain'",
+    )
+    .await;
+    let store = db.open().await;
+    let check = store.check_stats().await.expect("check");
+    assert!(check.rows_compared > 0);
+    assert_eq!(check.problems.len(), 2, "{:#?}", check.problems);
+    assert!(
+        check
+            .problems
+            .iter()
+            .any(|p| p.contains("unit_stats") && p.contains("unit '60.01'") && p.contains("n=")),
+        "{:#?}",
+        check.problems
+    );
+    assert!(
+        check
+            .problems
+            .iter()
+            .any(|p| p.contains("missing row") && p.contains("unit '60.02'")),
+        "{:#?}",
+        check.problems
+    );
+    assert!(store.rebuild_stats().await.expect("rebuild") > 0);
+    assert_stats_consistent(&*store).await;
+    store.close().await;
+    drop(store);
+
+    // A database whose results have no statistics (as after upgrading to migration 0008)
+    // gets them when it is opened.
+    execute_raw(&db, "DELETE FROM unit_stats; DELETE FROM unit_day_stats").await;
+    let store = db.open().await;
+    assert_eq!(
+        store
+            .unit_counts(&ResultFilter::default())
+            .await
+            .expect("counts"),
+        vec![("60.01".into(), 2), ("60.02".into(), 1)]
+    );
+    assert_stats_consistent(&*store).await;
+}
+
+pub async fn windows_of_whole_days_read_the_daily_statistics(db: Db) {
+    let store = db.open().await;
+    for (unit, index) in [("70.01", 10.0), ("70.01", 20.0), ("70.02", 30.0)] {
+        submitted(&*store, unit, index).await;
+    }
+    let day = now_ms().div_euclid(86_400_000);
+    let window = |from: i64, to: i64| ResultFilter {
+        from: Some(from * 86_400_000),
+        to: Some(to * 86_400_000),
+        ..ResultFilter::default()
+    };
+    let today = store.aggregate(&window(day, day + 1)).await.expect("today");
+    assert_eq!(today.n, 3);
+    assert_close(today.index_sum, 60.0, "today's index sum");
+    let tomorrow = store
+        .aggregate(&window(day + 1, day + 2))
+        .await
+        .expect("tomorrow");
+    assert_eq!(tomorrow, Aggregate::default());
+    assert_eq!(
+        store
+            .unit_day_counts(&ResultFilter::default())
+            .await
+            .expect("per day"),
+        vec![("70.01".into(), day, 2), ("70.02".into(), day, 1)]
+    );
+    assert!(
+        store
+            .unit_day_counts(&window(day + 1, day + 2))
+            .await
+            .expect("per day")
+            .is_empty()
+    );
+    // Per-unit sums have whole days as their finest time: another window is refused.
+    let err = store
+        .unit_aggregates(&ResultFilter {
+            from: Some(day * 86_400_000 + 1),
+            ..ResultFilter::default()
+        })
+        .await
+        .expect_err("not whole days");
+    assert!(matches!(err, StoreError::Invalid(_)), "{err}");
+    assert!(err.to_string().contains("midnight UTC"), "{err}");
+}
