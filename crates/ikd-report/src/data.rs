@@ -92,7 +92,7 @@ pub fn align<'a>(
 }
 
 /// What a group of results sums to.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Group {
     /// Results in the group.
     pub n: u64,
@@ -104,7 +104,7 @@ pub struct Group {
     pub domains: Vec<DomainGroup>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct DomainGroup {
     pub scores: Moments,
     /// Results per level.
@@ -154,6 +154,19 @@ impl Group {
         }
     }
 
+    /// Adds another group of the same instrument: the sums of both together
+    /// (a prefix's group is its units' groups merged).
+    pub fn merge(&mut self, other: &Group) {
+        self.n += other.n;
+        self.flagged += other.flagged;
+        self.index.merge(&other.index);
+        add_counts(&mut self.index_levels, &other.index_levels);
+        for (sum, d) in self.domains.iter_mut().zip(&other.domains) {
+            sum.scores.merge(&d.scores);
+            add_counts(&mut sum.levels, &d.levels);
+        }
+    }
+
     /// The server's rule: a group of fewer than `min` results is not reported.
     pub fn suppressed(&self, min: u32) -> bool {
         self.n < u64::from(min)
@@ -173,6 +186,12 @@ impl Group {
         (self.index.n >= u64::from(min))
             .then(|| self.index.estimate())
             .flatten()
+    }
+}
+
+fn add_counts(into: &mut [u64], counts: &[u64]) {
+    for (sum, count) in into.iter_mut().zip(counts) {
+        *sum += count;
     }
 }
 

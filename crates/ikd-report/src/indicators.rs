@@ -1,18 +1,19 @@
 //! Indicator means of a unit, from item scores: results hold domain scores
-//! only, so the weakest indicators need the raw answers scored item by item
-//! (`Scorer::item_scores`).
+//! only, so the weakest indicators need the answers scored item by item
+//! (`Scorer::item_scores`) and turned into indicator scores
+//! ([`IndicatorScorer`], which defines them). The indicator mean is the mean
+//! of those over respondents.
 //!
-//! Each item score is taken as a percentage of the item's score range (as
-//! its domain plugin describes it), so items of different kinds compare. A
-//! respondent's indicator score is the weighted mean of their answered items
-//! of the indicator ("don't know" counts as answered with the score its kind
-//! gives it; skipped, not applicable and invalid cells are missing); the
-//! indicator mean is the mean of those over respondents.
+//! [`IndicatorAccumulator`] sums them for one prefix; [`IndicatorSumsByUnit`]
+//! per unit, for [`UnitSums`](crate::UnitSums), from which a report adds up any prefix.
 
+use crate::indicator_scorer::IndicatorScorer;
 use crate::org_unit::unit_within;
 use crate::stats::Moments;
+use crate::unit_sums::IndicatorSums;
 use ikd_core::instrument::Instrument;
 use ikd_core::pipeline::{ItemScores, Scorer};
+use std::collections::BTreeMap;
 
 /// Indicator means of the units under one prefix.
 #[derive(Clone, Debug, PartialEq)]
@@ -36,120 +37,52 @@ pub struct IndicatorMean {
     pub sd: f64,
 }
 
-/// Where an item's score goes: its indicator and its score range.
-#[derive(Clone, Copy, Debug)]
-struct ItemMap {
-    /// Index into the flat list of indicators.
-    indicator: usize,
-    min: f64,
-    max: f64,
-    weight: f64,
+/// Respondents whose answers were read and the moments of their indicator
+/// scores, one per indicator in instrument order: what a prefix's and a
+/// unit's indicator sums both are.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct IndicatorTotals {
+    pub respondents: u64,
+    pub scores: Vec<Moments>,
 }
 
-/// Collects item scores batch by batch (memory does not grow with the
-/// number of respondents).
-pub struct IndicatorAccumulator {
-    org_prefix: String,
-    /// (domain code, indicator code), instrument order.
-    indicators: Vec<(String, String)>,
-    /// Per instrument item; `None` for an item without a usable score range.
-    items: Vec<Option<ItemMap>>,
-    sums: Vec<Moments>,
-    respondents: u64,
-    /// Per indicator: Σ weight·percentage and Σ weight of one respondent.
-    scratch: Vec<(f64, f64)>,
-}
-
-impl IndicatorAccumulator {
-    /// For the respondents under `org_prefix`, with the item score ranges the
-    /// scorer's domain plugins describe.
-    pub fn new(scorer: &Scorer, org_prefix: &str) -> Self {
-        let ranges: Vec<(f64, f64)> = scorer
-            .item_layout()
-            .iter()
-            .map(|l| (l.score_min, l.score_max))
-            .collect();
-        Self::with_ranges(scorer.instrument(), &ranges, org_prefix)
-    }
-
-    /// For the respondents under `org_prefix`, with each item's score range
-    /// (instrument item order).
-    pub fn with_ranges(instrument: &Instrument, ranges: &[(f64, f64)], org_prefix: &str) -> Self {
-        let mut indicators = Vec::new();
-        for d in &instrument.domains {
-            for i in &d.indicators {
-                indicators.push((d.code.clone(), i.code.clone()));
-            }
-        }
-        let items = instrument
-            .items
-            .iter()
-            .enumerate()
-            .map(|(k, item)| {
-                let (min, max) = ranges.get(k).copied()?;
-                let usable = min.is_finite() && max.is_finite() && max > min && item.weight > 0.0;
-                let indicator = indicators
-                    .iter()
-                    .position(|(d, i)| *d == item.domain && *i == item.indicator)?;
-                usable.then_some(ItemMap {
-                    indicator,
-                    min,
-                    max,
-                    weight: item.weight,
-                })
-            })
-            .collect();
-        IndicatorAccumulator {
-            org_prefix: org_prefix.to_owned(),
-            sums: vec![Moments::default(); indicators.len()],
-            scratch: vec![(0.0, 0.0); indicators.len()],
-            indicators,
-            items,
+impl IndicatorTotals {
+    pub fn new(indicators: usize) -> Self {
+        IndicatorTotals {
             respondents: 0,
+            scores: vec![Moments::default(); indicators],
         }
     }
 
-    /// Adds a scored batch; `org_units` are the batch's units (`AnswerRows::org_units`).
-    pub fn add(&mut self, org_units: &[String], scores: &ItemScores) {
-        let m = scores.items;
-        for (r, unit) in org_units.iter().enumerate().take(scores.respondents) {
-            if !unit_within(&self.org_prefix, unit) {
-                continue;
-            }
-            self.respondents += 1;
-            self.scratch.iter_mut().for_each(|s| *s = (0.0, 0.0));
-            for (i, map) in self.items.iter().enumerate().take(m) {
-                let Some(map) = map else { continue };
-                let (score, status) = (scores.scores[r * m + i], scores.status[r * m + i]);
-                if !ItemScores::is_observed(status) || !score.is_finite() {
-                    continue;
-                }
-                let percent = ((score - map.min) / (map.max - map.min)).clamp(0.0, 1.0) * 100.0;
-                let slot = &mut self.scratch[map.indicator];
-                slot.0 += map.weight * percent;
-                slot.1 += map.weight;
-            }
-            for (sum, &(weighted, weight)) in self.sums.iter_mut().zip(&self.scratch) {
-                if weight > 0.0 {
-                    sum.add(weighted / weight);
-                }
-            }
+    /// Adds one respondent's indicator scores ([`IndicatorScorer::scores`]).
+    fn add(&mut self, scores: &[Option<f64>]) {
+        self.respondents += 1;
+        for (sum, score) in self.scores.iter_mut().zip(scores) {
+            sum.add_opt(*score);
         }
     }
 
-    pub fn finish(self) -> IndicatorMeans {
+    pub fn merge(&mut self, other: &IndicatorTotals) {
+        self.respondents += other.respondents;
+        for (sum, other) in self.scores.iter_mut().zip(&other.scores) {
+            sum.merge(other);
+        }
+    }
+
+    /// The means of the respondents under `org_prefix`; `codes` are the
+    /// indicators' (domain, indicator) codes.
+    pub fn means(&self, org_prefix: &str, codes: &[(String, String)]) -> IndicatorMeans {
         IndicatorMeans {
-            org_prefix: self.org_prefix,
+            org_prefix: org_prefix.to_owned(),
             respondents: self.respondents,
-            indicators: self
-                .indicators
-                .into_iter()
-                .zip(self.sums)
+            indicators: codes
+                .iter()
+                .zip(&self.scores)
                 .map(|((domain, indicator), sums)| {
                     let estimate = sums.estimate();
                     IndicatorMean {
-                        domain,
-                        indicator,
+                        domain: domain.clone(),
+                        indicator: indicator.clone(),
                         n: sums.n,
                         mean: estimate.map(|e| e.mean),
                         sd: estimate.map_or(0.0, |e| e.sd),
@@ -158,12 +91,111 @@ impl IndicatorAccumulator {
                 .collect(),
         }
     }
+
+    /// By code, leaving out indicators no respondent has a score for.
+    fn by_code(&self, codes: &[(String, String)]) -> IndicatorSums {
+        IndicatorSums {
+            respondents: self.respondents,
+            scores: codes
+                .iter()
+                .zip(&self.scores)
+                .filter(|(_, sums)| sums.n > 0)
+                .map(|(code, sums)| (code.clone(), *sums))
+                .collect(),
+        }
+    }
+}
+
+/// Collects the indicator scores of the respondents under one prefix, batch
+/// by batch (memory does not grow with the number of respondents).
+pub struct IndicatorAccumulator {
+    org_prefix: String,
+    scorer: IndicatorScorer,
+    totals: IndicatorTotals,
+}
+
+impl IndicatorAccumulator {
+    /// For the respondents under `org_prefix`, with the item score ranges the
+    /// scorer's domain plugins describe.
+    pub fn new(scorer: &Scorer, org_prefix: &str) -> Self {
+        Self::with_scorer(IndicatorScorer::new(scorer), org_prefix)
+    }
+
+    /// For the respondents under `org_prefix`, with each item's score range
+    /// (instrument item order).
+    pub fn with_ranges(instrument: &Instrument, ranges: &[(f64, f64)], org_prefix: &str) -> Self {
+        Self::with_scorer(IndicatorScorer::with_ranges(instrument, ranges), org_prefix)
+    }
+
+    fn with_scorer(scorer: IndicatorScorer, org_prefix: &str) -> Self {
+        IndicatorAccumulator {
+            org_prefix: org_prefix.to_owned(),
+            totals: IndicatorTotals::new(scorer.indicators().len()),
+            scorer,
+        }
+    }
+
+    /// Adds a scored batch; `org_units` are the batch's units (`AnswerRows::org_units`).
+    pub fn add(&mut self, org_units: &[String], scores: &ItemScores) {
+        for (r, unit) in org_units.iter().enumerate().take(scores.respondents) {
+            if unit_within(&self.org_prefix, unit) {
+                self.totals.add(&self.scorer.scores(scores, r));
+            }
+        }
+    }
+
+    pub fn finish(self) -> IndicatorMeans {
+        self.totals
+            .means(&self.org_prefix, self.scorer.indicators())
+    }
+}
+
+/// Collects indicator scores per organisation unit, batch by batch: the
+/// indicator sums of [`UnitSums`](crate::UnitSums) from an answers file.
+pub struct IndicatorSumsByUnit {
+    scorer: IndicatorScorer,
+    units: BTreeMap<String, IndicatorTotals>,
+}
+
+impl IndicatorSumsByUnit {
+    pub fn new(scorer: IndicatorScorer) -> Self {
+        IndicatorSumsByUnit {
+            scorer,
+            units: BTreeMap::new(),
+        }
+    }
+
+    /// Adds a scored batch; `org_units` are the batch's units (`AnswerRows::org_units`).
+    pub fn add(&mut self, org_units: &[String], scores: &ItemScores) {
+        let indicators = self.scorer.indicators().len();
+        for (r, unit) in org_units.iter().enumerate().take(scores.respondents) {
+            let totals = match self.units.get_mut(unit) {
+                Some(totals) => totals,
+                None => self
+                    .units
+                    .entry(unit.clone())
+                    .or_insert_with(|| IndicatorTotals::new(indicators)),
+            };
+            totals.add(&self.scorer.scores(scores, r));
+        }
+    }
+
+    /// Each unit's sums, by unit.
+    pub fn finish(self) -> BTreeMap<String, IndicatorSums> {
+        let codes = self.scorer.indicators();
+        self.units
+            .iter()
+            .map(|(unit, totals)| (unit.clone(), totals.by_code(codes)))
+            .collect()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::UnitSums;
     use crate::testing::instrument;
+    use crate::unit_sums::{indicator_means_within, unit_groups};
 
     /// Items A1 (alpha/a1), A2 (alpha/a2), B1 (beta/b1), all scored 1–5 here.
     fn batch(rows: &[[(f64, u8); 3]]) -> ItemScores {
@@ -209,6 +241,58 @@ mod tests {
         assert_eq!((get("a2").n, get("a2").mean), (3, Some(25.0)));
         assert_eq!((get("b1").n, get("b1").mean), (1, Some(75.0)));
         assert_eq!(get("b1").domain, "beta");
+    }
+
+    #[test]
+    fn sums_by_unit_by_hand_add_up_to_the_means_of_the_prefix() {
+        let instrument = instrument();
+        let units: Vec<String> = ["36.72/a", "36.72/a", "36.721", "36.72"]
+            .map(String::from)
+            .to_vec();
+        let scores = batch(&[
+            // a1 100%, a2 50%, b1 skipped.
+            [(5.0, 0), (3.0, 0), (f64::NAN, 1)],
+            // a1 0%, a2 0% ("don't know" scored 1), b1 75%.
+            [(1.0, 0), (1.0, 4), (4.0, 0)],
+            // Outside 36.72.
+            [(5.0, 0), (5.0, 0), (5.0, 0)],
+            // a1 invalid, a2 25%, b1 not applicable.
+            [(2.0, 3), (2.0, 0), (f64::NAN, 2)],
+        ]);
+        let ranges = [(1.0, 5.0); 3];
+        let mut by_unit =
+            IndicatorSumsByUnit::new(IndicatorScorer::with_ranges(&instrument, &ranges));
+        by_unit.add(&units, &scores);
+        let by_unit = by_unit.finish();
+        let moments = |n, sum, sum_sq| Moments { n, sum, sum_sq };
+        let code = |d: &str, i: &str| (d.to_owned(), i.to_owned());
+        assert_eq!(
+            by_unit["36.72/a"],
+            IndicatorSums {
+                respondents: 2,
+                scores: BTreeMap::from([
+                    (code("alpha", "a1"), moments(2, 100.0, 10_000.0)),
+                    (code("alpha", "a2"), moments(2, 50.0, 2500.0)),
+                    (code("beta", "b1"), moments(1, 75.0, 5625.0)),
+                ]),
+            }
+        );
+        // A respondent without any indicator score is still a respondent.
+        assert_eq!(by_unit["36.72"].respondents, 1);
+        assert_eq!(
+            by_unit["36.72"].scores.keys().collect::<Vec<_>>(),
+            [&code("alpha", "a2")]
+        );
+        // The units under 36.72 add up to what the prefix's accumulator gives.
+        let mut units_sums: Vec<UnitSums> = Vec::new();
+        UnitSums::join_indicators(&mut units_sums, by_unit);
+        let groups = unit_groups(&instrument, &units_sums).unwrap();
+        let mut prefix = IndicatorAccumulator::with_ranges(&instrument, &ranges, "36.72");
+        prefix.add(&units, &scores);
+        assert_eq!(
+            indicator_means_within(&instrument, &groups, "36.72"),
+            Some(prefix.finish())
+        );
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! * [`org_report`]: an organisation prefix's participation, index, domain
 //!   radar against the parent unit and the whole data set, level
 //!   distributions, sub-unit heatmap and weakest indicators, with a CSV of
-//!   the same numbers;
+//!   the same numbers; [`org_report_from_units`] makes it from each unit's
+//!   sums ([`UnitSums`]) instead of the results;
 //! * [`validation_report`]: an instrument's validation on its answers
 //!   (reliability, dimensionality, DIF, item fit, information, items to
 //!   review) from the model of `ikd_research::validation`.
@@ -27,6 +28,7 @@
 pub mod chart;
 mod data;
 mod error;
+mod indicator_scorer;
 pub mod indicators;
 mod lang;
 mod org;
@@ -37,6 +39,7 @@ mod person;
 mod render;
 mod results;
 pub mod stats;
+mod unit_sums;
 mod validation;
 mod view;
 
@@ -44,12 +47,16 @@ mod view;
 mod testing;
 
 pub use error::ReportError;
-pub use indicators::{IndicatorAccumulator, IndicatorMean, IndicatorMeans};
+pub use indicator_scorer::IndicatorScorer;
+pub use indicators::{IndicatorAccumulator, IndicatorMean, IndicatorMeans, IndicatorSumsByUnit};
 pub use lang::Lang;
-pub use org::{OrgReport, WEAKEST, org_report};
+pub use org::{OrgReport, WEAKEST, org_report, org_report_from_units};
 pub use org_groups::Disclosure;
 pub use person::person_report;
-pub use results::{DomainRecord, Feedback, ResultRecord, read_results, read_results_from};
+pub use results::{
+    DomainRecord, Feedback, ModelRef, ResultRecord, read_results, read_results_from,
+};
+pub use unit_sums::{IndicatorSums, ScoreSums, UnitSums};
 pub use validation::validation_report;
 
 /// The server's default minimum group size: smaller groups are not reported.

@@ -8,7 +8,7 @@ use crate::chart::bars::{BarSpec, StackedBars, stacked_bars};
 use crate::chart::colour::ramp;
 use crate::chart::radar::{Radar, RadarSpec, SeriesSpec, radar};
 use crate::chart::scale::ScaleBar;
-use crate::data::{Group, align};
+use crate::data::Group;
 use crate::error::ReportError;
 use crate::indicators::IndicatorMeans;
 use crate::lang::{Lang, fill, integer, number, percent, texts};
@@ -17,8 +17,9 @@ use crate::org_groups::{Disclosure, Groups, hidden_in};
 use crate::org_unit::check_prefix;
 use crate::person::CompareRow;
 use crate::render::render;
-use crate::results::ResultRecord;
+use crate::results::{ModelRef, ResultRecord};
 use crate::stats::Estimate;
+use crate::unit_sums::{UnitGroup, UnitSums, indicator_means_within, unit_groups};
 use crate::view::{self, InstrumentView, LevelView, level_at, level_look};
 use ikd_core::instrument::Instrument;
 use serde::Serialize;
@@ -40,6 +41,9 @@ pub struct OrgReport {
 /// hides (decided on `rows` themselves when `None`: then they must be the
 /// whole data set); a unit hidden is an error. `indicators`, computed for the
 /// same prefix from the raw answers, fills the weakest-indicators section.
+///
+/// The rows are added up per unit ([`UnitSums::of_results`]) and reported as
+/// [`org_report_from_units`] reports sums.
 pub fn org_report(
     instrument: &Instrument,
     rows: &[ResultRecord],
@@ -49,10 +53,7 @@ pub fn org_report(
     indicators: Option<&IndicatorMeans>,
     disclosure: Option<Disclosure<'_>>,
 ) -> Result<OrgReport, ReportError> {
-    if min_group_size == 0 {
-        return Err(ReportError::MinGroupSize);
-    }
-    check_prefix(org_prefix)?;
+    let request = Request::new(org_prefix, lang, min_group_size, disclosure)?;
     if let Some(means) = indicators.filter(|m| m.org_prefix != org_prefix) {
         return Err(ReportError::InvalidPrefix {
             prefix: org_prefix.to_owned(),
@@ -62,18 +63,101 @@ pub fn org_report(
             ),
         });
     }
-    let obs = align(instrument, rows)?;
-    let mut groups = Groups::new(instrument, &obs, org_prefix);
+    let units = unit_groups(instrument, &UnitSums::of_results(instrument, rows)?)?;
+    let models = models_line(rows.iter().filter_map(|r| r.model.as_ref()));
+    report(instrument, &units, models, indicators, request)
+}
+
+/// [`org_report`] from the sums of each unit's results instead of the
+/// results (a unit given more than once has its sums added), for a store
+/// that keeps them. `models` are the scoring models of the results (the page
+/// names them). The weakest indicators come from the units' indicator sums;
+/// without any under the prefix the section says they need the answers.
+/// When `disclosure` is `None`, it is decided on the units' counts: then
+/// they must be every unit of the data set.
+pub fn org_report_from_units(
+    instrument: &Instrument,
+    units: &[UnitSums],
+    models: &[ModelRef],
+    org_prefix: &str,
+    lang: Lang,
+    min_group_size: u32,
+    disclosure: Option<Disclosure<'_>>,
+) -> Result<OrgReport, ReportError> {
+    let request = Request::new(org_prefix, lang, min_group_size, disclosure)?;
+    let units = unit_groups(instrument, units)?;
+    let indicators = indicator_means_within(instrument, &units, org_prefix);
+    report(
+        instrument,
+        &units,
+        models_line(models),
+        indicators.as_ref(),
+        request,
+    )
+}
+
+/// What is asked of a report, checked.
+struct Request<'a> {
+    prefix: &'a str,
+    lang: Lang,
+    min_group_size: u32,
+    disclosure: Option<Disclosure<'a>>,
+}
+
+impl<'a> Request<'a> {
+    fn new(
+        prefix: &'a str,
+        lang: Lang,
+        min_group_size: u32,
+        disclosure: Option<Disclosure<'a>>,
+    ) -> Result<Self, ReportError> {
+        if min_group_size == 0 {
+            return Err(ReportError::MinGroupSize);
+        }
+        check_prefix(prefix)?;
+        Ok(Request {
+            prefix,
+            lang,
+            min_group_size,
+            disclosure,
+        })
+    }
+}
+
+/// The scoring models, each once, in order, as the page names them.
+fn models_line<'m>(models: impl IntoIterator<Item = &'m ModelRef>) -> String {
+    let models: BTreeSet<String> = models.into_iter().map(ToString::to_string).collect();
+    models.into_iter().collect::<Vec<_>>().join(", ")
+}
+
+/// The report of both entry points, from every unit's sums.
+fn report(
+    instrument: &Instrument,
+    units: &[UnitGroup],
+    models: String,
+    indicators: Option<&IndicatorMeans>,
+    request: Request<'_>,
+) -> Result<OrgReport, ReportError> {
+    let Request {
+        prefix,
+        lang,
+        min_group_size,
+        disclosure,
+    } = request;
+    let mut groups = Groups::new(instrument, units, prefix);
     if groups.unit.n == 0 {
         return Err(ReportError::NoResults {
-            prefix: org_prefix.to_owned(),
+            prefix: prefix.to_owned(),
         });
     }
     let computed;
     let disclosure = match disclosure {
         Some(d) => d,
         None => {
-            computed = hidden_in(rows, min_group_size);
+            computed = hidden_in(
+                units.iter().map(|u| (u.unit.as_str(), u.group.n)),
+                min_group_size,
+            );
             Disclosure {
                 hidden: &computed,
                 scope: "",
@@ -81,13 +165,20 @@ pub fn org_report(
         }
     };
     groups.withhold(disclosure);
-    if groups.unit.suppressed(min_group_size) || disclosure.hidden.is_hidden(org_prefix) {
+    if groups.unit.suppressed(min_group_size) || disclosure.hidden.is_hidden(prefix) {
         return Err(ReportError::Suppressed {
-            prefix: org_prefix.to_owned(),
+            prefix: prefix.to_owned(),
             min_group_size,
         });
     }
-    let page = Page::new(instrument, &groups, lang, min_group_size, indicators, rows);
+    let page = Page::new(
+        instrument,
+        &groups,
+        lang,
+        min_group_size,
+        indicators,
+        models,
+    );
     Ok(OrgReport {
         html: render("org.html", &page)?,
         csv: org_csv::write(instrument, &groups, min_group_size, indicators)?,
@@ -179,7 +270,7 @@ impl Page {
         lang: Lang,
         min: u32,
         indicators: Option<&IndicatorMeans>,
-        rows: &[ResultRecord],
+        models: String,
     ) -> Self {
         let t = texts(lang);
         let code = lang.code();
@@ -332,10 +423,6 @@ impl Page {
             notes.push(fill(t["note_withheld"], &[("units", &units.join(", "))]));
         }
         notes.push(t["note_use"].to_owned());
-        let models: BTreeSet<String> = rows
-            .iter()
-            .filter_map(|r| r.model.as_ref().map(ToString::to_string))
-            .collect();
         Page {
             lang: code,
             title: t["title_org"],
@@ -343,7 +430,7 @@ impl Page {
             prefix: groups.prefix.clone(),
             version: env!("CARGO_PKG_VERSION"),
             instrument: InstrumentView::new(instrument, lang),
-            models: models.into_iter().collect::<Vec<_>>().join(", "),
+            models,
             summary,
             scale,
             radar: chart,
@@ -493,6 +580,8 @@ mod tests {
     use crate::results::DomainRecord;
     use crate::testing::instrument;
     use ikd_core::disclosure;
+
+    mod from_units;
 
     fn row(id: String, unit: &str, alpha: f64, beta: f64) -> ResultRecord {
         let level = |x: f64| Some(if x < 50.0 { "lo" } else { "hi" }.to_owned());

@@ -2,9 +2,9 @@
 //! whole data set, its children — and what disclosure control withholds of
 //! them. The page (`org`) and the CSV (`org_csv`) both read them.
 
-use crate::data::{Group, Obs};
+use crate::data::Group;
 use crate::org_unit::{child, parent, unit_within};
-use crate::results::ResultRecord;
+use crate::unit_sums::UnitGroup;
 use ikd_core::disclosure;
 use ikd_core::instrument::Instrument;
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,7 +17,8 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct Disclosure<'a> {
     /// The nodes hidden, decided on every unit's count.
     pub hidden: &'a disclosure::Hidden,
-    /// The prefix the report's rows cover (`""`: every result).
+    /// The prefix the report's results (rows or unit sums) cover (`""`:
+    /// every result).
     pub scope: &'a str,
 }
 
@@ -76,27 +77,29 @@ impl Groups {
         }
     }
 
-    pub(crate) fn new(instrument: &Instrument, obs: &[Obs<'_>], prefix: &str) -> Self {
+    /// The groups of `prefix`, each the sum of its units.
+    pub(crate) fn new(instrument: &Instrument, units: &[UnitGroup], prefix: &str) -> Self {
         let mut unit = Group::new(instrument);
         let mut all = Group::new(instrument);
         let parent_prefix = parent(prefix);
         let mut parent_group = Group::new(instrument);
         let mut children: BTreeMap<String, Group> = BTreeMap::new();
-        for o in obs {
-            let org = o.row.org_unit.as_str();
-            all.add(o);
+        // A unit without results (only answers read) is in no group.
+        for u in units.iter().filter(|u| u.group.n > 0) {
+            let org = u.unit.as_str();
+            all.merge(&u.group);
             if let Some(p) = parent_prefix
                 && unit_within(p, org)
             {
-                parent_group.add(o);
+                parent_group.merge(&u.group);
             }
             if unit_within(prefix, org) {
-                unit.add(o);
+                unit.merge(&u.group);
                 let key = child(prefix, org).unwrap_or(prefix);
                 children
                     .entry(key.to_owned())
                     .or_insert_with(|| Group::new(instrument))
-                    .add(o);
+                    .merge(&u.group);
             }
         }
         Groups {
@@ -111,12 +114,16 @@ impl Groups {
     }
 }
 
-/// Disclosure control decided on `rows` alone: right when they are the
-/// whole data set (a results file), as for `ikd report`.
-pub(crate) fn hidden_in(rows: &[ResultRecord], min_group_size: u32) -> disclosure::Hidden {
+/// Disclosure control decided on these counts of results per unit alone
+/// (a unit may come more than once): right when they are the whole data set
+/// (a results file), as for `ikd report`.
+pub(crate) fn hidden_in<'a>(
+    counts: impl IntoIterator<Item = (&'a str, u64)>,
+    min_group_size: u32,
+) -> disclosure::Hidden {
     let mut units: BTreeMap<&str, u64> = BTreeMap::new();
-    for row in rows {
-        *units.entry(row.org_unit.as_str()).or_default() += 1;
+    for (unit, n) in counts.into_iter().filter(|(_, n)| *n > 0) {
+        *units.entry(unit).or_default() += n;
     }
     disclosure::hidden_units(units, u64::from(min_group_size))
 }

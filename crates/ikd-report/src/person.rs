@@ -152,7 +152,11 @@ pub fn person_report(
     let scores: Vec<Option<f64>> = me.domains.iter().map(|d| d.score).collect();
     let unit_hidden = match disclosure {
         Some(d) => d.hidden.is_own_hidden(unit_name),
-        None => hidden_in(rows, min_group_size).is_own_hidden(unit_name),
+        None => hidden_in(
+            rows.iter().map(|r| (r.org_unit.as_str(), 1)),
+            min_group_size,
+        )
+        .is_own_hidden(unit_name),
     };
     let unit_shown = !group.suppressed(min_group_size) && !unit_hidden;
     let unit_means: Vec<Option<f64>> = (0..instrument.domains.len())

@@ -38,6 +38,13 @@ impl Moments {
         }
     }
 
+    /// Adds another group's moments: the moments of both groups together.
+    pub fn merge(&mut self, other: &Moments) {
+        self.n += other.n;
+        self.sum += other.sum;
+        self.sum_sq += other.sum_sq;
+    }
+
     pub fn mean(&self) -> Option<f64> {
         (self.n > 0).then(|| self.sum / self.n as f64)
     }
@@ -116,6 +123,14 @@ mod tests {
             assert!((t_975(df) - t).abs() < 6e-4, "df {df}: {}", t_975(df));
         }
         assert!(t_975(0).is_infinite());
+    }
+
+    #[test]
+    fn merged_moments_are_those_of_both_groups() {
+        let mut merged = moments(&[60.0, 70.0]);
+        merged.merge(&moments(&[80.0]));
+        assert_eq!(merged, moments(&[60.0, 70.0, 80.0]));
+        assert_eq!((merged.n, merged.sum, merged.sum_sq), (3, 210.0, 14_900.0));
     }
 
     #[test]

@@ -2,15 +2,18 @@
 //!
 //! `person` needs only the results (JSON, for feedback); `org` reads JSON or
 //! CSV results and, with `--answers`, scores the raw answers item by item for
-//! the weakest indicators (the only step that loads plugins).
+//! the weakest indicators (the only step that loads plugins), and reports
+//! both summed per unit (`UnitSums`), the form a store can keep.
 
 use crate::commands::analyze::read_all;
 use crate::common::{Output, PluginArgs, load_instrument};
 use anyhow::{Context, Result};
 use ikd_core::pipeline::{Scorer, ScorerOptions};
 use ikd_report::{
-    IndicatorAccumulator, IndicatorMeans, Lang, org_report, person_report, read_results,
+    IndicatorScorer, IndicatorSums, IndicatorSumsByUnit, Lang, ModelRef, UnitSums,
+    org_report_from_units, person_report, read_results,
 };
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -100,23 +103,26 @@ fn org(plugins: &PluginArgs, args: OrgArgs) -> Result<ExitCode> {
     let c = &args.common;
     let instrument = load_instrument(&c.instrument)?;
     let rows = read_results(&c.results)?;
-    let indicators = match &args.answers {
-        Some(path) => Some(indicator_means(
-            plugins,
-            &instrument,
-            path,
-            &args.org,
-            args.batch,
-        )?),
-        None => None,
-    };
-    let report = org_report(
+    let mut models: Vec<ModelRef> = Vec::new();
+    for model in rows.iter().filter_map(|r| r.model.as_ref()) {
+        if !models.contains(model) {
+            models.push(model.clone());
+        }
+    }
+    let mut units = UnitSums::of_results(&instrument, &rows)
+        .with_context(|| format!("{}", c.results.display()))?;
+    drop(rows);
+    if let Some(path) = &args.answers {
+        let by_unit = indicator_sums(plugins, &instrument, path, args.batch)?;
+        UnitSums::join_indicators(&mut units, by_unit);
+    }
+    let report = org_report_from_units(
         &instrument,
-        &rows,
+        &units,
+        &models,
         &args.org,
         c.lang,
         c.min_group_size,
-        indicators.as_ref(),
         None, // the file is the whole data set: disclosure decided on it
     )
     .with_context(|| format!("{}", c.results.display()))?;
@@ -130,23 +136,22 @@ fn org(plugins: &PluginArgs, args: OrgArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Indicator means of the respondents under `prefix` in an answers CSV.
-fn indicator_means(
+/// Each unit's indicator sums from an answers CSV.
+fn indicator_sums(
     plugins: &PluginArgs,
     instrument: &std::sync::Arc<ikd_core::instrument::Instrument>,
     path: &Path,
-    prefix: &str,
     batch: usize,
-) -> Result<IndicatorMeans> {
+) -> Result<BTreeMap<String, IndicatorSums>> {
     let host = plugins.host()?;
     let scorer = Scorer::new(instrument.clone(), &host, &ScorerOptions::default())?;
-    let mut means = IndicatorAccumulator::new(&scorer, prefix);
+    let mut sums = IndicatorSumsByUnit::new(IndicatorScorer::new(&scorer));
     read_all(path, instrument, batch, 50, "reading answers", |rows| {
         let scores = scorer.item_scores(rows)?;
-        means.add(&rows.org_units, &scores);
+        sums.add(&rows.org_units, &scores);
         Ok(())
     })?;
-    Ok(means.finish())
+    Ok(sums.finish())
 }
 
 /// Writes a whole file, which appears only once complete.
