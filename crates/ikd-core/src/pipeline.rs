@@ -400,6 +400,18 @@ impl Scorer {
         self.score_item_scores(rows, items)
     }
 
+    /// [`Scorer::score`], with the item scores the results were scored from: for a caller
+    /// that keeps what is computed from them besides the model (indicator scores), without
+    /// running the domain plugins twice.
+    pub fn score_with_item_scores(
+        &self,
+        rows: &AnswerRows,
+    ) -> Result<(Vec<RespondentResult>, ItemScores), ScoreError> {
+        let items = self.item_scores(rows)?;
+        let results = self.score_item_scores(rows, items.clone())?;
+        Ok((results, items))
+    }
+
     /// The model's results for `items`, the [`Scorer::item_scores`] of
     /// `rows`: for a caller that needs the item scores too, without running
     /// the domain plugins twice.
@@ -567,6 +579,24 @@ impl Scorer {
         rows: AnswerRows,
     ) -> Result<Vec<RespondentResult>, ScoreError> {
         self.on_blocking_pool(move |scorer| scorer.score(&rows))
+            .await
+    }
+
+    /// [`Scorer::score_with_item_scores`] from async code, on tokio's blocking pool.
+    pub async fn score_with_item_scores_blocking(
+        self: &Arc<Self>,
+        rows: AnswerRows,
+    ) -> Result<(Vec<RespondentResult>, ItemScores), ScoreError> {
+        self.on_blocking_pool(move |scorer| scorer.score_with_item_scores(&rows))
+            .await
+    }
+
+    /// [`Scorer::item_scores`] from async code, on tokio's blocking pool.
+    pub async fn item_scores_blocking(
+        self: &Arc<Self>,
+        rows: AnswerRows,
+    ) -> Result<ItemScores, ScoreError> {
+        self.on_blocking_pool(move |scorer| scorer.item_scores(&rows))
             .await
     }
 

@@ -12,9 +12,10 @@ use crate::auth::Role;
 use crate::catalog::{Entry, ScorerError};
 use crate::errors;
 use crate::invitations;
-use crate::records::new_result;
+use crate::records::{indicator_scores, new_result};
 use ikd_core::host::{PluginKindName, PluginStatus};
-use ikd_core::pipeline::ScoreError;
+use ikd_core::pipeline::{ScoreError, Scorer};
+use ikd_core::results::RespondentResult;
 use ikd_proto::v1::{self as api, admin_service_server::AdminService};
 use ikd_store::AuditQuery;
 use sha2::{Digest, Sha256};
@@ -310,10 +311,15 @@ impl Admin {
                 .score_each_blocking(rows)
                 .await
                 .map_err(|e| Failure::new(errors::score(e), "scoring_failed"))?;
+            let indicators = indicators_of_scored(entry, &scorer, &batch, &outcomes)
+                .await
+                .map_err(|e| Failure::new(errors::score(e), "scoring_failed"))?;
+            let mut indicators = indicators.into_iter();
             for (session, outcome) in batch.iter().zip(outcomes) {
                 let why = match outcome {
                     Ok(result) => {
-                        let record = new_result(&scorer, &result);
+                        let mut record = new_result(&scorer, &result);
+                        record.indicators = indicators.next().unwrap_or_default();
                         match state.store.add_revision(&session.id, record).await {
                             Ok(_) => out.rescored += 1,
                             Err(e) => fail(&mut out, &session.id, e.to_string()),
@@ -333,6 +339,35 @@ impl Admin {
         }
         Ok(out)
     }
+}
+
+/// The indicator scores of the sessions of `batch` whose scoring succeeded, in batch order:
+/// their item scores again (all valid: they were just scored), as one batch. A rescore is
+/// an operator's batch job, so the domain plugins' second run costs little there.
+async fn indicators_of_scored(
+    entry: &Entry,
+    scorer: &Arc<Scorer>,
+    batch: &[&ikd_store::Session],
+    outcomes: &[Result<RespondentResult, ScoreError>],
+) -> Result<Vec<Vec<ikd_store::IndicatorScore>>, ScoreError> {
+    let mut rows = entry.items.empty_rows();
+    for (session, _) in batch.iter().zip(outcomes).filter(|(_, o)| o.is_ok()) {
+        let who = (
+            session.id.as_str(),
+            session.org_unit.as_str(),
+            duration(session),
+        );
+        // The same answers fitted a moment ago.
+        let _ = entry.items.push_stored(&mut rows, who, &session.answers);
+    }
+    let n = rows.len();
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let items = scorer.item_scores_blocking(rows).await?;
+    Ok((0..n)
+        .map(|r| indicator_scores(scorer, &items, r))
+        .collect())
 }
 
 /// A stored session's completion time, as its submit scored it.

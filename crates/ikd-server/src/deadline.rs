@@ -9,7 +9,7 @@
 
 use crate::{State, errors};
 use ikd_core::answers::AnswerRows;
-use ikd_core::pipeline::{AnswerViolation, ScoreError, Scorer};
+use ikd_core::pipeline::{AnswerViolation, ItemScores, ScoreError, Scorer};
 use ikd_core::results::RespondentResult;
 use std::future::Future;
 use std::sync::Arc;
@@ -31,6 +31,21 @@ impl State {
         self.within_deadline(scorer, "score", scorer.score_blocking(rows))
             .await?
             .map_err(errors::score)
+    }
+
+    /// [`State::score`], with the item scores the results were scored from.
+    pub(crate) async fn score_with_item_scores(
+        &self,
+        scorer: &Arc<Scorer>,
+        rows: AnswerRows,
+    ) -> Result<(Vec<RespondentResult>, ItemScores), Status> {
+        self.within_deadline(
+            scorer,
+            "score",
+            scorer.score_with_item_scores_blocking(rows),
+        )
+        .await?
+        .map_err(errors::score)
     }
 
     /// Checks the answers of `rows` by their kinds alone (the domain plugins'

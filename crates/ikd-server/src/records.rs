@@ -3,9 +3,10 @@
 //! language, no feedback); provenance travels as the JSON of
 //! [`Provenance`] and is read back into that type, never by key.
 
-use ikd_core::pipeline::Scorer;
+use ikd_core::pipeline::{ItemScores, Scorer};
 use ikd_core::results::{DomainRecord, ModelRef, Provenance, RespondentResult, ResultRecord};
-use ikd_store::{DomainScore, NewResult, StoredResult};
+use ikd_report::IndicatorScorer;
+use ikd_store::{DomainScore, IndicatorScore, NewResult, StoredResult};
 
 /// What the store keeps of a freshly scored result: the record's codes and
 /// numbers, the scorer's provenance, and the archived JSON.
@@ -37,6 +38,22 @@ pub fn new_result(scorer: &Scorer, result: &RespondentResult) -> NewResult {
     };
     row.result_json = archive_json(&row);
     row
+}
+
+/// The indicator scores of respondent `r` of a scored batch, as the store keeps them (for
+/// the organisation reports' weakest indicators).
+pub fn indicator_scores(scorer: &Scorer, items: &ItemScores, r: usize) -> Vec<IndicatorScore> {
+    let indicators = IndicatorScorer::new(scorer);
+    indicators
+        .indicators()
+        .iter()
+        .zip(indicators.scores(items, r))
+        .map(|((domain, code), score)| IndicatorScore {
+            domain: domain.clone(),
+            code: code.clone(),
+            score,
+        })
+        .collect()
 }
 
 /// A stored revision as a record (the session id stands for the respondent:

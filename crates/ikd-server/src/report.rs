@@ -8,9 +8,10 @@
 //! as for `GetAggregate`, and passed to `ikd-report`: a decision on the
 //! caller's scope alone could be undone with figures from outside it. A
 //! personal report is for the service that ran the session or a data
-//! steward, not for aggregate readers. A report reads at most [`MAX_REPORT_RESULTS`]
-//! results; a larger scope is refused with a pointer to `ExportResults` and
-//! `ikd report org`, which stream instead of holding everything.
+//! steward, not for aggregate readers. An organisation report is made from the
+//! per-unit sums the store keeps, for any scope up to the whole nation; a
+//! personal report reads the results of its own unit (at most
+//! [`MAX_REPORT_RESULTS`]) for the unit's mean.
 
 use crate::State;
 use crate::access::instrument_results;
@@ -21,7 +22,8 @@ use crate::records::record_of;
 use crate::render::language;
 use ikd_core::disclosure::Hidden;
 use ikd_proto::v1::{self as api, report_service_server::ReportService};
-use ikd_report::{ReportError, ResultRecord};
+use ikd_report::stats::Moments;
+use ikd_report::{IndicatorSums, ModelRef, ReportError, ResultRecord, ScoreSums, UnitSums};
 use ikd_store::ResultFilter;
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
@@ -64,21 +66,36 @@ impl ReportService for Reports {
         let wanted = self
             .state
             .filter(&caller, &entry, &req.org_prefix, None, None)?;
-        // Everything the caller may see of the instrument: the comparison base.
+        // Everything the caller may see of the instrument: the comparison base, as the
+        // per-unit sums the store keeps (thousands of units, whatever the results).
         let scope = instrument_results(&entry, caller.org_prefix.clone());
-        let rows = self.rows(&scope, &entry).await?;
+        let units: Vec<UnitSums> = self
+            .state
+            .store
+            .unit_aggregates(&scope)
+            .await
+            .map_err(errors::store)?
+            .iter()
+            .map(|(unit, sums)| unit_sums(unit, sums))
+            .collect();
         let hidden = self.state.hidden_units(&entry).await?;
         let disclosure = ikd_report::Disclosure {
             hidden: &hidden,
             scope: &caller.org_prefix,
         };
-        let report = ikd_report::org_report(
+        // The statistics keep no model: the page names the instrument's own.
+        let model = &entry.scorer.provenance().model;
+        let model = ModelRef {
+            name: model.name.clone(),
+            version: model.version.clone(),
+        };
+        let report = ikd_report::org_report_from_units(
             &entry.instrument,
-            &rows,
+            &units,
+            std::slice::from_ref(&model),
             &wanted.org_prefix,
             lang,
             self.state.min_group_size,
-            None,
             Some(disclosure),
         )
         .map_err(report_status)?;
@@ -86,18 +103,57 @@ impl ReportService for Reports {
         Ok(Response::new(api::Report {
             html: report.html,
             csv: report.csv,
-            results: results_told(&rows, &wanted.org_prefix, &caller.org_prefix, &hidden),
+            results: results_told(&units, &wanted.org_prefix, &caller.org_prefix, &hidden),
         }))
     }
 }
 
-impl Reports {
-    async fn rows(
-        &self,
-        filter: &ResultFilter,
-        entry: &Entry,
-    ) -> Result<Vec<ResultRecord>, Status> {
-        rows(&self.state, filter, entry).await
+/// A unit's sums as the store keeps them, as a report reads them.
+fn unit_sums(unit: &str, sums: &ikd_store::Aggregate) -> UnitSums {
+    let moments = |n: u64, sum: f64, sum_sq: f64| Moments { n, sum, sum_sq };
+    let levels = |levels: &[(String, u64)]| levels.iter().cloned().collect();
+    let indicators = (!sums.indicators.is_empty()).then(|| IndicatorSums {
+        // Every result that kept indicator scores has a row for each indicator.
+        respondents: sums
+            .indicators
+            .iter()
+            .map(|i| i.n + i.missing)
+            .max()
+            .unwrap_or(0),
+        scores: sums
+            .indicators
+            .iter()
+            .filter(|i| i.n > 0)
+            .map(|i| {
+                (
+                    (i.domain.clone(), i.code.clone()),
+                    moments(i.n, i.sum, i.sum_sq),
+                )
+            })
+            .collect(),
+    });
+    UnitSums {
+        org_unit: unit.to_owned(),
+        n: sums.n,
+        flagged: sums.flagged,
+        index: ScoreSums {
+            scores: moments(sums.index_n, sums.index_sum, sums.index_sum_sq),
+            levels: levels(&sums.levels),
+        },
+        domains: sums
+            .domains
+            .iter()
+            .map(|d| {
+                (
+                    d.code.clone(),
+                    ScoreSums {
+                        scores: moments(d.n, d.sum, d.sum_sq),
+                        levels: levels(&d.levels),
+                    },
+                )
+            })
+            .collect(),
+        indicators,
     }
 }
 
@@ -142,14 +198,9 @@ async fn rows(
 /// The number of results an organisation report says it was computed from:
 /// the caller's whole scope, unless that is a hidden group — then only the
 /// (published) unit reported, or the count would tell the hidden n.
-fn results_told(rows: &[ResultRecord], prefix: &str, scope: &str, hidden: &Hidden) -> u64 {
-    if hidden.is_hidden(scope) {
-        rows.iter()
-            .filter(|r| unit_within(prefix, &r.org_unit))
-            .count() as u64
-    } else {
-        rows.len() as u64
-    }
+fn results_told(units: &[UnitSums], prefix: &str, scope: &str, hidden: &Hidden) -> u64 {
+    let within = |unit: &&UnitSums| !hidden.is_hidden(scope) || unit_within(prefix, &unit.org_unit);
+    units.iter().filter(within).map(|u| u.n).sum()
 }
 
 /// A report failure as a status: the caller's input, or our bug.

@@ -126,6 +126,11 @@ async fn reports_are_served_within_the_callers_scope() {
         .collect();
     assert!(named.is_empty(), "small units are suppressed: {named:?}");
     assert!(org.csv.lines().count() > 5, "{}", org.csv);
+    // The weakest indicators, from the indicator scores each submit keeps.
+    assert!(
+        org.html.contains("data-indicator=\""),
+        "the weakest-indicators table is filled"
+    );
 
     // Outside the prefix, a unit below the minimum, a service token: refused.
     let denied = reports
