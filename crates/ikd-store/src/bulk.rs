@@ -282,6 +282,9 @@ impl std::fmt::Write for Text<'_> {
 /// Buffer size at which a COPY's data is sent on.
 const COPY_CHUNK: usize = 1 << 20;
 
+/// Writes one loaded session's rows of one table.
+type WriteRows = fn(&Rows, &mut CopyBuf);
+
 async fn copy_postgres(store: &PgStore, results: &[BulkResult]) -> Result<(), StoreError> {
     let err = || {
         db_err(
@@ -292,7 +295,7 @@ async fn copy_postgres(store: &PgStore, results: &[BulkResult]) -> Result<(), St
     let rows: Vec<Rows> = results.iter().map(Rows::of).collect();
     let mut tx = store.write_tx().await.map_err(err())?;
     // Table order follows the foreign keys.
-    let tables: [(&str, fn(&Rows, &mut CopyBuf)); 7] = [
+    let tables: [(&str, WriteRows); 7] = [
         (SESSION_COLUMNS, copy_session),
         (SAVE_COLUMNS, copy_save),
         (LOG_COLUMNS, copy_log),
