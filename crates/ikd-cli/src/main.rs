@@ -51,6 +51,9 @@ enum Command {
     /// Measure the server under load (figures as JSON on stdout).
     #[command(subcommand)]
     Bench(commands::bench::Command),
+    /// Operate on a server's store: load simulated results at scale, check its statistics.
+    #[command(subcommand)]
+    Store(commands::store::Command),
     /// Run the gRPC server (docs/server.md).
     Serve(commands::serve::Args),
     /// Invitation links for respondents, made by a running server (a CSV of links).
@@ -114,6 +117,7 @@ fn main() -> ExitCode {
         Command::Calibrate(args) => commands::calibrate::run(&cli.plugins, args),
         Command::Report(cmd) => commands::report::run(&cli.plugins, cmd),
         Command::ValidationReport(args) => commands::validation_report::run(&cli.plugins, args),
+        Command::Store(cmd) => commands::store::run(&cli.plugins, cmd),
         Command::Serve(args) => commands::serve::run(&cli.plugins, args),
         Command::Token(cmd) => commands::token::run(cmd),
         Command::Invite(args) => commands::invite::run(args),

@@ -6,17 +6,15 @@ use crate::State;
 use crate::auth::Caller;
 use crate::catalog::Entry;
 use crate::errors;
-use crate::records::record_of;
+use crate::records::{provenance, record};
 use crate::render::{render, timestamp};
 use ikd_core::lang::Lang;
+use ikd_core::results::Provenance;
 use ikd_proto::v1 as api;
-use ikd_store::ResultFilter;
+use ikd_store::{ResultFilter, StoredResult};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tonic::Status;
-
-/// Results per store page when reading many (exports, time-window cuts).
-pub(crate) const EXPORT_PAGE: u32 = 500;
 
 /// Records the start, then streams every result under `filter` from a task
 /// of its own; the receiver is the response stream.
@@ -94,34 +92,38 @@ impl ExportAudit {
     }
 }
 
-/// Sends every result under `filter`, page by page, counting the rows sent;
-/// `true` when the stream ended because everything was sent.
+/// Results per store page of an export: large, so that the database is asked few times.
+const STREAM_PAGE: u32 = 5000;
+
+/// Pages read ahead of the one being rendered and sent: reading and rendering overlap,
+/// and a slow client holds back the reads (the channels are bounded).
+const PAGES_AHEAD: usize = 1;
+
+/// Sends every result under `filter`, counting the rows sent; `true` when the stream ended
+/// because everything was sent. Pages are read by a task of their own while the previous
+/// one is rendered; each distinct provenance (the results of one scoring run share it) is
+/// parsed once.
 async fn stream_export(
-    state: &State,
+    state: &Arc<State>,
     filter: &ResultFilter,
     entry: &Entry,
     lang: Lang,
     tx: &mpsc::Sender<Result<api::ExportedResult, Status>>,
     rows: &mut u64,
 ) -> bool {
-    let mut after = None;
-    loop {
-        let page = match state
-            .store
-            .results_page(filter, after.take(), EXPORT_PAGE)
-            .await
-        {
+    let (pages_tx, mut pages) = mpsc::channel(PAGES_AHEAD);
+    let reader = tokio::spawn(read_pages(Arc::clone(state), filter.clone(), pages_tx));
+    let mut provenances = ProvenanceCache::default();
+    let mut complete = true;
+    while let Some(page) = pages.recv().await {
+        let page = match page {
             Ok(page) => page,
             Err(e) => {
                 let _ = tx.send(Err(errors::store(e))).await;
-                return false;
+                complete = false;
+                break;
             }
         };
-        let Some(last) = page.last() else {
-            return true;
-        };
-        after = Some((last.submitted_at, last.session_id.clone()));
-        let full = page.len() as u32 == EXPORT_PAGE;
         for stored in page {
             let scorer = match state
                 .catalog
@@ -130,9 +132,10 @@ async fn stream_export(
                 Ok(e) => e.scorer.clone(),
                 Err(_) => entry.scorer.clone(),
             };
-            let (record, provenance) = record_of(&stored, &scorer);
+            let record = record(&stored, &scorer);
+            let provenance = provenances.get(&stored.provenance_json);
             let exported = api::ExportedResult {
-                result: Some(render(&scorer, &record, provenance.as_ref(), lang, true)),
+                result: Some(render(&scorer, &record, provenance, lang, true)),
                 session_id: stored.session_id,
                 org_unit: stored.org_unit,
                 respondent_pseudonym: stored.respondent_key,
@@ -140,12 +143,61 @@ async fn stream_export(
                 submitted_at: Some(timestamp(stored.submitted_at)),
             };
             if tx.send(Ok(exported)).await.is_err() {
+                reader.abort();
                 return false; // the client went away
             }
             *rows += 1;
         }
-        if !full {
-            return true;
+    }
+    complete && reader.await.is_ok()
+}
+
+/// Reads every page of results under `filter` into `pages`, until the last page, a store
+/// failure (sent, then stop) or the receiver going away.
+async fn read_pages(
+    state: Arc<State>,
+    filter: ResultFilter,
+    pages: mpsc::Sender<Result<Vec<StoredResult>, ikd_store::StoreError>>,
+) {
+    let mut after = None;
+    loop {
+        let page = state
+            .store
+            .results_page(&filter, after.take(), STREAM_PAGE)
+            .await;
+        let (last, full) = match &page {
+            Ok(page) => (
+                page.last().map(StoredResult::cursor),
+                page.len() == STREAM_PAGE as usize,
+            ),
+            Err(_) => (None, false),
+        };
+        let failed = page.is_err();
+        let empty = matches!(&page, Ok(p) if p.is_empty());
+        if !empty && pages.send(page).await.is_err() {
+            return;
         }
+        match last {
+            Some(cursor) if full && !failed => after = Some(cursor),
+            _ => return,
+        }
+    }
+}
+
+/// The parsed provenance of the last distinct provenance JSON seen: an export's results come
+/// in runs that share one (every result of a scoring run has the same).
+#[derive(Default)]
+struct ProvenanceCache {
+    json: String,
+    parsed: Option<Provenance>,
+}
+
+impl ProvenanceCache {
+    fn get(&mut self, json: &str) -> Option<&Provenance> {
+        if self.json != json {
+            self.parsed = provenance(json);
+            json.clone_into(&mut self.json);
+        }
+        self.parsed.as_ref()
     }
 }

@@ -46,7 +46,7 @@ mod instruments;
 mod invitations;
 mod metrics;
 mod presentation;
-mod records;
+pub mod records;
 mod render;
 mod report;
 pub mod secret;

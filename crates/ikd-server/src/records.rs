@@ -60,6 +60,16 @@ pub fn indicator_scores(scorer: &Scorer, items: &ItemScores, r: usize) -> Vec<In
 /// the store keeps no identifier in the clear), with the scorer's feedback,
 /// and the provenance it was stored with (`None` if that cannot be read).
 pub fn record_of(stored: &StoredResult, scorer: &Scorer) -> (ResultRecord, Option<Provenance>) {
+    (record(stored, scorer), provenance(&stored.provenance_json))
+}
+
+/// The provenance a result was stored with (`None` if it cannot be read).
+pub fn provenance(json: &str) -> Option<Provenance> {
+    serde_json::from_str(json).ok()
+}
+
+/// [`record_of`] without the provenance.
+pub fn record(stored: &StoredResult, scorer: &Scorer) -> ResultRecord {
     let mut record = ResultRecord {
         respondent_id: stored.session_id.clone(),
         org_unit: stored.org_unit.clone(),
@@ -87,7 +97,7 @@ pub fn record_of(stored: &StoredResult, scorer: &Scorer) -> (ResultRecord, Optio
         flags: stored.flags.clone(),
     };
     record.attach_feedback(scorer);
-    (record, serde_json::from_str(&stored.provenance_json).ok())
+    record
 }
 
 /// The archived form of a result: every number and code, no language.

@@ -106,6 +106,7 @@ mod audit;
 mod backend;
 #[cfg(feature = "bench")]
 pub mod bench;
+pub mod bulk;
 mod error;
 mod filter;
 mod group_commit;

@@ -13,6 +13,7 @@ mod metrics;
 mod operators;
 mod report_grpc;
 mod robustness;
+mod scale;
 mod security_disclosure;
 mod security_integrity;
 mod security_limits;

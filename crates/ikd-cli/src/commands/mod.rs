@@ -14,6 +14,7 @@ pub mod report;
 pub mod score;
 pub mod serve;
 pub mod simulate;
+pub mod store;
 pub mod token;
 pub mod validate;
 pub mod validation_report;

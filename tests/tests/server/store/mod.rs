@@ -101,6 +101,8 @@ both_backends![
     statistics_follow_retakes_rescores_and_moves,
     statistics_are_checked_and_rebuilt,
     windows_of_whole_days_read_the_daily_statistics,
+    a_bulk_load_reads_back_and_its_statistics_agree,
+    a_bulk_load_refuses_a_session_twice_and_keeps_nothing_of_it,
 ];
 
 /// Cases that need what only PostgreSQL has (see each case).
@@ -297,6 +299,7 @@ mod cases {
     pub use super::aggregates::*;
     pub use super::audit::*;
     pub use super::batches::*;
+    pub use super::bulk::*;
     pub use super::lifecycle::*;
     pub use super::results::*;
     pub use super::retakes::*;
@@ -308,6 +311,7 @@ mod cases {
 mod aggregates;
 mod audit;
 mod batches;
+mod bulk;
 mod lifecycle;
 mod results;
 mod retakes;

@@ -1,9 +1,10 @@
 //! `ikd bench`: load generators that measure a server the way its users see
 //! it, from a client in another process: `grpc` (service calls) and `web`
-//! (respondents in browsers). They measure and report; they assert nothing.
+//! (respondents in browsers), `scale` (national-scale reads of a loaded store). They measure and report; they assert nothing.
 //! `request` writes a request body for independent tools (h2load, ghz).
 
 mod grpc;
+mod scale;
 mod served;
 mod stats;
 mod stream;
@@ -21,6 +22,9 @@ use std::process::ExitCode;
 pub enum Command {
     /// Load-test the gRPC service of a separate `ikd serve` (started here, or `--target`).
     Grpc(grpc::Args),
+    /// National-scale reads (aggregates, organisation reports, the export) against a store
+    /// loaded with `ikd store load-simulated`, from a separate `ikd serve` started here.
+    Scale(scale::Args),
     /// Respondents taking the instrument in the web app of a separate `ikd serve`.
     Web(web::Args),
     /// Write one simulated respondent's `Score` request as a gRPC message body, for
@@ -42,6 +46,7 @@ pub fn run(plugins: &PluginArgs, command: Command) -> Result<ExitCode> {
     match command {
         Command::Grpc(args) => grpc::run(plugins, args),
         Command::Web(args) => web::run(plugins, args),
+        Command::Scale(args) => scale::run(args),
         Command::Request(args) => write_request(plugins, args),
     }
 }

@@ -1,0 +1,608 @@
+//! Bulk loading of already submitted, already scored sessions: the scale test bed
+//! (`ikd store load-simulated`), not a path the server uses.
+//!
+//! Each [`BulkResult`] becomes exactly the rows a real session leaves after one save and its
+//! submit: the session (submitted, revision 1, answers version 1), the save request and its
+//! answer log, the latest answers, result revision 1 with its domains and indicators. Rows go
+//! in with PostgreSQL's `COPY … FROM STDIN` (text format), or with large multi-row inserts on
+//! SQLite, one transaction per [`BulkLoader::insert`] call.
+//!
+//! What a submit keeps incrementally is done once for the whole load by
+//! [`BulkLoader::finish`]: the re-taking rule (a person with several submitted sessions of
+//! one instrument version counts once, with their latest) and the per-unit statistics
+//! (rebuilt from the rows). Until `finish` returns, aggregates do not see the loaded results.
+//!
+//! ```no_run
+//! # async fn example(batch: Vec<ikd_store::bulk::BulkResult>) -> Result<(), ikd_store::StoreError> {
+//! let loader = ikd_store::bulk::BulkLoader::open("postgres://ikd@db/ikd").await?;
+//! loader.insert(&batch).await?; // as many batches as needed
+//! let summary = loader.finish().await?;
+//! println!("{} statistics rows", summary.stats_rows);
+//! # Ok(())
+//! # }
+//! ```
+
+use std::fmt::Write as _;
+
+use sqlx::{QueryBuilder, Sqlite};
+
+use crate::backend::Backend;
+use crate::error::db_err;
+use crate::results::check_result;
+use crate::{NewResult, OpenOptions, PgStore, SqliteStore, StoreError, stats};
+
+/// The request id of the one save each loaded session had.
+pub const LOAD_REQUEST_ID: &str = "bulk-load";
+
+/// One submitted session to load, with its answers and its scored result.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BulkResult {
+    /// UUID v4, lower-case hyphenated (as [`crate::Store::start_session`] makes them).
+    pub session_id: String,
+    pub instrument_id: String,
+    pub instrument_version: String,
+    pub instrument_sha256: String,
+    /// Already a pseudonym (see [`crate::NewSession::respondent_key`]).
+    pub respondent_key: String,
+    pub org_unit: String,
+    /// When the session was started, Unix milliseconds.
+    pub created_at: i64,
+    /// When it was submitted (and its answers saved), Unix milliseconds; ≥ `created_at`.
+    pub submitted_at: i64,
+    /// Item id → raw cell, each item at most once: what the one save stored.
+    pub answers: Vec<(String, String)>,
+    /// Revision 1.
+    pub result: NewResult,
+}
+
+/// What [`BulkLoader::finish`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BulkSummary {
+    /// Sessions that stopped counting because their person has a later one.
+    pub superseded: u64,
+    /// Per-unit statistics rows written.
+    pub stats_rows: u64,
+}
+
+/// Loads [`BulkResult`]s into a store (see the module docs).
+pub struct BulkLoader {
+    store: Loaded,
+}
+
+enum Loaded {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+/// Marks, in one statement, every submitted session that is not its person's latest (by
+/// `(submitted_at, id)`) as superseded by the latest: what submits do one at a time
+/// (`Results::count_latest_only`), for a whole load. Sessions already superseded keep theirs.
+const SUPERSEDE_ALL: &str = "UPDATE sessions SET superseded_by = (SELECT l.id FROM sessions l \
+     WHERE l.respondent_key = sessions.respondent_key AND l.instrument_id = sessions.instrument_id \
+     AND l.instrument_version = sessions.instrument_version AND l.state = 'submitted' \
+     ORDER BY l.submitted_at DESC, l.id DESC LIMIT 1) \
+     WHERE state = 'submitted' AND superseded_by IS NULL AND EXISTS (SELECT 1 FROM sessions l \
+     WHERE l.respondent_key = sessions.respondent_key AND l.instrument_id = sessions.instrument_id \
+     AND l.instrument_version = sessions.instrument_version AND l.state = 'submitted' \
+     AND (l.submitted_at > sessions.submitted_at \
+     OR (l.submitted_at = sessions.submitted_at AND l.id > sessions.id)))";
+
+impl BulkLoader {
+    /// Opens (and migrates) the store at `url`, as [`crate::open`] does.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let options = OpenOptions::default();
+        let store = match crate::url_scheme(url) {
+            Some("sqlite") => Loaded::Sqlite(SqliteStore::open(url, &options).await?),
+            Some("postgres" | "postgresql") => {
+                Loaded::Postgres(PgStore::open(url, &options).await?)
+            }
+            _ => {
+                return Err(StoreError::InvalidUrl(
+                    "expected `sqlite://path` or `postgres://…`".to_owned(),
+                ));
+            }
+        };
+        Ok(BulkLoader { store })
+    }
+
+    /// `"sqlite"` or `"postgres"`.
+    pub fn backend(&self) -> &'static str {
+        match &self.store {
+            Loaded::Sqlite(_) => SqliteStore::NAME,
+            Loaded::Postgres(_) => PgStore::NAME,
+        }
+    }
+
+    /// Stores `results`, all or none, in one transaction. [`StoreError::Invalid`] for a
+    /// result the store refuses (as [`crate::Store::submit`] would), a submission before the
+    /// start, or an item answered twice; a session id already stored fails the transaction.
+    pub async fn insert(&self, results: &[BulkResult]) -> Result<(), StoreError> {
+        for r in results {
+            check(r)?;
+        }
+        match &self.store {
+            Loaded::Sqlite(store) => insert_sqlite(store, results).await,
+            Loaded::Postgres(store) => copy_postgres(store, results).await,
+        }
+    }
+
+    /// Applies the re-taking rule to everything stored and rebuilds the per-unit statistics.
+    pub async fn finish(self) -> Result<BulkSummary, StoreError> {
+        let context = "applying the re-taking rule to the loaded sessions";
+        let (superseded, stats_rows) = match &self.store {
+            Loaded::Sqlite(store) => {
+                let done = sqlx::query(SUPERSEDE_ALL)
+                    .execute(store.write_pool())
+                    .await
+                    .map_err(db_err(SqliteStore::NAME, context))?;
+                (done.rows_affected(), stats::rebuild(store).await?)
+            }
+            Loaded::Postgres(store) => {
+                let done = sqlx::query(SUPERSEDE_ALL)
+                    .execute(store.write_pool())
+                    .await
+                    .map_err(db_err(PgStore::NAME, context))?;
+                (done.rows_affected(), stats::rebuild(store).await?)
+            }
+        };
+        let summary = BulkSummary {
+            superseded,
+            stats_rows,
+        };
+        match self.store {
+            Loaded::Sqlite(store) => store.close_pools().await,
+            Loaded::Postgres(store) => store.close_pools().await,
+        }
+        Ok(summary)
+    }
+}
+
+fn check(r: &BulkResult) -> Result<(), StoreError> {
+    check_result(&r.session_id, &r.result)?;
+    if r.submitted_at < r.created_at {
+        return Err(StoreError::Invalid(format!(
+            "session '{}': submitted at {} before it was started at {}",
+            r.session_id, r.submitted_at, r.created_at
+        )));
+    }
+    let mut items: Vec<&str> = r.answers.iter().map(|(item, _)| item.as_str()).collect();
+    items.sort_unstable();
+    if let Some(w) = items.windows(2).find(|w| w[0] == w[1]) {
+        return Err(StoreError::Invalid(format!(
+            "session '{}': item '{}' answered twice",
+            r.session_id, w[0]
+        )));
+    }
+    Ok(())
+}
+
+/// The rows of one loaded session, in the columns the statements below list.
+struct Rows<'a> {
+    r: &'a BulkResult,
+    flags: String,
+}
+
+impl<'a> Rows<'a> {
+    fn of(r: &'a BulkResult) -> Self {
+        Rows {
+            r,
+            flags: serde_json::Value::from(r.result.flags.clone()).to_string(),
+        }
+    }
+}
+
+const SESSION_COLUMNS: &str = "sessions (id, instrument_id, instrument_version, \
+     instrument_sha256, respondent_key, org_unit, state, created_at, submitted_at, \
+     latest_revision, answers_version)";
+const SAVE_COLUMNS: &str = "save_requests (session_id, request_id, saved_at, answers)";
+const LOG_COLUMNS: &str = "answer_log (session_id, request_id, position, item_id, value)";
+const ANSWER_COLUMNS: &str = "answers (session_id, item_id, value, request_id, saved_at)";
+const RESULT_COLUMNS: &str = "results (session_id, revision, created_at, model, \
+     model_version, index_value, index_se, level, flags, provenance_json, result_json)";
+const DOMAIN_COLUMNS: &str = "result_domains (session_id, revision, position, code, score, \
+     se, level, answered, needed)";
+const INDICATOR_COLUMNS: &str = "result_indicators (session_id, revision, domain, code, score)";
+
+// ---------------------------------------------------------------------------------------
+// PostgreSQL: COPY, text format.
+
+/// A COPY text-format row being written: fields tab-separated, `\N` for NULL, backslash,
+/// tab, newline and carriage return escaped.
+struct CopyBuf(Vec<u8>);
+
+impl CopyBuf {
+    fn text(&mut self, s: &str) -> &mut Self {
+        for b in s.bytes() {
+            match b {
+                b'\\' => self.0.extend_from_slice(b"\\\\"),
+                b'\t' => self.0.extend_from_slice(b"\\t"),
+                b'\n' => self.0.extend_from_slice(b"\\n"),
+                b'\r' => self.0.extend_from_slice(b"\\r"),
+                _ => self.0.push(b),
+            }
+        }
+        self.0.push(b'\t');
+        self
+    }
+
+    fn opt_text(&mut self, s: Option<&str>) -> &mut Self {
+        match s {
+            Some(s) => self.text(s),
+            None => self.null(),
+        }
+    }
+
+    fn int(&mut self, v: i64) -> &mut Self {
+        let _ = write!(Text(&mut self.0), "{v}\t");
+        self
+    }
+
+    fn opt_int(&mut self, v: Option<i64>) -> &mut Self {
+        match v {
+            Some(v) => self.int(v),
+            None => self.null(),
+        }
+    }
+
+    /// Rust prints the shortest decimal that reads back as the same `f64`, never with an
+    /// exponent; PostgreSQL reads it back exactly.
+    fn opt_float(&mut self, v: Option<f64>) -> &mut Self {
+        match v {
+            Some(v) => {
+                let _ = write!(Text(&mut self.0), "{v}\t");
+                self
+            }
+            None => self.null(),
+        }
+    }
+
+    fn null(&mut self) -> &mut Self {
+        self.0.extend_from_slice(b"\\N\t");
+        self
+    }
+
+    /// Ends the row (replaces the last field's tab).
+    fn end(&mut self) {
+        if let Some(last) = self.0.last_mut() {
+            *last = b'\n';
+        }
+    }
+}
+
+/// `fmt::Write` into a byte buffer.
+struct Text<'a>(&'a mut Vec<u8>);
+
+impl std::fmt::Write for Text<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// Buffer size at which a COPY's data is sent on.
+const COPY_CHUNK: usize = 1 << 20;
+
+/// Writes one loaded session's rows of one table.
+type WriteRows = fn(&Rows, &mut CopyBuf);
+
+async fn copy_postgres(store: &PgStore, results: &[BulkResult]) -> Result<(), StoreError> {
+    let err = || {
+        db_err(
+            PgStore::NAME,
+            format!("bulk loading {} results", results.len()),
+        )
+    };
+    let rows: Vec<Rows> = results.iter().map(Rows::of).collect();
+    let mut tx = store.write_tx().await.map_err(err())?;
+    // Table order follows the foreign keys.
+    let tables: [(&str, WriteRows); 7] = [
+        (SESSION_COLUMNS, copy_session),
+        (SAVE_COLUMNS, copy_save),
+        (LOG_COLUMNS, copy_log),
+        (ANSWER_COLUMNS, copy_answers),
+        (RESULT_COLUMNS, copy_result),
+        (DOMAIN_COLUMNS, copy_domains),
+        (INDICATOR_COLUMNS, copy_indicators),
+    ];
+    for (columns, write) in tables {
+        let mut copy = tx
+            .copy_in_raw(&format!("COPY {columns} FROM STDIN"))
+            .await
+            .map_err(err())?;
+        let mut buf = CopyBuf(Vec::with_capacity(COPY_CHUNK + 64 * 1024));
+        for row in &rows {
+            write(row, &mut buf);
+            if buf.0.len() >= COPY_CHUNK {
+                copy.send(std::mem::take(&mut buf.0)).await.map_err(err())?;
+                buf.0.reserve(COPY_CHUNK + 64 * 1024);
+            }
+        }
+        if !buf.0.is_empty() {
+            copy.send(buf.0).await.map_err(err())?;
+        }
+        copy.finish().await.map_err(err())?;
+    }
+    tx.commit().await.map_err(err())
+}
+
+fn copy_session(row: &Rows, buf: &mut CopyBuf) {
+    let r = row.r;
+    buf.text(&r.session_id)
+        .text(&r.instrument_id)
+        .text(&r.instrument_version)
+        .text(&r.instrument_sha256)
+        .text(&r.respondent_key)
+        .text(&r.org_unit)
+        .text("submitted")
+        .int(r.created_at)
+        .int(r.submitted_at)
+        .int(1)
+        .int(1)
+        .end();
+}
+
+fn copy_save(row: &Rows, buf: &mut CopyBuf) {
+    let r = row.r;
+    buf.text(&r.session_id)
+        .text(LOAD_REQUEST_ID)
+        .int(r.submitted_at)
+        .int(r.answers.len() as i64)
+        .end();
+}
+
+fn copy_log(row: &Rows, buf: &mut CopyBuf) {
+    let r = row.r;
+    for (position, (item, value)) in r.answers.iter().enumerate() {
+        buf.text(&r.session_id)
+            .text(LOAD_REQUEST_ID)
+            .int(position as i64)
+            .text(item)
+            .text(value)
+            .end();
+    }
+}
+
+fn copy_answers(row: &Rows, buf: &mut CopyBuf) {
+    let r = row.r;
+    for (item, value) in &r.answers {
+        buf.text(&r.session_id)
+            .text(item)
+            .text(value)
+            .text(LOAD_REQUEST_ID)
+            .int(r.submitted_at)
+            .end();
+    }
+}
+
+fn copy_result(row: &Rows, buf: &mut CopyBuf) {
+    let (r, result) = (row.r, &row.r.result);
+    buf.text(&r.session_id)
+        .int(1)
+        .int(r.submitted_at)
+        .text(&result.model)
+        .text(&result.model_version)
+        .opt_float(result.index)
+        .opt_float(result.index_se)
+        .opt_text(result.level.as_deref())
+        .text(&row.flags)
+        .text(&result.provenance_json)
+        .text(&result.result_json)
+        .end();
+}
+
+fn copy_domains(row: &Rows, buf: &mut CopyBuf) {
+    let r = row.r;
+    for (position, d) in r.result.domains.iter().enumerate() {
+        buf.text(&r.session_id)
+            .int(1)
+            .int(position as i64)
+            .text(&d.code)
+            .opt_float(d.score)
+            .opt_float(d.se)
+            .opt_text(d.level.as_deref())
+            .int(i64::from(d.answered))
+            .opt_int(d.needed.map(i64::from))
+            .end();
+    }
+}
+
+fn copy_indicators(row: &Rows, buf: &mut CopyBuf) {
+    let r = row.r;
+    for i in &r.result.indicators {
+        buf.text(&r.session_id)
+            .int(1)
+            .text(&i.domain)
+            .text(&i.code)
+            .opt_float(i.score)
+            .end();
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// SQLite: multi-row inserts.
+
+/// Bound values per statement: below SQLite's limit of 32766.
+const SQLITE_BINDS: usize = 32_000;
+
+async fn insert_sqlite(store: &SqliteStore, results: &[BulkResult]) -> Result<(), StoreError> {
+    let err = || {
+        db_err(
+            SqliteStore::NAME,
+            format!("bulk loading {} results", results.len()),
+        )
+    };
+    let rows: Vec<Rows> = results.iter().map(Rows::of).collect();
+    let mut tx = store.write_tx().await.map_err(err())?;
+    let conn = &mut *tx;
+
+    let sessions: Vec<&Rows> = rows.iter().collect();
+    insert_values(conn, SESSION_COLUMNS, 11, &sessions, |mut b, row| {
+        let r = row.r;
+        b.push_bind(r.session_id.as_str())
+            .push_bind(r.instrument_id.as_str())
+            .push_bind(r.instrument_version.as_str())
+            .push_bind(r.instrument_sha256.as_str())
+            .push_bind(r.respondent_key.as_str())
+            .push_bind(r.org_unit.as_str())
+            .push_bind("submitted")
+            .push_bind(r.created_at)
+            .push_bind(r.submitted_at)
+            .push_bind(1i64)
+            .push_bind(1i64);
+    })
+    .await
+    .map_err(err())?;
+    insert_values(conn, SAVE_COLUMNS, 4, &sessions, |mut b, row| {
+        b.push_bind(row.r.session_id.as_str())
+            .push_bind(LOAD_REQUEST_ID)
+            .push_bind(row.r.submitted_at)
+            .push_bind(row.r.answers.len() as i64);
+    })
+    .await
+    .map_err(err())?;
+    let answers: Vec<(&BulkResult, usize, &(String, String))> = results
+        .iter()
+        .flat_map(|r| r.answers.iter().enumerate().map(move |(p, a)| (r, p, a)))
+        .collect();
+    insert_values(
+        conn,
+        LOG_COLUMNS,
+        5,
+        &answers,
+        |mut b, (r, p, (item, value))| {
+            b.push_bind(r.session_id.as_str())
+                .push_bind(LOAD_REQUEST_ID)
+                .push_bind(*p as i64)
+                .push_bind(item.as_str())
+                .push_bind(value.as_str());
+        },
+    )
+    .await
+    .map_err(err())?;
+    insert_values(
+        conn,
+        ANSWER_COLUMNS,
+        5,
+        &answers,
+        |mut b, (r, _, (item, value))| {
+            b.push_bind(r.session_id.as_str())
+                .push_bind(item.as_str())
+                .push_bind(value.as_str())
+                .push_bind(LOAD_REQUEST_ID)
+                .push_bind(r.submitted_at);
+        },
+    )
+    .await
+    .map_err(err())?;
+    insert_values(conn, RESULT_COLUMNS, 11, &sessions, |mut b, row| {
+        let (r, result) = (row.r, &row.r.result);
+        b.push_bind(r.session_id.as_str())
+            .push_bind(1i64)
+            .push_bind(r.submitted_at)
+            .push_bind(result.model.as_str())
+            .push_bind(result.model_version.as_str())
+            .push_bind(result.index)
+            .push_bind(result.index_se)
+            .push_bind(result.level.as_deref())
+            .push_bind(row.flags.as_str())
+            .push_bind(result.provenance_json.as_str())
+            .push_bind(result.result_json.as_str());
+    })
+    .await
+    .map_err(err())?;
+    let domains: Vec<_> = results
+        .iter()
+        .flat_map(|r| {
+            r.result
+                .domains
+                .iter()
+                .enumerate()
+                .map(move |(p, d)| (r, p, d))
+        })
+        .collect();
+    insert_values(conn, DOMAIN_COLUMNS, 9, &domains, |mut b, (r, p, d)| {
+        b.push_bind(r.session_id.as_str())
+            .push_bind(1i64)
+            .push_bind(*p as i64)
+            .push_bind(d.code.as_str())
+            .push_bind(d.score)
+            .push_bind(d.se)
+            .push_bind(d.level.as_deref())
+            .push_bind(i64::from(d.answered))
+            .push_bind(d.needed.map(i64::from));
+    })
+    .await
+    .map_err(err())?;
+    let indicators: Vec<_> = results
+        .iter()
+        .flat_map(|r| r.result.indicators.iter().map(move |i| (r, i)))
+        .collect();
+    insert_values(conn, INDICATOR_COLUMNS, 5, &indicators, |mut b, (r, i)| {
+        b.push_bind(r.session_id.as_str())
+            .push_bind(1i64)
+            .push_bind(i.domain.as_str())
+            .push_bind(i.code.as_str())
+            .push_bind(i.score);
+    })
+    .await
+    .map_err(err())?;
+    tx.commit().await.map_err(err())
+}
+
+/// `INSERT INTO <columns> VALUES …` of `items`, as many rows per statement as
+/// [`SQLITE_BINDS`] allows at `binds` values a row.
+async fn insert_values<'a, T>(
+    conn: &mut sqlx::SqliteConnection,
+    columns: &str,
+    binds: usize,
+    items: &'a [T],
+    mut push: impl FnMut(sqlx::query_builder::Separated<'_, 'a, Sqlite, &'static str>, &'a T),
+) -> Result<(), sqlx::Error> {
+    for chunk in items.chunks(SQLITE_BINDS / binds) {
+        let mut qb = QueryBuilder::<Sqlite>::new(format!("INSERT INTO {columns} "));
+        qb.push_values(chunk, &mut push);
+        SqliteStore::execute(&mut *conn, qb).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_text_escapes_and_nulls() {
+        let mut buf = CopyBuf(Vec::new());
+        buf.text("a\tb\\c\nd\re")
+            .opt_text(None)
+            .int(-3)
+            .opt_float(Some(0.1))
+            .opt_float(Some(1e-7))
+            .end();
+        assert_eq!(
+            String::from_utf8(buf.0).unwrap(),
+            "a\\tb\\\\c\\nd\\re\t\\N\t-3\t0.1\t0.0000001\n"
+        );
+    }
+
+    #[test]
+    fn refuses_an_item_twice_and_a_submit_before_the_start() {
+        let mut r = BulkResult {
+            session_id: "s".into(),
+            created_at: 10,
+            submitted_at: 20,
+            answers: vec![("a".into(), "1".into()), ("a".into(), "2".into())],
+            ..BulkResult::default()
+        };
+        assert!(
+            check(&r)
+                .unwrap_err()
+                .to_string()
+                .contains("'a' answered twice")
+        );
+        r.answers.pop();
+        assert!(check(&r).is_ok());
+        r.submitted_at = 5;
+        assert!(check(&r).is_err());
+    }
+}

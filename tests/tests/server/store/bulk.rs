@@ -1,0 +1,172 @@
+//! The scale test bed's bulk loader (`ikd_store::bulk`): what it stores reads back as what
+//! was loaded, the re-taking rule holds, and the per-unit statistics it rebuilds agree with
+//! the rows. Through the real engine and the CLI: `scale.rs`.
+
+use ikd_store::bulk::{BulkLoader, BulkResult};
+
+use super::*;
+
+/// Results loaded per case: two batches and a part.
+const LOADED: usize = 2000;
+
+/// `LOADED` results over 20 units in two provinces and 9 days; the last one is a re-take
+/// (a later session) of the first one's person.
+fn loaded() -> Vec<BulkResult> {
+    let day = 86_400_000;
+    let mut all: Vec<BulkResult> = (0..LOADED)
+        .map(|k| {
+            let unit = format!("{}.{:02}/unit{}", 60 + k % 2, 70 + k % 5, k % 4);
+            let index = (k % 7 != 3).then_some(30.0 + (k % 61) as f64 + 0.125);
+            let score = (k % 5 != 1).then_some(20.0 + (k % 73) as f64);
+            let submitted_at = 1_750_000_000_000 + (k as i64 % 9) * day + k as i64;
+            BulkResult {
+                session_id: format!("00000000-0000-4000-8000-{k:012}"),
+                instrument_id: "ikd-asn".into(),
+                instrument_version: "1.0.0".into(),
+                instrument_sha256: "ab".repeat(32),
+                respondent_key: format!("person-{k}"),
+                org_unit: unit,
+                created_at: submitted_at - 900_000,
+                submitted_at,
+                answers: vec![
+                    ("a1".into(), (k % 5).to_string()),
+                    ("b\t2".into(), "tab\tand \\ and\nnewline".into()),
+                ],
+                result: NewResult {
+                    flags: if k % 11 == 0 {
+                        vec!["fast".into()]
+                    } else {
+                        Vec::new()
+                    },
+                    ..result(
+                        index,
+                        index.map(|i| if i > 60.0 { "3" } else { "2" }),
+                        vec![
+                            domain("lit", score, score.map(|_| "2")),
+                            domain("data", Some(50.0), None),
+                        ],
+                    )
+                },
+            }
+        })
+        .collect();
+    let last = all.last_mut().expect("results");
+    last.respondent_key = "person-0".into();
+    all
+}
+
+pub async fn a_bulk_load_reads_back_and_its_statistics_agree(db: Db) {
+    let loader = BulkLoader::open(&db.url).await.expect("open loader");
+    let all = loaded();
+    for batch in all.chunks(900) {
+        loader.insert(batch).await.expect("bulk insert");
+    }
+    let summary = loader.finish().await.expect("finish");
+    assert_eq!(
+        summary.superseded, 1,
+        "person-0 re-took it: the first counts no more"
+    );
+    assert!(summary.stats_rows > 0);
+
+    let store = db.open().await;
+    assert_stats_consistent(&*store).await;
+    let counts = store
+        .unit_counts(&ResultFilter::default())
+        .await
+        .expect("unit counts");
+    assert_eq!(counts.len(), 20);
+    let counted: u64 = counts.iter().map(|(_, n)| n).sum();
+    assert_eq!(counted, LOADED as u64 - 1);
+
+    // Every counting result reads back as it was loaded, in (submitted_at, id) order.
+    let mut read = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .results_page(&ResultFilter::default(), after.take(), 700)
+            .await
+            .expect("page");
+        let Some(last) = page.last() else { break };
+        after = Some(last.cursor());
+        read.extend(page);
+    }
+    let mut want: Vec<&BulkResult> = all[1..].iter().collect();
+    want.sort_by(|a, b| (a.submitted_at, &a.session_id).cmp(&(b.submitted_at, &b.session_id)));
+    assert_eq!(read.len(), want.len());
+    for (got, want) in read.iter().zip(want) {
+        let expected = StoredResult {
+            session_id: want.session_id.clone(),
+            revision: 1,
+            instrument_id: want.instrument_id.clone(),
+            instrument_version: want.instrument_version.clone(),
+            instrument_sha256: want.instrument_sha256.clone(),
+            org_unit: want.org_unit.clone(),
+            respondent_key: want.respondent_key.clone(),
+            submitted_at: want.submitted_at,
+            created_at: want.submitted_at,
+            model: want.result.model.clone(),
+            model_version: want.result.model_version.clone(),
+            index: want.result.index,
+            index_se: want.result.index_se,
+            level: want.result.level.clone(),
+            domains: want.result.domains.clone(),
+            flags: want.result.flags.clone(),
+            provenance_json: want.result.provenance_json.clone(),
+            result_json: want.result.result_json.clone(),
+        };
+        assert_eq!(*got, expected);
+    }
+
+    // A loaded session is what one save and a submit leave: its answers (escapes intact),
+    // version 1, and the save is a replay if sent again.
+    let first = &all[0];
+    let session = store
+        .session(&first.session_id)
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(session.state, SessionState::Submitted);
+    assert_eq!(session.answers_version, 1);
+    assert_eq!(session.submitted_at, Some(first.submitted_at));
+    let mut answers = first.answers.clone();
+    answers.sort();
+    assert_eq!(session.answers, answers);
+    let replay = store
+        .save_answers(
+            &first.session_id,
+            ikd_store::bulk::LOAD_REQUEST_ID,
+            &first.answers,
+        )
+        .await
+        .expect("replay");
+    assert!(replay.replayed);
+    // The superseded first take stays readable.
+    let kept = store
+        .latest_result(&first.session_id)
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(kept.index, first.result.index);
+}
+
+pub async fn a_bulk_load_refuses_a_session_twice_and_keeps_nothing_of_it(db: Db) {
+    let loader = BulkLoader::open(&db.url).await.expect("open loader");
+    let all = loaded();
+    loader.insert(&all[..10]).await.expect("first batch");
+    let err = loader
+        .insert(&all[5..20])
+        .await
+        .expect_err("session ids 5..10 are stored already");
+    assert!(matches!(err, StoreError::Database { .. }), "{err}");
+    loader.finish().await.expect("finish");
+    let store = db.open().await;
+    let counted: u64 = store
+        .unit_counts(&ResultFilter::default())
+        .await
+        .expect("counts")
+        .iter()
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(counted, 10, "the refused batch left nothing");
+    assert_stats_consistent(&*store).await;
+}
