@@ -12,7 +12,7 @@ use crate::auth::Role;
 use crate::catalog::{Entry, ScorerError};
 use crate::errors;
 use crate::invitations;
-use crate::records::{indicator_scores, new_result};
+use crate::records::{IndicatorScorer, indicator_scores, new_result};
 use ikd_core::host::{PluginKindName, PluginStatus};
 use ikd_core::pipeline::{ScoreError, Scorer};
 use ikd_core::results::RespondentResult;
@@ -365,8 +365,9 @@ async fn indicators_of_scored(
         return Ok(Vec::new());
     }
     let items = scorer.item_scores_blocking(rows).await?;
+    let indicators = IndicatorScorer::new(scorer);
     Ok((0..n)
-        .map(|r| indicator_scores(scorer, &items, r))
+        .map(|r| indicator_scores(&indicators, &items, r))
         .collect())
 }
 

@@ -5,7 +5,7 @@
 
 use ikd_core::pipeline::{ItemScores, Scorer};
 use ikd_core::results::{DomainRecord, ModelRef, Provenance, RespondentResult, ResultRecord};
-use ikd_report::IndicatorScorer;
+pub use ikd_report::IndicatorScorer;
 use ikd_store::{DomainScore, IndicatorScore, NewResult, StoredResult};
 
 /// What the store keeps of a freshly scored result: the record's codes and
@@ -41,9 +41,13 @@ pub fn new_result(scorer: &Scorer, result: &RespondentResult) -> NewResult {
 }
 
 /// The indicator scores of respondent `r` of a scored batch, as the store keeps them (for
-/// the organisation reports' weakest indicators).
-pub fn indicator_scores(scorer: &Scorer, items: &ItemScores, r: usize) -> Vec<IndicatorScore> {
-    let indicators = IndicatorScorer::new(scorer);
+/// the organisation reports' weakest indicators); `indicators` is the scorer's
+/// (`IndicatorScorer::new`).
+pub fn indicator_scores(
+    indicators: &IndicatorScorer,
+    items: &ItemScores,
+    r: usize,
+) -> Vec<IndicatorScore> {
     indicators
         .indicators()
         .iter()

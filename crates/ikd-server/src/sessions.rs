@@ -8,7 +8,7 @@ use crate::answers::{self, check_id, check_org_unit};
 use crate::auth::Caller;
 use crate::catalog::Entry;
 use crate::errors::{self, bad_request};
-use crate::records::{indicator_scores, new_result, record_of};
+use crate::records::{IndicatorScorer, indicator_scores, new_result, record_of};
 use crate::render::{now_millis, render, timestamp};
 use ikd_core::lang::Lang;
 use ikd_core::quote::quote;
@@ -191,6 +191,6 @@ async fn score_session(
         .map_err(|v| bad_request("stored answers no longer fit the instrument", &v))?;
     let (results, items) = state.score_with_item_scores(&entry.scorer, rows).await?;
     let mut record = new_result(&entry.scorer, &results[0]);
-    record.indicators = indicator_scores(&entry.scorer, &items, 0);
+    record.indicators = indicator_scores(&IndicatorScorer::new(&entry.scorer), &items, 0);
     Ok(record)
 }

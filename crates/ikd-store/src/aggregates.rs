@@ -1,8 +1,9 @@
 //! Sums over the latest revision of each matching result, and result counts per unit.
 //!
-//! They are read from the per-unit statistics (`crate::stats`), summed by the database over
-//! the units under the prefix (and the days of a window): the cost grows with the number of
-//! units, not of results. A window that does not fall on whole UTC days — the server only
+//! They are read from the statistics the writes keep (`crate::stats`): an aggregate of all
+//! time reads its prefix's rows of `prefix_stats` (a few dozen, whatever is under it); a
+//! window sums the per-unit rows of its days; per-unit sums and counts read `unit_stats`.
+//! None of it grows with the number of results. A window that does not fall on whole UTC days — the server only
 //! asks for whole days — is summed from the results themselves (`by_scan`), as the
 //! statistics have no finer time. Either way a person counts once: the sessions they
 //! re-took count nowhere.
@@ -271,7 +272,13 @@ fn push_stats_from<'a, DB>(
         qb.push(" AND instrument_id = ")
             .push_bind(instrument.clone());
     }
-    push_prefix(qb, "org_unit", &filter.org_prefix);
+    if table == Table::Prefix {
+        // The prefix's own rows already hold every unit under it.
+        qb.push(" AND org_prefix = ")
+            .push_bind(filter.org_prefix.clone());
+    } else {
+        push_prefix(qb, "org_unit", &filter.org_prefix);
+    }
     if let Some(from) = days.0 {
         qb.push(" AND day >= ").push_bind(from);
     }
@@ -293,7 +300,11 @@ where
          CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(missing) AS BIGINT) AS missing, \
          SUM(sum) AS sum, SUM(sum_sq) AS sum_sq"
     ));
-    push_stats_from(&mut qb, table_for(days), filter, days);
+    let table = match table_for(days) {
+        Table::Total if !per_unit => Table::Prefix,
+        table => table,
+    };
+    push_stats_from(&mut qb, table, filter, days);
     let group = if per_unit { "org_unit, " } else { "" };
     qb.push(format!(
         " GROUP BY {group}kind, domain, indicator, level \

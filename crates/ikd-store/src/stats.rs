@@ -195,7 +195,8 @@ impl StatsDelta {
         }
     }
 
-    /// Adds the delta to `unit_day_stats` and (summed over days) to `unit_stats`.
+    /// Adds the delta to `unit_day_stats`, (summed over days) to `unit_stats`, and (summed
+    /// over the units under each prefix) to `prefix_stats`.
     pub(crate) async fn apply<B: Backend>(self, conn: &mut Connection<B>) -> Result<(), sqlx::Error>
     where
         for<'q> <B::Db as Database>::Arguments<'q>: sqlx::IntoArguments<'q, B::Db>,
@@ -212,20 +213,25 @@ impl StatsDelta {
             };
             totals.entry(key).or_default().add(*sums);
         }
+        let prefixes: Vec<(Key, Sums)> = roll_up(&totals).into_iter().collect();
         let daily: Vec<(Key, Sums)> = self.rows.into_iter().collect();
         let totals: Vec<(Key, Sums)> = totals.into_iter().collect();
         upsert::<B>(conn, Table::Total, &totals).await?;
+        upsert::<B>(conn, Table::Prefix, &prefixes).await?;
         upsert::<B>(conn, Table::Daily, &daily).await
     }
 }
 
-/// The two statistics tables.
+/// The statistics tables.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Table {
-    /// `unit_stats`: all days.
+    /// `unit_stats`: per exact unit, all days.
     Total,
-    /// `unit_day_stats`: per day of submission.
+    /// `unit_day_stats`: per exact unit and day of submission.
     Daily,
+    /// `prefix_stats`: per prefix (every unit is counted under each prefix that matches it,
+    /// itself included), all days: an aggregate reads one prefix's rows.
+    Prefix,
 }
 
 impl Table {
@@ -233,6 +239,7 @@ impl Table {
         match self {
             Table::Total => "unit_stats",
             Table::Daily => "unit_day_stats",
+            Table::Prefix => "prefix_stats",
         }
     }
 
@@ -245,8 +252,40 @@ impl Table {
             Table::Daily => {
                 "instrument_id, org_unit, day, instrument_version, kind, domain, indicator, level"
             }
+            Table::Prefix => {
+                "instrument_id, org_prefix, instrument_version, kind, domain, indicator, level"
+            }
         }
     }
+}
+
+/// The prefixes that match `unit` (see the crate docs): `""`, each leading part ending
+/// before a `.` or `/`, and the unit itself.
+pub(crate) fn prefixes_of(unit: &str) -> impl Iterator<Item = &str> {
+    let inner = unit
+        .char_indices()
+        .filter(|&(i, c)| i > 0 && matches!(c, '.' | '/'))
+        .map(|(i, _)| &unit[..i]);
+    std::iter::once("")
+        .chain(inner)
+        .chain((!unit.is_empty()).then_some(unit))
+}
+
+/// Unit rows (day ignored) summed under every prefix of their unit: `prefix_stats` rows
+/// (the key's `org_unit` holds the prefix).
+fn roll_up(units: &BTreeMap<Key, Sums>) -> BTreeMap<Key, Sums> {
+    let mut out: BTreeMap<Key, Sums> = BTreeMap::new();
+    for (key, sums) in units {
+        for prefix in prefixes_of(&key.org_unit) {
+            let key = Key {
+                org_unit: prefix.to_owned(),
+                day: 0,
+                ..key.clone()
+            };
+            out.entry(key).or_default().add(*sums);
+        }
+    }
+    out
 }
 
 /// Adds `rows` to `table`: a new key is inserted, an existing one incremented.
@@ -370,15 +409,64 @@ fn recomputed(table: Table) -> String {
 
 /// Every row `table` keeps, in [`StatRow`]'s columns.
 fn kept(table: Table) -> String {
-    let day = match table {
-        Table::Total => "CAST(0 AS BIGINT) AS day",
-        Table::Daily => "day",
+    let (unit, day) = match table {
+        Table::Total => ("org_unit", "CAST(0 AS BIGINT) AS day"),
+        Table::Daily => ("org_unit", "day"),
+        Table::Prefix => ("org_prefix AS org_unit", "CAST(0 AS BIGINT) AS day"),
     };
     format!(
-        "SELECT instrument_id, org_unit, {day}, instrument_version, kind, domain, indicator, \
+        "SELECT instrument_id, {unit}, {day}, instrument_version, kind, domain, indicator, \
          level, n, missing, sum, sum_sq FROM {}",
         table.name()
     )
+}
+
+/// `unit_stats` rows rolled up into the `prefix_stats` rows they give.
+fn rolled_up(units: &[StatRow]) -> Vec<StatRow> {
+    roll_up_rows(units)
+        .into_iter()
+        .map(|(k, s)| StatRow {
+            instrument_id: k.instrument_id,
+            org_unit: k.org_unit,
+            day: 0,
+            instrument_version: k.instrument_version,
+            kind: k.kind.as_str().to_owned(),
+            domain: k.domain,
+            indicator: k.indicator,
+            level: k.level,
+            n: s.n,
+            missing: s.missing,
+            sum: s.sum,
+            sum_sq: s.sum_sq,
+        })
+        .collect()
+}
+
+/// [`roll_up`] of rows as read back.
+fn roll_up_rows(units: &[StatRow]) -> BTreeMap<Key, Sums> {
+    let keyed: BTreeMap<Key, Sums> = units
+        .iter()
+        .filter_map(|r| {
+            let key = Key {
+                instrument_id: r.instrument_id.clone(),
+                org_unit: r.org_unit.clone(),
+                day: 0,
+                instrument_version: r.instrument_version.clone(),
+                kind: Kind::parse(&r.kind)?,
+                domain: r.domain.clone(),
+                indicator: r.indicator.clone(),
+                level: r.level.clone(),
+            };
+            let sums = Sums {
+                n: r.n,
+                missing: r.missing,
+                sum: r.sum,
+                sum_sq: r.sum_sq,
+            };
+            Some((key, sums))
+        })
+        .collect();
+    roll_up(&keyed)
 }
 
 /// [`crate::Store::check_stats`]: both tables against the results, in one snapshot.
@@ -396,17 +484,25 @@ where
     };
     let mut tx = store.read_tx().await.map_err(err())?;
     let mut check = StatsCheck::default();
-    for table in [Table::Total, Table::Daily] {
+    let mut units = Vec::new();
+    for table in [Table::Total, Table::Daily, Table::Prefix] {
         let kept: Vec<StatRow> = sqlx::query_as(&kept(table))
             .fetch_all(&mut *tx)
             .await
             .map_err(err())?;
-        let recomputed: Vec<StatRow> = sqlx::query_as(&recomputed(table))
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(err())?;
+        // The prefixes' rows are the units' rows (checked just before) rolled up.
+        let recomputed: Vec<StatRow> = match table {
+            Table::Prefix => rolled_up(&units),
+            _ => sqlx::query_as(&recomputed(table))
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(err())?,
+        };
         check.rows_compared += recomputed.len() as u64;
         check.problems.extend(compare(table, &kept, &recomputed));
+        if table == Table::Total {
+            units = recomputed;
+        }
     }
     tx.commit().await.map_err(err())?;
     Ok(check)
@@ -419,7 +515,11 @@ pub(crate) async fn rebuild_if_missing<B: Backend>(store: &B) -> Result<(), Stor
 where
     for<'c> &'c mut <B::Db as Database>::Connection: sqlx::Executor<'c, Database = B::Db>,
     for<'q> <B::Db as Database>::Arguments<'q>: sqlx::IntoArguments<'q, B::Db>,
-    for<'q> i64: sqlx::Decode<'q, B::Db> + sqlx::Type<B::Db>,
+    for<'q> String: sqlx::Encode<'q, B::Db> + sqlx::Type<B::Db>,
+    for<'q> &'q str: sqlx::Encode<'q, B::Db> + sqlx::Type<B::Db>,
+    for<'q> i64: sqlx::Encode<'q, B::Db> + sqlx::Decode<'q, B::Db> + sqlx::Type<B::Db>,
+    for<'q> f64: sqlx::Encode<'q, B::Db> + sqlx::Type<B::Db>,
+    StatRow: for<'r> sqlx::FromRow<'r, <B::Db as Database>::Row>,
     usize: sqlx::ColumnIndex<<B::Db as Database>::Row>,
 {
     let err = || db_err(B::NAME, "looking for per-unit statistics to rebuild");
@@ -445,7 +545,11 @@ pub(crate) async fn rebuild<B: Backend>(store: &B) -> Result<u64, StoreError>
 where
     for<'c> &'c mut <B::Db as Database>::Connection: sqlx::Executor<'c, Database = B::Db>,
     for<'q> <B::Db as Database>::Arguments<'q>: sqlx::IntoArguments<'q, B::Db>,
-    for<'q> i64: sqlx::Decode<'q, B::Db> + sqlx::Type<B::Db>,
+    for<'q> String: sqlx::Encode<'q, B::Db> + sqlx::Type<B::Db>,
+    for<'q> &'q str: sqlx::Encode<'q, B::Db> + sqlx::Type<B::Db>,
+    for<'q> i64: sqlx::Encode<'q, B::Db> + sqlx::Decode<'q, B::Db> + sqlx::Type<B::Db>,
+    for<'q> f64: sqlx::Encode<'q, B::Db> + sqlx::Type<B::Db>,
+    StatRow: for<'r> sqlx::FromRow<'r, <B::Db as Database>::Row>,
     usize: sqlx::ColumnIndex<<B::Db as Database>::Row>,
 {
     let err = || {
@@ -483,6 +587,19 @@ where
             .map_err(err())?;
         rows += u64::try_from(written).unwrap_or(0);
     }
+    let units: Vec<StatRow> = sqlx::query_as(&kept(Table::Total))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(err())?;
+    let prefixes: Vec<(Key, Sums)> = roll_up_rows(&units).into_iter().collect();
+    sqlx::query("DELETE FROM prefix_stats")
+        .execute(&mut *tx)
+        .await
+        .map_err(err())?;
+    upsert::<B>(&mut tx, Table::Prefix, &prefixes)
+        .await
+        .map_err(err())?;
+    rows += prefixes.len() as u64;
     tx.commit().await.map_err(err())?;
     Ok(rows)
 }
@@ -719,6 +836,16 @@ mod tests {
         assert_eq!((lit.n, lit.missing), (0, 1), "missing is never 0");
         delta.add(&place, &counted, -1);
         assert!(delta.rows.values().all(|s| *s == Sums::default()));
+    }
+
+    #[test]
+    fn a_unit_counts_under_every_prefix_that_matches_it() {
+        let all: Vec<&str> = prefixes_of("36.72/diskominfo").collect();
+        assert_eq!(all, ["", "36", "36.72", "36.72/diskominfo"]);
+        assert_eq!(prefixes_of("36").collect::<Vec<_>>(), ["", "36"]);
+        assert_eq!(prefixes_of("").collect::<Vec<_>>(), [""]);
+        // A prefix is only ever cut before a separator: "36.7" does not match "36.72".
+        assert!(!prefixes_of("36.72.01").any(|p| p == "36.7"));
     }
 
     #[test]

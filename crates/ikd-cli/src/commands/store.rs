@@ -12,8 +12,9 @@ use anyhow::{Context, Result, bail};
 use ikd_core::answers::AnswerRows;
 use ikd_core::pipeline::{Scorer, ScorerOptions};
 use ikd_core::simulate::Simulation;
-use ikd_server::records::new_result;
+use ikd_server::records::{IndicatorScorer, indicator_scores, new_result};
 use ikd_server::secret::Pseudonymizer;
+use ikd_store::NewResult;
 use ikd_store::bulk::{BulkLoader, BulkResult};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -153,8 +154,11 @@ fn load_simulated(plugins: &PluginArgs, args: LoadArgs) -> Result<ExitCode> {
     let now = now_ms();
     let window = i64::from(args.days) * DAY_MS;
     let item_ids: Vec<&str> = instrument.items.iter().map(|i| i.id.as_str()).collect();
+    let indicators = IndicatorScorer::new(&scorer);
     let simulated = simulation.run::<anyhow::Error>(&scorer, args.batch, |rows| {
-        let scored = scorer.score(rows).context("scoring a simulated batch")?;
+        let (scored, items) = scorer
+            .score_with_item_scores(rows)
+            .context("scoring a simulated batch")?;
         let batch: Vec<BulkResult> = scored
             .iter()
             .enumerate()
@@ -171,7 +175,10 @@ fn load_simulated(plugins: &PluginArgs, args: LoadArgs) -> Result<ExitCode> {
                     created_at: submitted_at - (seconds * 1000.0) as i64,
                     submitted_at,
                     answers: answered(rows, r, &item_ids),
-                    result: new_result(&scorer, result),
+                    result: NewResult {
+                        indicators: indicator_scores(&indicators, &items, r),
+                        ..new_result(&scorer, result)
+                    },
                 }
             })
             .collect();

@@ -9,7 +9,10 @@
 --   the same kinds with a level code: n = results at that level;
 --   kind 'flagged': n = results with an answer-quality flag.
 -- unit_day_stats holds the same per day of submission (UTC, submitted_at / 86400000), for
--- time windows (whole days: disclosure control cuts windows at UTC midnights).
+-- time windows (whole days: disclosure control cuts windows at UTC midnights); prefix_stats
+-- the same per organisation prefix, each unit counted under every prefix that matches it
+-- (itself included): an aggregate reads the rows of one prefix, however many units and
+-- results are under it.
 --
 -- A submit adds its result in the transaction that stores it; a re-take that supersedes a
 -- session, and a rescore, subtract what the old result added (src/stats.rs). The store
@@ -63,3 +66,24 @@ CREATE TABLE unit_day_stats (
     PRIMARY KEY (instrument_id, org_unit, day, instrument_version, kind, domain, indicator,
                  level)
 ) STRICT;
+
+CREATE TABLE prefix_stats (
+    instrument_id      TEXT NOT NULL,
+    org_prefix         TEXT NOT NULL,
+    instrument_version TEXT NOT NULL,
+    kind               TEXT NOT NULL
+        CHECK (kind IN ('index', 'domain', 'indicator', 'flagged')),
+    domain             TEXT NOT NULL,
+    indicator          TEXT NOT NULL,
+    level              TEXT NOT NULL,
+    n                  INTEGER          NOT NULL,
+    missing            INTEGER          NOT NULL,
+    sum                REAL             NOT NULL,
+    sum_sq             REAL             NOT NULL,
+    PRIMARY KEY (instrument_id, org_prefix, instrument_version, kind, domain, indicator, level)
+) STRICT;
+
+-- The result count of every unit (disclosure control reads them all at each aggregate):
+-- queries repeat the literal condition so that the planner can use it.
+CREATE INDEX unit_stats_counts ON unit_stats (instrument_id, org_unit)
+    WHERE kind = 'index' AND level = '';
