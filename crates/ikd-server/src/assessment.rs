@@ -123,7 +123,13 @@ impl AssessmentService for Assessment {
             req.from.as_ref(),
             req.to.as_ref(),
         )?;
-        let rx = export::start(self.state.clone(), &caller, filter, entry, lang).await?;
+        let what = export::Export {
+            filter,
+            entry,
+            lang,
+            full: req.detail() != api::ResultDetail::Scores,
+        };
+        let rx = export::start(self.state.clone(), &caller, what).await?;
         Ok(Response::new(ReceiverStream::new(rx)))
     }
 }

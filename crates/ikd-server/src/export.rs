@@ -16,16 +16,23 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tonic::Status;
 
-/// Records the start, then streams every result under `filter` from a task
-/// of its own; the receiver is the response stream.
+/// What an export sends: the results under `filter`, rendered in `lang`, with feedback and
+/// provenance when `full`.
+pub(crate) struct Export {
+    pub filter: ResultFilter,
+    pub entry: Arc<Entry>,
+    pub lang: Lang,
+    pub full: bool,
+}
+
+/// Records the start, then streams every result of `what` from a task of its own; the
+/// receiver is the response stream.
 pub(crate) async fn start(
     state: Arc<State>,
     caller: &Caller,
-    filter: ResultFilter,
-    entry: Arc<Entry>,
-    lang: Lang,
+    what: Export,
 ) -> Result<mpsc::Receiver<Result<api::ExportedResult, Status>>, Status> {
-    let export = ExportAudit::new(caller, &filter);
+    let export = ExportAudit::new(caller, &what.filter);
     export
         .record(&state, "export.started", None)
         .await
@@ -36,7 +43,7 @@ pub(crate) async fn start(
     let (tx, rx) = mpsc::channel(64);
     tokio::spawn(async move {
         let mut rows = 0u64;
-        let complete = stream_export(&state, &filter, &entry, lang, &tx, &mut rows).await;
+        let complete = stream_export(&state, &what, &tx, &mut rows).await;
         if let Err(e) = export
             .record(&state, "export.finished", Some((rows, complete)))
             .await
@@ -105,14 +112,12 @@ const PAGES_AHEAD: usize = 1;
 /// parsed once.
 async fn stream_export(
     state: &Arc<State>,
-    filter: &ResultFilter,
-    entry: &Entry,
-    lang: Lang,
+    what: &Export,
     tx: &mpsc::Sender<Result<api::ExportedResult, Status>>,
     rows: &mut u64,
 ) -> bool {
     let (pages_tx, mut pages) = mpsc::channel(PAGES_AHEAD);
-    let reader = tokio::spawn(read_pages(Arc::clone(state), filter.clone(), pages_tx));
+    let reader = tokio::spawn(read_pages(Arc::clone(state), what.filter.clone(), pages_tx));
     let mut provenances = ProvenanceCache::default();
     let mut complete = true;
     while let Some(page) = pages.recv().await {
@@ -130,12 +135,16 @@ async fn stream_export(
                 .find(&stored.instrument_id, &stored.instrument_version)
             {
                 Ok(e) => e.scorer.clone(),
-                Err(_) => entry.scorer.clone(),
+                Err(_) => what.entry.scorer.clone(),
             };
             let record = record(&stored, &scorer);
-            let provenance = provenances.get(&stored.provenance_json);
+            let provenance = if what.full {
+                provenances.get(&stored.provenance_json)
+            } else {
+                None
+            };
             let exported = api::ExportedResult {
-                result: Some(render(&scorer, &record, provenance, lang, true)),
+                result: Some(render(&scorer, &record, provenance, what.lang, what.full)),
                 session_id: stored.session_id,
                 org_unit: stored.org_unit,
                 respondent_pseudonym: stored.respondent_key,

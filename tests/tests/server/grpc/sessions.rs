@@ -375,5 +375,46 @@ async fn aggregates_roll_up_by_prefix_and_suppress_small_groups() {
         assert!(r.org_unit.starts_with("36.72"));
         assert_eq!(r.respondent_pseudonym.len(), 64);
         assert!(examples.iter().all(|e| e.id != r.respondent_pseudonym));
+        let full = r.result.as_ref().unwrap();
+        assert!(
+            full.provenance.is_some(),
+            "a full export carries provenance"
+        );
     }
+    // Scores only: the same rows and numbers, without feedback texts and provenance.
+    let mut stream = steward
+        .export_results(api::ExportResultsRequest {
+            instrument: ikd_asn(),
+            detail: api::ResultDetail::Scores.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut scores = Vec::new();
+    while let Some(r) = stream.message().await.unwrap() {
+        scores.push(r);
+    }
+    assert_eq!(scores.len(), exported.len());
+    for (lean, full) in scores.iter().zip(&exported) {
+        assert_eq!(lean.session_id, full.session_id);
+        let (lean, full) = (lean.result.as_ref().unwrap(), full.result.as_ref().unwrap());
+        assert_eq!(lean.index, full.index);
+        assert!(lean.provenance.is_none());
+        assert!(lean.domains.iter().all(|d| d.feedback.is_none()));
+        assert_eq!(
+            lean.domains.iter().map(|d| d.score).collect::<Vec<_>>(),
+            full.domains.iter().map(|d| d.score).collect::<Vec<_>>()
+        );
+    }
+    assert!(
+        exported.iter().any(|r| r
+            .result
+            .as_ref()
+            .unwrap()
+            .domains
+            .iter()
+            .any(|d| d.feedback.is_some())),
+        "the full export has feedback to leave out"
+    );
 }
