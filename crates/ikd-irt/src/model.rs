@@ -392,12 +392,14 @@ pub(crate) fn sigmoid_pair(x: f64) -> (f64, f64) {
 /// `u = aθ + d_k`, `v = aθ + d_{k+1}`, so the log is a sum of stable terms and
 /// the last one does not depend on θ. Unordered intercepts give NaN.
 pub(crate) fn log_probs(kind: Kind, a: f64, d: &[f64], theta: f64, out: &mut [f64]) {
-    let mut log_gap = [0.0; MAX_CATEGORIES];
-    let mut inv_gap = [0.0; MAX_CATEGORIES];
-    if kind == Kind::Cumulative {
-        graded_gaps(d, &mut log_gap, &mut inv_gap);
+    match kind {
+        // The gap terms computed as they are needed: filling the tables of
+        // `graded_gaps` would zero two 255-entry arrays on every call.
+        Kind::Cumulative => {
+            graded_log_probs(a, d, theta, out, |k| (-(d[k] - d[k - 1]).exp_m1()).ln())
+        }
+        _ => log_probs_with(kind, a, d, &[], theta, out),
     }
-    log_probs_with(kind, a, d, &log_gap, theta, out);
 }
 
 /// [`log_probs`] with the graded gap terms precomputed ([`graded_gaps`]).
@@ -435,19 +437,28 @@ pub(crate) fn log_probs_with(
                 *v -= lse;
             }
         }
-        Kind::Cumulative => {
-            // One log σ per threshold: log σ(−v) = log σ(v) − v.
-            let mut lower = 0.0; // log σ(u) of the category's lower threshold (0 for k = 0)
-            for k in 0..k_count {
-                if k + 1 < k_count {
-                    let v = at + d[k];
-                    let ls = log_sigmoid(v);
-                    out[k] = lower + (ls - v) + log_gap[k];
-                    lower = ls;
-                } else {
-                    out[k] = lower;
-                }
-            }
+        Kind::Cumulative => graded_log_probs(a, d, theta, out, |k| log_gap[k]),
+    }
+}
+
+/// Graded `log P_k` with `gap(k) = log(1 − e^{d_k − d_{k−1}})` for the middle
+/// categories `1 ≤ k ≤ K − 2`.
+#[inline(always)]
+fn graded_log_probs(a: f64, d: &[f64], theta: f64, out: &mut [f64], gap: impl Fn(usize) -> f64) {
+    let k_count = d.len() + 1;
+    debug_assert_eq!(out.len(), k_count);
+    let at = a * theta;
+    // One log σ per threshold: log σ(−v) = log σ(v) − v.
+    let mut lower = 0.0; // log σ(u) of the category's lower threshold (0 for k = 0)
+    for k in 0..k_count {
+        if k + 1 < k_count {
+            let v = at + d[k];
+            let ls = log_sigmoid(v);
+            let gap = if k == 0 { 0.0 } else { gap(k) };
+            out[k] = lower + (ls - v) + gap;
+            lower = ls;
+        } else {
+            out[k] = lower;
         }
     }
 }
