@@ -4,7 +4,7 @@
 //! the domain's θ and SE. Both are pure functions of the [`TestState`], so
 //! a session can keep the state anywhere and resume on any replica.
 
-use crate::bank::{Bank, BankError};
+use crate::bank::Bank;
 use crate::constraints::{Constraints, SettingsError};
 use crate::content::Balance;
 use crate::estimate::Estimator;
@@ -30,15 +30,6 @@ pub enum Next {
 pub struct Progress {
     pub domains: Vec<DomainStatus>,
     pub stopped: Option<StopReason>,
-}
-
-/// Why a test cannot be set up.
-#[derive(Debug, Error)]
-pub enum SetupError {
-    #[error(transparent)]
-    Bank(#[from] BankError),
-    #[error(transparent)]
-    Settings(#[from] SettingsError),
 }
 
 /// A selector that failed or chose an item it was not offered.

@@ -59,14 +59,14 @@ mod bank;
 mod constraints;
 mod content;
 mod estimate;
-pub mod quadrature;
+mod quadrature;
 mod select;
 mod settings;
 pub mod simulation;
 mod state;
 mod stopping;
 
-pub use adaptive::{AdaptiveTest, AnswerError, Next, Progress, SelectionError, SetupError};
+pub use adaptive::{AdaptiveTest, AnswerError, Next, Progress, SelectionError};
 pub use bank::{Bank, BankError, BankItem, Domain, Indicator, Place};
 pub use constraints::{Constraints, DomainLimits, Limits, Problem, SettingsError};
 pub use select::{

@@ -51,14 +51,6 @@ impl GaussLegendre {
             .map(|(&x, &w)| w * f(mid + half * x))
             .sum::<f64>()
     }
-
-    pub fn nodes(&self) -> &[f64] {
-        &self.nodes
-    }
-
-    pub fn weights(&self) -> &[f64] {
-        &self.weights
-    }
 }
 
 /// `(P_n(x), P_n'(x))` by the three-term recurrence.
@@ -86,16 +78,16 @@ mod tests {
         // n = 1: node 0, weight 2; n = 2: ±1/√3, weights 1;
         // n = 3: 0 and ±√(3/5), weights 8/9 and 5/9.
         let one = GaussLegendre::new(1);
-        assert_eq!(one.nodes(), [0.0]);
-        assert!((one.weights()[0] - 2.0).abs() < 1e-15);
+        assert_eq!(one.nodes, [0.0]);
+        assert!((one.weights[0] - 2.0).abs() < 1e-15);
         let two = GaussLegendre::new(2);
-        assert!((two.nodes()[1] - 1.0 / 3f64.sqrt()).abs() < 1e-15);
-        assert!((two.weights()[0] - 1.0).abs() < 1e-14);
+        assert!((two.nodes[1] - 1.0 / 3f64.sqrt()).abs() < 1e-15);
+        assert!((two.weights[0] - 1.0).abs() < 1e-14);
         let three = GaussLegendre::new(3);
-        assert!(three.nodes()[1].abs() < 1e-15);
-        assert!((three.nodes()[2] - 0.6f64.sqrt()).abs() < 1e-15);
-        assert!((three.weights()[1] - 8.0 / 9.0).abs() < 1e-14);
-        assert!((three.weights()[0] - 5.0 / 9.0).abs() < 1e-14);
+        assert!(three.nodes[1].abs() < 1e-15);
+        assert!((three.nodes[2] - 0.6f64.sqrt()).abs() < 1e-15);
+        assert!((three.weights[1] - 8.0 / 9.0).abs() < 1e-14);
+        assert!((three.weights[0] - 5.0 / 9.0).abs() < 1e-14);
     }
 
     #[test]
@@ -115,9 +107,9 @@ mod tests {
     fn weights_sum_to_two_and_nodes_are_symmetric() {
         for n in [4, 15, 30, 64] {
             let rule = GaussLegendre::new(n);
-            assert!((rule.weights().iter().sum::<f64>() - 2.0).abs() < 1e-13);
+            assert!((rule.weights.iter().sum::<f64>() - 2.0).abs() < 1e-13);
             for i in 0..n {
-                assert_eq!(rule.nodes()[i], -rule.nodes()[n - 1 - i]);
+                assert_eq!(rule.nodes[i], -rule.nodes[n - 1 - i]);
             }
         }
     }
