@@ -74,6 +74,9 @@ enum Command {
     Irt(commands::irt::Command),
     /// Calibrate IRT item parameters (PARAMS.csv for the `irt` model) from an answers CSV.
     Calibrate(commands::calibrate::Args),
+    /// Computerized adaptive testing: `ikd cat simulate` runs a simulation study.
+    #[command(subcommand)]
+    Cat(commands::cat::Command),
     /// HTML reports: a respondent's, or an organisation unit's (with a CSV of its numbers).
     #[command(subcommand)]
     Report(commands::report::Command),
@@ -115,6 +118,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => commands::compare::run(&cli.plugins, args),
         Command::Irt(cmd) => commands::irt::run(cmd),
         Command::Calibrate(args) => commands::calibrate::run(&cli.plugins, args),
+        Command::Cat(cmd) => commands::cat::run(cmd),
         Command::Report(cmd) => commands::report::run(&cli.plugins, cmd),
         Command::ValidationReport(args) => commands::validation_report::run(&cli.plugins, args),
         Command::Store(cmd) => commands::store::run(&cli.plugins, cmd),

@@ -283,18 +283,10 @@ impl Item {
         theta_derivatives(self.model.kind(), self.a, &self.d, theta, k)
     }
 
-    /// Fisher information of the item at θ: `Σ_k P_k (∂ log P_k/∂θ)²`.
+    /// Fisher information of the item at θ: `Σ_k P_k (∂ log P_k/∂θ)²`, in
+    /// closed form ([`information`]).
     pub fn information(&self, theta: f64) -> f64 {
-        let mut lp = [0.0; MAX_CATEGORIES];
-        let lp = &mut lp[..self.categories()];
-        self.log_probs(theta, lp);
-        lp.iter()
-            .enumerate()
-            .map(|(k, &l)| {
-                let (g, _) = self.theta_derivatives(theta, k);
-                l.exp() * g * g
-            })
-            .sum()
+        information(self.model.kind(), self.a, &self.d, theta)
     }
 
     /// The IRT metric (θ ~ N(0, 1)): for 2PL and GRM the category thresholds
@@ -400,12 +392,14 @@ pub(crate) fn sigmoid_pair(x: f64) -> (f64, f64) {
 /// `u = aθ + d_k`, `v = aθ + d_{k+1}`, so the log is a sum of stable terms and
 /// the last one does not depend on θ. Unordered intercepts give NaN.
 pub(crate) fn log_probs(kind: Kind, a: f64, d: &[f64], theta: f64, out: &mut [f64]) {
-    let mut log_gap = [0.0; MAX_CATEGORIES];
-    let mut inv_gap = [0.0; MAX_CATEGORIES];
-    if kind == Kind::Cumulative {
-        graded_gaps(d, &mut log_gap, &mut inv_gap);
+    match kind {
+        // The gap terms computed as they are needed: filling the tables of
+        // `graded_gaps` would zero two 255-entry arrays on every call.
+        Kind::Cumulative => {
+            graded_log_probs(a, d, theta, out, |k| (-(d[k] - d[k - 1]).exp_m1()).ln())
+        }
+        _ => log_probs_with(kind, a, d, &[], theta, out),
     }
-    log_probs_with(kind, a, d, &log_gap, theta, out);
 }
 
 /// [`log_probs`] with the graded gap terms precomputed ([`graded_gaps`]).
@@ -443,19 +437,28 @@ pub(crate) fn log_probs_with(
                 *v -= lse;
             }
         }
-        Kind::Cumulative => {
-            // One log σ per threshold: log σ(−v) = log σ(v) − v.
-            let mut lower = 0.0; // log σ(u) of the category's lower threshold (0 for k = 0)
-            for k in 0..k_count {
-                if k + 1 < k_count {
-                    let v = at + d[k];
-                    let ls = log_sigmoid(v);
-                    out[k] = lower + (ls - v) + log_gap[k];
-                    lower = ls;
-                } else {
-                    out[k] = lower;
-                }
-            }
+        Kind::Cumulative => graded_log_probs(a, d, theta, out, |k| log_gap[k]),
+    }
+}
+
+/// Graded `log P_k` with `gap(k) = log(1 − e^{d_k − d_{k−1}})` for the middle
+/// categories `1 ≤ k ≤ K − 2`.
+#[inline(always)]
+fn graded_log_probs(a: f64, d: &[f64], theta: f64, out: &mut [f64], gap: impl Fn(usize) -> f64) {
+    let k_count = d.len() + 1;
+    debug_assert_eq!(out.len(), k_count);
+    let at = a * theta;
+    // One log σ per threshold: log σ(−v) = log σ(v) − v.
+    let mut lower = 0.0; // log σ(u) of the category's lower threshold (0 for k = 0)
+    for k in 0..k_count {
+        if k + 1 < k_count {
+            let v = at + d[k];
+            let ls = log_sigmoid(v);
+            let gap = if k == 0 { 0.0 } else { gap(k) };
+            out[k] = lower + (ls - v) + gap;
+            lower = ls;
+        } else {
+            out[k] = lower;
         }
     }
 }
@@ -522,6 +525,81 @@ pub(crate) fn theta_terms(kind: Kind, a: f64, d: &[f64], theta: f64, k: usize) -
                 l += (-(d[k] - d[k - 1]).exp_m1()).ln();
             }
             (l, g, h)
+        }
+    }
+}
+
+/// Fisher information `Σ_k P_k (∂ log P_k/∂θ)²` at θ in closed form, from
+/// one logistic per threshold instead of the general sum over categories
+/// (item selection in adaptive testing evaluates it for every candidate at
+/// every step):
+/// * divide-by-total: `a²·Var(k | θ)`;
+/// * graded: `Σ_k P_k·a²·(σ(−u_k) − σ(v_k))²` with `u_k = aθ + d_k`,
+///   `v_k = aθ + d_{k+1}` (the first term absent for k = 0, the second for
+///   k = K − 1), and `P_k = σ(u_k)·σ(−v_k)·(1 − e^{d_{k+1} − d_k})` without
+///   cancellation;
+/// * 3PL: `a²·(1 − g)·σ(z)²·σ(−z)/P_1`, Lord's `a²(P − g)²Q/((1 − g)²P)`
+///   with `P − g` and `Q` written as products.
+pub(crate) fn information(kind: Kind, a: f64, d: &[f64], theta: f64) -> f64 {
+    let at = a * theta;
+    match kind {
+        Kind::Guessing => {
+            let (s, s_neg) = sigmoid_pair(at + d[0]);
+            let (g, one_minus_g) = sigmoid_pair(d[1]);
+            a * a * one_minus_g * s * s * s_neg / (g + one_minus_g * s)
+        }
+        Kind::Adjacent => {
+            let k_count = d.len() + 1;
+            let eta = |k: usize| {
+                if k == 0 {
+                    0.0
+                } else {
+                    k as f64 * at + d[k - 1]
+                }
+            };
+            // Moments about the modal category m: `Var = E[(k − m)²] − (E[k] − m)²`
+            // with both terms computed as sums, so a concentrated distribution
+            // (θ far from the item) loses nothing to cancellation.
+            let (mode, max) =
+                (0..k_count)
+                    .map(|k| (k, eta(k)))
+                    .fold((0, f64::NEG_INFINITY), |best, (k, e)| {
+                        if e > best.1 { (k, e) } else { best }
+                    });
+            let (mut total, mut first, mut second) = (0.0, 0.0, 0.0);
+            for k in 0..k_count {
+                let w = (eta(k) - max).exp();
+                let offset = k as f64 - mode as f64;
+                total += w;
+                first += w * offset;
+                second += w * offset * offset;
+            }
+            let shift = first / total;
+            let var = second / total - shift * shift;
+            a * a * var
+        }
+        Kind::Cumulative => {
+            let k_count = d.len() + 1;
+            // (σ, σ(−·)) at u_k = aθ + d_k for the thresholds k = 1..K−1.
+            let mut above = (1.0, 0.0); // threshold k: P(X ≥ k), P(X < k)
+            let mut total = 0.0;
+            for k in 0..k_count {
+                let below = if k + 1 < k_count {
+                    sigmoid_pair(at + d[k])
+                } else {
+                    (0.0, 1.0)
+                };
+                // P_k = P(X ≥ k) − P(X ≥ k + 1) = σ(u)·σ(−v)·(1 − e^{d_{k+1} − d_k}).
+                let p = match (k, k + 1 < k_count) {
+                    (0, _) => below.1,
+                    (_, false) => above.0,
+                    _ => above.0 * below.1 * -(d[k] - d[k - 1]).exp_m1(),
+                };
+                let score = a * (above.1 - below.0);
+                total += p * score * score;
+                above = below;
+            }
+            total
         }
     }
 }
@@ -951,6 +1029,40 @@ mod tests {
         assert!(Item::three_pl("x", 1.0, f64::NAN, 0.2).is_err());
         assert!(Item::new("x", Model::ThreePl, 1.0, vec![0.0]).is_err());
         assert_eq!("3PL".parse::<Model>().unwrap(), Model::ThreePl);
+    }
+
+    /// The closed forms against the definition `Σ_k P_k (∂ log P_k/∂θ)²`
+    /// from `log_probs` and `theta_derivatives`, over models, category counts
+    /// and θ far into the tails.
+    #[test]
+    fn closed_form_information_is_the_definition() {
+        let items = [
+            Item::new("2pl", Model::TwoPl, 1.7, vec![-0.4]).unwrap(),
+            Item::new("neg", Model::TwoPl, -0.9, vec![0.6]).unwrap(),
+            Item::new("r", Model::Rasch, 1.1, vec![0.5, -0.3, 0.2]).unwrap(),
+            Item::new("pc", Model::PartialCredit, 0.8, vec![1.2, 0.7, -0.5, -2.0]).unwrap(),
+            Item::new("g2", Model::Graded, 2.3, vec![0.4]).unwrap(),
+            Item::new("g5", Model::Graded, 1.6, vec![2.9, 1.3, -0.2, -1.8]).unwrap(),
+            Item::new("close", Model::Graded, 2.8, vec![0.51, 0.5, 0.49]).unwrap(),
+            Item::three_pl("3pl", 1.4, -0.6, 0.22).unwrap(),
+        ];
+        for item in &items {
+            for theta in [-12.0, -5.0, -2.2, -0.7, 0.0, 0.31, 1.9, 4.0, 12.0] {
+                let mut lp = vec![0.0; item.categories()];
+                item.log_probs(theta, &mut lp);
+                let definition: f64 = lp
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &l)| l.exp() * item.theta_derivatives(theta, k).0.powi(2))
+                    .sum();
+                let closed = item.information(theta);
+                assert!(
+                    (closed - definition).abs() <= 1e-12 * definition.max(1e-300) + 1e-300,
+                    "{} θ={theta}: {closed} vs {definition}",
+                    item.name()
+                );
+            }
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 /// may name the bundled instruments).
 const ENGINE_CRATES: &[&str] = &[
     "ikd-analysis",
+    "ikd-cat",
     "ikd-core",
     "ikd-irt",
     "ikd-plugin-sdk",

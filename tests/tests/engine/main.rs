@@ -3,6 +3,7 @@
 //! Run one topic with `scripts/test -p ikd-tests --test engine scoring::`.
 
 mod browser_harness;
+mod cat_cli;
 mod cli;
 mod digcomp;
 mod engine_invariants;

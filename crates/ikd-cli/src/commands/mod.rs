@@ -3,6 +3,7 @@
 pub mod analyze;
 pub mod bench;
 pub mod calibrate;
+pub mod cat;
 pub mod compare;
 pub mod demo;
 pub mod install;
