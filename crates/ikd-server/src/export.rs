@@ -1,5 +1,5 @@
 //! `ExportResults`: a data steward's per-person pseudonymous rows, streamed
-//! page by page. Every export is in the audit log — `export.started` before
+//! as the store reads them ([`ikd_store::Store::stream_results`]). Every export is in the audit log — `export.started` before
 //! the first row (no record, no export) and `export.finished` with the rows sent.
 
 use crate::State;
@@ -11,7 +11,7 @@ use crate::render::{render, timestamp};
 use ikd_core::lang::Lang;
 use ikd_core::results::Provenance;
 use ikd_proto::v1 as api;
-use ikd_store::{ResultFilter, StoredResult};
+use ikd_store::ResultFilter;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tonic::Status;
@@ -99,25 +99,17 @@ impl ExportAudit {
     }
 }
 
-/// Results per store page of an export: large, so that the database is asked few times.
-const STREAM_PAGE: u32 = 5000;
-
-/// Pages read ahead of the one being rendered and sent: reading and rendering overlap,
-/// and a slow client holds back the reads (the channels are bounded).
-const PAGES_AHEAD: usize = 1;
-
-/// Sends every result under `filter`, counting the rows sent; `true` when the stream ended
-/// because everything was sent. Pages are read by a task of their own while the previous
-/// one is rendered; each distinct provenance (the results of one scoring run share it) is
-/// parsed once.
+/// Sends every result under the export's filter, counting the rows sent; `true` when the
+/// stream ended because everything was sent. The store reads them by a task of its own
+/// ([`ikd_store::Store::stream_results`]) while the previous batch is rendered; each
+/// distinct provenance (the results of one scoring run share it) is parsed once.
 async fn stream_export(
     state: &Arc<State>,
     what: &Export,
     tx: &mpsc::Sender<Result<api::ExportedResult, Status>>,
     rows: &mut u64,
 ) -> bool {
-    let (pages_tx, mut pages) = mpsc::channel(PAGES_AHEAD);
-    let reader = tokio::spawn(read_pages(Arc::clone(state), what.filter.clone(), pages_tx));
+    let mut pages = state.store.stream_results(what.filter.clone());
     let mut provenances = ProvenanceCache::default();
     let mut complete = true;
     while let Some(page) = pages.recv().await {
@@ -152,45 +144,12 @@ async fn stream_export(
                 submitted_at: Some(timestamp(stored.submitted_at)),
             };
             if tx.send(Ok(exported)).await.is_err() {
-                reader.abort();
-                return false; // the client went away
+                return false; // the client went away (dropping `pages` ends the read)
             }
             *rows += 1;
         }
     }
-    complete && reader.await.is_ok()
-}
-
-/// Reads every page of results under `filter` into `pages`, until the last page, a store
-/// failure (sent, then stop) or the receiver going away.
-async fn read_pages(
-    state: Arc<State>,
-    filter: ResultFilter,
-    pages: mpsc::Sender<Result<Vec<StoredResult>, ikd_store::StoreError>>,
-) {
-    let mut after = None;
-    loop {
-        let page = state
-            .store
-            .results_page(&filter, after.take(), STREAM_PAGE)
-            .await;
-        let (last, full) = match &page {
-            Ok(page) => (
-                page.last().map(StoredResult::cursor),
-                page.len() == STREAM_PAGE as usize,
-            ),
-            Err(_) => (None, false),
-        };
-        let failed = page.is_err();
-        let empty = matches!(&page, Ok(p) if p.is_empty());
-        if !empty && pages.send(page).await.is_err() {
-            return;
-        }
-        match last {
-            Some(cursor) if full && !failed => after = Some(cursor),
-            _ => return,
-        }
-    }
+    complete
 }
 
 /// The parsed provenance of the last distinct provenance JSON seen: an export's results come

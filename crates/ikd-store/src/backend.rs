@@ -28,6 +28,7 @@ use crate::group_commit::{Batches, GroupCommit};
 use crate::invitations::Invitations;
 use crate::results::Results;
 use crate::sessions::Sessions;
+use crate::stream::Stream;
 use crate::tokens::Tokens;
 use crate::{
     Aggregate, AuditEntry, AuditQuery, ClaimedToken, Invitation, NewAuditEntry, NewInvitation,
@@ -69,6 +70,10 @@ pub(crate) trait Backend: Send + Sync + Sized + 'static {
     /// the rebuild commits. `None` where the write transaction already excludes every other
     /// writer (SQLite).
     const LOCK_STATS: Option<&'static str>;
+
+    /// Whether the database has SQL cursors (`DECLARE … CURSOR`, `FETCH`): then an export
+    /// reads everything in one snapshot instead of page by page (see `crate::stream`).
+    const CURSORS: bool;
 
     /// A write transaction.
     fn write_tx(
@@ -211,6 +216,15 @@ where
         limit: u32,
     ) -> Result<Vec<StoredResult>, StoreError> {
         Results::page(self, filter, after, limit).await
+    }
+
+    fn stream_results(
+        &self,
+        filter: ResultFilter,
+    ) -> tokio::sync::mpsc::Receiver<Result<Vec<StoredResult>, StoreError>> {
+        let (batches, receiver) = tokio::sync::mpsc::channel(2);
+        tokio::spawn(Stream::<B>::run(self.share(), filter, batches));
+        receiver
     }
 
     async fn submitted_sessions(

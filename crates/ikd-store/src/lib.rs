@@ -116,6 +116,7 @@ mod results;
 mod sessions;
 mod sqlite;
 pub(crate) mod stats;
+mod stream;
 mod tokens;
 
 pub use postgres::PgStore;
@@ -617,6 +618,16 @@ pub trait Store: Send + Sync {
         after: Option<(i64, String)>,
         limit: u32,
     ) -> Result<Vec<StoredResult>, StoreError>;
+
+    /// Every result [`Store::results_page`] would give for `filter`, in the same order, sent
+    /// batch by batch (the channel holds two: a slow reader holds the database back) by a
+    /// task of its own; a failure is the last message. For exports: on PostgreSQL it reads
+    /// one snapshot through cursors, at the database's pace, instead of page after page.
+    /// The archived `result_json` is left empty.
+    fn stream_results(
+        &self,
+        filter: ResultFilter,
+    ) -> tokio::sync::mpsc::Receiver<Result<Vec<StoredResult>, StoreError>>;
 
     /// Submitted sessions (with their answers) of an instrument id and version, ordered by
     /// session id and keyset-paginated (`after`: the last id of the previous page), for

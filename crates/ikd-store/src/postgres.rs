@@ -105,6 +105,7 @@ impl Backend for PgStore {
     /// key, instrument id and instrument version. Not row locks: each of two racing submits
     /// already holds its own session's row, so each would wait for the other's row — a
     /// deadlock. A hash collision only makes two persons' submits wait for each other.
+    const CURSORS: bool = true;
     const LOCK_STATS: Option<&'static str> =
         Some("LOCK TABLE unit_stats, unit_day_stats IN EXCLUSIVE MODE");
     const LOCK_RESPONDENT: Option<&'static str> = Some(

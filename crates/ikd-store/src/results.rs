@@ -15,12 +15,12 @@ use crate::stats::{Counted, StatsDelta, counted_revision};
 use crate::{DomainScore, NewResult, ResultFilter, StoreError, StoredResult, now_ms};
 
 /// Result columns; the query joins `sessions s` and `results r`.
-const RESULT_COLUMNS: &str = "r.session_id, r.revision, s.instrument_id, \
+pub(crate) const RESULT_COLUMNS: &str = "r.session_id, r.revision, s.instrument_id, \
      s.instrument_version, s.instrument_sha256, s.org_unit, s.respondent_key, s.submitted_at, \
      r.created_at, r.model, r.model_version, r.index_value, r.index_se, r.level, r.flags, \
      r.provenance_json, r.result_json";
 
-const DOMAIN_COLUMNS: &str =
+pub(crate) const DOMAIN_COLUMNS: &str =
     "d.session_id, d.revision, d.position, d.code, d.score, d.se, d.level, d.answered, d.needed";
 
 /// Open → submitted, only if no save was applied since the answers that were scored were
@@ -96,37 +96,37 @@ struct RevisionRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct ResultRow {
-    session_id: String,
-    revision: i64,
-    instrument_id: String,
-    instrument_version: String,
+pub(crate) struct ResultRow {
+    pub(crate) session_id: String,
+    pub(crate) revision: i64,
+    pub(crate) instrument_id: String,
+    pub(crate) instrument_version: String,
     instrument_sha256: String,
-    org_unit: String,
-    respondent_key: String,
-    submitted_at: i64,
-    created_at: i64,
-    model: String,
-    model_version: String,
-    index_value: Option<f64>,
-    index_se: Option<f64>,
-    level: Option<String>,
-    flags: String,
-    provenance_json: String,
-    result_json: String,
+    pub(crate) org_unit: String,
+    pub(crate) respondent_key: String,
+    pub(crate) submitted_at: i64,
+    pub(crate) created_at: i64,
+    pub(crate) model: String,
+    pub(crate) model_version: String,
+    pub(crate) index_value: Option<f64>,
+    pub(crate) index_se: Option<f64>,
+    pub(crate) level: Option<String>,
+    pub(crate) flags: String,
+    pub(crate) provenance_json: String,
+    pub(crate) result_json: String,
 }
 
 #[derive(sqlx::FromRow)]
-struct DomainRow {
-    session_id: String,
-    revision: i64,
-    position: i64,
-    code: String,
-    score: Option<f64>,
-    se: Option<f64>,
-    level: Option<String>,
-    answered: i64,
-    needed: Option<i64>,
+pub(crate) struct DomainRow {
+    pub(crate) session_id: String,
+    pub(crate) revision: i64,
+    pub(crate) position: i64,
+    pub(crate) code: String,
+    pub(crate) score: Option<f64>,
+    pub(crate) se: Option<f64>,
+    pub(crate) level: Option<String>,
+    pub(crate) answered: i64,
+    pub(crate) needed: Option<i64>,
 }
 
 /// The result operations of [`crate::Store`]. A type only so that the sqlx bounds (see
@@ -554,7 +554,7 @@ pub(crate) fn stored_result(
 }
 
 /// Results in the order of `rows`, each with its domains (rows of other revisions ignored).
-fn assemble_results(
+pub(crate) fn assemble_results(
     rows: Vec<ResultRow>,
     domains: Vec<DomainRow>,
 ) -> Result<Vec<StoredResult>, StoreError> {

@@ -134,6 +134,7 @@ impl Backend for SqliteStore {
     /// `BEGIN IMMEDIATE` already makes every write transaction the only one.
     const LOCK_RESPONDENT: Option<&'static str> = None;
     const LOCK_STATS: Option<&'static str> = None;
+    const CURSORS: bool = false;
 
     /// `BEGIN IMMEDIATE` on the one writer connection: writers queue for the write lock at
     /// the start instead of failing with `SQLITE_BUSY` when a read turns into a write.

@@ -119,6 +119,13 @@ impl Store for MeteredStore {
         self.inner.results_page(filter, after, limit).await
     }
 
+    fn stream_results(
+        &self,
+        filter: ResultFilter,
+    ) -> tokio::sync::mpsc::Receiver<Result<Vec<StoredResult>, StoreError>> {
+        self.inner.stream_results(filter)
+    }
+
     async fn submitted_sessions(
         &self,
         instrument_id: &str,

@@ -7,7 +7,8 @@ use ikd_store::bulk::{BulkLoader, BulkResult};
 use super::*;
 
 /// Results loaded per case: two batches and a part.
-const LOADED: usize = 2000;
+/// More than two of the export stream's batches (2,000 results, 4,000 domain rows).
+const LOADED: usize = 4500;
 
 /// `LOADED` results over 20 units in two provinces and 9 days; the last one is a re-take
 /// (a later session) of the first one's person.
@@ -115,6 +116,39 @@ pub async fn a_bulk_load_reads_back_and_its_statistics_agree(db: Db) {
             result_json: want.result.result_json.clone(),
         };
         assert_eq!(*got, expected);
+    }
+
+    // The export's stream gives the same results, in the same order, without the archived
+    // JSON; under a prefix too.
+    for prefix in ["", "61", "60.72/unit2"] {
+        let filter = ResultFilter {
+            org_prefix: prefix.into(),
+            ..ResultFilter::default()
+        };
+        let mut streamed = Vec::new();
+        let mut batches = store.stream_results(filter.clone());
+        while let Some(batch) = batches.recv().await {
+            streamed.extend(batch.expect("stream"));
+        }
+        let paged: Vec<StoredResult> = read
+            .iter()
+            .filter(|r| {
+                prefix.is_empty()
+                    || r.org_unit == prefix
+                    || r.org_unit.starts_with(&format!("{prefix}."))
+                    || r.org_unit.starts_with(&format!("{prefix}/"))
+            })
+            .map(|r| StoredResult {
+                result_json: String::new(),
+                ..r.clone()
+            })
+            .collect();
+        assert!(!paged.is_empty(), "prefix {prefix:?}");
+        assert_eq!(streamed.len(), paged.len(), "prefix {prefix:?}");
+        assert!(
+            streamed == paged,
+            "prefix {prefix:?}: streamed results differ"
+        );
     }
 
     // A loaded session is what one save and a submit leave: its answers (escapes intact),
