@@ -120,6 +120,9 @@ pub(crate) fn org_units(k: usize) -> Vec<String> {
 
 const DAY_MS: i64 = 86_400_000;
 
+/// Batches written at once on PostgreSQL.
+const WRITERS: usize = 2;
+
 fn load_simulated(plugins: &PluginArgs, args: LoadArgs) -> Result<ExitCode> {
     if args.units == 0 || args.days == 0 || args.batch == 0 {
         bail!("--units, --days and --batch must be at least 1");
@@ -138,13 +141,32 @@ fn load_simulated(plugins: &PluginArgs, args: LoadArgs) -> Result<ExitCode> {
         .block_on(BulkLoader::open(&args.database_url))
         .context("opening the store")?;
     let backend = loader.backend();
-    // Scoring here while the previous batch is written: two batches in flight at most.
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<BulkResult>>(1);
+    // PostgreSQL takes batches on several connections at once (each backend process uses a
+    // core of its own); SQLite has one writer.
+    let writers = if backend == "postgres" { WRITERS } else { 1 };
+    // Scoring here while earlier batches are written.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<BulkResult>>(writers);
     let writer = runtime.spawn(async move {
+        let loader = std::sync::Arc::new(loader);
+        let mut in_flight = tokio::task::JoinSet::new();
+        let joined = |done: Result<Result<(), ikd_store::StoreError>, tokio::task::JoinError>| {
+            done.map_err(|e| anyhow::anyhow!("a store writer ended abnormally: {e}"))?
+                .map_err(anyhow::Error::from)
+        };
         while let Some(batch) = rx.recv().await {
-            loader.insert(&batch).await?;
+            if in_flight.len() >= writers
+                && let Some(done) = in_flight.join_next().await
+            {
+                joined(done)?;
+            }
+            let loader = std::sync::Arc::clone(&loader);
+            in_flight.spawn(async move { loader.insert(&batch).await });
         }
-        Ok::<_, ikd_store::StoreError>(loader)
+        while let Some(done) = in_flight.join_next().await {
+            joined(done)?;
+        }
+        std::sync::Arc::into_inner(loader)
+            .ok_or_else(|| anyhow::anyhow!("a store writer is still running"))
     });
 
     let started = Instant::now();
