@@ -60,7 +60,7 @@ impl PluginCallError {
 
 /// An instance owned by the host, destroyed when dropped.
 #[derive(Debug)]
-struct Instance {
+pub(super) struct Instance {
     plugin: Arc<LoadedPlugin>,
     raw: RawInstance,
 }
@@ -79,7 +79,10 @@ impl Drop for Instance {
 }
 
 impl Instance {
-    fn create(plugin: Arc<LoadedPlugin>, config: &impl Message) -> Result<Self, PluginCallError> {
+    pub(super) fn create(
+        plugin: Arc<LoadedPlugin>,
+        config: &impl Message,
+    ) -> Result<Self, PluginCallError> {
         ensure_healthy(&plugin)?;
         let outcome = plugin.raw_create(&config.encode_to_vec());
         let raw = settle(&plugin, outcome)?;
@@ -95,7 +98,7 @@ impl Instance {
     }
 
     /// Calls with a request already encoded.
-    fn call_encoded<R: Message + Default>(
+    pub(super) fn call_encoded<R: Message + Default>(
         &self,
         method: u32,
         request: &[u8],
