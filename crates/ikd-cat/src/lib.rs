@@ -17,9 +17,9 @@
 //!   [`DomainStop`]); [`AdaptiveTest::record`] takes an answer and updates
 //!   the domain's θ and SE by the `irt` model's own EAP.
 //! * Selectors: [`MaxInformation`], [`KullbackLeibler`], [`RandomItem`].
-//! * [`plugin`] (feature `plugin`) — the selector plugin boundary: the
-//!   bank a selector instance is created with, and [`plugin::HostedSelector`]
-//!   to serve any [`Selector`] as a plugin.
+//! * `plugin` (feature `plugin`) — the selector plugin boundary: the bank a
+//!   selector instance is created with, and `plugin::HostedSelector` to
+//!   serve any [`Selector`] as a plugin.
 //! * [`simulation`] — simulation studies: true θ, answers drawn from the
 //!   model, the real selector and stopping rule, and the report (test
 //!   length, bias, RMSE, correlation with the full-bank θ, conditional SE,

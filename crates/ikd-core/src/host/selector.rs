@@ -34,18 +34,14 @@ struct Job {
 /// Calls run on the handle's own thread so that the caller can stop
 /// waiting: a call past its deadline is a [`PluginCallError::TimedOut`] and
 /// disables the plugin (its thread is stuck inside the plugin, whose state is
-/// unknown), as a panic does. Concurrent calls are served one at a time.
+/// unknown), as a panic does. Concurrent calls are served one at a time,
+/// and a call's deadline counts from the call, including any wait behind
+/// another: a deadline far above a selection's cost keeps that wait moot.
 #[derive(Debug)]
 pub struct SelectorHandle {
     plugin: Arc<LoadedPlugin>,
     jobs: mpsc::Sender<Job>,
     deadline: Duration,
-}
-
-impl std::fmt::Debug for Job {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Job").finish_non_exhaustive()
-    }
 }
 
 impl SelectorHandle {
