@@ -75,4 +75,81 @@ mod tests {
         let err = config("[").settings::<Knobs>().expect_err("not JSON");
         assert_eq!(err.violations[0].field, "settings");
     }
+    /// The last candidate; panics when θ is NaN.
+    struct Last;
+
+    impl SelectorPlugin for Last {
+        const NAME: &'static str = "last";
+        const DESCRIPTION: &'static str = "the last candidate";
+        fn new(_config: &SelectorConfig) -> Result<Self, PluginError> {
+            Ok(Last)
+        }
+        fn select(&self, request: &SelectRequest) -> Result<u32, PluginError> {
+            assert!(!request.theta.is_nan(), "θ is NaN");
+            request
+                .candidates
+                .last()
+                .copied()
+                .ok_or_else(|| PluginError::msg("no candidates"))
+        }
+    }
+
+    /// Calls `method` of a fresh instance through the exported vtable: (status, response bytes).
+    fn call(method: u32, request: &[u8]) -> (i32, Vec<u8>) {
+        use crate::abi::{ByteView, OwnedBuf};
+        use prost::Message;
+        let table = crate::export::selector_vtable::<Last>("0.1.0");
+        let config = SelectorConfig::default().encode_to_vec();
+        let (mut instance, mut out) = (std::ptr::null_mut(), OwnedBuf::EMPTY);
+        let free = |buf: OwnedBuf| unsafe { table.free_buf.unwrap()(buf) };
+        // SAFETY: the vtable's own functions, with valid pointers and views.
+        unsafe {
+            let create = table.create.unwrap();
+            let status = create(
+                std::ptr::null(),
+                ByteView::new(&config),
+                &mut instance,
+                &mut out,
+            );
+            assert_eq!(status, crate::abi::status::OK);
+            free(std::mem::replace(&mut out, OwnedBuf::EMPTY));
+            let status = table.invoke.unwrap()(instance, method, ByteView::new(request), &mut out);
+            let bytes = std::slice::from_raw_parts(out.ptr, out.len).to_vec();
+            free(out);
+            table.destroy.unwrap()(instance);
+            (status, bytes)
+        }
+    }
+
+    #[test]
+    fn the_exported_selector_answers_and_contains_panics_and_bad_requests() {
+        use crate::abi::{method, status};
+        use crate::proto::SelectResponse;
+        use prost::Message;
+        let request = |theta: f64| {
+            SelectRequest {
+                candidates: vec![2, 5, 9],
+                theta,
+                ..Default::default()
+            }
+            .encode_to_vec()
+        };
+        let (code, bytes) = call(method::SELECTOR_SELECT, &request(0.3));
+        assert_eq!(code, status::OK);
+        assert_eq!(SelectResponse::decode(&bytes[..]).unwrap().item, 9);
+
+        let (code, bytes) = call(method::SELECTOR_SELECT, &request(f64::NAN));
+        assert_eq!(code, status::PANIC);
+        assert!(
+            PluginError::decode(&bytes[..])
+                .unwrap()
+                .message
+                .contains("θ is NaN")
+        );
+
+        let (code, _) = call(method::SELECTOR_SELECT, &[0xff, 0xff]);
+        assert_eq!(code, status::BAD_REQUEST);
+        let (code, _) = call(method::MODEL_SCORE, &request(0.3));
+        assert_eq!(code, status::UNKNOWN_METHOD);
+    }
 }
