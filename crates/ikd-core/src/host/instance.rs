@@ -23,8 +23,11 @@ pub enum PluginCallError {
     /// The plugin panicked: a native plugin is now poisoned (disabled until restart).
     #[error("plugin '{plugin}' panicked: {message}")]
     Panicked { plugin: String, message: String },
-    /// An earlier panic disabled the plugin.
-    #[error("plugin '{plugin}' is disabled after an earlier panic")]
+    /// An earlier fault disabled the plugin: a native plugin's panic, a
+    /// selector's missed deadline, or a process plugin's failures in a row.
+    #[error(
+        "plugin '{plugin}' is disabled after an earlier fault (a panic, a missed deadline or repeated failures)"
+    )]
     Poisoned { plugin: String },
     /// The plugin broke the protocol (bad status, undecodable response).
     #[error("plugin '{plugin}' broke the plugin protocol: {detail}")]
