@@ -165,6 +165,7 @@ impl AdaptiveTest {
             candidates: &candidates,
             estimate: state.estimate(domain),
             answered: state.domain_count(domain),
+            administered: state.administered(),
         };
         let item = selector
             .select(&context, rng)

@@ -17,6 +17,9 @@
 //!   [`DomainStop`]); [`AdaptiveTest::record`] takes an answer and updates
 //!   the domain's θ and SE by the `irt` model's own EAP.
 //! * Selectors: [`MaxInformation`], [`KullbackLeibler`], [`RandomItem`].
+//! * `plugin` (feature `plugin`) — the selector plugin boundary: the bank a
+//!   selector instance is created with, and `plugin::HostedSelector` to
+//!   serve any [`Selector`] as a plugin.
 //! * [`simulation`] — simulation studies: true θ, answers drawn from the
 //!   model, the real selector and stopping rule, and the report (test
 //!   length, bias, RMSE, correlation with the full-bank θ, conditional SE,
@@ -59,6 +62,8 @@ mod bank;
 mod constraints;
 mod content;
 mod estimate;
+#[cfg(feature = "plugin")]
+pub mod plugin;
 mod quadrature;
 mod select;
 mod settings;

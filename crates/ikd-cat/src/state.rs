@@ -22,6 +22,8 @@ pub struct Step {
 #[derive(Clone, Debug, PartialEq)]
 pub struct TestState {
     steps: Vec<Step>,
+    /// The steps' items, kept apart so selectors can borrow them as a slice.
+    administered: Vec<usize>,
     given: Vec<bool>,
     domains: Vec<DomainProgress>,
 }
@@ -42,6 +44,7 @@ impl TestState {
     pub(crate) fn new(bank: &Bank, prior: Score) -> Self {
         TestState {
             steps: Vec::new(),
+            administered: Vec::new(),
             given: vec![false; bank.len()],
             domains: bank
                 .domains()
@@ -59,6 +62,11 @@ impl TestState {
     /// The items given, in order, with their answers and estimates.
     pub fn steps(&self) -> &[Step] {
         &self.steps
+    }
+
+    /// Bank indices of the items given, in order.
+    pub fn administered(&self) -> &[usize] {
+        &self.administered
     }
 
     /// Items given in the whole test.
@@ -103,6 +111,7 @@ impl TestState {
         progress.per_indicator[place.indicator] += 1;
         progress.count += 1;
         self.given[item] = true;
+        self.administered.push(item);
         self.steps.push(Step {
             item,
             category,

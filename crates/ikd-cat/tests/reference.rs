@@ -118,6 +118,7 @@ fn choice(selector: &dyn Selector, bank: &Bank, theta: f64, administered: &[usiz
         candidates: &candidates,
         estimate: Score { theta, se: 0.5 },
         answered: administered.len(),
+        administered,
     };
     selector
         .select(&context, &mut StdRng::seed_from_u64(0))
@@ -212,6 +213,7 @@ fn kullback_leibler_chooses_the_reference_item() {
             candidates: &candidates,
             estimate: Score { theta, se: 0.5 },
             answered: 1,
+            administered: &administered,
         };
         let ours = selector
             .select(&context, &mut StdRng::seed_from_u64(0))

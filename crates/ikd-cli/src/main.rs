@@ -118,7 +118,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => commands::compare::run(&cli.plugins, args),
         Command::Irt(cmd) => commands::irt::run(cmd),
         Command::Calibrate(args) => commands::calibrate::run(&cli.plugins, args),
-        Command::Cat(cmd) => commands::cat::run(cmd),
+        Command::Cat(cmd) => commands::cat::run(&cli.plugins, cmd),
         Command::Report(cmd) => commands::report::run(&cli.plugins, cmd),
         Command::ValidationReport(args) => commands::validation_report::run(&cli.plugins, args),
         Command::Store(cmd) => commands::store::run(&cli.plugins, cmd),

@@ -29,7 +29,9 @@ pub const ABI_MAJOR: u16 = 1;
 /// * 1.1 — `set_log_level` appended (optional).
 /// * 1.2 — method `DOMAIN_PRESENT` (no new slot; an older plugin answers
 ///   `UNKNOWN_METHOD` and its items cannot be delivered).
-pub const ABI_MINOR: u16 = 2;
+/// * 1.3 — the selector plugin kind: `create` takes a `SelectorConfig`,
+///   method `SELECTOR_SELECT` (no new slot).
+pub const ABI_MINOR: u16 = 3;
 
 /// Status codes returned by `create` and `invoke`.
 pub mod status {
@@ -59,6 +61,8 @@ pub mod method {
     pub const DOMAIN_PRESENT: u32 = 5;
     /// Scoring model: `ScoreRequest` → `ScoreResponse`.
     pub const MODEL_SCORE: u32 = 16;
+    /// Selector: `SelectRequest` → `SelectResponse` (ABI 1.3).
+    pub const SELECTOR_SELECT: u32 = 32;
 }
 
 /// Log levels passed to the host's log callback.
@@ -153,7 +157,8 @@ pub struct HostApi {
     pub log: Option<LogFn>,
 }
 
-/// Creates an instance from an encoded configuration (`DomainConfig` or `ModelConfig`).
+/// Creates an instance from an encoded configuration (`DomainConfig`, `ModelConfig`
+/// or `SelectorConfig`).
 pub type CreateFn = unsafe extern "C" fn(
     host: *const HostApi,
     config: ByteView,

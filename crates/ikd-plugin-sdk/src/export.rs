@@ -9,8 +9,9 @@ use crate::domain::{DomainInstance, DomainPlugin};
 use crate::model::{ScoreInput, ScoringModel};
 use crate::proto::{
     AnswerBatch, DomainConfig, InterpretRequest, ItemKindInfo, ModelConfig, PluginError,
-    PluginInfo, PluginKind, SimulateRequest,
+    PluginInfo, PluginKind, SelectRequest, SelectResponse, SelectorConfig, SimulateRequest,
 };
+use crate::selector::SelectorPlugin;
 use prost::Message;
 use std::ffi::c_void;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -71,6 +72,22 @@ pub fn model_vtable<M: ScoringModel>(version: &str) -> PluginVTableV1 {
     PluginVTableV1 {
         destroy: Some(destroy::<ModelInstance<M>>),
         ..vtable(info, create_model::<M>, invoke_model::<M>)
+    }
+}
+
+/// The vtable of a selector plugin.
+pub fn selector_vtable<S: SelectorPlugin>(version: &str) -> PluginVTableV1 {
+    let info = PluginInfo {
+        name: S::NAME.into(),
+        version: version.into(),
+        kind: PluginKind::Selector as i32,
+        description: S::DESCRIPTION.into(),
+        item_kinds: Vec::new(),
+        sdk_version: crate::SDK_VERSION.into(),
+    };
+    PluginVTableV1 {
+        destroy: Some(destroy::<S>),
+        ..vtable(info, create_selector::<S>, invoke_selector::<S>)
     }
 }
 
@@ -251,6 +268,44 @@ unsafe extern "C" fn invoke_model<M: ScoringModel>(
     unsafe { guarded(out, call) }
 }
 
+unsafe extern "C" fn create_selector<S: SelectorPlugin>(
+    host: *const HostApi,
+    config: ByteView,
+    instance: *mut *mut c_void,
+    out: *mut OwnedBuf,
+) -> i32 {
+    // SAFETY: pointers come from the host per the ABI contract.
+    unsafe {
+        guarded(out, || {
+            install_logger(host);
+            let config: SelectorConfig = decode(config)?;
+            let selector = S::new(&config).map_err(refused)?;
+            instance.write(Box::into_raw(Box::new(selector)).cast());
+            Ok(Vec::new())
+        })
+    }
+}
+
+unsafe extern "C" fn invoke_selector<S: SelectorPlugin>(
+    instance: *mut c_void,
+    method: u32,
+    request: ByteView,
+    out: *mut OwnedBuf,
+) -> i32 {
+    // SAFETY: `instance` was created by `create_selector::<S>` and is not yet destroyed.
+    let this = unsafe { &*(instance as *const S) };
+    let call = || match method {
+        abi::method::SELECTOR_SELECT => {
+            let request: SelectRequest = decode(request)?;
+            let item = this.select(&request).map_err(refused)?;
+            Ok(SelectResponse { item }.encode_to_vec())
+        }
+        other => Err(unknown_method(other)),
+    };
+    // SAFETY: `out` is valid per the ABI contract.
+    unsafe { guarded(out, call) }
+}
+
 fn unknown_method(method: u32) -> (i32, PluginError) {
     (
         status::UNKNOWN_METHOD,
@@ -286,6 +341,14 @@ macro_rules! export_domain_plugin {
 macro_rules! export_scoring_model {
     ($model:ty) => {
         $crate::__export_entry!($crate::export::model_vtable::<$model>);
+    };
+}
+
+/// Exports a [`SelectorPlugin`](crate::SelectorPlugin) as the plugin of this `cdylib`.
+#[macro_export]
+macro_rules! export_selector {
+    ($selector:ty) => {
+        $crate::__export_entry!($crate::export::selector_vtable::<$selector>);
     };
 }
 

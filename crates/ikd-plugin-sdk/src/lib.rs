@@ -1,9 +1,10 @@
 //! # ikd-plugin-sdk
 //!
 //! The only crate an IKD plugin author depends on. A plugin is a `cdylib` that
-//! implements [`DomainPlugin`] (a competency domain: item kinds and feedback) or
-//! [`ScoringModel`] (item scores → domain scores, composite index, levels) in
-//! safe Rust and exports it with one macro:
+//! implements [`DomainPlugin`] (a competency domain: item kinds and feedback),
+//! [`ScoringModel`] (item scores → domain scores, composite index, levels) or
+//! [`SelectorPlugin`] (the next item of an adaptive test) in safe Rust and
+//! exports it with one macro:
 //!
 //! ```
 //! use ikd_plugin_sdk::prelude::*;
@@ -57,6 +58,7 @@ pub mod layout;
 pub mod log;
 pub mod model;
 pub mod present;
+pub mod selector;
 pub mod sim;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -74,7 +76,11 @@ pub mod proto {
 pub use cell_errors::{CellErrors, MAX_LISTED_CELLS};
 pub use domain::{AnswerOutcome, DomainPlugin, DomainSetup, ItemKind, ItemScorer};
 pub use model::{ScoreInput, ScoreOutput, ScoringModel};
-pub use proto::{Band, Feedback, ItemSpec, LevelRef, ModelConfig, PluginError, Text, Violation};
+pub use proto::{
+    Band, Feedback, ItemSpec, LevelRef, ModelConfig, PluginError, SelectRequest, SelectorConfig,
+    Text, Violation,
+};
+pub use selector::SelectorPlugin;
 pub use sim::SimRng;
 
 /// The `AnswerStatus` values of `proto/ikd/plugin/v1` as the bytes of the
@@ -102,8 +108,9 @@ pub mod prelude {
     pub use crate::proto::{ItemPresentation, Widget};
     pub use crate::{
         AnswerOutcome, Band, DomainPlugin, DomainSetup, Feedback, ItemKind, ItemScorer, ItemSpec,
-        LevelRef, ModelConfig, PluginError, ScoreInput, ScoreOutput, ScoringModel, SimRng, Text,
-        Violation, export_domain_plugin, export_scoring_model,
+        LevelRef, ModelConfig, PluginError, ScoreInput, ScoreOutput, ScoringModel, SelectRequest,
+        SelectorConfig, SelectorPlugin, SimRng, Text, Violation, export_domain_plugin,
+        export_scoring_model, export_selector,
     };
 }
 

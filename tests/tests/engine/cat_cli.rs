@@ -156,3 +156,63 @@ fn refusals_name_the_setting_or_the_missing_parameters() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_selector_plugin_through_the_abi_decides_as_the_built_in_selector() {
+    for name in ["mfi", "kl"] {
+        let study = |selector: &[&str]| {
+            let mut args = vec![
+                "cat",
+                "simulate",
+                "--simulated-bank",
+                "120",
+                "--domains",
+                "2",
+                "-n",
+                "300",
+                "--seed",
+                "7",
+                "--se",
+                "0.35",
+            ];
+            args.extend_from_slice(selector);
+            json(&ikd(&args))
+        };
+        let mut built_in = study(&["--selector", name]);
+        let mut through_plugin = study(&["--selector-plugin", name]);
+        let provenance = through_plugin
+            .as_object_mut()
+            .unwrap()
+            .remove("selector_plugin")
+            .expect("the report names the plugin");
+        assert_eq!(provenance["name"], name);
+        assert_eq!(provenance["sha256"].as_str().map(str::len), Some(64));
+        for report in [&mut built_in, &mut through_plugin] {
+            report.as_object_mut().unwrap().remove("seconds");
+        }
+        assert_eq!(through_plugin, built_in, "{name}");
+    }
+}
+
+#[test]
+fn a_selector_plugin_that_is_not_loaded_is_refused_with_the_loaded_selectors() {
+    for name in ["nope", "irt"] {
+        let out = ikd(&[
+            "cat",
+            "simulate",
+            "--simulated-bank",
+            "20",
+            "-n",
+            "5",
+            "--selector-plugin",
+            name,
+        ]);
+        assert!(!out.status.success());
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("no selector plugin named '{name}'"))
+                && err.contains("loaded selectors: kl, mfi"),
+            "{err}"
+        );
+    }
+}

@@ -20,4 +20,5 @@ mod properties;
 mod proto_compat;
 mod report_browser;
 mod scoring;
+mod selector_plugins;
 mod validation_report;

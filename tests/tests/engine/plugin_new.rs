@@ -378,6 +378,37 @@ fn a_generated_scoring_model_builds_loads_and_scores_the_ikd_instrument() {
 }
 
 #[test]
+fn a_generated_selector_builds_loads_and_runs_a_simulation_study() {
+    let crate_ = generate("selector", "nearest");
+    let dir = crate_.dir.as_path();
+    build_and_install(dir);
+    let entry = listed(dir, "nearest");
+    assert_eq!(entry["status"], "loaded", "{entry:#}");
+    assert_eq!(entry["kind"], "selector");
+    let out = ikd(
+        dir,
+        &[
+            "--plugin-dir",
+            ".",
+            "cat",
+            "simulate",
+            "--simulated-bank",
+            "60",
+            "-n",
+            "50",
+            "--selector-plugin",
+            "nearest",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["selector"], "nearest");
+    assert_eq!(report["selector_plugin"]["name"], "nearest");
+    assert_eq!(report["persons"], 50);
+    assert_eq!(cargo_test(dir), 2);
+}
+
+#[test]
 fn bad_names_used_directories_and_sdk_sources_are_refused_or_honoured() {
     let root = tempfile::tempdir().unwrap();
     for bad in ["Sample", "1sample", "sample_quiz", "sample-"] {

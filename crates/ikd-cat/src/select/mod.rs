@@ -40,6 +40,9 @@ pub struct SelectionContext<'a> {
     pub estimate: Score,
     /// Items the domain has had so far.
     pub answered: usize,
+    /// Bank indices of every item given so far (all domains), in order: what
+    /// a selector plugin is told, and what the host checks its reply against.
+    pub administered: &'a [usize],
 }
 
 /// A selector that could not choose (a plugin's fault, later): the test

@@ -31,6 +31,7 @@ pub struct NewArgs {
 pub enum Kind {
     Domain,
     ScoringModel,
+    Selector,
 }
 
 impl Kind {
@@ -39,6 +40,7 @@ impl Kind {
         match self {
             Kind::Domain => "domain",
             Kind::ScoringModel => "scoring-model",
+            Kind::Selector => "selector",
         }
     }
 }
@@ -87,6 +89,15 @@ const SCORING_MODEL: &[Template] = templates!("plugin-scoring-model":
     "examples/answers.csv" => "examples/answers.csv.tmpl",
 );
 
+const SELECTOR: &[Template] = templates!("plugin-selector":
+    "Cargo.toml" => "Cargo.toml.tmpl",
+    "plugin.toml" => "plugin.toml.tmpl",
+    "README.md" => "README.md.tmpl",
+    ".gitignore" => "gitignore.tmpl",
+    "src/lib.rs" => "src/lib.rs.tmpl",
+    "tests/selector.rs" => "tests/selector.rs.tmpl",
+);
+
 /// Writes the crate `args` describe.
 pub fn run(args: NewArgs) -> Result<ExitCode> {
     check_name(&args.name)?;
@@ -104,6 +115,7 @@ pub fn run(args: NewArgs) -> Result<ExitCode> {
     let templates = match args.kind {
         Kind::Domain => DOMAIN,
         Kind::ScoringModel => SCORING_MODEL,
+        Kind::Selector => SELECTOR,
     };
     let files = templates
         .iter()
@@ -147,8 +159,18 @@ fn print_next_steps(kind: Kind, values: &Values, dir: &Path) {
         values.lib_name,
         std::env::consts::DLL_SUFFIX
     );
+    let try_it = match kind {
+        Kind::Selector => format!(
+            "ikd --plugin-dir . cat simulate --simulated-bank 300 -n 1000 --selector-plugin {}",
+            values.name
+        ),
+        Kind::Domain | Kind::ScoringModel => {
+            "ikd --plugin-dir . score --instrument examples/instrument.toml examples/answers.csv"
+                .to_owned()
+        }
+    };
     eprintln!(
-        "created {kind} plugin '{name}' (crate {krate}) in {dir}\n\nnext:\n  cd {dir}\n  cargo build --release && cp target/release/{library} .\n  ikd --plugin-dir . plugins list\n  ikd --plugin-dir . score --instrument examples/instrument.toml examples/answers.csv\n  cargo test",
+        "created {kind} plugin '{name}' (crate {krate}) in {dir}\n\nnext:\n  cd {dir}\n  cargo build --release && cp target/release/{library} .\n  ikd --plugin-dir . plugins list\n  {try_it}\n  cargo test",
         kind = kind.as_str(),
         name = values.name,
         krate = values.crate_name,
@@ -271,6 +293,7 @@ impl Values {
         let (prefix, suffix) = match kind {
             Kind::Domain => ("ikd-domain-", "Domain"),
             Kind::ScoringModel => ("ikd-scoring-", "Model"),
+            Kind::Selector => ("ikd-selector-", "Selector"),
         };
         let crate_name = format!("{prefix}{name}");
         let source = match sdk {

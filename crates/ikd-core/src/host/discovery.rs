@@ -170,6 +170,7 @@ impl PluginHost {
                 role: match p.manifest.kind {
                     PluginKindName::Domain => PluginRole::Domain,
                     PluginKindName::ScoringModel => PluginRole::ScoringModel,
+                    PluginKindName::Selector => PluginRole::Selector,
                 },
                 version: p.manifest.version.clone(),
                 item_kinds: p.info.item_kinds.iter().map(|k| k.name.clone()).collect(),

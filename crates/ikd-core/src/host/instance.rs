@@ -23,8 +23,11 @@ pub enum PluginCallError {
     /// The plugin panicked: a native plugin is now poisoned (disabled until restart).
     #[error("plugin '{plugin}' panicked: {message}")]
     Panicked { plugin: String, message: String },
-    /// An earlier panic disabled the plugin.
-    #[error("plugin '{plugin}' is disabled after an earlier panic")]
+    /// An earlier fault disabled the plugin: a native plugin's panic, a
+    /// selector's missed deadline, or a process plugin's failures in a row.
+    #[error(
+        "plugin '{plugin}' is disabled after an earlier fault (a panic, a missed deadline or repeated failures)"
+    )]
     Poisoned { plugin: String },
     /// The plugin broke the protocol (bad status, undecodable response).
     #[error("plugin '{plugin}' broke the plugin protocol: {detail}")]
@@ -60,7 +63,7 @@ impl PluginCallError {
 
 /// An instance owned by the host, destroyed when dropped.
 #[derive(Debug)]
-struct Instance {
+pub(super) struct Instance {
     plugin: Arc<LoadedPlugin>,
     raw: RawInstance,
 }
@@ -79,7 +82,10 @@ impl Drop for Instance {
 }
 
 impl Instance {
-    fn create(plugin: Arc<LoadedPlugin>, config: &impl Message) -> Result<Self, PluginCallError> {
+    pub(super) fn create(
+        plugin: Arc<LoadedPlugin>,
+        config: &impl Message,
+    ) -> Result<Self, PluginCallError> {
         ensure_healthy(&plugin)?;
         let outcome = plugin.raw_create(&config.encode_to_vec());
         let raw = settle(&plugin, outcome)?;
@@ -95,7 +101,7 @@ impl Instance {
     }
 
     /// Calls with a request already encoded.
-    fn call_encoded<R: Message + Default>(
+    pub(super) fn call_encoded<R: Message + Default>(
         &self,
         method: u32,
         request: &[u8],

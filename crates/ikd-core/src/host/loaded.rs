@@ -208,6 +208,7 @@ fn check_info(manifest: &PluginManifest, info: &PluginInfo) -> Result<(), String
     let expected_kind = match manifest.kind {
         PluginKindName::Domain => PluginKind::Domain,
         PluginKindName::ScoringModel => PluginKind::ScoringModel,
+        PluginKindName::Selector => PluginKind::Selector,
     };
     let mut mismatches = Vec::new();
     if info.name != manifest.name {

@@ -4,12 +4,14 @@ use semver::{Version, VersionReq};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-/// Whether a plugin provides a competency domain or a scoring model.
+/// Whether a plugin provides a competency domain, a scoring model or an
+/// adaptive test's item selection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PluginKindName {
     Domain,
     ScoringModel,
+    Selector,
 }
 
 impl std::fmt::Display for PluginKindName {
@@ -17,6 +19,7 @@ impl std::fmt::Display for PluginKindName {
         f.write_str(match self {
             PluginKindName::Domain => "domain",
             PluginKindName::ScoringModel => "scoring-model",
+            PluginKindName::Selector => "selector",
         })
     }
 }

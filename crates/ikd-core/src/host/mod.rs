@@ -18,6 +18,7 @@ mod native;
 mod outcome;
 mod process;
 mod sealed;
+mod selector;
 
 pub use discovery::{DiscoveredPlugin, PluginHost, PluginSearch, PluginStatus, bundled_plugin_dir};
 pub use instance::{DomainHandle, ModelHandle, PluginCallError};
@@ -27,6 +28,7 @@ pub use manifest::{
     DEFAULT_CALL_TIMEOUT, ManifestError, PluginKindName, PluginManifest, Transport,
 };
 pub use process::MAX_CONSECUTIVE_FAILURES;
+pub use selector::{DEFAULT_SELECT_DEADLINE, PluginSelector, SelectorHandle};
 
 /// Version of the engine, checked against each manifest's `engine` range.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -5,11 +5,12 @@ use super::subjects::{DOMAIN, ITEM, list, section};
 use super::{Diagnostic, Domain, Instrument};
 use semver::{Version, VersionReq};
 
-/// Whether a plugin is a domain plugin or a scoring model.
+/// Whether a plugin is a domain plugin, a scoring model or a selector.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PluginRole {
     Domain,
     ScoringModel,
+    Selector,
 }
 
 /// What a loaded plugin says about itself, as far as instrument checks need.
@@ -166,6 +167,7 @@ fn resolve<'a>(
         let role_name = match role {
             PluginRole::Domain => "domain plugins",
             PluginRole::ScoringModel => "scoring models",
+            PluginRole::Selector => "selectors",
         };
         let loaded: Vec<&str> = plugins
             .iter()

@@ -229,7 +229,7 @@ async fn measure(
             ("export", api::ResultDetail::Full),
             ("export_scores", api::ResultDetail::Scores),
         ] {
-            let figures = export_all(&mut assessment, &instrument, detail).await?;
+            let figures = export_all(&mut assessment, instrument, detail).await?;
             report.insert(name.into(), figures);
         }
     }

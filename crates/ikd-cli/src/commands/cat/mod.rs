@@ -4,14 +4,18 @@
 //! with the real selector and stopping rule; the report (test length, bias,
 //! RMSE, correlation with the full-bank θ, conditional SE, item exposure)
 //! goes to stdout as JSON, with a table on stderr, or as the table alone
-//! (`--format text`). docs/adaptive.md explains the algorithms and fields.
+//! (`--format text`). `--selector-plugin NAME` chooses the items through a
+//! selector plugin's ABI instead of the built-in rule.
+//! docs/adaptive.md explains the algorithms and fields.
 
 mod bank;
+mod plugin;
 mod table;
 
+use crate::common::PluginArgs;
 use anyhow::{Context, Result, bail};
 use ikd_cat::simulation::{StudyOptions, run_study};
-use ikd_cat::{AdaptiveTest, DomainOrder, SelectorKind, Settings};
+use ikd_cat::{AdaptiveTest, DomainOrder, Selector, SelectorKind, Settings};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -52,6 +56,10 @@ pub struct SimulateArgs {
     /// Item selection: mfi (maximum Fisher information), kl (Kullback–Leibler) or random.
     #[arg(long, value_name = "NAME", default_value = "mfi")]
     selector: SelectorKind,
+    /// Choose items through this selector plugin (e.g. the bundled `mfi` or `kl`), called
+    /// through the plugin ABI, instead of the built-in --selector.
+    #[arg(long, value_name = "NAME", conflicts_with = "selector")]
+    selector_plugin: Option<String>,
     /// Settings file (TOML, or JSON by its .json extension): the table an instrument's
     /// `[delivery.settings]` holds. The options below override it.
     #[arg(long, value_name = "FILE")]
@@ -87,13 +95,13 @@ pub struct SimulateArgs {
     format: Format,
 }
 
-pub fn run(command: Command) -> Result<ExitCode> {
+pub fn run(plugins: &PluginArgs, command: Command) -> Result<ExitCode> {
     match command {
-        Command::Simulate(args) => simulate(args),
+        Command::Simulate(args) => simulate(plugins, args),
     }
 }
 
-fn simulate(args: SimulateArgs) -> Result<ExitCode> {
+fn simulate(plugins: &PluginArgs, args: SimulateArgs) -> Result<ExitCode> {
     if args.persons == 0 {
         bail!("-n/--persons must be at least 1");
     }
@@ -112,7 +120,13 @@ fn simulate(args: SimulateArgs) -> Result<ExitCode> {
         eprintln!("note: the irt model scores by {method}; the adaptive test estimates θ by EAP");
     }
     let test = AdaptiveTest::new(source.bank, settings)?;
-    let selector = args.selector.build(test.settings());
+    let (selector, provenance) = match &args.selector_plugin {
+        Some(name) => {
+            let (selector, provenance) = plugin::selector(plugins, name, &test)?;
+            (Box::new(selector) as Box<dyn Selector>, Some(provenance))
+        }
+        None => (args.selector.build(test.settings()), None),
+    };
     let options = StudyOptions {
         persons: args.persons,
         seed: args.seed,
@@ -125,6 +139,9 @@ fn simulate(args: SimulateArgs) -> Result<ExitCode> {
         Format::Json => {
             let mut json = serde_json::to_value(&report)?;
             json["bank"] = source.description;
+            if let Some(provenance) = provenance {
+                json["selector_plugin"] = provenance;
+            }
             json["seconds"] = seconds.into();
             println!("{}", serde_json::to_string_pretty(&json)?);
             eprint!("{text}");
