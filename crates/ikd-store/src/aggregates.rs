@@ -28,16 +28,6 @@ struct TotalsRow {
     flagged: i64,
 }
 
-#[derive(sqlx::FromRow)]
-struct IndicatorTotalsRow {
-    domain: String,
-    code: String,
-    n: i64,
-    missing: i64,
-    sum: f64,
-    sum_sq: f64,
-}
-
 /// A statistics row summed over units (and days), with its unit when asked per unit.
 #[derive(sqlx::FromRow)]
 struct SummedRow {
@@ -150,7 +140,7 @@ where
                 ),
             )
         };
-        let [totals, levels, domains, domain_levels, indicators] = aggregate_queries(filter);
+        let [totals, levels, domains, domain_levels] = aggregate_queries(filter);
         let mut tx = store.read_tx().await.map_err(err())?;
         let totals: TotalsRow = B::fetch_one(&mut *tx, totals).await.map_err(err())?;
         let levels: Vec<LevelRow> = B::fetch_all(&mut *tx, levels, true).await.map_err(err())?;
@@ -159,17 +149,8 @@ where
         let domain_levels: Vec<DomainLevelRow> = B::fetch_all(&mut *tx, domain_levels, true)
             .await
             .map_err(err())?;
-        let indicators: Vec<IndicatorTotalsRow> = B::fetch_all(&mut *tx, indicators, true)
-            .await
-            .map_err(err())?;
         tx.commit().await.map_err(err())?;
-        Ok(assemble_aggregate(
-            totals,
-            levels,
-            domains,
-            domain_levels,
-            indicators,
-        ))
+        Ok(assemble_aggregate(totals, levels, domains, domain_levels))
     }
 
     /// [`crate::Store::unit_counts`].
@@ -398,7 +379,6 @@ fn assemble_aggregate(
     levels: Vec<LevelRow>,
     domains: Vec<DomainTotalsRow>,
     domain_levels: Vec<DomainLevelRow>,
-    indicators: Vec<IndicatorTotalsRow>,
 ) -> Aggregate {
     let mut by_domain: HashMap<String, Vec<(String, u64)>> = HashMap::new();
     for row in domain_levels {
@@ -425,23 +405,13 @@ fn assemble_aggregate(
             })
             .collect(),
         flagged: to_u64(totals.flagged),
-        indicators: indicators
-            .into_iter()
-            .map(|i| IndicatorAggregate {
-                domain: i.domain,
-                code: i.code,
-                n: to_u64(i.n),
-                missing: to_u64(i.missing),
-                sum: i.sum,
-                sum_sq: i.sum_sq,
-            })
-            .collect(),
+        indicators: Vec::new(),
     }
 }
 
 /// The queries of [`Aggregates::by_scan`]: totals, index levels, domain totals, domain
-/// levels, indicator totals.
-fn aggregate_queries<'a, DB>(filter: &ResultFilter) -> [QueryBuilder<'a, DB>; 5]
+/// levels.
+fn aggregate_queries<'a, DB>(filter: &ResultFilter) -> [QueryBuilder<'a, DB>; 4]
 where
     DB: Database,
     String: Encode<'a, DB> + Type<DB>,
@@ -472,15 +442,7 @@ where
     domain_levels
         .push(" AND d.level IS NOT NULL GROUP BY d.code, d.level ORDER BY d.code, d.level");
 
-    let mut indicators = QueryBuilder::new(
-        "SELECT i.domain AS domain, i.code AS code, COUNT(i.score) AS n, \
-         COUNT(*) - COUNT(i.score) AS missing, COALESCE(SUM(i.score), 0.0) AS sum, \
-         COALESCE(SUM(i.score * i.score), 0.0) AS sum_sq",
-    );
-    push_latest_from(&mut indicators, Latest::Indicators, filter);
-    indicators.push(" GROUP BY i.domain, i.code ORDER BY i.domain, i.code");
-
-    [totals, levels, domains, domain_levels, indicators]
+    [totals, levels, domains, domain_levels]
 }
 
 /// Latest results per exact organisation unit under `filter`, for complementary

@@ -14,8 +14,6 @@ pub(crate) enum Latest {
     Results,
     /// `result_domains d`.
     Domains,
-    /// `result_indicators i`.
-    Indicators,
 }
 
 /// `FROM` clause of the latest revision of each submitted session that counts, with the
@@ -32,7 +30,6 @@ pub(crate) fn push_latest_from<'a, DB>(
     let (table, alias) = match rows {
         Latest::Results => ("results", "r"),
         Latest::Domains => ("result_domains", "d"),
-        Latest::Indicators => ("result_indicators", "i"),
     };
     qb.push(format!(
         " FROM sessions s JOIN {table} {alias} \

@@ -412,7 +412,9 @@ pub struct Aggregate {
     pub domains: Vec<DomainAggregate>,
     /// Results with an answer-quality flag.
     pub flagged: u64,
-    /// Per (domain, indicator), sorted; only results that kept indicator scores count.
+    /// Per (domain, indicator), sorted; only results that kept indicator scores count. Only
+    /// [`Store::unit_aggregates`] fills it (organisation reports); [`Store::aggregate`]
+    /// leaves it empty.
     pub indicators: Vec<IndicatorAggregate>,
 }
 

@@ -39,6 +39,13 @@ impl Kind {
         }
     }
 
+    /// Whether `table` keeps rows of this kind. Indicator scores serve organisation reports,
+    /// which read per-unit sums of all time: only `unit_stats` keeps them, which halves
+    /// what a submit writes.
+    pub(crate) fn kept_in(self, table: Table) -> bool {
+        self != Kind::Indicator || table == Table::Total
+    }
+
     pub(crate) fn parse(code: &str) -> Option<Kind> {
         Some(match code {
             "index" => Kind::Index,
@@ -214,7 +221,11 @@ impl StatsDelta {
             totals.entry(key).or_default().add(*sums);
         }
         let prefixes: Vec<(Key, Sums)> = roll_up(&totals).into_iter().collect();
-        let daily: Vec<(Key, Sums)> = self.rows.into_iter().collect();
+        let daily: Vec<(Key, Sums)> = self
+            .rows
+            .into_iter()
+            .filter(|(key, _)| key.kind.kept_in(Table::Daily))
+            .collect();
         let totals: Vec<(Key, Sums)> = totals.into_iter().collect();
         upsert::<B>(conn, Table::Total, &totals).await?;
         upsert::<B>(conn, Table::Prefix, &prefixes).await?;
@@ -275,7 +286,7 @@ pub(crate) fn prefixes_of(unit: &str) -> impl Iterator<Item = &str> {
 /// (the key's `org_unit` holds the prefix).
 fn roll_up(units: &BTreeMap<Key, Sums>) -> BTreeMap<Key, Sums> {
     let mut out: BTreeMap<Key, Sums> = BTreeMap::new();
-    for (key, sums) in units {
+    for (key, sums) in units.iter().filter(|(k, _)| k.kind.kept_in(Table::Prefix)) {
         for prefix in prefixes_of(&key.org_unit) {
             let key = Key {
                 org_unit: prefix.to_owned(),
@@ -404,7 +415,12 @@ fn recompute_queries(per_day: bool) -> Vec<String> {
 
 /// Every row of `table`, recomputed from the results, as one query.
 fn recomputed(table: Table) -> String {
-    recompute_queries(table == Table::Daily).join(" UNION ALL ")
+    let per_day = table == Table::Daily;
+    recompute_queries(per_day)
+        .into_iter()
+        .filter(|q| table == Table::Total || !q.contains("'indicator' AS kind"))
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ")
 }
 
 /// Every row `table` keeps, in [`StatRow`]'s columns.

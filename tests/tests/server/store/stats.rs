@@ -83,13 +83,25 @@ pub async fn statistics_follow_retakes_rescores_and_moves(db: Db) {
             .expect("counts"),
         vec![("50.01/a".into(), 2), ("50.01/b".into(), 1)]
     );
-    let a = store
+    let mut a = store
         .aggregate(&ResultFilter {
             org_prefix: "50.01/a".into(),
             ..ResultFilter::default()
         })
         .await
         .expect("aggregate");
+    assert!(
+        a.indicators.is_empty(),
+        "indicator sums are kept per unit only"
+    );
+    let per_unit_a = store
+        .unit_aggregates(&ResultFilter {
+            org_prefix: "50.01/a".into(),
+            ..ResultFilter::default()
+        })
+        .await
+        .expect("per unit");
+    a.indicators = per_unit_a[0].1.indicators.clone();
     // q (no index, lit 10) and r's second take (25, lit 5).
     assert_eq!((a.n, a.index_n, a.flagged), (2, 1, 2));
     assert_close(a.index_sum, 25.0, "unit a index");
@@ -128,6 +140,14 @@ pub async fn statistics_follow_retakes_rescores_and_moves(db: Db) {
     let units: Vec<&str> = per_unit.iter().map(|(u, _)| u.as_str()).collect();
     assert_eq!(units, ["50.01/a", "50.01/b"]);
     assert_aggregate_eq(&per_unit[0].1, &a, "50.01/a, per unit");
+    let b = Aggregate {
+        indicators: per_unit[1].1.indicators.clone(),
+        ..b
+    };
+    assert_eq!(
+        b.indicators[0].missing, 1,
+        "p's rescored take: lit has no score"
+    );
     assert_aggregate_eq(&per_unit[1].1, &b, "50.01/b, per unit");
 }
 
