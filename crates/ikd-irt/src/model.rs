@@ -284,7 +284,7 @@ impl Item {
     }
 
     /// Fisher information of the item at θ: `Σ_k P_k (∂ log P_k/∂θ)²`, in
-    /// closed form ([`information`]).
+    /// closed form (the crate's private `information`, per model kind).
     pub fn information(&self, theta: f64) -> f64 {
         information(self.model.kind(), self.a, &self.d, theta)
     }
