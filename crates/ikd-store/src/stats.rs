@@ -345,11 +345,11 @@ where
     Ok(())
 }
 
-/// The statistics recomputed from the rows of every counting result, per day of submission
-/// when `per_day` (else `day` is 0): `SELECT`s whose columns are [`StatRow`]'s, to be
-/// `UNION ALL`ed. Counted by SQL from the stored rows, independently of [`StatsDelta`].
-fn recompute_queries(per_day: bool) -> Vec<String> {
-    let (day, day_group) = if per_day {
+/// The rows of `table` (`unit_stats` or `unit_day_stats`; `day` is 0 in the former)
+/// recomputed from the rows of every counting result, only of the kinds `table` keeps:
+/// `SELECT`s whose columns are [`StatRow`]'s, to be `UNION ALL`ed. Counted by SQL from the stored rows, independently of [`StatsDelta`].
+fn recompute_queries(table: Table) -> Vec<String> {
+    let (day, day_group) = if table == Table::Daily {
         ("s.submitted_at / 86400000", ", s.submitted_at / 86400000")
     } else {
         ("CAST(0 AS BIGINT)", "")
@@ -379,7 +379,7 @@ fn recompute_queries(per_day: bool) -> Vec<String> {
     let key = |kind: &str, domain: &str, indicator: &str, level: &str| {
         format!("'{kind}' AS kind, {domain} AS domain, {indicator} AS indicator, {level} AS level")
     };
-    vec![
+    let mut queries = vec![
         format!(
             "SELECT {unit}, {}, {} {from} {counting} GROUP BY {group}",
             key("index", "''", "''", "''"),
@@ -404,23 +404,21 @@ fn recompute_queries(per_day: bool) -> Vec<String> {
              AND d.level IS NOT NULL GROUP BY {group}, d.code, d.level",
             key("domain", "d.code", "''", "d.level"),
         ),
-        format!(
+    ];
+    if Kind::Indicator.kept_in(table) {
+        queries.push(format!(
             "SELECT {unit}, {}, {} {from} {of_indicators} {counting} \
              GROUP BY {group}, i.domain, i.code",
             key("indicator", "i.domain", "i.code", "''"),
             moments("i.score")
-        ),
-    ]
+        ));
+    }
+    queries
 }
 
 /// Every row of `table`, recomputed from the results, as one query.
 fn recomputed(table: Table) -> String {
-    let per_day = table == Table::Daily;
-    recompute_queries(per_day)
-        .into_iter()
-        .filter(|q| table == Table::Total || !q.contains("'indicator' AS kind"))
-        .collect::<Vec<_>>()
-        .join(" UNION ALL ")
+    recompute_queries(table).join(" UNION ALL ")
 }
 
 /// Every row `table` keeps, in [`StatRow`]'s columns.
