@@ -120,6 +120,7 @@ pub async fn submit_session(
             api::SubmitSessionRequest {
                 session_id: id.clone(),
                 language: String::new(),
+                end_early: false,
             },
         ))
         .await

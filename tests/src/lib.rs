@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 
+pub mod adaptive;
 pub mod browser;
 pub mod grpc;
 pub mod http;

@@ -12,6 +12,7 @@
 //! * [`settings_files`]: request settings may only name files inside the instrument's
 //!   directory.
 
+pub mod adaptive;
 pub mod answers;
 pub mod disclosure;
 pub mod home;

@@ -320,6 +320,7 @@ impl Scorer {
             model: PluginProvenance::of(&model_plugin),
             model_settings: settings,
             plugins,
+            adaptive: None,
         });
         Ok(Scorer {
             layout: model_config.items.clone(),

@@ -301,6 +301,31 @@ pub struct Provenance {
     pub model_settings: serde_json::Value,
     /// Domain plugins.
     pub plugins: Vec<PluginProvenance>,
+    /// Adaptive instruments: how the items were chosen and given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adaptive: Option<Administration>,
+}
+
+/// How an adaptive test was administered: the selector, the items in order with the
+/// domain's θ and SE after each, and why it stopped. Kept with the result so that an
+/// auditor can replay the test and a researcher can study test lengths and paths.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Administration {
+    pub selector: PluginProvenance,
+    /// `completed`, `max_items`, or `end_early` (the respondent stopped first).
+    pub stop_reason: String,
+    pub steps: Vec<AdministeredItem>,
+}
+
+/// One item of an adaptive test: θ (logit scale, EAP) and its posterior SD after the answer.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AdministeredItem {
+    pub item: String,
+    pub domain: String,
+    /// The answer's IRT category code.
+    pub category: u8,
+    pub theta: f64,
+    pub se: f64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -14,8 +14,9 @@ use crate::errors;
 use crate::invitations;
 use crate::records::{IndicatorScorer, indicator_scores, new_result};
 use ikd_core::host::{PluginKindName, PluginStatus};
+use ikd_core::instrument::ADAPTIVE_MODEL;
 use ikd_core::pipeline::{ScoreError, Scorer};
-use ikd_core::results::RespondentResult;
+use ikd_core::results::{Administration, RespondentResult};
 use ikd_proto::v1::{self as api, admin_service_server::AdminService};
 use ikd_store::AuditQuery;
 use sha2::{Digest, Sha256};
@@ -265,6 +266,14 @@ impl Admin {
         req: &api::RescoreRequest,
     ) -> Result<api::RescoreResponse, Failure> {
         let state = &self.state;
+        if entry.adaptive.is_some() && !req.model.is_empty() && req.model != ADAPTIVE_MODEL {
+            let status = Status::failed_precondition(format!(
+                "instrument '{}' is adaptive: its results are scored with the `{ADAPTIVE_MODEL}` \
+                 model only (a weighted index over the items each person got is not comparable)",
+                entry.instrument.id
+            ));
+            return Err(Failure::new(status, "model_refused"));
+        }
         let scorer = entry.scorer_for(&state.catalog.host, &req.model, &req.settings_json)?;
         let store_failed = |e| Failure::new(errors::store(e), "store_failed");
         let instrument = &entry.instrument;
@@ -291,13 +300,24 @@ impl Admin {
             let mut rows = entry.items.empty_rows();
             let mut batch = Vec::new();
             for session in &page {
+                let (answers, administration) = match self.answers_to_score(entry, session).await {
+                    Ok(scored) => scored,
+                    Err(status) => {
+                        fail(&mut out, &session.id, status.message().to_owned());
+                        continue;
+                    }
+                };
                 let who = (
                     session.id.as_str(),
                     session.org_unit.as_str(),
                     duration(session),
                 );
-                match entry.items.push_stored(&mut rows, who, &session.answers) {
-                    Ok(()) => batch.push(session),
+                match entry.items.push_stored(&mut rows, who, &answers) {
+                    Ok(()) => batch.push(Scored {
+                        session,
+                        answers,
+                        administration,
+                    }),
                     Err(v) => fail(
                         &mut out,
                         &session.id,
@@ -315,11 +335,18 @@ impl Admin {
                 .await
                 .map_err(|e| Failure::new(errors::score(e), "scoring_failed"))?;
             let mut indicators = indicators.into_iter();
-            for (session, outcome) in batch.iter().zip(outcomes) {
+            for (scored, outcome) in batch.iter().zip(outcomes) {
+                let session = scored.session;
                 let why = match outcome {
                     Ok(result) => {
                         let mut record = new_result(&scorer, &result);
                         record.indicators = indicators.next().unwrap_or_default();
+                        if let Some(administration) = &scored.administration {
+                            let mut provenance = scorer.provenance().as_ref().clone();
+                            provenance.adaptive = Some(administration.clone());
+                            record.provenance_json =
+                                serde_json::to_string(&provenance).unwrap_or_default();
+                        }
                         match state.store.add_revision(&session.id, record).await {
                             Ok(_) => out.rescored += 1,
                             Err(e) => fail(&mut out, &session.id, e.to_string()),
@@ -347,18 +374,19 @@ impl Admin {
 async fn indicators_of_scored(
     entry: &Entry,
     scorer: &Arc<Scorer>,
-    batch: &[&ikd_store::Session],
+    batch: &[Scored<'_>],
     outcomes: &[Result<RespondentResult, ScoreError>],
 ) -> Result<Vec<Vec<ikd_store::IndicatorScore>>, ScoreError> {
     let mut rows = entry.items.empty_rows();
-    for (session, _) in batch.iter().zip(outcomes).filter(|(_, o)| o.is_ok()) {
+    for (scored, _) in batch.iter().zip(outcomes).filter(|(_, o)| o.is_ok()) {
+        let session = scored.session;
         let who = (
             session.id.as_str(),
             session.org_unit.as_str(),
             duration(session),
         );
         // The same answers fitted a moment ago.
-        let _ = entry.items.push_stored(&mut rows, who, &session.answers);
+        let _ = entry.items.push_stored(&mut rows, who, &scored.answers);
     }
     let n = rows.len();
     if n == 0 {
@@ -369,6 +397,34 @@ async fn indicators_of_scored(
     Ok((0..n)
         .map(|r| indicator_scores(&indicators, &items, r))
         .collect())
+}
+
+/// A session of a rescore batch with the answers it is scored from.
+struct Scored<'a> {
+    session: &'a ikd_store::Session,
+    answers: Vec<(String, String)>,
+    /// Adaptive instruments: the administration the new revision records.
+    administration: Option<Administration>,
+}
+
+impl Admin {
+    /// The answers a session is rescored from: its saved answers; for an adaptive
+    /// instrument, the items its test gave (replayed), the others not applicable, as at
+    /// submit.
+    async fn answers_to_score(
+        &self,
+        entry: &Entry,
+        session: &ikd_store::Session,
+    ) -> Result<(Vec<(String, String)>, Option<Administration>), Status> {
+        let Some(adaptive) = &entry.adaptive else {
+            return Ok((session.answers.clone(), None));
+        };
+        let position = self.state.position(entry, adaptive, session).await?;
+        Ok((
+            crate::adaptive::scored_answers(&position, adaptive, session),
+            Some(crate::adaptive::administration(&position, adaptive)),
+        ))
+    }
 }
 
 /// A stored session's completion time, as its submit scored it.

@@ -6,7 +6,7 @@
 
 use crate::auth::Role;
 use crate::render::language;
-use crate::{State, aggregates, export, instruments, sessions, stateless};
+use crate::{State, adaptive, aggregates, export, instruments, sessions, stateless};
 use ikd_proto::v1::{self as api, assessment_service_server::AssessmentService};
 use std::sync::Arc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -82,8 +82,18 @@ impl AssessmentService for Assessment {
     ) -> Reply<api::SubmitSessionResponse> {
         let (caller, req) = self.state.authorize(request, &[Role::Service])?;
         let lang = language(&req.language)?;
-        let submitted = sessions::submit(&self.state, &caller, &req.session_id, lang).await?;
+        let submitted =
+            sessions::submit(&self.state, &caller, &req.session_id, req.end_early, lang).await?;
         Ok(Response::new(submitted))
+    }
+
+    async fn next_items(
+        &self,
+        request: Request<api::NextItemsRequest>,
+    ) -> Reply<api::NextItemsResponse> {
+        let (caller, req) = self.state.authorize(request, &[Role::Service])?;
+        let next = adaptive::next_items(&self.state, &caller, &req.session_id).await?;
+        Ok(Response::new(next))
     }
 
     async fn get_result(

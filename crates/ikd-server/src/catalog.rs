@@ -1,6 +1,7 @@
 //! The instruments a server scores, each bound to the loaded plugins once at
 //! start-up; scorers for other models are made on first use and kept.
 
+use crate::adaptive::Adaptive;
 use crate::answers::ItemIndex;
 use crate::errors::{Invalid, bad_request};
 use ikd_core::host::{PluginHost, PluginKindName};
@@ -21,6 +22,8 @@ pub struct Entry {
     pub scorer: Arc<Scorer>,
     /// Item id → position, for answers arriving by item id.
     pub items: ItemIndex,
+    /// The adaptive test and its selector, for `[delivery] mode = "adaptive"`.
+    pub adaptive: Option<Arc<Adaptive>>,
     /// Other (model, settings JSON) pairs, made on demand.
     others: Mutex<HashMap<(String, String), Arc<Scorer>>>,
 }
@@ -73,8 +76,15 @@ impl Catalog {
             }
             let scorer = Scorer::new(instrument.clone(), &host, &ScorerOptions::default())
                 .map_err(|e| fail(e.to_string()))?;
+            let adaptive = match instrument.delivery.adaptive() {
+                Some(delivery) => Some(Arc::new(
+                    Adaptive::bind(&instrument, delivery, &host).map_err(fail)?,
+                )),
+                None => None,
+            };
             entries.push(Arc::new(Entry {
                 items: ItemIndex::new(&instrument),
+                adaptive,
                 instrument,
                 scorer: Arc::new(scorer),
                 others: Mutex::new(HashMap::new()),

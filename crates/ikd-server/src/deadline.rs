@@ -48,6 +48,18 @@ impl State {
         .map_err(errors::score)
     }
 
+    /// The item scores of `rows` (the domain plugins' item scoring, no model), within
+    /// [`State::scoring_deadline`]; invalid answers are `INVALID_ARGUMENT`.
+    pub(crate) async fn item_scores(
+        &self,
+        scorer: &Arc<Scorer>,
+        rows: AnswerRows,
+    ) -> Result<ItemScores, Status> {
+        self.within_deadline(scorer, "item_scores", scorer.item_scores_blocking(rows))
+            .await?
+            .map_err(errors::score)
+    }
+
     /// Checks the answers of `rows` by their kinds alone (the domain plugins'
     /// item scoring, no model), within [`State::scoring_deadline`]: invalid
     /// answers are `INVALID_ARGUMENT` with one violation each, as in a scoring.

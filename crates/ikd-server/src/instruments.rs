@@ -39,6 +39,7 @@ pub(crate) fn describe(entry: &Entry, lang: Lang) -> api::Instrument {
         title: i.title.get(lang).to_owned(),
         language: lang.code().to_owned(),
         model: i.scoring.model.clone(),
+        delivery: i.delivery.mode().to_owned(),
         domains: i
             .domains
             .iter()

@@ -30,6 +30,7 @@
 //! (Prometheus metrics on a listener of their own).
 
 mod access;
+mod adaptive;
 mod admin;
 mod aggregates;
 mod answers;

@@ -7,7 +7,9 @@
 use ikd_core::lang::Lang;
 use ikd_core::localise::{LocalisedMissing, Named, localise};
 use ikd_core::pipeline::Scorer;
-use ikd_core::results::{PluginProvenance, Provenance, ResultRecord};
+use ikd_core::results::{
+    AdministeredItem, Administration, PluginProvenance, Provenance, ResultRecord,
+};
 use ikd_proto::v1 as api;
 use tonic::Status;
 
@@ -60,6 +62,36 @@ pub fn render(
             .collect(),
         flags: shown.flags,
         provenance: full.then(|| api_provenance(provenance.unwrap_or(scorer.provenance()))),
+        adaptive: provenance
+            .and_then(|p| p.adaptive.as_ref())
+            .filter(|_| full)
+            .map(api_administration),
+    }
+}
+
+fn api_administration(a: &Administration) -> api::AdaptiveRecord {
+    api::AdaptiveRecord {
+        selector: Some(plugin_ref(&a.selector)),
+        stop_reason: a.stop_reason.clone(),
+        steps: a.steps.iter().map(api_step).collect(),
+    }
+}
+
+/// An administered item as the API shows it (the category code stays in the provenance).
+pub(crate) fn api_step(step: &AdministeredItem) -> api::AdaptiveStep {
+    api::AdaptiveStep {
+        item_id: step.item.clone(),
+        domain: step.domain.clone(),
+        theta: step.theta,
+        se: step.se,
+    }
+}
+
+fn plugin_ref(p: &PluginProvenance) -> api::PluginRef {
+    api::PluginRef {
+        name: p.name.clone(),
+        version: p.version.clone(),
+        sha256: p.sha256.clone(),
     }
 }
 
@@ -81,11 +113,7 @@ fn api_missing(m: LocalisedMissing) -> api::Missing {
 }
 
 fn api_provenance(p: &Provenance) -> api::Provenance {
-    let plugin = |p: &PluginProvenance| api::PluginRef {
-        name: p.name.clone(),
-        version: p.version.clone(),
-        sha256: p.sha256.clone(),
-    };
+    let plugin = plugin_ref;
     api::Provenance {
         instrument_id: p.instrument_id.clone(),
         instrument_version: p.instrument_version.clone(),

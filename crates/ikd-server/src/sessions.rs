@@ -4,6 +4,7 @@
 //! result. Everything lives in the store, so any replica serves any session.
 
 use crate::State;
+use crate::adaptive::{self, Adaptive};
 use crate::answers::{self, check_id, check_org_unit};
 use crate::auth::Caller;
 use crate::catalog::Entry;
@@ -14,6 +15,7 @@ use ikd_core::lang::Lang;
 use ikd_core::quote::quote;
 use ikd_proto::v1 as api;
 use ikd_store::{NewResult, NewSession, Session, StoreError};
+use std::sync::Arc;
 use tonic::Status;
 
 /// Attempts of a submit whose answers keep changing while they are scored (each racing save
@@ -85,6 +87,16 @@ pub(crate) async fn save_answers(
     let mut rows = entry.items.empty_rows();
     answers::push(&mut rows, &session.id, &session.org_unit, None, &cells);
     state.check_answers(&entry.scorer, rows).await?;
+    if let Some(adaptive) = &entry.adaptive {
+        let given: Vec<(&str, &str)> = req
+            .answers
+            .iter()
+            .map(|a| (a.item_id.as_str(), a.value.as_str()))
+            .collect();
+        state
+            .check_adaptive_save(entry, adaptive, &session, &given)
+            .await?;
+    }
     let pairs: Vec<(String, String)> = req
         .answers
         .into_iter()
@@ -104,16 +116,25 @@ pub(crate) async fn save_answers(
 /// Scores a session's stored answers and closes it with revision 1. The store keeps the
 /// result only if no save was applied since the answers were read (`AnswersChanged`): then
 /// they are read and scored again, at most [`SUBMIT_TRIES`] times.
+///
+/// An adaptive session is submitted once its stopping rule is met, or earlier with
+/// `end_early` (the respondent stopped; the result records it).
 pub(crate) async fn submit(
     state: &State,
     caller: &Caller,
     session_id: &str,
+    end_early: bool,
     lang: Lang,
 ) -> Result<api::SubmitSessionResponse, Status> {
     for attempt in 1..=SUBMIT_TRIES {
         let session = state.open_session(caller, session_id).await?;
         let entry = state.session_entry(&session)?;
-        let record = score_session(state, entry, &session).await?;
+        let record = match &entry.adaptive {
+            Some(adaptive) => {
+                score_adaptive_session(state, entry, adaptive, &session, end_early).await?
+            }
+            None => score_session(state, entry, &session, &session.answers).await?,
+        };
         match state
             .store
             .submit(&session.id, session.answers_version, record)
@@ -178,6 +199,7 @@ async fn score_session(
     state: &State,
     entry: &Entry,
     session: &Session,
+    answers: &[(String, String)],
 ) -> Result<NewResult, Status> {
     let elapsed = answers::completion_seconds(session.created_at, now_millis());
     let mut rows = entry.items.empty_rows();
@@ -186,11 +208,38 @@ async fn score_session(
         .push_stored(
             &mut rows,
             (&session.id, &session.org_unit, Some(elapsed)),
-            &session.answers,
+            answers,
         )
         .map_err(|v| bad_request("stored answers no longer fit the instrument", &v))?;
     let (results, items) = state.score_with_item_scores(&entry.scorer, rows).await?;
     let mut record = new_result(&entry.scorer, &results[0]);
     record.indicators = indicator_scores(&IndicatorScorer::new(&entry.scorer), &items, 0);
+    Ok(record)
+}
+
+/// The result of an adaptive session: the items given keep their answers, the others are
+/// not applicable, and the provenance records the administration.
+async fn score_adaptive_session(
+    state: &State,
+    entry: &Entry,
+    adaptive: &Arc<Adaptive>,
+    session: &Session,
+    end_early: bool,
+) -> Result<NewResult, Status> {
+    let position = state.position(entry, adaptive, session).await?;
+    if let (Some(next), false) = (position.next_item(adaptive), end_early) {
+        return Err(Status::failed_precondition(format!(
+            "the adaptive test of session {} is not over: item {} is next ({} given); \
+             save its answer, or submit with end_early when the respondent stops",
+            quote(&session.id),
+            quote(next),
+            position.state.total()
+        )));
+    }
+    let answers = adaptive::scored_answers(&position, adaptive, session);
+    let mut record = score_session(state, entry, session, &answers).await?;
+    let mut provenance = entry.scorer.provenance().as_ref().clone();
+    provenance.adaptive = Some(adaptive::administration(&position, adaptive));
+    record.provenance_json = serde_json::to_string(&provenance).unwrap_or_default();
     Ok(record)
 }

@@ -112,6 +112,7 @@ async fn code_of(channel: &Channel, rpc: &str, token: Option<&str>) -> Code {
                 api::SubmitSessionRequest {
                     session_id: "00000000-0000-4000-8000-000000000000".into(),
                     language: String::new(),
+                    end_early: false,
                 },
             ))
             .await
@@ -352,6 +353,7 @@ async fn submitted(channel: &Channel, respondent: &str, org_unit: &str) -> Strin
         api::SubmitSessionRequest {
             session_id: session.clone(),
             language: String::new(),
+            end_early: false,
         },
     ))
     .await

@@ -103,6 +103,7 @@ async fn submit_one(channel: &Channel) {
             api::SubmitSessionRequest {
                 session_id: session,
                 language: String::new(),
+                end_early: false,
             },
         ))
         .await

@@ -103,6 +103,7 @@ async fn one_session(
         .submit_session(authorized(api::SubmitSessionRequest {
             session_id: session,
             language: String::new(),
+            end_early: false,
         }))
         .await
         .map_err(|s| format!("submit {k}: {s:?}"))?

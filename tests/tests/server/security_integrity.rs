@@ -56,6 +56,7 @@ async fn submit_one(client: &mut Assessment) -> String {
         .submit_session(api::SubmitSessionRequest {
             session_id: id.clone(),
             language: String::new(),
+            end_early: false,
         })
         .await
         .expect("submit");
@@ -385,6 +386,7 @@ async fn race_saves_against_submits(
                 let submit = submitter.submit_session(api::SubmitSessionRequest {
                     session_id: id.clone(),
                     language: String::new(),
+                    end_early: false,
                 });
                 let (saved, submitted) = tokio::join!(save, submit);
                 let submitted = submitted.expect("the submit succeeds").into_inner();

@@ -6,6 +6,7 @@
 //! naming the file, the line and column where known, and the item or field.
 
 mod checks;
+mod delivery;
 mod domains;
 mod findings;
 mod items;
@@ -25,6 +26,7 @@ mod values;
 #[cfg(test)]
 mod tests;
 
+pub use delivery::ADAPTIVE_MODEL;
 pub use load::{load, load_str};
 pub use model::*;
 pub use plugins::{PluginFacts, PluginRole, check_plugins};

@@ -45,6 +45,8 @@ pub struct Instrument {
     pub levels: Vec<Level>,
     pub scoring: ScoringSpec,
     pub quality: QualityRules,
+    /// How respondents are given the items (`[delivery]`).
+    pub delivery: Delivery,
     /// The reporting scale (`[reporting] min/max`), 0–100 unless declared otherwise.
     pub reporting: ReportingScale,
     /// Hex sha256 of the file's bytes: part of the instrument's identity.
@@ -170,4 +172,41 @@ pub struct QualityRules {
 pub struct ReportingScale {
     pub min: f64,
     pub max: f64,
+}
+
+/// How respondents are given the items.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Delivery {
+    /// Every item, a page per domain.
+    #[default]
+    Fixed,
+    /// The items a selector picks for each person (docs/adaptive.md).
+    Adaptive(AdaptiveDelivery),
+}
+
+impl Delivery {
+    pub fn adaptive(&self) -> Option<&AdaptiveDelivery> {
+        match self {
+            Delivery::Adaptive(adaptive) => Some(adaptive),
+            Delivery::Fixed => None,
+        }
+    }
+
+    pub fn mode(&self) -> &'static str {
+        match self {
+            Delivery::Fixed => "fixed",
+            Delivery::Adaptive(_) => "adaptive",
+        }
+    }
+}
+
+/// `[delivery] mode = "adaptive"`: the selector plugin and the test's settings, whose
+/// item parameters are the `irt` scoring model's (pinned by its `params_sha256`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AdaptiveDelivery {
+    /// Name of the selector plugin (e.g. `mfi`).
+    pub selector: String,
+    pub selector_version: VersionReq,
+    /// Stopping rule, content limits, exposure control (`[delivery.settings]`).
+    pub settings: ikd_cat::Settings,
 }

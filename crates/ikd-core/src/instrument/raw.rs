@@ -19,6 +19,7 @@ pub(super) struct RawDocument {
     pub scoring: RawScoring,
     pub missing: Option<RawMissing>,
     pub quality: Option<RawQuality>,
+    pub delivery: Option<RawDelivery>,
     #[serde(default)]
     pub scales: Vec<RawScale>,
     #[serde(default)]
@@ -79,6 +80,15 @@ pub(super) struct RawMissing {
     pub min_answered: Option<Spanned<i64>>,
     pub min_answered_fraction: Option<Spanned<f64>>,
     pub min_domains: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "the [delivery] table")]
+pub(super) struct RawDelivery {
+    pub mode: Spanned<String>,
+    pub selector: Option<Spanned<String>>,
+    pub selector_version: Option<Spanned<String>>,
+    pub settings: Option<Spanned<toml::Table>>,
 }
 
 #[derive(Debug, Deserialize)]

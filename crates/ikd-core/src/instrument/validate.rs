@@ -3,6 +3,7 @@
 //! run reports every problem.
 
 use super::Instrument;
+use super::delivery::{Context, delivery};
 use super::domains::{check_items_per_domain, check_weights_sum, domains};
 use super::findings::Findings;
 use super::items::{Declared, items};
@@ -35,6 +36,16 @@ pub(super) fn validate(
     );
     let missing = missing(findings, raw.missing.as_ref(), domains.len());
     check_items_per_domain(findings, &domains, &items, &missing);
+    let delivery = delivery(
+        findings,
+        raw.delivery.as_ref(),
+        &Context {
+            scoring: &scoring,
+            domains: &domains,
+            items: &items,
+            missing: &missing,
+        },
+    );
     Instrument {
         id: header.id,
         version: header.version,
@@ -47,6 +58,7 @@ pub(super) fn validate(
         missing,
         scoring,
         quality: quality(findings, raw.quality.as_ref()),
+        delivery,
         reporting,
         sha256,
         source: source.to_path_buf(),

@@ -198,6 +198,18 @@ pub(crate) async fn save_page(
             .map(|v| (v.item, v.message))
             .collect());
     }
+    if let Some(adaptive) = &entry.adaptive {
+        let given: Vec<(&str, &str)> = cells
+            .iter()
+            .map(|(i, v)| (i.as_str(), v.as_str()))
+            .collect();
+        if let Err(status) = state
+            .check_adaptive_save(entry, adaptive, &visit.session, &given)
+            .await
+        {
+            return Err(pages::failure(&status, lang));
+        }
+    }
     let mut digest = Sha256::new();
     digest.update(part.to_le_bytes());
     for (item, cell) in cells {

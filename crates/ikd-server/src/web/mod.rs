@@ -7,6 +7,7 @@
 //! |---|---|
 //! | `GET /take/{token}` | welcome (and privacy notice); the report once submitted |
 //! | `GET/POST /take/{token}/page/{n}` | domain `n`'s items; a post saves, then moves |
+//! | `GET/POST /take/{token}/item` | adaptive instruments: the item the test gives now |
 //! | `GET /take/{token}/review` | what is unanswered; the submit form |
 //! | `POST /take/{token}/submit` | scores and stores the result, then shows the report |
 //! | `GET /static/take.css` | the stylesheet |
@@ -19,6 +20,7 @@
 //! Items are drawn from their plugins' presentations (`fields`, `views`):
 //! a new domain plugin is delivered here with no change to this module.
 
+mod adaptive;
 mod fields;
 mod flow;
 mod pages;
@@ -73,6 +75,10 @@ pub(crate) fn router(state: Arc<State>) -> Router {
         .route("/", get(landing))
         .route("/take/{token}", get(welcome))
         .route("/take/{token}/page/{part}", get(show_page).post(post_page))
+        .route(
+            "/take/{token}/item",
+            get(adaptive::show_item).post(adaptive::post_item),
+        )
         .route("/take/{token}/review", get(review))
         .route("/take/{token}/submit", axum::routing::post(submit))
         .route("/static/take.css", get(stylesheet))
@@ -173,6 +179,9 @@ async fn show_page(
     if visit.submitted() {
         return Redirect::to(&with_lang(&visit.base(), lang)).into_response();
     }
+    if visit.entry.adaptive.is_some() {
+        return Redirect::to(&with_lang(&format!("{}/item", visit.base()), lang)).into_response();
+    }
     let Some(part) = part_number(&visit, &part) else {
         return pages::not_found(lang);
     };
@@ -199,6 +208,9 @@ async fn post_page(
         Ok(accepted) => accepted,
         Err(page) => return page,
     };
+    if visit.entry.adaptive.is_some() {
+        return Redirect::to(&with_lang(&format!("{}/item", visit.base()), lang)).into_response();
+    }
     let Some(part) = part_number(&visit, &part) else {
         return pages::not_found(lang);
     };
@@ -245,6 +257,9 @@ async fn review(
     if visit.submitted() {
         return Redirect::to(&with_lang(&visit.base(), lang)).into_response();
     }
+    if visit.entry.adaptive.is_some() {
+        return adaptive::review(&state, &visit, lang, false).await;
+    }
     pages::review(&visit, &visit.csrf(&state), lang, false)
 }
 
@@ -258,10 +273,18 @@ async fn submit(
         Ok(accepted) => accepted,
         Err(page) => return page,
     };
+    let adaptive = visit.entry.adaptive.is_some();
     if first(&fields, "confirm") != Some("yes") {
-        return pages::review(&visit, &visit.csrf(&state), lang, true);
+        return if adaptive {
+            adaptive::review(&state, &visit, lang, true).await
+        } else {
+            pages::review(&visit, &visit.csrf(&state), lang, true)
+        };
     }
-    match crate::sessions::submit(&state, &visit.caller, &visit.session.id, lang).await {
+    // An adaptive test's review said whether it is complete; confirming there is the
+    // person's choice to stop.
+    let end_early = adaptive;
+    match crate::sessions::submit(&state, &visit.caller, &visit.session.id, end_early, lang).await {
         Ok(_) => Redirect::to(&with_lang(&visit.base(), lang)).into_response(),
         Err(status) if status.code() == tonic::Code::FailedPrecondition => {
             pages::already_submitted(&visit, lang)

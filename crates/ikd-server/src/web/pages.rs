@@ -26,6 +26,15 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/take/welcome.html"),
     ),
     ("page.html", include_str!("../../templates/take/page.html")),
+    ("item.html", include_str!("../../templates/take/item.html")),
+    (
+        "adaptive.html",
+        include_str!("../../templates/take/adaptive.html"),
+    ),
+    (
+        "adaptive_review.html",
+        include_str!("../../templates/take/adaptive_review.html"),
+    ),
     (
         "review.html",
         include_str!("../../templates/take/review.html"),
@@ -49,7 +58,7 @@ fn env() -> &'static Environment<'static> {
 }
 
 /// Renders `template`; a template error is a bug, answered 500 and logged.
-fn render(template: &str, ctx: Value, status: StatusCode) -> Html {
+pub(crate) fn render(template: &str, ctx: Value, status: StatusCode) -> Html {
     match env().get_template(template).and_then(|t| t.render(ctx)) {
         Ok(body) => (status, html_type(), body).into_response(),
         Err(e) => {
@@ -67,7 +76,12 @@ fn html_type() -> [(header::HeaderName, HeaderValue); 1] {
 }
 
 /// What every page shows: the language, its switch, the texts and the title.
-fn chrome(lang: Lang, title: &str, page_title: &str, switch_url: Option<String>) -> Value {
+pub(crate) fn chrome(
+    lang: Lang,
+    title: &str,
+    page_title: &str,
+    switch_url: Option<String>,
+) -> Value {
     context! {
         lang => lang.code(),
         other_lang => other(lang).code(),
@@ -172,13 +186,18 @@ pub(crate) fn failure(status: &tonic::Status, lang: Lang) -> Html {
     message(code, lang, heading, heading, Some(texts(lang).contact))
 }
 
-fn title(visit: &Visit, lang: Lang) -> String {
+pub(crate) fn title(visit: &Visit, lang: Lang) -> String {
     visit.entry.instrument.title.get(lang).to_owned()
 }
 
 pub(crate) fn welcome(visit: &Visit, lang: Lang) -> Html {
     let t = texts(lang);
     let resumed = !visit.session.answers.is_empty();
+    let adaptive = visit.entry.adaptive.as_ref();
+    let start = match adaptive {
+        Some(_) => format!("{}/item", visit.base()),
+        None => format!("{}/page/1", visit.base()),
+    };
     let ctx = context! {
         ..chrome(
             lang,
@@ -191,7 +210,9 @@ pub(crate) fn welcome(visit: &Visit, lang: Lang) -> Html {
             items => visit.entry.instrument.items.len(),
             instrument_version => format!("{} {}", visit.entry.instrument.id, visit.entry.instrument.version),
             resumed => resumed,
-            start_url => with_lang(&format!("{}/page/1", visit.base()), lang),
+            start_url => with_lang(&start, lang),
+            how => if adaptive.is_some() { t.adaptive_how } else { t.how },
+            questions_at_most => adaptive.map(|a| a.test().settings().max_items.unwrap_or(a.test().bank().len()).min(a.test().bank().len())),
         },
     };
     render("welcome.html", ctx, StatusCode::OK)

@@ -381,6 +381,7 @@ pub(super) async fn client_loop(
             let request = api::SubmitSessionRequest {
                 session_id: ledger.session_id.clone(),
                 language: "en".into(),
+                end_early: false,
             };
             let what = format!(
                 "{backend}: client {k}: SubmitSession of session {}",

@@ -12,6 +12,7 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 use tonic_types::StatusExt;
 
+mod adaptive;
 mod admin;
 mod explanations;
 mod operations;

@@ -268,6 +268,7 @@ async fn two_servers_share_one_postgres() {
         .submit_session(api::SubmitSessionRequest {
             session_id: session.clone(),
             language: String::new(),
+            end_early: false,
         })
         .await
         .unwrap()
@@ -276,6 +277,7 @@ async fn two_servers_share_one_postgres() {
         .submit_session(api::SubmitSessionRequest {
             session_id: session.clone(),
             language: String::new(),
+            end_early: false,
         })
         .await
         .unwrap_err();

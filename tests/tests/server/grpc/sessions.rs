@@ -32,6 +32,7 @@ pub(super) async fn run_session(client: &mut Assessment, e: &Example) -> (String
         .submit_session(api::SubmitSessionRequest {
             session_id: session.clone(),
             language: String::new(),
+            end_early: false,
         })
         .await
         .unwrap()
@@ -109,6 +110,7 @@ async fn sessions_work(database_url: Option<String>) {
         .submit_session(api::SubmitSessionRequest {
             session_id: session.clone(),
             language: "en".into(),
+            end_early: false,
         })
         .await
         .unwrap()
@@ -120,6 +122,7 @@ async fn sessions_work(database_url: Option<String>) {
         .submit_session(api::SubmitSessionRequest {
             session_id: session.clone(),
             language: String::new(),
+            end_early: false,
         })
         .await
         .unwrap_err();

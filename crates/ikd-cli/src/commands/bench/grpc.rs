@@ -457,6 +457,7 @@ async fn one_session(
         .submit_session(api::SubmitSessionRequest {
             session_id: session,
             language: String::new(),
+            end_early: false,
         })
         .await?;
     Ok(())

@@ -2,14 +2,13 @@
 //! model's calibrated parameters (the PARAMS.csv its settings name, checked
 //! against their sha256 pin), or a simulated bank.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use ikd_cat::Bank;
 use ikd_cat::simulation::SimulatedBank;
+use ikd_core::adaptive::irt_bank;
 use ikd_core::instrument::Instrument;
-use ikd_irt::{ItemBank, Model};
+use ikd_irt::Model;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
-use std::path::Path;
 
 /// Where the bank came from, for the report.
 pub struct Source {
@@ -83,63 +82,19 @@ impl BankArgs {
     }
 }
 
-/// The instrument's items in instrument order with the `irt` model's
-/// parameters: the model's own settings when it is the instrument's model,
-/// else `[scoring.alternatives.irt]`.
+/// The instrument's bank (`ikd_core::adaptive::irt_bank`), described for the report.
 fn from_instrument(instrument: &Instrument) -> Result<Source> {
-    let settings = if instrument.scoring.model == "irt" {
-        &instrument.scoring.settings
-    } else {
-        instrument
-            .scoring
-            .alternatives
-            .get("irt")
-            .unwrap_or(&Value::Null)
-    };
-    let Some(params) = settings.get("params").and_then(Value::as_str) else {
-        bail!(
-            "instrument '{}' has no IRT item parameters: an adaptive test needs the `irt` \
-             model's PARAMS.csv ([scoring.alternatives.irt] params = \"…\", from `ikd calibrate`)",
-            instrument.id
-        );
-    };
-    let dir = instrument.source.parent().unwrap_or(Path::new("."));
-    let path = dir.join(params);
-    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-    let sha256 = hex::encode(Sha256::digest(&bytes));
-    if let Some(pinned) = settings.get("params_sha256").and_then(Value::as_str)
-        && !pinned.eq_ignore_ascii_case(&sha256)
-    {
-        bail!(
-            "{} has sha256 {sha256}, but the instrument pins {pinned}",
-            path.display()
-        );
-    }
-    let parameters = ItemBank::read_csv(bytes.as_slice())
-        .with_context(|| format!("reading {}", path.display()))?;
-    let layout = instrument
-        .items
-        .iter()
-        .map(|i| (i.id.as_str(), i.domain.as_str(), i.indicator.as_str()));
-    let bank = Bank::from_parameters(layout, &parameters)
-        .with_context(|| format!("instrument '{}' with {}", instrument.id, path.display()))?;
+    let source = irt_bank(instrument)?;
     Ok(Source {
-        bank,
+        bank: source.bank,
         description: json!({
             "source": "instrument",
             "instrument": instrument.id,
             "instrument_version": instrument.version.to_string(),
-            "params": params,
-            "params_sha256": sha256,
+            "params": source.params,
+            "params_sha256": source.sha256,
         }),
-        quadpts: settings
-            .get("quadpts")
-            .and_then(Value::as_u64)
-            .map(|q| q as usize),
-        method: settings
-            .get("method")
-            .and_then(Value::as_str)
-            .filter(|m| !m.eq_ignore_ascii_case("eap"))
-            .map(str::to_owned),
+        quadpts: source.quadpts,
+        method: source.method,
     })
 }

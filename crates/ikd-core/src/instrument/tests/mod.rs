@@ -1,6 +1,7 @@
 //! Tests of the loader, the validator and the plugin checks, over one small
 //! valid instrument that each error test breaks in one place.
 
+mod delivery;
 mod errors;
 mod plugins;
 mod valid;
