@@ -133,7 +133,7 @@ pub(crate) async fn submit(
             Some(adaptive) => {
                 score_adaptive_session(state, entry, adaptive, &session, end_early).await?
             }
-            None => score_session(state, entry, &session, &session.answers).await?,
+            None => score_session(state, entry, &session, &session.answers, 1.0).await?,
         };
         match state
             .store
@@ -193,15 +193,16 @@ pub(crate) async fn latest_result(
     })
 }
 
-/// The result of a session's stored answers, to submit. Time from start to now feeds the
-/// too-fast quality flag.
+/// The result of a session's stored answers, to submit. Time from start to now, times
+/// `pace`, feeds the too-fast quality flag.
 async fn score_session(
     state: &State,
     entry: &Entry,
     session: &Session,
     answers: &[(String, String)],
+    pace: f64,
 ) -> Result<NewResult, Status> {
-    let elapsed = answers::completion_seconds(session.created_at, now_millis());
+    let elapsed = answers::completion_seconds(session.created_at, now_millis()) * pace;
     let mut rows = entry.items.empty_rows();
     entry
         .items
@@ -237,7 +238,11 @@ async fn score_adaptive_session(
         )));
     }
     let answers = adaptive::scored_answers(&position, adaptive, session);
-    let mut record = score_session(state, entry, session, &answers).await?;
+    // The too-fast rule is set for the whole instrument: judge the pace, the time
+    // projected to every item at the rate the items given took.
+    let given = position.state.total().max(1) as f64;
+    let pace = entry.instrument.items.len() as f64 / given;
+    let mut record = score_session(state, entry, session, &answers, pace).await?;
     let mut provenance = entry.scorer.provenance().as_ref().clone();
     provenance.adaptive = Some(adaptive::administration(&position, adaptive));
     record.provenance_json = serde_json::to_string(&provenance).unwrap_or_default();

@@ -4,14 +4,19 @@
 //! way, closes the browser and comes back to find the answers, reviews,
 //! submits and reads the report; the stored result is what `Score` gives.
 //! Every page type passes axe-core (no serious or critical violation) and
-//! has no sideways scrolling at 390 px.
+//! has no sideways scrolling at 390 px. An adaptive instrument is taken the same way,
+//! one item per page, from link to report.
 
 use fantoccini::key::Key;
 use ikd_proto::v1 as api;
+use ikd_tests::adaptive::{ADAPTIVE_ID, adaptive_ikd_asn};
 use ikd_tests::browser::{self, Browser, PHONE};
 use ikd_tests::grpc::ikd_asn;
 use ikd_tests::server::{ServerOptions, TestServer, tokens};
-use ikd_tests::web::{assert_same_scores, fields_for, instrument, invite, scored_and_stored};
+use ikd_tests::web::{
+    assert_same_scores, exported, fields_for, instrument, instrument_of, invite, invite_to,
+    scored_and_stored, some_cell,
+};
 use std::path::PathBuf;
 
 /// Where the screenshots go (`target/tmp/web_browser`), kept for a person to look at.
@@ -177,6 +182,151 @@ async fn a_person_on_a_phone_takes_the_instrument_from_link_to_report() {
     let (scored, stored) = scored_and_stored(&server, ikd_asn(), unit, &example.answers).await;
     assert_same_scores(&stored, &scored);
     drop(browser);
+    server.stop();
+}
+
+/// The item an adaptive page gives (its hidden `item` field), once the page shows one
+/// other than `before`; `None` once the test has moved on to the review.
+async fn next_adaptive_item(
+    browser: &Browser,
+    review: &str,
+    before: Option<&str>,
+) -> Option<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let url = browser.current_url().await.unwrap();
+        if url.path() == review {
+            return None;
+        }
+        // Read in the page's own script: an element found a moment earlier may be gone
+        // when the next page loads (then the read fails, and is tried again).
+        let shown = browser
+            .execute(
+                "var e = document.querySelector('input[name=item]'); return e ? e.value : null",
+                vec![],
+            )
+            .await;
+        if let Ok(serde_json::Value::String(item)) = shown
+            && Some(item.as_str()) != before
+        {
+            return Some(item);
+        }
+        assert!(std::time::Instant::now() < deadline, "no new item on {url}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_on_a_phone_takes_an_adaptive_test_item_by_item() {
+    let dir = tempfile::tempdir().unwrap();
+    let instruments = dir.path().join("instruments");
+    adaptive_ikd_asn(
+        &instruments,
+        "mfi",
+        "se_target = 0.5\nmin_items_per_domain = 5\nrandomesque = 2",
+    );
+    let mut options = ServerOptions::new(dir.path());
+    options.args = vec!["--instrument".into(), instruments.display().to_string()];
+    let server = TestServer::start(options);
+    let base = format!("http://{}", server.web_addr());
+    let adaptive = Some(api::InstrumentRef {
+        id: ADAPTIVE_ID.into(),
+        version: String::new(),
+    });
+    let example = &ikd_tests::example_respondents()[2];
+    let unit = "64.72/diskominfo";
+    let links = invite_to(
+        &server,
+        tokens::SERVICE,
+        adaptive.clone(),
+        unit,
+        &[&example.id],
+        None,
+    )
+    .await
+    .unwrap();
+    let link = format!("{base}{}", links[0].path);
+    let review = format!("{}/review", links[0].path);
+    let shown = instrument_of(&server, tokens::SERVICE, adaptive.clone()).await;
+    let cell = |id: &str| {
+        let k = shown.items.iter().position(|i| i.id == id).unwrap();
+        example
+            .answers
+            .iter()
+            .find(|(i, v)| i == id && !v.is_empty() && v != "NA")
+            .map_or_else(
+                || some_cell(shown.items[k].presentation.as_ref().unwrap(), k),
+                |(_, v)| v.clone(),
+            )
+    };
+
+    let browser = Browser::start(PHONE).await;
+    browser.goto(&link).await;
+    check_page(&browser, "adaptive-welcome").await;
+    browser.click("a.button.primary").await;
+    browser
+        .wait_for_path(&format!("{}/item", links[0].path))
+        .await;
+    let mut item = next_adaptive_item(&browser, &review, None).await;
+    check_page(&browser, "adaptive-item").await;
+
+    // Going on without an answer keeps the item and says why.
+    browser.click("button[name=go][value=next]").await;
+    browser.find(".alert").await;
+    check_page(&browser, "adaptive-item-unanswered").await;
+
+    let mut given = Vec::new();
+    while let Some(id) = item {
+        let presentation = shown.items.iter().find(|i| i.id == id).unwrap();
+        answer(
+            &browser,
+            &id,
+            presentation.presentation.as_ref().unwrap(),
+            &cell(&id),
+        )
+        .await;
+        if given.len() == 7 {
+            // Keyboard: Enter on the primary button saves and moves on.
+            focus(&browser, "button[name=go][value=next]").await;
+            browser.press(Key::Enter).await;
+        } else {
+            browser.click("button[name=go][value=next]").await;
+        }
+        given.push(id.clone());
+        item = next_adaptive_item(&browser, &review, Some(&id)).await;
+        if given.len() == 12 {
+            check_page(&browser, "adaptive-item-later").await;
+        }
+    }
+    assert!(
+        given.len() >= 25 && given.len() < 60,
+        "{} items",
+        given.len()
+    );
+    check_page(&browser, "adaptive-review").await;
+    let lead = browser.text("main p").await;
+    assert!(
+        lead.contains("selesai"),
+        "the review says the test is complete: {lead}"
+    );
+    browser.click("input[name=confirm]").await;
+    browser.submit("form").await;
+    browser.wait_for_path(&links[0].path).await;
+    let report = browser.source().await.unwrap();
+    assert!(
+        report.contains("<svg"),
+        "the personal report follows the submit"
+    );
+    check_page(&browser, "adaptive-report").await;
+    drop(browser);
+
+    // The stored result records the items in the order the pages gave them.
+    let stored = exported(&server, adaptive).await;
+    assert_eq!(stored.len(), 1);
+    let record = stored[0].result.as_ref().unwrap().adaptive.clone().unwrap();
+    assert_eq!(record.stop_reason, "completed");
+    let order: Vec<&str> = record.steps.iter().map(|s| s.item_id.as_str()).collect();
+    assert_eq!(order, given.iter().map(String::as_str).collect::<Vec<_>>());
     server.stop();
 }
 

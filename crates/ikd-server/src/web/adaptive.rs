@@ -174,9 +174,12 @@ fn item_page(
     let instrument = &visit.entry.instrument;
     let k = index_of(visit, item);
     let (posted, errors) = refused.map_or((None, &[][..]), |(f, e)| (Some(f), e));
-    let Some(view) = flow::page_views(visit, &[k], posted, errors, lang).pop() else {
+    let Some(mut view) = flow::page_views(visit, &[k], posted, errors, lang).pop() else {
         return pages::not_found(lang);
     };
+    // Numbered in the order given, not by the item's place in the instrument.
+    let number = position.state.total() + 1;
+    view.number = number;
     let part = instrument
         .domains
         .iter()
@@ -194,7 +197,7 @@ fn item_page(
             part => part + 1,
             parts => visit.parts(),
             domain => domain,
-            number => position.state.total() + 1,
+            number => number,
             has_errors => view.error.is_some(),
             item => minijinja::Value::from(minijinja::value::Serde(&view)),
             csrf => visit.csrf(state),

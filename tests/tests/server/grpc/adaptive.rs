@@ -413,3 +413,54 @@ async fn a_server_refuses_an_adaptive_instrument_without_its_selector() {
         "names the selector and the loaded ones: {stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_selector_fails_the_step_clearly_and_the_server_stays_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let instruments = dir.path().join("instruments");
+    let file = adaptive_ikd_asn(&instruments, "faulty-selector", "min_items_per_domain = 5");
+    // The fixture misbehaves as its bank's first domain code says.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let text = text
+        .replace("code = \"literasi-digital\"", "code = \"panic\"")
+        .replace("domain = \"literasi-digital\"", "domain = \"panic\"");
+    std::fs::write(&file, text).unwrap();
+    let plugins = dir.path().join("plugins");
+    ikd_tests::install_plugin(
+        &plugins,
+        &ikd_tests::fixture_dir("faulty-selector"),
+        &ikd_tests::built_plugin("ikd-fixture-faulty-selector"),
+    );
+    let mut options = ServerOptions::new(dir.path());
+    options.args = vec![
+        "--instrument".into(),
+        instruments.display().to_string(),
+        "--instrument".into(),
+        workspace().join("instruments").display().to_string(),
+        "--plugin-dir".into(),
+        plugins.display().to_string(),
+    ];
+    let server = TestServer::start(options);
+    let mut client = assessment(&server, Some(tokens::SERVICE)).await;
+    let session = start_session(&mut client, "person-1").await;
+    for attempt in 0..2 {
+        let status = client
+            .next_items(api::NextItemsRequest {
+                session_id: session.clone(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::Unavailable, "{attempt}: {status:?}");
+        assert!(status.message().contains("faulty-selector"), "{status:?}");
+        assert!(status.message().contains("answers are kept"), "{status:?}");
+    }
+    // Saving needs the next item too, and fails the same way; nothing else is touched.
+    let refused = save(&mut client, &session, "r0", "LD01", "3")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::Unavailable);
+    let e = &examples()[0];
+    let (_, result) = super::sessions::run_session(&mut client, e).await;
+    assert!(result.index.is_some(), "a fixed instrument is still served");
+    server.stop();
+}
