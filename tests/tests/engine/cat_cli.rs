@@ -216,3 +216,44 @@ fn a_selector_plugin_that_is_not_loaded_is_refused_with_the_loaded_selectors() {
         );
     }
 }
+
+#[test]
+fn an_adaptive_instrument_is_simulated_with_its_declared_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = ikd_tests::adaptive::adaptive_ikd_asn(
+        dir.path(),
+        "mfi",
+        "se_target = 0.45\nmin_items_per_domain = 5\nrandomesque = 2",
+    );
+    let file = file.display().to_string();
+    let declared = json(&ikd(&[
+        "cat",
+        "simulate",
+        "--instrument",
+        &file,
+        "-n",
+        "40",
+        "--seed",
+        "2",
+    ]));
+    assert_eq!(declared["settings"]["se_target"], 0.45);
+    assert_eq!(declared["settings"]["randomesque"], 2);
+    for d in declared["domains"].as_array().unwrap() {
+        assert!(d["length"]["min"].as_f64().unwrap() >= 5.0, "{d}");
+    }
+    // A command-line option overrides one declared setting, keeping the others.
+    let overridden = json(&ikd(&[
+        "cat",
+        "simulate",
+        "--instrument",
+        &file,
+        "-n",
+        "40",
+        "--seed",
+        "2",
+        "--se",
+        "0.6",
+    ]));
+    assert_eq!(overridden["settings"]["se_target"], 0.6);
+    assert_eq!(overridden["settings"]["min_items_per_domain"], 5);
+}

@@ -23,16 +23,21 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
         let checked = instrument_path(reference).and_then(|path| {
             let loaded = Arc::new(instrument::load(&path)?);
             Scorer::new(loaded.clone(), &host, &ScorerOptions::default())?;
+            // An adaptive test's settings against its bank, as a server would bind it.
+            if let Some(delivery) = loaded.delivery.adaptive() {
+                ikd_core::adaptive::adaptive_test(&loaded, delivery)?;
+            }
             Ok(loaded)
         });
         match checked {
             Ok(i) => eprintln!(
-                "ok: {}: {} {} ({} domains, {} items, sha256 {})",
+                "ok: {}: {} {} ({} domains, {} items, {} delivery, sha256 {})",
                 i.source.display(),
                 i.id,
                 i.version,
                 i.domains.len(),
                 i.items.len(),
+                i.delivery.mode(),
                 i.sha256
             ),
             Err(err) => {

@@ -23,15 +23,44 @@ pub struct PluginFacts {
     pub item_kinds: Vec<String>,
 }
 
-/// Checks that every domain's plugin and the scoring model are loaded in an
-/// accepted version and that every item's kind is owned by its domain's plugin.
+/// Checks that every domain's plugin, the scoring model and an adaptive instrument's
+/// selector are loaded in an accepted version and that every item's kind is owned by its domain's plugin.
 pub fn check_plugins(instrument: &Instrument, plugins: &[PluginFacts]) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     for (index, domain) in instrument.domains.iter().enumerate() {
         check_domain(instrument, index, domain, plugins, &mut diagnostics);
     }
     check_scoring_model(instrument, plugins, &mut diagnostics);
+    check_selector(instrument, plugins, &mut diagnostics);
     diagnostics
+}
+
+/// An adaptive instrument's selector plugin must be loaded in an accepted version.
+fn check_selector(
+    instrument: &Instrument,
+    plugins: &[PluginFacts],
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let Some(delivery) = instrument.delivery.adaptive() else {
+        return;
+    };
+    let (field, message) = match resolve(
+        plugins,
+        PluginRole::Selector,
+        &delivery.selector,
+        &delivery.selector_version,
+    ) {
+        Resolved::Found(_) => return,
+        Resolved::Missing(message) => ("selector", message),
+        Resolved::OutsideRequirement(message) => ("selector_version", message),
+    };
+    diagnostics.push(Diagnostic::new(
+        &instrument.source,
+        None,
+        &section("delivery"),
+        field,
+        message,
+    ));
 }
 
 fn check_domain(

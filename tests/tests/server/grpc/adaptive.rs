@@ -409,7 +409,9 @@ async fn a_server_refuses_an_adaptive_instrument_without_its_selector() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("selector 'no-such-selector'") && stderr.contains("mfi"),
+        stderr.contains("[delivery]")
+            && stderr.contains("'no-such-selector' is not loaded")
+            && stderr.contains("mfi"),
         "names the selector and the loaded ones: {stderr}"
     );
 }

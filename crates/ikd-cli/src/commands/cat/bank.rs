@@ -18,6 +18,8 @@ pub struct Source {
     pub quadpts: Option<usize>,
     /// The `irt` model's scoring method, when it is not EAP.
     pub method: Option<String>,
+    /// The settings an adaptive instrument declares (`[delivery.settings]`).
+    pub declared: Option<ikd_cat::Settings>,
 }
 
 #[derive(clap::Args)]
@@ -75,6 +77,7 @@ impl BankArgs {
                     }),
                     quadpts: None,
                     method: None,
+                    declared: None,
                 })
             }
             (None, None) => bail!("give --instrument or --simulated-bank"),
@@ -96,5 +99,9 @@ fn from_instrument(instrument: &Instrument) -> Result<Source> {
         }),
         quadpts: source.quadpts,
         method: source.method,
+        declared: instrument
+            .delivery
+            .adaptive()
+            .map(|delivery| delivery.settings.clone()),
     })
 }

@@ -61,7 +61,8 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "NAME", conflicts_with = "selector")]
     selector_plugin: Option<String>,
     /// Settings file (TOML, or JSON by its .json extension): the table an instrument's
-    /// `[delivery.settings]` holds. The options below override it.
+    /// `[delivery.settings]` holds (an adaptive --instrument's own are the default). The
+    /// options below override it.
     #[arg(long, value_name = "FILE")]
     settings: Option<PathBuf>,
     /// Stop a domain once SE(θ) is at most this.
@@ -106,7 +107,7 @@ fn simulate(plugins: &PluginArgs, args: SimulateArgs) -> Result<ExitCode> {
         bail!("-n/--persons must be at least 1");
     }
     let source = args.bank.load(args.seed)?;
-    let settings = settings(&args)?;
+    let settings = settings(&args, source.declared.clone())?;
     if let Some(quadpts) = source.quadpts
         && quadpts != settings.quadpts
     {
@@ -151,11 +152,12 @@ fn simulate(plugins: &PluginArgs, args: SimulateArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The settings file (if any) with the command-line options applied.
-fn settings(args: &SimulateArgs) -> Result<Settings> {
+/// The settings file, else the instrument's `[delivery.settings]`, else the defaults; with
+/// the command-line options applied.
+fn settings(args: &SimulateArgs, declared: Option<Settings>) -> Result<Settings> {
     let mut settings = match &args.settings {
         Some(path) => read_settings(path)?,
-        None => Settings::default(),
+        None => declared.unwrap_or_default(),
     };
     if let Some(se) = args.se_target {
         settings.se_target = se;

@@ -137,3 +137,31 @@ fn the_scoring_model_must_be_loaded_in_its_role() {
         "{diagnostic}"
     );
 }
+
+#[test]
+fn an_adaptive_instrument_needs_its_selector_loaded() {
+    let text = base_with("model = \"weighted-index\"", "model = \"irt\"");
+    let text = format!(
+        "{text}\n[delivery]\nmode = \"adaptive\"\nselector = \"mfi\"\nselector_version = \"^0.2\"\n"
+    );
+    let instrument = load_text(&text).unwrap_or_else(|error| panic!("{error}"));
+    let mut plugins = loaded();
+    plugins.push(plugin("irt", PluginRole::ScoringModel, "0.1.0", &[]));
+    let missing = check_plugins(&instrument, &plugins);
+    let diagnostic = the(&missing, "[delivery]", "selector");
+    assert!(
+        diagnostic
+            .message
+            .contains("'mfi' is not loaded (loaded selectors: none)"),
+        "{diagnostic}"
+    );
+    plugins.push(plugin("mfi", PluginRole::Selector, "0.1.0", &[]));
+    let old = check_plugins(&instrument, &plugins);
+    let diagnostic = the(&old, "[delivery]", "selector_version");
+    assert!(
+        diagnostic.message.contains("outside the requirement ^0.2"),
+        "{diagnostic}"
+    );
+    plugins.push(plugin("mfi", PluginRole::Selector, "0.2.1", &[]));
+    assert_eq!(check_plugins(&instrument, &plugins), []);
+}
