@@ -1,7 +1,11 @@
-//! Per-unit sufficient statistics (`unit_stats`, `unit_day_stats`, migration 0008): what each
-//! counting result adds to its unit's counts, sums and sums of squares, kept in the
-//! transaction that stores or supersedes the result, so that aggregates and reports read a
-//! few rows per unit instead of every result.
+//! Per-unit sufficient statistics (`unit_stats`, `unit_day_stats`, `prefix_stats`, migration
+//! 0008): what each counting result adds to its unit's counts, sums and sums of squares,
+//! kept in the transaction that stores or supersedes the result, so that aggregates and
+//! reports read a few rows per unit instead of every result.
+//!
+//! Each row is split over a few shards (migration 0009): batches written at once add to
+//! different shards, so that they do not wait for each other's row locks until commit (every
+//! batch adds to the national `""` prefix); readers sum over the shards.
 //!
 //! Two independent computations of the same numbers exist on purpose: the incremental one
 //! here ([`StatsDelta`], from the values being written, in Rust), and the one from the rows
@@ -19,6 +23,14 @@ use crate::{NewResult, StatsCheck, StoreError};
 /// A day of submission: `submitted_at / DAY_MS` (UTC; disclosure control cuts windows at
 /// UTC midnights).
 pub(crate) const DAY_MS: i64 = 86_400_000;
+
+/// Shards each statistics row may be split over: at most this many rows per key to sum when
+/// reading, and this many batches writing at once without waiting for each other.
+pub(crate) const SHARDS: usize = 8;
+
+/// The shard where rows without a batch of their own go: those kept before migration 0009,
+/// a rebuild's, a rescore's (rare: waiting for a batch's lock on them costs little).
+pub(crate) const BASE_SHARD: i64 = 0;
 
 /// What a statistics row is about (the `kind` column).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -203,8 +215,12 @@ impl StatsDelta {
     }
 
     /// Adds the delta to `unit_day_stats`, (summed over days) to `unit_stats`, and (summed
-    /// over the units under each prefix) to `prefix_stats`.
-    pub(crate) async fn apply<B: Backend>(self, conn: &mut Connection<B>) -> Result<(), sqlx::Error>
+    /// over the units under each prefix) to `prefix_stats`, in their rows of `shard`.
+    pub(crate) async fn apply<B: Backend>(
+        self,
+        conn: &mut Connection<B>,
+        shard: i64,
+    ) -> Result<(), sqlx::Error>
     where
         for<'q> <B::Db as Database>::Arguments<'q>: sqlx::IntoArguments<'q, B::Db>,
         for<'q> String: sqlx::Encode<'q, B::Db> + sqlx::Type<B::Db>,
@@ -227,9 +243,9 @@ impl StatsDelta {
             .filter(|(key, _)| key.kind.kept_in(Table::Daily))
             .collect();
         let totals: Vec<(Key, Sums)> = totals.into_iter().collect();
-        upsert::<B>(conn, Table::Total, &totals).await?;
-        upsert::<B>(conn, Table::Prefix, &prefixes).await?;
-        upsert::<B>(conn, Table::Daily, &daily).await
+        upsert::<B>(conn, Table::Total, shard, &totals).await?;
+        upsert::<B>(conn, Table::Prefix, shard, &prefixes).await?;
+        upsert::<B>(conn, Table::Daily, shard, &daily).await
     }
 }
 
@@ -254,7 +270,7 @@ impl Table {
         }
     }
 
-    /// The key columns, comma-separated.
+    /// The key columns but the shard, comma-separated.
     fn key_columns(self) -> &'static str {
         match self {
             Table::Total => {
@@ -299,10 +315,12 @@ fn roll_up(units: &BTreeMap<Key, Sums>) -> BTreeMap<Key, Sums> {
     out
 }
 
-/// Adds `rows` to `table`: a new key is inserted, an existing one incremented.
+/// Adds `rows` to their `shard` of `table`: a new key is inserted, an existing one
+/// incremented.
 async fn upsert<B: Backend>(
     conn: &mut Connection<B>,
     table: Table,
+    shard: i64,
     rows: &[(Key, Sums)],
 ) -> Result<(), sqlx::Error>
 where
@@ -315,7 +333,7 @@ where
     let name = table.name();
     for chunk in rows.chunks(INSERT_CHUNK) {
         let mut qb = QueryBuilder::<B::Db>::new(format!(
-            "INSERT INTO {name} ({}, n, missing, sum, sum_sq) ",
+            "INSERT INTO {name} ({}, shard, n, missing, sum, sum_sq) ",
             table.key_columns()
         ));
         qb.push_values(chunk, |mut row, (key, sums)| {
@@ -329,13 +347,14 @@ where
                 .push_bind(key.domain.clone())
                 .push_bind(key.indicator.clone())
                 .push_bind(key.level.clone())
+                .push_bind(shard)
                 .push_bind(sums.n)
                 .push_bind(sums.missing)
                 .push_bind(sums.sum)
                 .push_bind(sums.sum_sq);
         });
         qb.push(format!(
-            " ON CONFLICT ({}) DO UPDATE SET n = {name}.n + excluded.n, \
+            " ON CONFLICT ({}, shard) DO UPDATE SET n = {name}.n + excluded.n, \
              missing = {name}.missing + excluded.missing, sum = {name}.sum + excluded.sum, \
              sum_sq = {name}.sum_sq + excluded.sum_sq",
             table.key_columns()
@@ -421,7 +440,7 @@ fn recomputed(table: Table) -> String {
     recompute_queries(table).join(" UNION ALL ")
 }
 
-/// Every row `table` keeps, in [`StatRow`]'s columns.
+/// Every row `table` keeps, summed over its shards, in [`StatRow`]'s columns.
 fn kept(table: Table) -> String {
     let (unit, day) = match table {
         Table::Total => ("org_unit", "CAST(0 AS BIGINT) AS day"),
@@ -430,8 +449,10 @@ fn kept(table: Table) -> String {
     };
     format!(
         "SELECT instrument_id, {unit}, {day}, instrument_version, kind, domain, indicator, \
-         level, n, missing, sum, sum_sq FROM {}",
-        table.name()
+         level, CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(missing) AS BIGINT) AS missing, \
+         SUM(sum) AS sum, SUM(sum_sq) AS sum_sq FROM {} GROUP BY {}",
+        table.name(),
+        table.key_columns()
     )
 }
 
@@ -585,9 +606,9 @@ where
             .map_err(err())?;
         let day = if table == Table::Daily { "day, " } else { "" };
         let insert = format!(
-            "INSERT INTO {name} ({}, n, missing, sum, sum_sq) \
+            "INSERT INTO {name} ({}, shard, n, missing, sum, sum_sq) \
              SELECT instrument_id, org_unit, {day}instrument_version, kind, domain, indicator, \
-             level, n, missing, sum, sum_sq FROM ({}) AS q",
+             level, {BASE_SHARD}, n, missing, sum, sum_sq FROM ({}) AS q",
             table.key_columns(),
             recomputed(table)
         );
@@ -610,7 +631,7 @@ where
         .execute(&mut *tx)
         .await
         .map_err(err())?;
-    upsert::<B>(&mut tx, Table::Prefix, &prefixes)
+    upsert::<B>(&mut tx, Table::Prefix, BASE_SHARD, &prefixes)
         .await
         .map_err(err())?;
     rows += prefixes.len() as u64;
