@@ -71,7 +71,7 @@ impl Kind {
 
 /// One statistics row's key (the day is dropped for `unit_stats`).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Key {
+pub(crate) struct Key {
     instrument_id: String,
     org_unit: String,
     day: i64,
@@ -220,14 +220,7 @@ impl StatsDelta {
         self,
         conn: &mut Connection<B>,
         shard: i64,
-    ) -> Result<(), sqlx::Error>
-    where
-        for<'q> <B::Db as Database>::Arguments<'q>: sqlx::IntoArguments<'q, B::Db>,
-        for<'q> String: sqlx::Encode<'q, B::Db> + sqlx::Type<B::Db>,
-        for<'q> &'q str: sqlx::Encode<'q, B::Db> + sqlx::Type<B::Db>,
-        for<'q> i64: sqlx::Encode<'q, B::Db> + sqlx::Type<B::Db>,
-        for<'q> f64: sqlx::Encode<'q, B::Db> + sqlx::Type<B::Db>,
-    {
+    ) -> Result<(), sqlx::Error> {
         let mut totals: BTreeMap<Key, Sums> = BTreeMap::new();
         for (key, sums) in &self.rows {
             let key = Key {
@@ -243,9 +236,9 @@ impl StatsDelta {
             .filter(|(key, _)| key.kind.kept_in(Table::Daily))
             .collect();
         let totals: Vec<(Key, Sums)> = totals.into_iter().collect();
-        upsert::<B>(conn, Table::Total, shard, &totals).await?;
-        upsert::<B>(conn, Table::Prefix, shard, &prefixes).await?;
-        upsert::<B>(conn, Table::Daily, shard, &daily).await
+        B::add_stats(conn, Table::Total, shard, &totals).await?;
+        B::add_stats(conn, Table::Prefix, shard, &prefixes).await?;
+        B::add_stats(conn, Table::Daily, shard, &daily).await
     }
 }
 
@@ -315,9 +308,8 @@ fn roll_up(units: &BTreeMap<Key, Sums>) -> BTreeMap<Key, Sums> {
     out
 }
 
-/// Adds `rows` to their `shard` of `table`: a new key is inserted, an existing one
-/// incremented.
-async fn upsert<B: Backend>(
+/// [`Backend::add_stats`] in multi-row `VALUES`, a statement per chunk of rows.
+pub(crate) async fn upsert_values<B: Backend>(
     conn: &mut Connection<B>,
     table: Table,
     shard: i64,
@@ -353,15 +345,73 @@ where
                 .push_bind(sums.sum)
                 .push_bind(sums.sum_sq);
         });
-        qb.push(format!(
-            " ON CONFLICT ({}, shard) DO UPDATE SET n = {name}.n + excluded.n, \
-             missing = {name}.missing + excluded.missing, sum = {name}.sum + excluded.sum, \
-             sum_sq = {name}.sum_sq + excluded.sum_sq",
-            table.key_columns()
-        ));
+        qb.push(on_conflict_add(table));
         B::execute(conn, qb).await?;
     }
     Ok(())
+}
+
+/// [`Backend::add_stats`] on PostgreSQL: the rows in one array per column, unnested in
+/// their order (key order).
+pub(crate) async fn upsert_arrays(
+    conn: &mut sqlx::PgConnection,
+    table: Table,
+    shard: i64,
+    rows: &[(Key, Sums)],
+) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let text = |f: fn(&Key) -> &str| rows.iter().map(|(k, _)| f(k)).collect::<Vec<&str>>();
+    let unit = if table == Table::Prefix {
+        "org_prefix"
+    } else {
+        "org_unit"
+    };
+    let (day, day_array) = if table == Table::Daily {
+        (", day", ", $13::bigint[]")
+    } else {
+        ("", "")
+    };
+    let columns = table.key_columns();
+    let sql = format!(
+        "INSERT INTO {name} ({columns}, shard, n, missing, sum, sum_sq) \
+         SELECT {columns}, $1, n, missing, sum, sum_sq FROM UNNEST($2::text[], $3::text[], \
+         $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], \
+         $10::bigint[], $11::float8[], $12::float8[]{day_array}) AS r(instrument_id, {unit}, \
+         instrument_version, kind, domain, indicator, level, n, missing, sum, sum_sq{day}){}",
+        on_conflict_add(table),
+        name = table.name(),
+    );
+    let mut query = sqlx::query(&sql)
+        .bind(shard)
+        .bind(text(|k| &k.instrument_id))
+        .bind(text(|k| &k.org_unit))
+        .bind(text(|k| &k.instrument_version))
+        .bind(text(|k| k.kind.as_str()))
+        .bind(text(|k| &k.domain))
+        .bind(text(|k| &k.indicator))
+        .bind(text(|k| &k.level))
+        .bind(rows.iter().map(|(_, s)| s.n).collect::<Vec<i64>>())
+        .bind(rows.iter().map(|(_, s)| s.missing).collect::<Vec<i64>>())
+        .bind(rows.iter().map(|(_, s)| s.sum).collect::<Vec<f64>>())
+        .bind(rows.iter().map(|(_, s)| s.sum_sq).collect::<Vec<f64>>());
+    if table == Table::Daily {
+        query = query.bind(rows.iter().map(|(k, _)| k.day).collect::<Vec<i64>>());
+    }
+    query.execute(conn).await?;
+    Ok(())
+}
+
+/// ` ON CONFLICT …`: a row whose key is already in `table` adds to it.
+fn on_conflict_add(table: Table) -> String {
+    let name = table.name();
+    format!(
+        " ON CONFLICT ({}, shard) DO UPDATE SET n = {name}.n + excluded.n, \
+         missing = {name}.missing + excluded.missing, sum = {name}.sum + excluded.sum, \
+         sum_sq = {name}.sum_sq + excluded.sum_sq",
+        table.key_columns()
+    )
 }
 
 /// The rows of `table` (`unit_stats` or `unit_day_stats`; `day` is 0 in the former)
@@ -631,7 +681,7 @@ where
         .execute(&mut *tx)
         .await
         .map_err(err())?;
-    upsert::<B>(&mut tx, Table::Prefix, BASE_SHARD, &prefixes)
+    B::add_stats(&mut tx, Table::Prefix, BASE_SHARD, &prefixes)
         .await
         .map_err(err())?;
     rows += prefixes.len() as u64;
