@@ -602,3 +602,29 @@ fn copy_error(message: &str, original: &sqlx::Error) -> sqlx::Error {
         _ => sqlx::Error::Io(std::io::Error::other(message.to_owned())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_tasks_running_at_once_take_different_shards() {
+        let mut queue = Queue::default();
+        let taken: Vec<usize> = (0..3).map(|_| queue.take_shard()).collect();
+        assert_eq!(taken, [0, 1, 2]);
+        assert!(!queue.leave(1));
+        assert_eq!(queue.take_shard(), 1, "a shard left is taken again first");
+        for _ in 3..SHARDS {
+            queue.take_shard();
+        }
+        // More tasks than shards: they share the least used.
+        assert_eq!(queue.take_shard(), 0);
+        assert_eq!(queue.running, SHARDS + 1);
+    }
+
+    #[test]
+    fn a_single_writer_keeps_every_row_in_the_base_shard() {
+        let commits = GroupCommit::new(1);
+        assert_eq!(commits.shard(0), BASE_SHARD);
+    }
+}

@@ -58,8 +58,7 @@ impl Db {
             .await
             .expect("the older migrations");
         if sqlite {
-            let options: sqlx::sqlite::SqliteConnectOptions =
-                self.url.parse().expect("sqlite URL");
+            let options: sqlx::sqlite::SqliteConnectOptions = self.url.parse().expect("sqlite URL");
             let options = options.create_if_missing(true);
             std::fs::create_dir_all(options.get_filename().parent().expect("a directory"))
                 .expect("create the directory");
@@ -67,14 +66,20 @@ impl Db {
                 .await
                 .expect("connect");
             migrator.run(&mut conn).await.expect("older migrations");
-            sqlx::raw_sql(rows).execute(&mut conn).await.expect("old rows");
+            sqlx::raw_sql(rows)
+                .execute(&mut conn)
+                .await
+                .expect("old rows");
             conn.close().await.expect("close");
         } else {
             let mut conn = sqlx::PgConnection::connect(&self.url)
                 .await
                 .expect("connect");
             migrator.run(&mut conn).await.expect("older migrations");
-            sqlx::raw_sql(rows).execute(&mut conn).await.expect("old rows");
+            sqlx::raw_sql(rows)
+                .execute(&mut conn)
+                .await
+                .expect("old rows");
             conn.close().await.expect("close");
         }
     }

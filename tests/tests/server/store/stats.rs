@@ -29,12 +29,18 @@ async fn query_i64(db: &Db, sql: &str) -> i64 {
         let mut conn = sqlx::SqliteConnection::connect_with(&options)
             .await
             .expect("connect");
-        let n = sqlx::query_scalar(sql).fetch_one(&mut conn).await.expect(sql);
+        let n = sqlx::query_scalar(sql)
+            .fetch_one(&mut conn)
+            .await
+            .expect(sql);
         conn.close().await.expect("close");
         n
     } else {
         let mut conn = sqlx::PgConnection::connect(&db.url).await.expect("connect");
-        let n = sqlx::query_scalar(sql).fetch_one(&mut conn).await.expect(sql);
+        let n = sqlx::query_scalar(sql)
+            .fetch_one(&mut conn)
+            .await
+            .expect(sql);
         conn.close().await.expect("close");
         n
     }
@@ -310,7 +316,11 @@ INSERT INTO prefix_stats (instrument_id, org_prefix, instrument_version, kind, d
 pub async fn statistics_kept_before_shards_upgrade_into_shard_0(db: Db) {
     db.migrated_up_to("0008", ROWS_0008).await;
     let store = db.open().await;
-    for (table, rows) in [("unit_stats", 1), ("unit_day_stats", 1), ("prefix_stats", 4)] {
+    for (table, rows) in [
+        ("unit_stats", 1),
+        ("unit_day_stats", 1),
+        ("prefix_stats", 4),
+    ] {
         let in_0 = format!("SELECT COUNT(*) FROM {table} WHERE shard = 0");
         assert_eq!(query_i64(&db, &in_0).await, rows, "{table}");
     }
@@ -335,11 +345,12 @@ pub async fn statistics_split_over_shards_read_as_one(db: Db) {
     }
     store.close().await;
     drop(store);
+    // Rows moved past the shards the store writes (0 to 7), as another store might leave them.
     execute_raw(
         &db,
-        "UPDATE unit_stats SET shard = 3 WHERE org_unit = '71.01/a'; \
-         UPDATE unit_day_stats SET shard = 5 WHERE org_unit = '71.01/a'; \
-         UPDATE prefix_stats SET shard = 7 WHERE org_prefix IN ('', '71.01')",
+        "UPDATE unit_stats SET shard = shard + 8 WHERE org_unit = '71.01/a'; \
+         UPDATE unit_day_stats SET shard = shard + 8 WHERE org_unit = '71.01/a'; \
+         UPDATE prefix_stats SET shard = shard + 8 WHERE org_prefix IN ('', '71.01')",
     )
     .await;
     let store = db.open().await;
@@ -380,10 +391,7 @@ pub async fn concurrent_batches_keep_the_statistics_exact(db: Db) {
             let barrier = barrier.clone();
             let unit = units[k % units.len()];
             tokio::spawn(async move {
-                let s = store
-                    .start_session(session_in(unit))
-                    .await
-                    .expect("start");
+                let s = store.start_session(session_in(unit)).await.expect("start");
                 barrier.wait().await;
                 let index = k as f64;
                 let lit = vec![domain("lit", Some(index / 2.0), Some("1"))];
