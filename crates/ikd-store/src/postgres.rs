@@ -186,8 +186,7 @@ impl Backend for PgStore {
 
     /// One statement whose rows come in arrays: the same text for any number of rows, so
     /// prepared once per connection. A multi-row `VALUES` was parsed and planned again at
-    /// every batch (its text changes with the number of rows), for a third of the time the
-    /// statistics took.
+    /// every batch (its text changes with the number of rows).
     async fn add_stats(
         conn: &mut PgConnection,
         table: Table,
