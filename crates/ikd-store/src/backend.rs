@@ -28,6 +28,7 @@ use crate::group_commit::{Batches, GroupCommit};
 use crate::invitations::Invitations;
 use crate::results::Results;
 use crate::sessions::Sessions;
+use crate::stats::{Key, Sums, Table};
 use crate::stream::Stream;
 use crate::tokens::Tokens;
 use crate::{
@@ -120,6 +121,15 @@ pub(crate) trait Backend: Send + Sync + Sized + 'static {
     // borrows a builder for as long as its arguments live (SQLite's arguments may borrow the
     // bound values), and only with the concrete argument type can the compiler see that
     // dropping the builder afterwards is sound.
+
+    /// Adds `rows` to their `shard` of statistics `table` (see [`crate::stats`]): a new key
+    /// is inserted, an existing one incremented, in key order.
+    fn add_stats(
+        conn: &mut Connection<Self>,
+        table: Table,
+        shard: i64,
+        rows: &[(Key, Sums)],
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
 
     /// Runs a built statement once (not kept in the statement cache: see the module docs).
     fn execute(

@@ -24,6 +24,11 @@
 //! * **Locks in one order.** Before the writes of a batch of several run, the backend takes
 //!   the locks they will need in an order every batch follows ([`Backend::lock_batch`]), so
 //!   that two batches sharing sessions or persons cannot wait for each other.
+//! * **A statistics shard per batch task.** Every batch of submits adds to the same statistics
+//!   rows (its units', and above all the prefixes' up to the national `""`), and holds their
+//!   row locks until it commits: batches running at once would take turns there. Each batch
+//!   task adds to a shard of those rows no other task of this store is using
+//!   ([`crate::stats::SHARDS`]), so they do not wait for each other.
 //! * **Time.** Each write keeps the time it was asked for (`created_at`, `saved_at`,
 //!   `submitted_at`), not the time its batch ran.
 //! * **Closing.** [`GroupCommit::close`] refuses new writes and waits until every waiting
@@ -40,7 +45,7 @@ use crate::backend::{Backend, Connection};
 use crate::error::db_err;
 use crate::results::{Results, check_result, stored_result};
 use crate::sessions::{SessionRow, Sessions, check_request_id};
-use crate::stats::{Counted, Place, StatsDelta, counted_revision};
+use crate::stats::{BASE_SHARD, Counted, Place, SHARDS, StatsDelta, counted_revision};
 use crate::{
     NewResult, NewSession, SaveOutcome, Session, SessionState, StoreError, StoredResult, now_ms,
 };
@@ -142,14 +147,20 @@ pub(crate) struct GroupCommit {
     idle: Notify,
     /// Batch tasks that may run at once (1 on SQLite: one writer).
     max_batches: usize,
+    /// The statistics shard of this store's first batch task, the next task's is the next
+    /// one (see [`Queue::take_shard`]). Drawn at random when batches run at once, so that two
+    /// servers on one database mostly start on different shards; else [`BASE_SHARD`], so
+    /// that a single writer keeps one row per key.
+    first_shard: usize,
 }
 
 /// What [`GroupCommit::enqueue`] did with a write.
 enum Enqueued {
     /// Queued; a running batch task will take it.
     Waiting,
-    /// Queued, and a new batch task is counted: the caller spawns it.
-    StartBatch,
+    /// Queued, and a new batch task is counted, with its shard's offset (see
+    /// [`Queue::take_shard`]): the caller spawns it.
+    StartBatch(usize),
     /// The store is closed (boxed: the other variants are empty).
     Refused(Box<Write>),
 }
@@ -158,16 +169,49 @@ enum Enqueued {
 struct Queue {
     waiting: VecDeque<Write>,
     running: usize,
+    /// Running batch tasks per statistics shard (offset by [`GroupCommit::first_shard`]).
+    shard_tasks: [usize; SHARDS],
     closed: bool,
+}
+
+impl Queue {
+    /// Counts a new batch task on the shard fewest tasks use (the earliest of those):
+    /// returns the shard's offset from the first.
+    fn take_shard(&mut self) -> usize {
+        let offset = (0..SHARDS)
+            .min_by_key(|&i| self.shard_tasks[i])
+            .unwrap_or_default();
+        self.running += 1;
+        self.shard_tasks[offset] += 1;
+        offset
+    }
+
+    /// A batch task leaves the count; says whether none is left running.
+    fn leave(&mut self, offset: usize) -> bool {
+        self.running -= 1;
+        self.shard_tasks[offset] -= 1;
+        self.running == 0
+    }
 }
 
 impl GroupCommit {
     pub(crate) fn new(max_batches: usize) -> Arc<Self> {
+        let first_shard = if max_batches > 1 {
+            usize::from(uuid::Uuid::new_v4().as_bytes()[0]) % SHARDS
+        } else {
+            BASE_SHARD as usize
+        };
         Arc::new(GroupCommit {
             queue: Mutex::new(Queue::default()),
             idle: Notify::new(),
             max_batches: max_batches.max(1),
+            first_shard,
         })
+    }
+
+    /// The statistics shard at `offset` from the first.
+    fn shard(&self, offset: usize) -> i64 {
+        ((self.first_shard + offset) % SHARDS) as i64
     }
 
     fn queue(&self) -> MutexGuard<'_, Queue> {
@@ -186,8 +230,7 @@ impl GroupCommit {
         }
         queue.waiting.push_back(write);
         if queue.running < self.max_batches {
-            queue.running += 1;
-            Enqueued::StartBatch
+            Enqueued::StartBatch(queue.take_shard())
         } else {
             Enqueued::Waiting
         }
@@ -216,6 +259,8 @@ impl GroupCommit {
 struct Running {
     commits: Arc<GroupCommit>,
     counted: bool,
+    /// Its statistics shard's offset from the store's first.
+    shard_offset: usize,
 }
 
 impl Running {
@@ -225,9 +270,8 @@ impl Running {
     fn next_batch(&mut self) -> Option<Vec<Write>> {
         let mut queue = self.commits.queue();
         if queue.waiting.is_empty() {
-            queue.running -= 1;
             self.counted = false;
-            if queue.running == 0 {
+            if queue.leave(self.shard_offset) {
                 self.commits.idle.notify_waiters();
             }
             return None;
@@ -244,8 +288,7 @@ impl Drop for Running {
         }
         let orphans = {
             let mut queue = self.commits.queue();
-            queue.running -= 1;
-            if queue.running == 0 {
+            if queue.leave(self.shard_offset) {
                 self.commits.idle.notify_waiters();
                 std::mem::take(&mut queue.waiting)
             } else {
@@ -344,10 +387,11 @@ where
                 let context = write.describe();
                 write.answer(Err(db_err(B::NAME, context)(sqlx::Error::PoolClosed)));
             }
-            Enqueued::StartBatch => {
+            Enqueued::StartBatch(shard_offset) => {
                 let running = Running {
                     commits: Arc::clone(commits),
                     counted: true,
+                    shard_offset,
                 };
                 tokio::spawn(Self::run_batches(store.share(), running));
             }
@@ -364,17 +408,18 @@ where
 
     /// One batch task: takes what is waiting and writes it, until nothing is.
     async fn run_batches(store: B, mut running: Running) {
+        let shard = running.commits.shard(running.shard_offset);
         while let Some(batch) = running.next_batch() {
-            Self::run_batch(&store, batch).await;
+            Self::run_batch(&store, batch, shard).await;
         }
     }
 
-    /// Writes one batch (again after a deadlock, see [`Backend::is_transient`]) and
-    /// answers every caller.
-    async fn run_batch(store: &B, batch: Vec<Write>) {
+    /// Writes one batch (again after a deadlock, see [`Backend::is_transient`]), adding to
+    /// statistics `shard`, and answers every caller.
+    async fn run_batch(store: &B, batch: Vec<Write>, shard: i64) {
         let mut attempt = 1;
         let failure = loop {
-            match Self::try_batch(store, &batch).await {
+            match Self::try_batch(store, &batch, shard).await {
                 Ok(outcomes) => {
                     for (write, outcome) in batch.into_iter().zip(outcomes) {
                         write.answer(outcome);
@@ -417,6 +462,7 @@ where
     async fn try_batch(
         store: &B,
         batch: &[Write],
+        shard: i64,
     ) -> Result<Vec<Result<Done, StoreError>>, sqlx::Error> {
         let mut tx = store.write_tx().await?;
         if let [write] = batch {
@@ -424,7 +470,7 @@ where
             return match Self::apply(&mut tx, write).await {
                 Ok(done) => {
                     let outcomes = vec![Ok(done)];
-                    Self::count_in_stats(&mut tx, batch, &outcomes).await?;
+                    Self::count_in_stats(&mut tx, batch, &outcomes, shard).await?;
                     tx.commit().await?;
                     Ok(outcomes)
                 }
@@ -461,7 +507,7 @@ where
                 }
             }
         }
-        Self::count_in_stats(&mut tx, batch, &outcomes).await?;
+        Self::count_in_stats(&mut tx, batch, &outcomes, shard).await?;
         tx.commit().await?;
         Ok(outcomes)
     }
@@ -469,11 +515,12 @@ where
     /// Brings the per-unit statistics up to date with the batch's submits, in its
     /// transaction: each submitted session that counts is added; each session that stopped
     /// counting (superseded by a re-take) is taken away — unless it was submitted in this
-    /// very batch, and so never added.
+    /// very batch, and so never added. It adds to the rows of `shard`.
     async fn count_in_stats(
         conn: &mut Connection<B>,
         batch: &[Write],
         outcomes: &[Result<Done, StoreError>],
+        shard: i64,
     ) -> Result<(), sqlx::Error> {
         let mut submitted: Vec<(&SessionRow, &NewResult)> = Vec::new();
         let mut stopped: Vec<&(String, i64)> = Vec::new();
@@ -512,7 +559,7 @@ where
                 delta.add(&place, &counted, -1);
             }
         }
-        delta.apply::<B>(conn).await
+        delta.apply::<B>(conn, shard).await
     }
 
     /// Runs one write in the batch's transaction (or its savepoint).
@@ -553,5 +600,31 @@ fn copy_error(message: &str, original: &sqlx::Error) -> sqlx::Error {
         sqlx::Error::WorkerCrashed => sqlx::Error::WorkerCrashed,
         sqlx::Error::Io(e) => sqlx::Error::Io(std::io::Error::new(e.kind(), message.to_owned())),
         _ => sqlx::Error::Io(std::io::Error::other(message.to_owned())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_tasks_running_at_once_take_different_shards() {
+        let mut queue = Queue::default();
+        let taken: Vec<usize> = (0..3).map(|_| queue.take_shard()).collect();
+        assert_eq!(taken, [0, 1, 2]);
+        assert!(!queue.leave(1));
+        assert_eq!(queue.take_shard(), 1, "a shard left is taken again first");
+        for _ in 3..SHARDS {
+            queue.take_shard();
+        }
+        // More tasks than shards: they share the least used.
+        assert_eq!(queue.take_shard(), 0);
+        assert_eq!(queue.running, SHARDS + 1);
+    }
+
+    #[test]
+    fn a_single_writer_keeps_every_row_in_the_base_shard() {
+        let commits = GroupCommit::new(1);
+        assert_eq!(commits.shard(0), BASE_SHARD);
     }
 }

@@ -10,6 +10,7 @@ use sqlx::{ConnectOptions, Connection, FromRow, Postgres, QueryBuilder, Transact
 use crate::backend::Backend;
 use crate::error::db_err;
 use crate::group_commit::GroupCommit;
+use crate::stats::{self, Key, Sums, Table};
 use crate::{OpenOptions, StoreError};
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
@@ -181,6 +182,18 @@ impl Backend for PgStore {
             .as_database_error()
             .and_then(|e| e.code())
             .is_some_and(|code| code == "40P01" || code == "40001")
+    }
+
+    /// One statement whose rows come in arrays: the same text for any number of rows, so
+    /// prepared once per connection. A multi-row `VALUES` was parsed and planned again at
+    /// every batch (its text changes with the number of rows).
+    async fn add_stats(
+        conn: &mut PgConnection,
+        table: Table,
+        shard: i64,
+        rows: &[(Key, Sums)],
+    ) -> Result<(), sqlx::Error> {
+        stats::upsert_arrays(conn, table, shard, rows).await
     }
 
     async fn execute(

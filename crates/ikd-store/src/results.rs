@@ -11,7 +11,7 @@ use crate::backend::{Backend, Connection, INSERT_CHUNK};
 use crate::error::{corrupt, db_err, to_u32};
 use crate::filter::{Latest, page_limit, push_latest_from};
 use crate::sessions::SessionRow;
-use crate::stats::{Counted, StatsDelta, counted_revision};
+use crate::stats::{BASE_SHARD, Counted, StatsDelta, counted_revision};
 use crate::{DomainScore, NewResult, ResultFilter, StoreError, StoredResult, now_ms};
 
 /// Result columns; the query joins `sessions s` and `results r`.
@@ -304,7 +304,7 @@ where
             delta.add(&place, &old, -1);
             delta.add(&place, &Counted::of(result), 1);
         }
-        delta.apply::<B>(conn).await.map_err(err())
+        delta.apply::<B>(conn, BASE_SHARD).await.map_err(err())
     }
 
     /// Inserts a result revision, its domains and its indicators.

@@ -16,6 +16,7 @@ use sqlx::{Connection, FromRow, QueryBuilder, Sqlite, Transaction};
 use crate::backend::Backend;
 use crate::error::db_err;
 use crate::group_commit::GroupCommit;
+use crate::stats::{self, Key, Sums, Table};
 use crate::{OpenOptions, StoreError};
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -185,6 +186,16 @@ impl Backend for SqliteStore {
     /// One writer: no transaction of this store races another into a deadlock.
     fn is_transient(_error: &sqlx::Error) -> bool {
         false
+    }
+
+    /// One multi-row `INSERT … ON CONFLICT` per chunk of rows.
+    async fn add_stats(
+        conn: &mut SqliteConnection,
+        table: Table,
+        shard: i64,
+        rows: &[(Key, Sums)],
+    ) -> Result<(), sqlx::Error> {
+        stats::upsert_values::<Self>(conn, table, shard, rows).await
     }
 
     async fn execute(

@@ -1,7 +1,11 @@
-//! Per-unit sufficient statistics (`unit_stats`, `unit_day_stats`, migration 0008): what each
-//! counting result adds to its unit's counts, sums and sums of squares, kept in the
-//! transaction that stores or supersedes the result, so that aggregates and reports read a
-//! few rows per unit instead of every result.
+//! Per-unit sufficient statistics (`unit_stats`, `unit_day_stats`, `prefix_stats`, migration
+//! 0008): what each counting result adds to its unit's counts, sums and sums of squares,
+//! kept in the transaction that stores or supersedes the result, so that aggregates and
+//! reports read a few rows per unit instead of every result.
+//!
+//! Each row is split over a few shards (migration 0009): batches written at once add to
+//! different shards, so that they do not wait for each other's row locks until commit (every
+//! batch adds to the national `""` prefix); readers sum over the shards.
 //!
 //! Two independent computations of the same numbers exist on purpose: the incremental one
 //! here ([`StatsDelta`], from the values being written, in Rust), and the one from the rows
@@ -19,6 +23,14 @@ use crate::{NewResult, StatsCheck, StoreError};
 /// A day of submission: `submitted_at / DAY_MS` (UTC; disclosure control cuts windows at
 /// UTC midnights).
 pub(crate) const DAY_MS: i64 = 86_400_000;
+
+/// Shards each statistics row may be split over: at most this many rows per key to sum when
+/// reading, and this many batches writing at once without waiting for each other.
+pub(crate) const SHARDS: usize = 8;
+
+/// The shard where rows without a batch of their own go: those kept before migration 0009,
+/// a rebuild's, a rescore's (rare: waiting for a batch's lock on them costs little).
+pub(crate) const BASE_SHARD: i64 = 0;
 
 /// What a statistics row is about (the `kind` column).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -59,7 +71,7 @@ impl Kind {
 
 /// One statistics row's key (the day is dropped for `unit_stats`).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Key {
+pub(crate) struct Key {
     instrument_id: String,
     org_unit: String,
     day: i64,
@@ -203,15 +215,12 @@ impl StatsDelta {
     }
 
     /// Adds the delta to `unit_day_stats`, (summed over days) to `unit_stats`, and (summed
-    /// over the units under each prefix) to `prefix_stats`.
-    pub(crate) async fn apply<B: Backend>(self, conn: &mut Connection<B>) -> Result<(), sqlx::Error>
-    where
-        for<'q> <B::Db as Database>::Arguments<'q>: sqlx::IntoArguments<'q, B::Db>,
-        for<'q> String: sqlx::Encode<'q, B::Db> + sqlx::Type<B::Db>,
-        for<'q> &'q str: sqlx::Encode<'q, B::Db> + sqlx::Type<B::Db>,
-        for<'q> i64: sqlx::Encode<'q, B::Db> + sqlx::Type<B::Db>,
-        for<'q> f64: sqlx::Encode<'q, B::Db> + sqlx::Type<B::Db>,
-    {
+    /// over the units under each prefix) to `prefix_stats`, in their rows of `shard`.
+    pub(crate) async fn apply<B: Backend>(
+        self,
+        conn: &mut Connection<B>,
+        shard: i64,
+    ) -> Result<(), sqlx::Error> {
         let mut totals: BTreeMap<Key, Sums> = BTreeMap::new();
         for (key, sums) in &self.rows {
             let key = Key {
@@ -227,9 +236,9 @@ impl StatsDelta {
             .filter(|(key, _)| key.kind.kept_in(Table::Daily))
             .collect();
         let totals: Vec<(Key, Sums)> = totals.into_iter().collect();
-        upsert::<B>(conn, Table::Total, &totals).await?;
-        upsert::<B>(conn, Table::Prefix, &prefixes).await?;
-        upsert::<B>(conn, Table::Daily, &daily).await
+        B::add_stats(conn, Table::Total, shard, &totals).await?;
+        B::add_stats(conn, Table::Prefix, shard, &prefixes).await?;
+        B::add_stats(conn, Table::Daily, shard, &daily).await
     }
 }
 
@@ -254,7 +263,7 @@ impl Table {
         }
     }
 
-    /// The key columns, comma-separated.
+    /// The key columns but the shard, comma-separated.
     fn key_columns(self) -> &'static str {
         match self {
             Table::Total => {
@@ -299,10 +308,11 @@ fn roll_up(units: &BTreeMap<Key, Sums>) -> BTreeMap<Key, Sums> {
     out
 }
 
-/// Adds `rows` to `table`: a new key is inserted, an existing one incremented.
-async fn upsert<B: Backend>(
+/// [`Backend::add_stats`] in multi-row `VALUES`, a statement per chunk of rows.
+pub(crate) async fn upsert_values<B: Backend>(
     conn: &mut Connection<B>,
     table: Table,
+    shard: i64,
     rows: &[(Key, Sums)],
 ) -> Result<(), sqlx::Error>
 where
@@ -315,7 +325,7 @@ where
     let name = table.name();
     for chunk in rows.chunks(INSERT_CHUNK) {
         let mut qb = QueryBuilder::<B::Db>::new(format!(
-            "INSERT INTO {name} ({}, n, missing, sum, sum_sq) ",
+            "INSERT INTO {name} ({}, shard, n, missing, sum, sum_sq) ",
             table.key_columns()
         ));
         qb.push_values(chunk, |mut row, (key, sums)| {
@@ -329,20 +339,79 @@ where
                 .push_bind(key.domain.clone())
                 .push_bind(key.indicator.clone())
                 .push_bind(key.level.clone())
+                .push_bind(shard)
                 .push_bind(sums.n)
                 .push_bind(sums.missing)
                 .push_bind(sums.sum)
                 .push_bind(sums.sum_sq);
         });
-        qb.push(format!(
-            " ON CONFLICT ({}) DO UPDATE SET n = {name}.n + excluded.n, \
-             missing = {name}.missing + excluded.missing, sum = {name}.sum + excluded.sum, \
-             sum_sq = {name}.sum_sq + excluded.sum_sq",
-            table.key_columns()
-        ));
+        qb.push(on_conflict_add(table));
         B::execute(conn, qb).await?;
     }
     Ok(())
+}
+
+/// [`Backend::add_stats`] on PostgreSQL: the rows in one array per column, unnested in
+/// their order (key order).
+pub(crate) async fn upsert_arrays(
+    conn: &mut sqlx::PgConnection,
+    table: Table,
+    shard: i64,
+    rows: &[(Key, Sums)],
+) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let text = |f: fn(&Key) -> &str| rows.iter().map(|(k, _)| f(k)).collect::<Vec<&str>>();
+    let unit = if table == Table::Prefix {
+        "org_prefix"
+    } else {
+        "org_unit"
+    };
+    let (day, day_array) = if table == Table::Daily {
+        (", day", ", $13::bigint[]")
+    } else {
+        ("", "")
+    };
+    let columns = table.key_columns();
+    let sql = format!(
+        "INSERT INTO {name} ({columns}, shard, n, missing, sum, sum_sq) \
+         SELECT {columns}, $1, n, missing, sum, sum_sq FROM UNNEST($2::text[], $3::text[], \
+         $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], \
+         $10::bigint[], $11::float8[], $12::float8[]{day_array}) AS r(instrument_id, {unit}, \
+         instrument_version, kind, domain, indicator, level, n, missing, sum, sum_sq{day}){}",
+        on_conflict_add(table),
+        name = table.name(),
+    );
+    let mut query = sqlx::query(&sql)
+        .bind(shard)
+        .bind(text(|k| &k.instrument_id))
+        .bind(text(|k| &k.org_unit))
+        .bind(text(|k| &k.instrument_version))
+        .bind(text(|k| k.kind.as_str()))
+        .bind(text(|k| &k.domain))
+        .bind(text(|k| &k.indicator))
+        .bind(text(|k| &k.level))
+        .bind(rows.iter().map(|(_, s)| s.n).collect::<Vec<i64>>())
+        .bind(rows.iter().map(|(_, s)| s.missing).collect::<Vec<i64>>())
+        .bind(rows.iter().map(|(_, s)| s.sum).collect::<Vec<f64>>())
+        .bind(rows.iter().map(|(_, s)| s.sum_sq).collect::<Vec<f64>>());
+    if table == Table::Daily {
+        query = query.bind(rows.iter().map(|(k, _)| k.day).collect::<Vec<i64>>());
+    }
+    query.execute(conn).await?;
+    Ok(())
+}
+
+/// ` ON CONFLICT …`: a row whose key is already in `table` adds to it.
+fn on_conflict_add(table: Table) -> String {
+    let name = table.name();
+    format!(
+        " ON CONFLICT ({}, shard) DO UPDATE SET n = {name}.n + excluded.n, \
+         missing = {name}.missing + excluded.missing, sum = {name}.sum + excluded.sum, \
+         sum_sq = {name}.sum_sq + excluded.sum_sq",
+        table.key_columns()
+    )
 }
 
 /// The rows of `table` (`unit_stats` or `unit_day_stats`; `day` is 0 in the former)
@@ -421,7 +490,7 @@ fn recomputed(table: Table) -> String {
     recompute_queries(table).join(" UNION ALL ")
 }
 
-/// Every row `table` keeps, in [`StatRow`]'s columns.
+/// Every row `table` keeps, summed over its shards, in [`StatRow`]'s columns.
 fn kept(table: Table) -> String {
     let (unit, day) = match table {
         Table::Total => ("org_unit", "CAST(0 AS BIGINT) AS day"),
@@ -430,8 +499,10 @@ fn kept(table: Table) -> String {
     };
     format!(
         "SELECT instrument_id, {unit}, {day}, instrument_version, kind, domain, indicator, \
-         level, n, missing, sum, sum_sq FROM {}",
-        table.name()
+         level, CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(missing) AS BIGINT) AS missing, \
+         SUM(sum) AS sum, SUM(sum_sq) AS sum_sq FROM {} GROUP BY {}",
+        table.name(),
+        table.key_columns()
     )
 }
 
@@ -585,9 +656,9 @@ where
             .map_err(err())?;
         let day = if table == Table::Daily { "day, " } else { "" };
         let insert = format!(
-            "INSERT INTO {name} ({}, n, missing, sum, sum_sq) \
+            "INSERT INTO {name} ({}, shard, n, missing, sum, sum_sq) \
              SELECT instrument_id, org_unit, {day}instrument_version, kind, domain, indicator, \
-             level, n, missing, sum, sum_sq FROM ({}) AS q",
+             level, {BASE_SHARD}, n, missing, sum, sum_sq FROM ({}) AS q",
             table.key_columns(),
             recomputed(table)
         );
@@ -610,7 +681,7 @@ where
         .execute(&mut *tx)
         .await
         .map_err(err())?;
-    upsert::<B>(&mut tx, Table::Prefix, &prefixes)
+    B::add_stats(&mut tx, Table::Prefix, BASE_SHARD, &prefixes)
         .await
         .map_err(err())?;
     rows += prefixes.len() as u64;

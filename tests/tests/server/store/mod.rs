@@ -37,6 +37,53 @@ impl Db {
         }
     }
 
+    /// Brings the database to the schema of the migrations up to `last` (a number, e.g.
+    /// `"0003"`) only, as an older release left it, and runs `rows` there.
+    async fn migrated_up_to(&self, last: &str, rows: &str) {
+        use sqlx::Connection;
+        let sqlite = self.url.starts_with("sqlite");
+        let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../crates/ikd-store/migrations")
+            .join(if sqlite { "sqlite" } else { "postgres" });
+        let before = tempfile::tempdir().expect("temp dir");
+        for entry in std::fs::read_dir(&source).expect("migrations") {
+            let name = entry.expect("migration").file_name();
+            let name = name.to_str().expect("a UTF-8 name");
+            if name.get(..last.len()).is_some_and(|number| number <= last) {
+                std::fs::copy(source.join(name), before.path().join(name))
+                    .unwrap_or_else(|e| panic!("copy {name}: {e}"));
+            }
+        }
+        let migrator = sqlx::migrate::Migrator::new(before.path())
+            .await
+            .expect("the older migrations");
+        if sqlite {
+            let options: sqlx::sqlite::SqliteConnectOptions = self.url.parse().expect("sqlite URL");
+            let options = options.create_if_missing(true);
+            std::fs::create_dir_all(options.get_filename().parent().expect("a directory"))
+                .expect("create the directory");
+            let mut conn = sqlx::SqliteConnection::connect_with(&options)
+                .await
+                .expect("connect");
+            migrator.run(&mut conn).await.expect("older migrations");
+            sqlx::raw_sql(rows)
+                .execute(&mut conn)
+                .await
+                .expect("old rows");
+            conn.close().await.expect("close");
+        } else {
+            let mut conn = sqlx::PgConnection::connect(&self.url)
+                .await
+                .expect("connect");
+            migrator.run(&mut conn).await.expect("older migrations");
+            sqlx::raw_sql(rows)
+                .execute(&mut conn)
+                .await
+                .expect("old rows");
+            conn.close().await.expect("close");
+        }
+    }
+
     async fn open(&self) -> Arc<dyn Store> {
         ikd_store::open(&self.url)
             .await
@@ -101,6 +148,9 @@ both_backends![
     statistics_follow_retakes_rescores_and_moves,
     statistics_are_checked_and_rebuilt,
     windows_of_whole_days_read_the_daily_statistics,
+    statistics_kept_before_shards_upgrade_into_shard_0,
+    statistics_split_over_shards_read_as_one,
+    concurrent_batches_keep_the_statistics_exact,
     a_bulk_load_reads_back_and_its_statistics_agree,
     a_bulk_load_refuses_a_session_twice_and_keeps_nothing_of_it,
 ];

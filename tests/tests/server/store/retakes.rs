@@ -348,55 +348,11 @@ fn old_id(n: u32) -> String {
     format!("00000000-0000-4000-8000-{n:012}")
 }
 
-/// Brings `db` to the schema before the re-taking rule (migrations 0001 to 0003 only) and
-/// stores [`OLD_ROWS`] in it.
-async fn old_database_with_retakes(db: &Db) {
-    use sqlx::Connection;
-    let sqlite = db.url.starts_with("sqlite");
-    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../crates/ikd-store/migrations")
-        .join(if sqlite { "sqlite" } else { "postgres" });
-    let before = tempfile::tempdir().expect("temp dir");
-    for file in [
-        "0001_init.sql",
-        "0002_audit.sql",
-        "0003_answers_version.sql",
-    ] {
-        std::fs::copy(source.join(file), before.path().join(file))
-            .unwrap_or_else(|e| panic!("copy {file}: {e}"));
-    }
-    let migrator = sqlx::migrate::Migrator::new(before.path())
-        .await
-        .expect("migrations up to 0003");
-    if sqlite {
-        let options: sqlx::sqlite::SqliteConnectOptions = db.url.parse().expect("sqlite URL");
-        let options = options.create_if_missing(true);
-        std::fs::create_dir_all(options.get_filename().parent().expect("a directory"))
-            .expect("create the directory");
-        let mut conn = sqlx::SqliteConnection::connect_with(&options)
-            .await
-            .expect("connect");
-        migrator.run(&mut conn).await.expect("migrate to 0003");
-        sqlx::raw_sql(OLD_ROWS)
-            .execute(&mut conn)
-            .await
-            .expect("old rows");
-        conn.close().await.expect("close");
-    } else {
-        let mut conn = sqlx::PgConnection::connect(&db.url).await.expect("connect");
-        migrator.run(&mut conn).await.expect("migrate to 0003");
-        sqlx::raw_sql(OLD_ROWS)
-            .execute(&mut conn)
-            .await
-            .expect("old rows");
-        conn.close().await.expect("close");
-    }
-}
-
 /// A database from before the rule: opening it migrates, and the sessions already stored
 /// that are not their person's latest stop counting.
 pub async fn migrating_supersedes_the_retakes_already_stored(db: Db) {
-    old_database_with_retakes(&db).await;
+    // Migrations 0001 to 0003 only: before the re-taking rule.
+    db.migrated_up_to("0003", OLD_ROWS).await;
     let store = db.open().await;
     let instrument = |prefix: &str| ResultFilter {
         instrument_id: Some("ikd-asn".into()),

@@ -21,6 +21,39 @@ async fn execute_raw(db: &Db, sql: &str) {
     }
 }
 
+/// A number read from the database itself, past the store.
+async fn query_i64(db: &Db, sql: &str) -> i64 {
+    use sqlx::Connection;
+    if db.url.starts_with("sqlite") {
+        let options: sqlx::sqlite::SqliteConnectOptions = db.url.parse().expect("sqlite URL");
+        let mut conn = sqlx::SqliteConnection::connect_with(&options)
+            .await
+            .expect("connect");
+        let n = sqlx::query_scalar(sql)
+            .fetch_one(&mut conn)
+            .await
+            .expect(sql);
+        conn.close().await.expect("close");
+        n
+    } else {
+        let mut conn = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+        let n = sqlx::query_scalar(sql)
+            .fetch_one(&mut conn)
+            .await
+            .expect(sql);
+        conn.close().await.expect("close");
+        n
+    }
+}
+
+/// The filter of every result under `prefix`.
+fn under(prefix: &str) -> ResultFilter {
+    ResultFilter {
+        org_prefix: prefix.into(),
+        ..ResultFilter::default()
+    }
+}
+
 async fn submit_as(store: &dyn Store, person: &str, unit: &str, r: NewResult) -> StoredResult {
     let s = store
         .start_session(session_of(person, unit))
@@ -249,4 +282,132 @@ pub async fn windows_of_whole_days_read_the_daily_statistics(db: Db) {
         .expect_err("not whole days");
     assert!(matches!(err, StoreError::Invalid(_)), "{err}");
     assert!(err.to_string().contains("midnight UTC"), "{err}");
+}
+
+/// Rows of a database left by migration 0008 (statistics kept, not yet in shards): two
+/// results in unit 70.01/a, on day 0, and the statistics rows they give.
+const ROWS_0008: &str = "
+INSERT INTO sessions (id, instrument_id, instrument_version, instrument_sha256,
+    respondent_key, org_unit, state, created_at, submitted_at, latest_revision) VALUES
+ ('00000000-0000-4000-8000-000000000001', 'ikd-asn', '1.0.0', 'ab', 'p', '70.01/a',
+  'submitted', 1000, 2000, 1),
+ ('00000000-0000-4000-8000-000000000002', 'ikd-asn', '1.0.0', 'ab', 'q', '70.01/a',
+  'submitted', 1000, 3000, 1);
+INSERT INTO results (session_id, revision, created_at, model, model_version, index_value,
+    index_se, level, flags, provenance_json, result_json) VALUES
+ ('00000000-0000-4000-8000-000000000001', 1, 2000, 'm', '1', 40.0, NULL, NULL, '[]', '{}', '{}'),
+ ('00000000-0000-4000-8000-000000000002', 1, 3000, 'm', '1', 60.0, NULL, NULL, '[]', '{}', '{}');
+INSERT INTO unit_stats (instrument_id, org_unit, instrument_version, kind, domain, indicator,
+    level, n, missing, sum, sum_sq) VALUES
+ ('ikd-asn', '70.01/a', '1.0.0', 'index', '', '', '', 2, 0, 100.0, 5200.0);
+INSERT INTO unit_day_stats (instrument_id, org_unit, day, instrument_version, kind, domain,
+    indicator, level, n, missing, sum, sum_sq) VALUES
+ ('ikd-asn', '70.01/a', 0, '1.0.0', 'index', '', '', '', 2, 0, 100.0, 5200.0);
+INSERT INTO prefix_stats (instrument_id, org_prefix, instrument_version, kind, domain,
+    indicator, level, n, missing, sum, sum_sq) VALUES
+ ('ikd-asn', '', '1.0.0', 'index', '', '', '', 2, 0, 100.0, 5200.0),
+ ('ikd-asn', '70', '1.0.0', 'index', '', '', '', 2, 0, 100.0, 5200.0),
+ ('ikd-asn', '70.01', '1.0.0', 'index', '', '', '', 2, 0, 100.0, 5200.0),
+ ('ikd-asn', '70.01/a', '1.0.0', 'index', '', '', '', 2, 0, 100.0, 5200.0);
+";
+
+/// A database whose statistics predate the shards (migration 0008): opening it moves every
+/// row into shard 0, where they read as before and submits add to them.
+pub async fn statistics_kept_before_shards_upgrade_into_shard_0(db: Db) {
+    db.migrated_up_to("0008", ROWS_0008).await;
+    let store = db.open().await;
+    for (table, rows) in [
+        ("unit_stats", 1),
+        ("unit_day_stats", 1),
+        ("prefix_stats", 4),
+    ] {
+        let in_0 = format!("SELECT COUNT(*) FROM {table} WHERE shard = 0");
+        assert_eq!(query_i64(&db, &in_0).await, rows, "{table}");
+    }
+    let all = store.aggregate(&under("70")).await.expect("aggregate");
+    assert_eq!((all.n, all.index_n), (2, 2));
+    assert_close(all.index_sum, 100.0, "index sum after the upgrade");
+    assert_stats_consistent(&*store).await;
+    submitted(&*store, "70.01/a", 80.0).await;
+    submitted(&*store, "70.01/b", 20.0).await;
+    let all = store.aggregate(&under("70")).await.expect("aggregate");
+    assert_eq!((all.n, all.index_n), (4, 4));
+    assert_close(all.index_sum, 200.0, "index sum after more submits");
+    assert_stats_consistent(&*store).await;
+}
+
+/// Rows split over shards, as batches written at once leave them, read as one: aggregates,
+/// unit counts and the check sum over the shards.
+pub async fn statistics_split_over_shards_read_as_one(db: Db) {
+    let store = db.open().await;
+    for (unit, index) in [("71.01/a", 10.0), ("71.01/b", 20.0), ("71.02", 30.0)] {
+        submitted(&*store, unit, index).await;
+    }
+    store.close().await;
+    drop(store);
+    // Rows moved past the shards the store writes (0 to 7), as another store might leave them.
+    execute_raw(
+        &db,
+        "UPDATE unit_stats SET shard = shard + 8 WHERE org_unit = '71.01/a'; \
+         UPDATE unit_day_stats SET shard = shard + 8 WHERE org_unit = '71.01/a'; \
+         UPDATE prefix_stats SET shard = shard + 8 WHERE org_prefix IN ('', '71.01')",
+    )
+    .await;
+    let store = db.open().await;
+    for (unit, index) in [("71.01/a", 40.0), ("71.02", 50.0)] {
+        submitted(&*store, unit, index).await;
+    }
+    if db.url.starts_with("sqlite") {
+        // One writer: its batches add to shard 0 only, beside the rows moved away.
+        let national = "SELECT COUNT(DISTINCT shard) FROM prefix_stats WHERE org_prefix = ''";
+        assert_eq!(query_i64(&db, national).await, 2);
+    }
+    assert_eq!(
+        store.unit_counts(&under("71")).await.expect("counts"),
+        vec![
+            ("71.01/a".into(), 2),
+            ("71.01/b".into(), 1),
+            ("71.02".into(), 2)
+        ]
+    );
+    let all = store.aggregate(&under("")).await.expect("aggregate");
+    assert_eq!((all.n, all.index_n), (5, 5));
+    assert_close(all.index_sum, 150.0, "national index sum");
+    let a = store.aggregate(&under("71.01")).await.expect("aggregate");
+    assert_close(a.index_sum, 70.0, "71.01 index sum");
+    assert_stats_consistent(&*store).await;
+}
+
+/// Batches written at once by two servers, every one adding to the national rows and most
+/// to the same units': the statistics stay exact.
+pub async fn concurrent_batches_keep_the_statistics_exact(db: Db) {
+    const SUBMITS: usize = 160;
+    let units = ["72.01/a", "72.01/b", "72.02", "73"];
+    let stores = [db.open().await, db.open().await];
+    let barrier = Arc::new(tokio::sync::Barrier::new(SUBMITS));
+    let tasks: Vec<_> = (0..SUBMITS)
+        .map(|k| {
+            let store = stores[k % 2].clone();
+            let barrier = barrier.clone();
+            let unit = units[k % units.len()];
+            tokio::spawn(async move {
+                let s = store.start_session(session_in(unit)).await.expect("start");
+                barrier.wait().await;
+                let index = k as f64;
+                let lit = vec![domain("lit", Some(index / 2.0), Some("1"))];
+                store
+                    .submit(&s.id, 0, result(Some(index), Some("2"), lit))
+                    .await
+                    .expect("submit");
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("submit task");
+    }
+    let all = stores[0].aggregate(&under("")).await.expect("aggregate");
+    assert_eq!((all.n, all.index_n), (SUBMITS as u64, SUBMITS as u64));
+    let sum: f64 = (0..SUBMITS).map(|k| k as f64).sum();
+    assert_close(all.index_sum, sum, "national index sum");
+    assert_stats_consistent(&*stores[1]).await;
 }
