@@ -1,8 +1,10 @@
 //! `ikd bench`: load generators that measure a server the way its users see
 //! it, from a client in another process: `grpc` (service calls) and `web`
-//! (respondents in browsers), `scale` (national-scale reads of a loaded store). They measure and report; they assert nothing.
+//! (respondents in browsers), `scale` (national-scale reads of a loaded store), `adaptive`
+//! (adaptive sessions item by item). They measure and report; they assert nothing.
 //! `request` writes a request body for independent tools (h2load, ghz).
 
+mod adaptive;
 mod grpc;
 mod scale;
 mod served;
@@ -27,6 +29,9 @@ pub enum Command {
     Scale(scale::Args),
     /// Respondents taking the instrument in the web app of a separate `ikd serve`.
     Web(web::Args),
+    /// Adaptive sessions item by item (`NextItems`, `SaveAnswers`, submit), one after
+    /// another, against a separate `ikd serve` started here with an adaptive instrument.
+    Adaptive(adaptive::Args),
     /// Write one simulated respondent's `Score` request as a gRPC message body, for
     /// independent load tools (`h2load -d FILE`, ghz).
     Request(RequestArgs),
@@ -47,6 +52,7 @@ pub fn run(plugins: &PluginArgs, command: Command) -> Result<ExitCode> {
         Command::Grpc(args) => grpc::run(plugins, args),
         Command::Web(args) => web::run(plugins, args),
         Command::Scale(args) => scale::run(args),
+        Command::Adaptive(args) => adaptive::run(plugins, args),
         Command::Request(args) => write_request(plugins, args),
     }
 }
