@@ -167,3 +167,45 @@ async fn bench_request_writes_a_framed_score_request() {
     assert!(!again.status.success());
     assert_eq!(std::fs::read(&path).unwrap(), body);
 }
+
+#[test]
+fn the_adaptive_bench_takes_sessions_to_their_end_and_refuses_a_fixed_instrument() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = ikd_tests::adaptive::adaptive_ikd_asn(
+        dir.path(),
+        "mfi",
+        "se_target = 0.5\nmin_items_per_domain = 5",
+    );
+    let out = Command::new(ikd_binary())
+        .args(["bench", "adaptive", "--sessions", "2", "--instrument"])
+        .arg(&file)
+        .output()
+        .expect("ikd runs");
+    assert!(
+        out.status.success(),
+        "ikd bench adaptive failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    assert_eq!(report["sessions"], 2);
+    assert_eq!(report["submit_session"]["count"], 2);
+    let items = report["items_per_session_mean"].as_f64().unwrap();
+    assert!((25.0..60.0).contains(&items), "{items}");
+    // One NextItems per item given, and one more that says the test is over.
+    assert_eq!(
+        report["next_items"]["count"].as_f64().unwrap(),
+        2.0 * (items + 1.0)
+    );
+    assert_eq!(report["next_items_first"]["count"], 2);
+
+    let fixed = Command::new(ikd_binary())
+        .args(["bench", "adaptive", "--instrument", "ikd-asn-2025"])
+        .output()
+        .expect("ikd runs");
+    assert!(!fixed.status.success());
+    assert!(
+        String::from_utf8_lossy(&fixed.stderr).contains("is not adaptive"),
+        "{}",
+        String::from_utf8_lossy(&fixed.stderr)
+    );
+}
