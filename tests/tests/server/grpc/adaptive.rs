@@ -418,14 +418,31 @@ async fn a_server_refuses_an_adaptive_instrument_without_its_selector() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panicking_selector_fails_the_step_clearly_and_the_server_stays_up() {
+    a_faulty_selector_fails_the_step_clearly("panic").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_selector_fails_the_step_at_its_deadline_and_the_server_stays_up() {
+    a_faulty_selector_fails_the_step_clearly("hang").await;
+}
+
+/// A selector plugin that misbehaves as `fault` says (see the fixture): the step fails with
+/// `UNAVAILABLE` naming the plugin, every time, and nothing else is touched.
+async fn a_faulty_selector_fails_the_step_clearly(fault: &str) {
     let dir = tempfile::tempdir().unwrap();
     let instruments = dir.path().join("instruments");
     let file = adaptive_ikd_asn(&instruments, "faulty-selector", "min_items_per_domain = 5");
     // The fixture misbehaves as its bank's first domain code says.
     let text = std::fs::read_to_string(&file).unwrap();
     let text = text
-        .replace("code = \"literasi-digital\"", "code = \"panic\"")
-        .replace("domain = \"literasi-digital\"", "domain = \"panic\"");
+        .replace(
+            "code = \"literasi-digital\"",
+            &format!("code = \"{fault}\""),
+        )
+        .replace(
+            "domain = \"literasi-digital\"",
+            &format!("domain = \"{fault}\""),
+        );
     std::fs::write(&file, text).unwrap();
     let plugins = dir.path().join("plugins");
     ikd_tests::install_plugin(
@@ -446,12 +463,18 @@ async fn a_panicking_selector_fails_the_step_clearly_and_the_server_stays_up() {
     let mut client = assessment(&server, Some(tokens::SERVICE)).await;
     let session = start_session(&mut client, "person-1").await;
     for attempt in 0..2 {
+        let asked = std::time::Instant::now();
         let status = client
             .next_items(api::NextItemsRequest {
                 session_id: session.clone(),
             })
             .await
             .unwrap_err();
+        // A hung selector is given up at its deadline (1 s), not the fixture's 10 s.
+        assert!(
+            asked.elapsed() < std::time::Duration::from_secs(8),
+            "{fault}"
+        );
         assert_eq!(status.code(), Code::Unavailable, "{attempt}: {status:?}");
         assert!(status.message().contains("faulty-selector"), "{status:?}");
         assert!(status.message().contains("answers are kept"), "{status:?}");
