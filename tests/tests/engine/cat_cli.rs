@@ -226,7 +226,7 @@ fn an_adaptive_instrument_is_simulated_with_its_declared_settings() {
         "se_target = 0.45\nmin_items_per_domain = 5\nrandomesque = 2",
     );
     let file = file.display().to_string();
-    let declared = json(&ikd(&[
+    let study = [
         "cat",
         "simulate",
         "--instrument",
@@ -235,25 +235,15 @@ fn an_adaptive_instrument_is_simulated_with_its_declared_settings() {
         "40",
         "--seed",
         "2",
-    ]));
+    ];
+    let declared = json(&ikd(&study));
     assert_eq!(declared["settings"]["se_target"], 0.45);
     assert_eq!(declared["settings"]["randomesque"], 2);
     for d in declared["domains"].as_array().unwrap() {
         assert!(d["length"]["min"].as_f64().unwrap() >= 5.0, "{d}");
     }
     // A command-line option overrides one declared setting, keeping the others.
-    let overridden = json(&ikd(&[
-        "cat",
-        "simulate",
-        "--instrument",
-        &file,
-        "-n",
-        "40",
-        "--seed",
-        "2",
-        "--se",
-        "0.6",
-    ]));
+    let overridden = json(&ikd(&[&study[..], &["--se", "0.6"]].concat()));
     assert_eq!(overridden["settings"]["se_target"], 0.6);
     assert_eq!(overridden["settings"]["min_items_per_domain"], 5);
 }

@@ -39,6 +39,18 @@ fn start_adaptive(dir: &tempfile::TempDir) -> TestServer {
     TestServer::start(options)
 }
 
+/// The adaptive instrument as the API presents it.
+async fn adaptive_instrument(client: &mut Assessment) -> api::Instrument {
+    client
+        .get_instrument(api::GetInstrumentRequest {
+            instrument: adaptive_ref(),
+            language: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
 async fn start_session(client: &mut Assessment, respondent: &str) -> String {
     client
         .start_session(api::StartSessionRequest {
@@ -120,14 +132,7 @@ async fn an_adaptive_session_gives_items_until_the_stopping_rule_and_records_the
     let dir = tempfile::tempdir().unwrap();
     let server = start_adaptive(&dir);
     let mut client = assessment(&server, Some(tokens::SERVICE)).await;
-    let instrument = client
-        .get_instrument(api::GetInstrumentRequest {
-            instrument: adaptive_ref(),
-            language: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let instrument = adaptive_instrument(&mut client).await;
     assert_eq!(
         (instrument.delivery.as_str(), instrument.model.as_str()),
         ("adaptive", "irt")
@@ -356,14 +361,7 @@ async fn a_person_who_stops_early_gets_a_result_that_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let server = start_adaptive(&dir);
     let mut client = assessment(&server, Some(tokens::SERVICE)).await;
-    let instrument = client
-        .get_instrument(api::GetInstrumentRequest {
-            instrument: adaptive_ref(),
-            language: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let instrument = adaptive_instrument(&mut client).await;
     let example = &examples()[1];
     let session = start_session(&mut client, &example.id).await;
     for k in 0..3 {
