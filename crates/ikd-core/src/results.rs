@@ -121,6 +121,16 @@ impl ResultRecord {
     /// The record of a freshly scored result, with the scorer's feedback for
     /// each domain's level.
     pub fn from_result(result: &RespondentResult, scorer: &Scorer) -> Self {
+        Self::of(result, scorer, true)
+    }
+
+    /// [`Self::from_result`] without feedback: for callers that send scores only (a
+    /// stream of many respondents), so no feedback text is copied only to be dropped.
+    pub fn scores_from_result(result: &RespondentResult, scorer: &Scorer) -> Self {
+        Self::of(result, scorer, false)
+    }
+
+    fn of(result: &RespondentResult, scorer: &Scorer, feedback: bool) -> Self {
         let instrument = scorer.instrument();
         let model = &scorer.provenance().model;
         ResultRecord {
@@ -148,6 +158,7 @@ impl ResultRecord {
                     needed: Some(outcome.needed),
                     feedback: outcome
                         .level
+                        .filter(|_| feedback)
                         .and_then(|l| scorer.feedback(d, l as usize).cloned()),
                 })
                 .collect(),

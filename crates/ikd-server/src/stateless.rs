@@ -124,14 +124,13 @@ impl Prepared<'_> {
 
     /// A fresh result in the request's language and detail.
     fn render(&self, result: &RespondentResult, detail: api::ResultDetail) -> api::Result {
-        let record = ResultRecord::from_result(result, &self.scorer);
-        render(
-            &self.scorer,
-            &record,
-            None,
-            self.lang,
-            detail == api::ResultDetail::Full,
-        )
+        let full = detail == api::ResultDetail::Full;
+        let record = if full {
+            ResultRecord::from_result(result, &self.scorer)
+        } else {
+            ResultRecord::scores_from_result(result, &self.scorer)
+        };
+        render(&self.scorer, &record, None, self.lang, full)
     }
 }
 

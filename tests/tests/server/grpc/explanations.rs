@@ -88,11 +88,29 @@ async fn score_says_why_a_domain_or_the_index_is_absent() {
         m.missing.as_ref().unwrap().message,
         "Tidak dinilai: 7 dari 8 butir yang diperlukan dijawab."
     );
-    // Batch results (scores only) keep their reasons.
+    // Batch results (scores only) keep their reasons: they are the full result without
+    // feedback and provenance, field for field.
     let mut request = score(&e, "en");
     request.detail = api::ResultDetail::Scores.into();
-    let result = client.score(request).await.unwrap().into_inner();
-    assert_smd_bap_011(&result.result.unwrap());
+    let scores = client
+        .score(request)
+        .await
+        .unwrap()
+        .into_inner()
+        .result
+        .unwrap();
+    assert_smd_bap_011(&scores);
+    let mut full = client
+        .score(score(&e, "en"))
+        .await
+        .unwrap()
+        .into_inner()
+        .result
+        .unwrap();
+    assert!(full.domains.iter().any(|d| d.feedback.is_some()));
+    full.provenance = None;
+    full.domains.iter_mut().for_each(|d| d.feedback = None);
+    assert_eq!(scores, full);
 
     let na = not_applicable(&example("GKD-DSS-009"));
     let result = client.score(score(&na, "en")).await.unwrap().into_inner();
