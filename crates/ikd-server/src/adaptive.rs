@@ -71,6 +71,12 @@ impl Adaptive {
     pub fn test(&self) -> &AdaptiveTest {
         &self.test
     }
+
+    /// The most items a test gives: its `max_items`, or the whole bank.
+    pub fn max_items(&self) -> usize {
+        let bank = self.test.bank().len();
+        self.test.settings().max_items.map_or(bank, |m| m.min(bank))
+    }
 }
 
 fn missing_selector(host: &PluginHost, delivery: &AdaptiveDelivery) -> String {
@@ -146,7 +152,6 @@ impl Position {
 
     /// What `NextItems` answers.
     pub fn to_api(&self, adaptive: &Adaptive) -> api::NextItemsResponse {
-        let bank = adaptive.test.bank();
         api::NextItemsResponse {
             item_ids: self
                 .next_item(adaptive)
@@ -159,12 +164,7 @@ impl Position {
                 .map(|r| r.name().to_owned())
                 .unwrap_or_default(),
             steps: self.administered(adaptive).iter().map(api_step).collect(),
-            max_items: adaptive
-                .test
-                .settings()
-                .max_items
-                .unwrap_or(bank.len())
-                .min(bank.len()) as u32,
+            max_items: adaptive.max_items() as u32,
         }
     }
 }

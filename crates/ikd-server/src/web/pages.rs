@@ -212,7 +212,7 @@ pub(crate) fn welcome(visit: &Visit, lang: Lang) -> Html {
             resumed => resumed,
             start_url => with_lang(&start, lang),
             how => if adaptive.is_some() { t.adaptive_how } else { t.how },
-            questions_at_most => adaptive.map(|a| a.test().settings().max_items.unwrap_or(a.test().bank().len()).min(a.test().bank().len())),
+            questions_at_most => adaptive.map(|a| a.max_items()),
         },
     };
     render("welcome.html", ctx, StatusCode::OK)
