@@ -83,13 +83,8 @@ where
             )
         };
         let mut tx = store.read_tx().await.map_err(err())?;
-        // Plans for reading everything, not for the first rows; the sorts in memory while
-        // they fit (the session's default, 4 MB, sends a sort of 100,000 results to disk).
+        // Plans for reading everything, not for the first rows.
         sqlx::query("SET LOCAL cursor_tuple_fraction = 1.0")
-            .execute(&mut *tx)
-            .await
-            .map_err(err())?;
-        sqlx::query(SORT_MEMORY)
             .execute(&mut *tx)
             .await
             .map_err(err())?;
@@ -154,7 +149,9 @@ where
                             let revision: i64 =
                                 domain.try_get(DOMAIN_REVISION).map_err(|e| err()(e))?;
                             if revision == i64::from(result.revision) {
-                                result.domains.push(stream_domain(domain, &result.session_id)?);
+                                result
+                                    .domains
+                                    .push(stream_domain(domain, &result.session_id)?);
                             }
                             next += 1;
                         }
@@ -170,10 +167,6 @@ where
         tx.commit().await.map_err(err())
     }
 }
-
-/// `work_mem` of an export's transaction: its two sorts stay in memory up to this size
-/// (each), and spill to disk beyond.
-const SORT_MEMORY: &str = "SET LOCAL work_mem = '64MB'";
 
 /// The result columns of a stream, in the order [`stream_result`] reads them (the archived
 /// JSON stays behind: an export renders the result from its columns).
