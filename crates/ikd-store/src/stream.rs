@@ -83,6 +83,19 @@ where
             )
         };
         let mut tx = store.read_tx().await.map_err(err())?;
+        // The domains are read on a connection of their own, in this snapshot: the
+        // database works on both cursors at once, and the domains are decoded meanwhile.
+        let snapshot: String = sqlx::query_scalar("SELECT pg_export_snapshot()")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(err())?;
+        let (domains_out, mut domain_batches) = mpsc::channel(2);
+        tokio::spawn(Self::domains(
+            store.share(),
+            filter.clone(),
+            snapshot,
+            domains_out,
+        ));
         // Plans for reading everything, not for the first rows.
         sqlx::query("SET LOCAL cursor_tuple_fraction = 1.0")
             .execute(&mut *tx)
@@ -94,17 +107,10 @@ where
         push_latest_from(&mut results, Latest::Results, filter);
         results.push(" ORDER BY s.submitted_at, s.id");
         B::execute(&mut tx, results).await.map_err(err())?;
-        let mut domains = QueryBuilder::<B::Db>::new(format!(
-            "DECLARE export_domains NO SCROLL CURSOR FOR SELECT {STREAM_DOMAIN_COLUMNS}"
-        ));
-        push_latest_from(&mut domains, Latest::Domains, filter);
-        domains.push(" ORDER BY s.submitted_at, s.id, d.position");
-        B::execute(&mut tx, domains).await.map_err(err())?;
 
         let fetch_results = format!("FETCH {STREAM_BATCH} FROM export_results");
-        let fetch_domains = format!("FETCH {} FROM export_domains", STREAM_BATCH * 4);
-        // The domain rows fetched and not yet given to their result, and where the next is.
-        let mut pending: Vec<<B::Db as Database>::Row> = Vec::new();
+        // The domains received and not yet given to their result, and where the next is.
+        let mut pending: Vec<StreamedDomain> = Vec::new();
         let mut next = 0;
         let mut domains_left = true;
         loop {
@@ -120,38 +126,32 @@ where
             for row in &rows {
                 let mut result = stream_result(row)?;
                 // Its domains: both cursors run in the same order, so they are the next
-                // domain rows with its key (any before it belong to no result: skipped, as
+                // domains with its key (any before it belong to no result: skipped, as
                 // `assemble_results` leaves them).
                 loop {
                     if next == pending.len() {
                         if !domains_left {
                             break;
                         }
-                        pending = sqlx::query(&fetch_domains)
-                            .fetch_all(&mut *tx)
-                            .await
-                            .map_err(err())?;
+                        match domain_batches.recv().await {
+                            Some(more) => pending = more?,
+                            None => {
+                                pending.clear();
+                                domains_left = false;
+                            }
+                        }
                         next = 0;
-                        domains_left = !pending.is_empty();
                         continue;
                     }
-                    let domain = &pending[next];
-                    let submitted_at: i64 =
-                        domain.try_get(DOMAIN_SUBMITTED_AT).map_err(|e| err()(e))?;
-                    let session_id: String =
-                        domain.try_get(DOMAIN_SESSION_ID).map_err(|e| err()(e))?;
-                    match (submitted_at, session_id.as_str())
+                    let domain = &mut pending[next];
+                    match (domain.submitted_at, domain.session_id.as_str())
                         .cmp(&(result.submitted_at, result.session_id.as_str()))
                     {
                         Ordering::Less => next += 1,
                         Ordering::Greater => break,
                         Ordering::Equal => {
-                            let revision: i64 =
-                                domain.try_get(DOMAIN_REVISION).map_err(|e| err()(e))?;
-                            if revision == i64::from(result.revision) {
-                                result
-                                    .domains
-                                    .push(stream_domain(domain, &result.session_id)?);
+                            if domain.revision == i64::from(result.revision) {
+                                result.domains.push(std::mem::take(&mut domain.domain));
                             }
                             next += 1;
                         }
@@ -166,6 +166,88 @@ where
         }
         tx.commit().await.map_err(err())
     }
+
+    /// Sends the domains of the results under `filter`, in the results' order, read in
+    /// `snapshot` (the results' transaction's), batch by batch to `out` until the last (or
+    /// a failure, or `out` closing).
+    async fn domains(
+        store: B,
+        filter: ResultFilter,
+        snapshot: String,
+        out: mpsc::Sender<Result<Vec<StreamedDomain>, StoreError>>,
+    ) {
+        if let Err(e) = Self::read_domains(&store, &filter, &snapshot, &out).await {
+            let _ = out.send(Err(e)).await;
+        }
+    }
+
+    async fn read_domains(
+        store: &B,
+        filter: &ResultFilter,
+        snapshot: &str,
+        out: &mpsc::Sender<Result<Vec<StreamedDomain>, StoreError>>,
+    ) -> Result<(), StoreError> {
+        let err = || {
+            db_err(
+                B::NAME,
+                format!(
+                    "exporting the domains of the results under org prefix '{}'",
+                    filter.org_prefix
+                ),
+            )
+        };
+        // A snapshot id is hex digits and dashes; anything else is not quoted in.
+        if !snapshot.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+            return Err(corrupt(format!("unexpected snapshot id '{snapshot}'")));
+        }
+        let mut tx = store
+            .read_pool()
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .await
+            .map_err(err())?;
+        sqlx::query(&format!("SET TRANSACTION SNAPSHOT '{snapshot}'"))
+            .execute(&mut *tx)
+            .await
+            .map_err(err())?;
+        sqlx::query("SET LOCAL cursor_tuple_fraction = 1.0")
+            .execute(&mut *tx)
+            .await
+            .map_err(err())?;
+        let mut domains = QueryBuilder::<B::Db>::new(format!(
+            "DECLARE export_domains NO SCROLL CURSOR FOR SELECT {STREAM_DOMAIN_COLUMNS}"
+        ));
+        push_latest_from(&mut domains, Latest::Domains, filter);
+        domains.push(" ORDER BY s.submitted_at, s.id, d.position");
+        B::execute(&mut tx, domains).await.map_err(err())?;
+        let fetch_domains = format!("FETCH {} FROM export_domains", STREAM_BATCH * 4);
+        loop {
+            let rows: Vec<<B::Db as Database>::Row> = sqlx::query(&fetch_domains)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(err())?;
+            if rows.is_empty() {
+                break;
+            }
+            let full = rows.len() == STREAM_BATCH as usize * 4;
+            let batch = rows
+                .iter()
+                .map(stream_domain)
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            drop(rows);
+            if out.send(Ok(batch)).await.is_err() || !full {
+                break;
+            }
+        }
+        tx.commit().await.map_err(err())
+    }
+}
+
+/// A domain as the domains' cursor gives it, with its result's key.
+pub(crate) struct StreamedDomain {
+    submitted_at: i64,
+    session_id: String,
+    revision: i64,
+    domain: DomainScore,
 }
 
 /// The result columns of a stream, in the order [`stream_result`] reads them (the archived
@@ -178,9 +260,6 @@ const STREAM_RESULT_COLUMNS: &str = "r.session_id, r.revision, s.instrument_id, 
 /// The domain columns of a stream, in the order [`stream_domain`] and the merge read them.
 const STREAM_DOMAIN_COLUMNS: &str = "s.submitted_at, d.session_id, d.revision, d.code, d.score, \
      d.se, d.level, d.answered, d.needed";
-const DOMAIN_SUBMITTED_AT: usize = 0;
-const DOMAIN_SESSION_ID: usize = 1;
-const DOMAIN_REVISION: usize = 2;
 
 /// A result row of the stream's cursor (by column position: no lookup of the column names
 /// for every row), without its domains.
@@ -226,8 +305,8 @@ where
     })
 }
 
-/// A domain row of the stream's cursor (see [`STREAM_DOMAIN_COLUMNS`]) of `session_id`.
-fn stream_domain<R: Row>(row: &R, session_id: &str) -> Result<DomainScore, StoreError>
+/// A domain row of the stream's cursor (see [`STREAM_DOMAIN_COLUMNS`]).
+fn stream_domain<R: Row>(row: &R) -> Result<StreamedDomain, StoreError>
 where
     usize: sqlx::ColumnIndex<R>,
     for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
@@ -235,16 +314,23 @@ where
     for<'r> f64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     let db = |e| db_err(R::Database::NAME, "reading an exported result".to_owned())(e);
+    let session_id: String = row.try_get(1).map_err(db)?;
     let code: String = row.try_get(3).map_err(db)?;
     let answered: i64 = row.try_get(7).map_err(db)?;
     let needed: Option<i64> = row.try_get(8).map_err(db)?;
     let what = |field: &str| format!("{field} of domain '{code}' of session '{session_id}'");
-    Ok(DomainScore {
+    let domain = DomainScore {
         answered: to_u32(answered, || what("answered"))?,
         needed: needed.map(|n| to_u32(n, || what("needed"))).transpose()?,
         score: row.try_get(4).map_err(db)?,
         se: row.try_get(5).map_err(db)?,
         level: row.try_get(6).map_err(db)?,
         code,
+    };
+    Ok(StreamedDomain {
+        submitted_at: row.try_get(0).map_err(db)?,
+        revision: row.try_get(2).map_err(db)?,
+        session_id,
+        domain,
     })
 }
