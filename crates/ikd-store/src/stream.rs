@@ -3,9 +3,11 @@
 //! Paging (`results_page`) asks the database for each page anew, and each page finds its
 //! results and their domains by key, one lookup at a time. Where the database has cursors
 //! (PostgreSQL) an export instead declares two — the results, and their domains in the same
-//! order — in one read-only snapshot, with plans made for reading everything (hash joins
-//! and one sort rather than index lookups), and fetches from both in step: the database
-//! works at its own pace and the bounded channel holds it back when the client is slower.
+//! order on a second connection that imports the first one's snapshot — with plans made for
+//! reading everything, and fetches from both at once (the domains by a task of their own,
+//! decoded while the results are): the database works at its own pace and the bounded
+//! channels hold it back when the client is slower. Rows are decoded by column position and
+//! each result takes its domains as they come (both cursors are in the same order).
 //! Elsewhere (SQLite, whose lookups are local) the export reads pages.
 
 use std::cmp::Ordering;
