@@ -9,7 +9,6 @@ use crate::render::language;
 use crate::{State, adaptive, aggregates, export, instruments, sessions, stateless};
 use ikd_proto::v1::{self as api, assessment_service_server::AssessmentService};
 use std::sync::Arc;
-use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
 pub struct Assessment {
@@ -117,7 +116,7 @@ impl AssessmentService for Assessment {
         Ok(Response::new(aggregate))
     }
 
-    type ExportResultsStream = ReceiverStream<Result<api::ExportedResult, Status>>;
+    type ExportResultsStream = export::Rows;
 
     async fn export_results(
         &self,
@@ -139,7 +138,7 @@ impl AssessmentService for Assessment {
             lang,
             full: req.detail() != api::ResultDetail::Scores,
         };
-        let rx = export::start(self.state.clone(), &caller, what).await?;
-        Ok(Response::new(ReceiverStream::new(rx)))
+        let rows = export::start(self.state.clone(), &caller, what).await?;
+        Ok(Response::new(rows))
     }
 }

@@ -104,6 +104,46 @@ pub fn record(stored: &StoredResult, scorer: &Scorer) -> ResultRecord {
     record
 }
 
+/// What [`render`](crate::render::render) reads of a stored result, moved out of it (an
+/// export sends the rest as it is): [`record`] without the copies, and with the feedback
+/// only when `feedback` (a scores-only row has none). The respondent and unit are left
+/// empty: the export sends them beside the result.
+pub(crate) fn take_record(
+    stored: &mut StoredResult,
+    scorer: &Scorer,
+    feedback: bool,
+) -> ResultRecord {
+    let mut record = ResultRecord {
+        respondent_id: String::new(),
+        org_unit: String::new(),
+        instrument_id: None,
+        model: Some(ModelRef {
+            name: std::mem::take(&mut stored.model),
+            version: std::mem::take(&mut stored.model_version),
+        }),
+        index: stored.index,
+        index_se: stored.index_se,
+        level: stored.level.take(),
+        domains: std::mem::take(&mut stored.domains)
+            .into_iter()
+            .map(|d| DomainRecord {
+                code: d.code,
+                score: d.score,
+                se: d.se,
+                level: d.level,
+                answered: d.answered,
+                needed: d.needed,
+                feedback: None,
+            })
+            .collect(),
+        flags: std::mem::take(&mut stored.flags),
+    };
+    if feedback {
+        record.attach_feedback(scorer);
+    }
+    record
+}
+
 /// The archived form of a result: every number and code, no language.
 fn archive_json(r: &NewResult) -> String {
     serde_json::json!({

@@ -383,6 +383,20 @@ async fn aggregates_roll_up_by_prefix_and_suppress_small_groups() {
             full.provenance.is_some(),
             "a full export carries provenance"
         );
+        // A full row is the session's result exactly as `GetResult` renders it.
+        let one = steward
+            .get_result(api::GetResultRequest {
+                session_id: r.session_id.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(one.result.as_ref(), Some(full), "{}", r.session_id);
+        assert_eq!(
+            (&one.org_unit, one.revision, one.submitted_at),
+            (&r.org_unit, r.revision, r.submitted_at)
+        );
     }
     // Scores only: the same rows and numbers, without feedback texts and provenance.
     let mut stream = steward
@@ -401,6 +415,13 @@ async fn aggregates_roll_up_by_prefix_and_suppress_small_groups() {
     assert_eq!(scores.len(), exported.len());
     for (lean, full) in scores.iter().zip(&exported) {
         assert_eq!(lean.session_id, full.session_id);
+        // The same row without the feedback texts, provenance and adaptive record.
+        let mut stripped = full.clone();
+        let result = stripped.result.as_mut().unwrap();
+        result.provenance = None;
+        result.adaptive = None;
+        result.domains.iter_mut().for_each(|d| d.feedback = None);
+        assert_eq!(*lean, stripped);
         let (lean, full) = (lean.result.as_ref().unwrap(), full.result.as_ref().unwrap());
         assert_eq!(lean.index, full.index);
         assert!(lean.provenance.is_none());
