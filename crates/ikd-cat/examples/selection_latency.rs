@@ -12,8 +12,8 @@
 #[path = "../benches/common/mod.rs"]
 mod common;
 
+use ikd_cat::simulation::draw_category;
 use ikd_cat::{AdaptiveTest, Next, SelectorKind};
-use ikd_irt::MAX_CATEGORIES;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
@@ -126,19 +126,8 @@ fn latencies(
             wall.push(started.elapsed());
             let Next::Item(item) = next else { break };
             let irt = &test.bank().item(item).irt;
-            let mut p = [0.0; MAX_CATEGORIES];
-            let p = &mut p[..irt.categories()];
-            irt.probs(truth[test.bank().place(item).domain], p);
-            let u: f64 = rng.random();
-            let mut cumulative = 0.0;
-            let category = p
-                .iter()
-                .position(|q| {
-                    cumulative += q;
-                    u < cumulative
-                })
-                .unwrap_or(p.len() - 1);
-            test.record(&mut state, item, category as u8).unwrap();
+            let category = draw_category(irt, truth[test.bank().place(item).domain], &mut rng);
+            test.record(&mut state, item, category).unwrap();
         }
     }
     (wall, cpu)

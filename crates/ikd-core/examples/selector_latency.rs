@@ -14,10 +14,10 @@
 //! cargo run --release -p ikd-core --example selector_latency [PERSONS]
 //! ```
 
-use ikd_cat::simulation::SimulatedBank;
+use ikd_cat::simulation::{SimulatedBank, draw_category};
 use ikd_cat::{AdaptiveTest, Bank, KullbackLeibler, MaxInformation, Next, Selector, Settings};
 use ikd_core::host::{DEFAULT_SELECT_DEADLINE, PluginHost, PluginSearch, PluginSelector};
-use ikd_irt::{ItemBank, MAX_CATEGORIES, Model};
+use ikd_irt::{ItemBank, Model};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
@@ -153,19 +153,8 @@ fn latencies(
             wall.push(started.elapsed());
             let Next::Item(item) = next else { break };
             let irt = &test.bank().item(item).irt;
-            let mut p = [0.0; MAX_CATEGORIES];
-            let p = &mut p[..irt.categories()];
-            irt.probs(truth[test.bank().place(item).domain], p);
-            let u: f64 = rng.random();
-            let mut cumulative = 0.0;
-            let category = p
-                .iter()
-                .position(|q| {
-                    cumulative += q;
-                    u < cumulative
-                })
-                .unwrap_or(p.len() - 1);
-            test.record(&mut state, item, category as u8).unwrap();
+            let category = draw_category(irt, truth[test.bank().place(item).domain], &mut rng);
+            test.record(&mut state, item, category).unwrap();
             given.push(item);
         }
     }

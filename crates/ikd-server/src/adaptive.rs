@@ -374,7 +374,7 @@ fn replay(
     let test = &adaptive.test;
     let mut rng = StdRng::seed_from_u64(seed);
     let mut state = test.start();
-    loop {
+    let next = loop {
         let next = test
             .next(&state, &adaptive.selector, &mut rng)
             .map_err(|e| {
@@ -384,23 +384,15 @@ fn replay(
                      session goes on once the selector works again"
                 ))
             })?;
-        match next {
-            Next::Item(item) => match categories.get(&item) {
-                Some(&category) => {
-                    test.record(&mut state, item, category)
-                        .map_err(|e| Status::internal(format!("replaying the test: {e}")))?;
-                }
-                None => {
-                    let off_path = categories.keys().filter(|&&i| !state.is_given(i)).count();
-                    return Ok((Position { state, next }, off_path));
-                }
-            },
-            Next::Stop(_) => {
-                let off_path = categories.keys().filter(|&&i| !state.is_given(i)).count();
-                return Ok((Position { state, next }, off_path));
-            }
-        }
-    }
+        let Next::Item(item) = next else { break next };
+        let Some(&category) = categories.get(&item) else {
+            break next;
+        };
+        test.record(&mut state, item, category)
+            .map_err(|e| Status::internal(format!("replaying the test: {e}")))?;
+    };
+    let off_path = categories.keys().filter(|&&i| !state.is_given(i)).count();
+    Ok((Position { state, next }, off_path))
 }
 
 /// `NextItems`: where the caller's open session stands.

@@ -574,24 +574,11 @@ pub(crate) fn assemble_results(
             let domains = rows
                 .into_iter()
                 .map(|d| {
+                    let (answered, needed) =
+                        domain_counts(&d.session_id, &d.code, d.answered, d.needed)?;
                     Ok(DomainScore {
-                        answered: to_u32(d.answered, || {
-                            format!(
-                                "answered of domain '{}' of session '{}'",
-                                d.code, d.session_id
-                            )
-                        })?,
-                        needed: d
-                            .needed
-                            .map(|n| {
-                                to_u32(n, || {
-                                    format!(
-                                        "needed of domain '{}' of session '{}'",
-                                        d.code, d.session_id
-                                    )
-                                })
-                            })
-                            .transpose()?,
+                        answered,
+                        needed,
                         code: d.code,
                         score: d.score,
                         se: d.se,
@@ -599,12 +586,7 @@ pub(crate) fn assemble_results(
                     })
                 })
                 .collect::<Result<Vec<_>, StoreError>>()?;
-            let flags: Vec<String> = serde_json::from_str(&row.flags).map_err(|e| {
-                corrupt(format!(
-                    "flags of session '{}' revision {}: {e}",
-                    row.session_id, row.revision
-                ))
-            })?;
+            let flags = parse_flags(&row.flags, &row.session_id, row.revision)?;
             Ok(StoredResult {
                 revision: to_u32(row.revision, || {
                     format!("revision of session '{}'", row.session_id)
@@ -684,6 +666,37 @@ where
     }
     list.push_unseparated(")");
     qb
+}
+
+/// A stored result's flags (a JSON array of codes); a corrupt value names the result.
+pub(crate) fn parse_flags(
+    json: &str,
+    session_id: &str,
+    revision: i64,
+) -> Result<Vec<String>, StoreError> {
+    if json == "[]" {
+        return Ok(Vec::new());
+    }
+    serde_json::from_str(json).map_err(|e| {
+        corrupt(format!(
+            "flags of session '{session_id}' revision {revision}: {e}"
+        ))
+    })
+}
+
+/// A stored domain row's `answered` and `needed`; a count out of range names the domain and
+/// the session.
+pub(crate) fn domain_counts(
+    session_id: &str,
+    code: &str,
+    answered: i64,
+    needed: Option<i64>,
+) -> Result<(u32, Option<u32>), StoreError> {
+    let what = |field: &str| format!("{field} of domain '{code}' of session '{session_id}'");
+    Ok((
+        to_u32(answered, || what("answered"))?,
+        needed.map(|n| to_u32(n, || what("needed"))).transpose()?,
+    ))
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 use crate::backend::Backend;
 use crate::error::{corrupt, db_err, to_u32};
 use crate::filter::{Latest, push_latest_from};
-use crate::results::Results;
+use crate::results::{Results, domain_counts, parse_flags};
 use crate::{DomainScore, ResultFilter, StoreError, StoredResult};
 
 /// Results per batch sent (and per `FETCH` of results).
@@ -276,15 +276,7 @@ where
     let session_id: String = row.try_get(0).map_err(db)?;
     let revision: i64 = row.try_get(1).map_err(db)?;
     let flags: String = row.try_get(14).map_err(db)?;
-    let flags: Vec<String> = if flags == "[]" {
-        Vec::new()
-    } else {
-        serde_json::from_str(&flags).map_err(|e| {
-            corrupt(format!(
-                "flags of session '{session_id}' revision {revision}: {e}"
-            ))
-        })?
-    };
+    let flags = parse_flags(&flags, &session_id, revision)?;
     Ok(StoredResult {
         revision: to_u32(revision, || format!("revision of session '{session_id}'"))?,
         instrument_id: row.try_get(2).map_err(db)?,
@@ -320,10 +312,10 @@ where
     let code: String = row.try_get(3).map_err(db)?;
     let answered: i64 = row.try_get(7).map_err(db)?;
     let needed: Option<i64> = row.try_get(8).map_err(db)?;
-    let what = |field: &str| format!("{field} of domain '{code}' of session '{session_id}'");
+    let (answered, needed) = domain_counts(&session_id, &code, answered, needed)?;
     let domain = DomainScore {
-        answered: to_u32(answered, || what("answered"))?,
-        needed: needed.map(|n| to_u32(n, || what("needed"))).transpose()?,
+        answered,
+        needed,
         score: row.try_get(4).map_err(db)?,
         se: row.try_get(5).map_err(db)?,
         level: row.try_get(6).map_err(db)?,

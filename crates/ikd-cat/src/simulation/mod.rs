@@ -21,7 +21,7 @@ mod report;
 mod stats;
 
 pub use bank::{SimulatedBank, SimulatedBankError};
-pub use persons::{StudyOptions, run_study};
+pub use persons::{StudyOptions, draw_category, run_study};
 pub use report::{
     ConditionalRow, DomainReport, EstimateSummary, ExposureSummary, ItemExposure, LengthSummary,
     StudyReport,

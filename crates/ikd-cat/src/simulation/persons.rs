@@ -97,8 +97,9 @@ pub(crate) fn simulate_person(
     })
 }
 
-/// An answer drawn from the item's category probabilities at θ.
-pub(crate) fn draw_category(item: &Item, theta: f64, rng: &mut impl Rng) -> u8 {
+/// An answer drawn from the item's category probabilities at θ (one uniform draw from
+/// `rng`): a simulated person's response.
+pub fn draw_category(item: &Item, theta: f64, rng: &mut impl Rng) -> u8 {
     let mut probs = [0.0; MAX_CATEGORIES];
     let probs = &mut probs[..item.categories()];
     item.probs(theta, probs);
