@@ -69,23 +69,29 @@ pub struct LocalisedFeedback {
     pub advice: String,
 }
 
-/// `record` in `lang`, with names from `instrument`.
-pub fn localise(record: &ResultRecord, instrument: &Instrument, lang: Lang) -> LocalisedResult {
-    let level = |code: &Option<String>| {
-        code.as_ref().map(|code| Named {
+/// `record` in `lang`, with names from `instrument`. It takes the record: its codes
+/// and flags move into the result rather than being copied (this runs once per
+/// respondent of a stream or an export).
+pub fn localise(record: ResultRecord, instrument: &Instrument, lang: Lang) -> LocalisedResult {
+    let level = |code: Option<String>| {
+        code.map(|code| Named {
             name: instrument
                 .levels
                 .iter()
-                .find(|l| &l.code == code)
+                .find(|l| l.code == code)
                 .map(|l| l.name.get(lang).to_owned())
                 .unwrap_or_default(),
-            code: code.clone(),
+            code,
         })
     };
+    let index_missing = record
+        .index_missing(instrument.missing.min_domains)
+        .map(|m| LocalisedMissing::new(m, lang));
     let domains = record
         .domains
-        .iter()
+        .into_iter()
         .map(|d| LocalisedDomain {
+            missing: d.missing().map(|m| LocalisedMissing::new(m, lang)),
             domain: Named {
                 name: instrument
                     .domains
@@ -93,13 +99,12 @@ pub fn localise(record: &ResultRecord, instrument: &Instrument, lang: Lang) -> L
                     .find(|x| x.code == d.code)
                     .map(|x| x.name.get(lang).to_owned())
                     .unwrap_or_default(),
-                code: d.code.clone(),
+                code: d.code,
             },
             score: d.score,
             se: d.se,
-            level: level(&d.level),
+            level: level(d.level),
             answered: d.answered,
-            missing: d.missing().map(|m| LocalisedMissing::new(m, lang)),
             feedback: d.feedback.as_ref().map(|f| LocalisedFeedback {
                 summary: f.summary.get(lang).to_owned(),
                 advice: f.advice.get(lang).to_owned(),
@@ -114,12 +119,10 @@ pub fn localise(record: &ResultRecord, instrument: &Instrument, lang: Lang) -> L
             .zip(record.index_se)
             .filter(|(x, se)| x.is_finite() && se.is_finite())
             .map(|(x, se)| interval95(x, se, instrument.reporting.min, instrument.reporting.max)),
-        level: level(&record.level),
-        index_missing: record
-            .index_missing(instrument.missing.min_domains)
-            .map(|m| LocalisedMissing::new(m, lang)),
+        level: level(record.level),
+        index_missing,
         domains,
-        flags: record.flags.clone(),
+        flags: record.flags,
     }
 }
 

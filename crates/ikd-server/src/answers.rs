@@ -78,13 +78,18 @@ impl ItemIndex {
         }
     }
 
-    /// Checks answers given as cells in instrument order (`answer_values`): one
-    /// per item, none oversized.
-    pub fn cells_in_order<'a>(&self, values: &'a [String]) -> Result<Vec<&'a str>, Violations> {
+    /// Checks answers given as cells in instrument order (`answer_values`, or the
+    /// cells of `answer_line`): one per item, none oversized. Violations name
+    /// `field`, and `field[i]` for the cell at fault.
+    pub fn cells_in_order<'a>(
+        &self,
+        field: &str,
+        values: Vec<&'a str>,
+    ) -> Result<Vec<&'a str>, Violations> {
         let mut problems = Violations::default();
         if values.len() != self.items {
             problems.add(|| Invalid {
-                field: "answer_values".into(),
+                field: field.into(),
                 description: format!(
                     "gives {} values; the instrument has {} items, one value each (\"\" = not answered)",
                     values.len(),
@@ -95,13 +100,13 @@ impl ItemIndex {
         for (i, value) in values.iter().enumerate() {
             if value.len() > MAX_CELL_BYTES {
                 problems.add(|| Invalid {
-                    field: format!("answer_values[{i}]"),
+                    field: format!("{field}[{i}]"),
                     description: format!("answer longer than {MAX_CELL_BYTES} bytes"),
                 });
             }
         }
         if problems.is_empty() {
-            Ok(values.iter().map(String::as_str).collect())
+            Ok(values)
         } else {
             Err(problems)
         }

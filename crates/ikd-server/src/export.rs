@@ -197,7 +197,7 @@ fn exported(
         None
     };
     api::ExportedResult {
-        result: Some(render(scorer, &record, provenance, what.lang, what.full)),
+        result: Some(render(scorer, record, provenance, what.lang, what.full)),
         session_id: stored.session_id,
         org_unit: stored.org_unit,
         respondent_pseudonym: stored.respondent_key,

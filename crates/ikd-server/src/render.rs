@@ -19,7 +19,7 @@ use tonic::Status;
 /// scorer's own.
 pub fn render(
     scorer: &Scorer,
-    record: &ResultRecord,
+    record: ResultRecord,
     provenance: Option<&Provenance>,
     lang: Lang,
     full: bool,
@@ -35,7 +35,8 @@ pub fn render(
     api::Result {
         instrument: Some(api::InstrumentRef {
             id: instrument.id.clone(),
-            version: instrument.version.to_string(),
+            // The scorer's own provenance has it formatted already.
+            version: scorer.provenance().instrument_version.clone(),
         }),
         index: shown.index,
         index_se: shown.index_se,

@@ -146,7 +146,7 @@ pub(crate) async fn submit(
                 return Ok(api::SubmitSessionResponse {
                     result: Some(render(
                         &entry.scorer,
-                        &record,
+                        record,
                         provenance.as_ref(),
                         lang,
                         true,
@@ -185,7 +185,7 @@ pub(crate) async fn latest_result(
         submitted_at: Some(timestamp(stored.submitted_at)),
         result: Some(render(
             &entry.scorer,
-            &record,
+            record,
             provenance.as_ref(),
             lang,
             true,

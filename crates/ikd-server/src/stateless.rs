@@ -99,25 +99,43 @@ struct Prepared<'a> {
 
 impl Prepared<'_> {
     /// The request's answers in instrument order, checked against the instrument's
-    /// items; given by item id (`answers`) or already in order (`answer_values`).
+    /// items; given by item id (`answers`) or already in order (`answer_values`, or
+    /// `answer_line` with its cells joined by tabs): one of the three.
     fn cells<'r>(&self, req: &'r api::ScoreRequest) -> Result<Vec<&'r str>, Status> {
         let items = &self.entry.items;
-        let cells = match (req.answers.is_empty(), req.answer_values.is_empty()) {
-            (_, true) => items.cells(
+        let given = [
+            ("answers", !req.answers.is_empty()),
+            ("answer_values", !req.answer_values.is_empty()),
+            ("answer_line", !req.answer_line.is_empty()),
+        ];
+        let mut named = given.iter().filter(|(_, given)| *given).map(|(f, _)| *f);
+        let (first, second) = (named.next(), named.next());
+        let cells = match (first, second) {
+            (_, Some(field)) => {
+                return Err(bad_request(
+                    "invalid answers",
+                    &[Invalid {
+                        field: field.into(),
+                        description: format!(
+                            "a request gives one of answers, answer_values and answer_line, \
+                             not both {} and {field}",
+                            first.unwrap_or_default()
+                        ),
+                    }],
+                ));
+            }
+            (Some("answer_values"), None) => items.cells_in_order(
+                "answer_values",
+                req.answer_values.iter().map(String::as_str).collect(),
+            ),
+            (Some("answer_line"), None) => {
+                items.cells_in_order("answer_line", req.answer_line.split('\t').collect())
+            }
+            _ => items.cells(
                 req.answers
                     .iter()
                     .map(|a| (a.item_id.as_str(), a.value.as_str())),
             ),
-            (true, false) => items.cells_in_order(&req.answer_values),
-            (false, false) => {
-                return Err(bad_request(
-                    "invalid answers",
-                    &[Invalid {
-                        field: "answer_values".into(),
-                        description: "a request gives answers or answer_values, not both".into(),
-                    }],
-                ));
-            }
         };
         cells.map_err(|v| bad_request("invalid answers", &v))
     }
@@ -130,7 +148,7 @@ impl Prepared<'_> {
         } else {
             ResultRecord::scores_from_result(result, &self.scorer)
         };
-        render(&self.scorer, &record, None, self.lang, full)
+        render(&self.scorer, record, None, self.lang, full)
     }
 }
 

@@ -166,6 +166,86 @@ async fn bench_request_writes_a_framed_score_request() {
     let again = run();
     assert!(!again.status.success());
     assert_eq!(std::fs::read(&path).unwrap(), body);
+
+    // A stream body: one frame per respondent, answers as a tab-joined line, scores only;
+    // each scores to the same result as the same respondent's answers by item id.
+    let lines = dir.path().join("stream.bin");
+    let out = Command::new(ikd_binary())
+        .args([
+            "bench",
+            "request",
+            "--respondents",
+            "3",
+            "--answers",
+            "line",
+            "--out",
+        ])
+        .arg(&lines)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ScoreStream"));
+    let mut body = std::fs::read(&lines).unwrap();
+    let mut requests = Vec::new();
+    while !body.is_empty() {
+        let length = u32::from_be_bytes(body[1..5].try_into().unwrap()) as usize;
+        let request: api::ScoreRequest = prost::Message::decode(&body[5..5 + length]).unwrap();
+        body.drain(..5 + length);
+        requests.push(request);
+    }
+    assert_eq!(requests.len(), 3);
+    for request in &requests {
+        assert!(request.answers.is_empty() && request.answer_values.is_empty());
+        assert_eq!(request.answer_line.split('\t').count(), 60);
+        assert_eq!(request.detail(), api::ResultDetail::Scores);
+    }
+    let mut stream = client
+        .score_stream(tokio_stream::iter(requests.clone()))
+        .await
+        .unwrap()
+        .into_inner();
+    for request in requests {
+        let response = stream.message().await.unwrap().unwrap();
+        let Some(api::score_stream_response::Outcome::Result(lined)) = response.outcome else {
+            panic!("{response:?}");
+        };
+        let named = api::ScoreRequest {
+            answers: request
+                .answer_line
+                .split('\t')
+                .zip(&instrument_items(&mut client).await)
+                .map(|(value, item_id)| api::Answer {
+                    item_id: item_id.clone(),
+                    value: value.to_owned(),
+                })
+                .collect(),
+            answer_line: String::new(),
+            ..request
+        };
+        let by_id = client.score(named).await.unwrap().into_inner().result;
+        assert_eq!(Some(lined), by_id);
+    }
+}
+
+/// The instrument's item ids in order.
+async fn instrument_items(
+    client: &mut AssessmentServiceClient<
+        tonic::service::interceptor::InterceptedService<tonic::transport::Channel, Bearer>,
+    >,
+) -> Vec<String> {
+    let instrument = client
+        .get_instrument(api::GetInstrumentRequest {
+            instrument: ikd_tests::grpc::ikd_asn(),
+            language: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    instrument.items.into_iter().map(|item| item.id).collect()
 }
 
 #[test]

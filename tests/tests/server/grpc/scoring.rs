@@ -109,9 +109,10 @@ async fn score_stream_answers_in_order_and_isolates_bad_requests() {
     assert_eq!(seen, n);
 }
 
-/// Answers packed in instrument order (`answer_values`) score exactly as the same answers
-/// given by item id, on `Score` and `ScoreStream`; a request with both, or with a value
-/// count other than the instrument's item count, is refused naming `answer_values`.
+/// Answers packed in instrument order (`answer_values`, and the same cells joined by tabs in
+/// `answer_line`) score exactly as the same answers given by item id, on `Score` and
+/// `ScoreStream`; a request with two encodings, or with a value count other than the
+/// instrument's item count, or an oversized cell, is refused naming the field at fault.
 #[tokio::test(flavor = "multi_thread")]
 async fn packed_answers_score_as_answers_by_item_id() {
     let dir = tempfile::tempdir().unwrap();
@@ -143,9 +144,15 @@ async fn packed_answers_score_as_answers_by_item_id() {
         answers: Vec::new(),
         ..named.clone()
     };
+    let lined = |named: &api::ScoreRequest| api::ScoreRequest {
+        answer_line: packed(named).answer_values.join("\t"),
+        answers: Vec::new(),
+        ..named.clone()
+    };
     let expected = expected();
     let named: Vec<api::ScoreRequest> = examples().iter().map(score_request).collect();
-    let requests: Vec<api::ScoreRequest> = named.iter().map(packed).collect();
+    let lines: Vec<api::ScoreRequest> = named.iter().map(lined).collect();
+    let requests: Vec<api::ScoreRequest> = named.iter().map(packed).chain(lines.clone()).collect();
     for request in &requests {
         let result = client
             .score(request.clone())
@@ -173,24 +180,43 @@ async fn packed_answers_score_as_answers_by_item_id() {
     }
     assert_eq!(seen, requests.len());
 
-    let refused = |status: tonic::Status| {
+    let refused = |status: tonic::Status, field: &str| {
         assert_eq!(status.code(), Code::InvalidArgument);
         let violation = status.get_details_bad_request().unwrap().field_violations[0].clone();
-        assert_eq!(violation.field, "answer_values");
+        assert_eq!(violation.field, field);
         violation.description
     };
     let mut both = requests[0].clone();
     both.answers = named[0].answers.clone();
-    let why = refused(client.score(both).await.unwrap_err());
-    assert!(why.contains("not both"), "{why}");
+    let why = refused(client.score(both).await.unwrap_err(), "answer_values");
+    assert!(why.contains("not both answers and answer_values"), "{why}");
+    let mut two_packings = lines[0].clone();
+    two_packings.answer_values = requests[0].answer_values.clone();
+    let why = refused(client.score(two_packings).await.unwrap_err(), "answer_line");
+    assert!(
+        why.contains("not both answer_values and answer_line"),
+        "{why}"
+    );
     let mut short = requests[0].clone();
     short.answer_values.pop();
-    let why = refused(client.score(short).await.unwrap_err());
+    let why = refused(client.score(short).await.unwrap_err(), "answer_values");
     assert!(
         why.contains(&format!("{} values", order.len() - 1))
             && why.contains(&format!("{} items", order.len())),
         "{why}"
     );
+    let mut short_line = lines[0].clone();
+    let last_tab = short_line.answer_line.rfind('\t').unwrap();
+    short_line.answer_line.truncate(last_tab);
+    let why = refused(client.score(short_line).await.unwrap_err(), "answer_line");
+    assert!(
+        why.contains(&format!("{} values", order.len() - 1)),
+        "{why}"
+    );
+    let mut oversized = lines[0].clone();
+    let rest = &oversized.answer_line[oversized.answer_line.find('\t').unwrap()..];
+    oversized.answer_line = format!("{}{rest}", "4".repeat(5000));
+    refused(client.score(oversized).await.unwrap_err(), "answer_line[0]");
 }
 
 /// The README's `Score` example sends `examples/score-request.json` with grpcurl: a whole

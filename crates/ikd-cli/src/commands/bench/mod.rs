@@ -33,7 +33,8 @@ pub enum Command {
     /// another, against a separate `ikd serve` started here with an adaptive instrument.
     Adaptive(adaptive::Args),
     /// Write one simulated respondent's `Score` request as a gRPC message body, for
-    /// independent load tools (`h2load -d FILE`, ghz).
+    /// independent load tools (`h2load -d FILE`, ghz); with `--respondents N`, a
+    /// `ScoreStream` body of N requests.
     Request(RequestArgs),
 }
 
@@ -45,6 +46,43 @@ pub struct RequestArgs {
     /// Where to write the body (a new file).
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
+    /// Respondents in the body: more than one makes a `ScoreStream` body, each asking
+    /// for scores only (`RESULT_DETAIL_SCORES`), as bulk scoring does.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    respondents: u64,
+    /// How the answers are sent.
+    #[arg(long, value_enum, default_value_t = Answers::Ids)]
+    answers: Answers,
+}
+
+/// The encodings of a request's answers.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Answers {
+    /// `answers`: item id and value pairs.
+    Ids,
+    /// `answer_values`: the values in instrument order.
+    Values,
+    /// `answer_line`: the values in instrument order, joined by tabs.
+    Line,
+}
+
+impl Answers {
+    fn encode(self, request: api::ScoreRequest) -> api::ScoreRequest {
+        let values = || request.answers.iter().map(|a| a.value.clone());
+        match self {
+            Answers::Ids => request,
+            Answers::Values => api::ScoreRequest {
+                answer_values: values().collect(),
+                answers: Vec::new(),
+                ..request
+            },
+            Answers::Line => api::ScoreRequest {
+                answer_line: values().collect::<Vec<_>>().join("\t"),
+                answers: Vec::new(),
+                ..request
+            },
+        }
+    }
 }
 
 pub fn run(plugins: &PluginArgs, command: Command) -> Result<ExitCode> {
@@ -57,18 +95,24 @@ pub fn run(plugins: &PluginArgs, command: Command) -> Result<ExitCode> {
     }
 }
 
-/// Writes a `Score` request framed as gRPC sends it over HTTP/2: a byte saying
-/// "not compressed", the length as 4 bytes big-endian, the protobuf message.
+/// Writes `Score` requests framed as gRPC sends them over HTTP/2: for each, a byte
+/// saying "not compressed", the length as 4 bytes big-endian, the protobuf message.
 fn write_request(plugins: &PluginArgs, args: RequestArgs) -> Result<ExitCode> {
     let host = plugins.host()?;
     let instrument = load_instrument(&args.instrument)?;
     let scorer = Scorer::new(instrument, &host, &ScorerOptions::default())?;
-    let request = simulated_requests(&scorer, 1)?.remove(0);
-    let message = prost::Message::encode_to_vec(&request);
-    let mut body = Vec::with_capacity(5 + message.len());
-    body.push(0);
-    body.extend_from_slice(&u32::try_from(message.len())?.to_be_bytes());
-    body.extend_from_slice(&message);
+    let stream = args.respondents > 1;
+    let mut body = Vec::new();
+    for request in simulated_requests(&scorer, args.respondents)? {
+        let mut request = args.answers.encode(request);
+        if stream {
+            request.detail = api::ResultDetail::Scores.into();
+        }
+        let message = prost::Message::encode_to_vec(&request);
+        body.push(0);
+        body.extend_from_slice(&u32::try_from(message.len())?.to_be_bytes());
+        body.extend_from_slice(&message);
+    }
     std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -76,9 +120,10 @@ fn write_request(plugins: &PluginArgs, args: RequestArgs) -> Result<ExitCode> {
         .and_then(|mut f| std::io::Write::write_all(&mut f, &body))
         .with_context(|| format!("writing {}", args.out.display()))?;
     eprintln!(
-        "wrote {} ({} bytes): POST it to /ikd.v1.AssessmentService/Score",
+        "wrote {} ({} bytes): POST it to /ikd.v1.AssessmentService/{}",
         args.out.display(),
-        body.len()
+        body.len(),
+        if stream { "ScoreStream" } else { "Score" }
     );
     Ok(ExitCode::SUCCESS)
 }
