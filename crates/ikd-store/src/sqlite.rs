@@ -13,13 +13,16 @@ use sqlx::sqlite::{
 };
 use sqlx::{Connection, FromRow, QueryBuilder, Sqlite, Transaction};
 
-use crate::backend::Backend;
+use crate::backend::{Backend, Column, INSERT_CHUNK};
 use crate::error::db_err;
 use crate::group_commit::GroupCommit;
 use crate::stats::{self, Key, Sums, Table};
 use crate::{OpenOptions, StoreError};
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// Values bound in one statement, under SQLite's limit (32766).
+const MAX_BINDS: usize = 32_000;
 
 /// The SQLite store: one file in WAL mode with `synchronous=FULL` (an acknowledged write has
 /// reached the disk), foreign keys on. Writes go through one dedicated connection, each in a
@@ -181,6 +184,64 @@ impl Backend for SqliteStore {
         _submitting: &[&str],
     ) -> Result<(), sqlx::Error> {
         Ok(())
+    }
+
+    const FOR_UPDATE: &'static str = "";
+
+    /// Nothing to take: `BEGIN IMMEDIATE` holds the database's write lock.
+    async fn lock_persons(
+        _conn: &mut SqliteConnection,
+        _submitting: &[&str],
+    ) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
+
+    /// The rows bound in a `VALUES` list, in chunks under SQLite's limit of bound values:
+    /// a text that varies with the number of rows, so never kept prepared.
+    async fn with_rows<T>(
+        conn: &mut SqliteConnection,
+        statement: &str,
+        columns: &[(&str, Column<'_>)],
+        _prepared: bool,
+    ) -> Result<Vec<T>, sqlx::Error>
+    where
+        T: for<'r> FromRow<'r, SqliteRow> + Send + Unpin,
+    {
+        let rows = columns.first().map_or(0, |(_, c)| c.len());
+        if rows == 0 {
+            return Ok(Vec::new());
+        }
+        let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
+        let head = format!("WITH v({}) AS (", names.join(", "));
+        let keys = format!("IN (SELECT {} FROM v)", names[0]);
+        let tail = format!(
+            ") {}",
+            statement.replace("{rows}", "v").replace("{keys}", &keys)
+        );
+        let chunk = (MAX_BINDS / columns.len()).clamp(1, INSERT_CHUNK);
+        let mut out = Vec::new();
+        for first in (0..rows).step_by(chunk) {
+            let mut qb = QueryBuilder::<Sqlite>::new(&head);
+            qb.push_values(first..(first + chunk).min(rows), |mut row, i| {
+                for (_, column) in columns {
+                    match column {
+                        Column::Text(v) => row.push_bind(v[i]),
+                        Column::OptText(v) => row.push_bind(v[i]),
+                        Column::Int(v) => row.push_bind(v[i]),
+                        Column::OptInt(v) => row.push_bind(v[i]),
+                        Column::OptFloat(v) => row.push_bind(v[i]),
+                    };
+                }
+            });
+            qb.push(&tail);
+            out.extend(
+                qb.build_query_as::<T>()
+                    .persistent(false)
+                    .fetch_all(&mut *conn)
+                    .await?,
+            );
+        }
+        Ok(out)
     }
 
     /// One writer: no transaction of this store races another into a deadlock.
