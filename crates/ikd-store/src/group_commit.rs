@@ -15,9 +15,14 @@
 //!   has one writer, so one batch at a time; PostgreSQL runs a few at once, on connections
 //!   of its own, so that one batch waiting for a lock (another server's transaction) does not
 //!   stall every write of this server.
-//! * **One failure, one caller.** Each write of a batch of several runs in a savepoint: its
-//!   own refusal (not found, submitted, a reused request id, changed answers, a value the
-//!   database refuses) rolls back to the savepoint and fails that caller only. A failure of
+//! * **Set-based.** A batch of several is written with a fixed number of statements
+//!   ([`crate::set_batch`]): per-write statements, not the commit, were what limited
+//!   throughput once commits were shared.
+//! * **One failure, one caller.** A write refused for its own reason (not found, submitted,
+//!   a reused request id, changed answers) fails that caller only. Where the database
+//!   refuses a statement of the set-based path (a value it cannot store), the batch runs
+//!   again write by write, each in a savepoint: the refused write rolls back to its savepoint
+//!   and fails alone. A failure of
 //!   the transaction itself (the commit, a lost connection) fails every caller of the batch;
 //!   none is told of a write that was not committed. A deadlock or serialisation failure
 //!   (PostgreSQL, racing another server's batch) runs the whole batch again.

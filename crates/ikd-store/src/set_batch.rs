@@ -54,12 +54,14 @@ const UPDATE_SESSIONS: &str = "UPDATE sessions SET state = v.state, \
 /// The re-taking rule (see `Results::count_latest_only`) for every person of the batch at
 /// once: of each person's submitted sessions, the latest by `(submitted_at, id)` supersedes
 /// every other still counting. Returns the sessions superseded, with their counting revision.
+/// (`respondent_key {keys}`: the persons' sessions through their index, not every
+/// submitted session tested against the list.)
 const SUPERSEDE_BY_LATEST: &str = "UPDATE sessions SET superseded_by = (SELECT l.id FROM \
      sessions l WHERE l.respondent_key = sessions.respondent_key \
      AND l.instrument_id = sessions.instrument_id \
      AND l.instrument_version = sessions.instrument_version AND l.state = 'submitted' \
      ORDER BY l.submitted_at DESC, l.id DESC LIMIT 1) \
-     WHERE state = 'submitted' AND superseded_by IS NULL \
+     WHERE state = 'submitted' AND superseded_by IS NULL AND respondent_key {keys} \
      AND (respondent_key, instrument_id, instrument_version) IN \
      (SELECT respondent_key, instrument_id, instrument_version FROM {rows}) \
      AND id <> (SELECT l.id FROM sessions l WHERE l.respondent_key = sessions.respondent_key \
