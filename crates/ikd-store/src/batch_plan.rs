@@ -63,9 +63,11 @@ pub(crate) struct Plan<'a> {
 /// The plan of `batch` from what was read; `None` when the set-based path must not decide
 /// it: one person's sessions submitted twice in the batch (the per-write path applies the
 /// re-taking rule after each, and each superseded session keeps the first session that
-/// superseded it).
+/// superseded it), or a session submitted in the batch that starts it (its person was not
+/// locked with the others: the session was not there yet).
 pub(crate) fn plan(batch: &[Write], mut known: Known) -> Option<Plan<'_>> {
     let mut plan = Plan::default();
+    let started: HashSet<&str> = plan_starts(batch);
     // Requests applied in this batch, with their answers.
     let mut applied_here: HashMap<(&str, &str), &[(String, String)]> = HashMap::new();
     for write in batch {
@@ -101,6 +103,7 @@ pub(crate) fn plan(batch: &[Write], mut known: Known) -> Option<Plan<'_>> {
                 at,
                 ..
             } => match known.sessions.get_mut(session_id.as_str()) {
+                Some(_) if started.contains(session_id.as_str()) => return None,
                 Some(row) if row.state == "open" && row.answers_version == *answers_version => {
                     row.state = "submitted".to_owned();
                     row.submitted_at = Some(*at);
@@ -189,6 +192,17 @@ fn save<'a>(
         replayed: false,
         answers_stored: stored(items),
     }))
+}
+
+/// The sessions the batch starts.
+fn plan_starts(batch: &[Write]) -> HashSet<&str> {
+    batch
+        .iter()
+        .filter_map(|w| match w {
+            Write::Start { session, .. } => Some(session.id.as_str()),
+            _ => None,
+        })
+        .collect()
 }
 
 fn stored(items: &HashSet<String>) -> u32 {
@@ -348,10 +362,32 @@ mod tests {
     }
 
     #[test]
-    fn one_person_submitted_twice_is_left_to_the_per_write_path() {
+    fn one_person_submitted_twice_or_a_session_started_and_submitted_is_left_to_the_per_write_path()
+    {
         let known = known(vec![row("a", "p", "open", 0), row("b", "p", "open", 0)]);
         assert!(plan(&[submit("a", 0), submit("b", 0)], known).is_none());
         let known = super::tests::known(vec![row("a", "p", "open", 0), row("b", "q", "open", 0)]);
         assert!(plan(&[submit("a", 0), submit("b", 0)], known).is_some());
+        let session = Session {
+            id: "new".into(),
+            instrument_id: "i".into(),
+            instrument_version: "1".into(),
+            instrument_sha256: String::new(),
+            respondent_key: "r".into(),
+            org_unit: "36".into(),
+            state: SessionState::Open,
+            created_at: 1,
+            submitted_at: None,
+            answers_version: 0,
+            answers: Vec::new(),
+        };
+        let start = Write::Start {
+            session,
+            reply: oneshot::channel().0,
+        };
+        assert!(
+            plan(&[start, submit("new", 0)], Known::default()).is_none(),
+            "a session submitted in the batch that starts it"
+        );
     }
 }
