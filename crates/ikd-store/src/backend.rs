@@ -151,7 +151,7 @@ pub(crate) trait Backend: Send + Sync + Sized + 'static {
     /// rows), and returns the rows it returns. PostgreSQL passes one array per column
     /// (`UNNEST($1::text[], …) AS v(…)`): one text, so one prepared statement, whatever the
     /// number of rows. SQLite binds the rows in a `WITH v(…) AS (VALUES …)` list, in chunks
-    /// under its limit of bound values. A statement that needs a `WHERE` after `FROM {rows}`
+    /// of a power of two rows, each size's text prepared once. A statement that needs a `WHERE` after `FROM {rows}`
     /// for SQLite to parse an `ON CONFLICT` writes `WHERE true`. `{keys}` stands for "is one
     /// of the values of the first column": PostgreSQL `= ANY($1)`, which it reads through an
     /// index whatever it believes of the table's size (a join with the unnested rows was

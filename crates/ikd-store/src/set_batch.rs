@@ -7,7 +7,7 @@
 //! one statement, and what the checks need (the items answered, the requests applied) in a
 //! few more; [`crate::batch_plan`] decides every write in Rust, in order; then each table
 //! gets one statement for all the batch's rows (PostgreSQL: one array per column, so one
-//! prepared statement per table; SQLite: a `VALUES` list), and the re-taking rule one
+//! prepared statement per table; SQLite: a `VALUES` list in chunks of a power of two rows, each size prepared once), and the re-taking rule one
 //! statement for all the batch's persons.
 //!
 //! Every caller gets the outcome the per-write path would have given. Where this path

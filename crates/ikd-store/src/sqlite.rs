@@ -13,7 +13,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Connection, FromRow, QueryBuilder, Sqlite, Transaction};
 
-use crate::backend::{Backend, Column, INSERT_CHUNK};
+use crate::backend::{Backend, Column};
 use crate::error::db_err;
 use crate::group_commit::GroupCommit;
 use crate::stats::{self, Key, Sums, Table};
@@ -23,6 +23,9 @@ static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 
 /// Values bound in one statement, under SQLite's limit (32766).
 const MAX_BINDS: usize = 32_000;
+
+/// Most rows in one statement of [`Backend::with_rows`] (a power of two).
+const MAX_CHUNK: usize = 64;
 
 /// The SQLite store: one file in WAL mode with `synchronous=FULL` (an acknowledged write has
 /// reached the disk), foreign keys on. Writes go through one dedicated connection, each in a
@@ -196,8 +199,10 @@ impl Backend for SqliteStore {
         Ok(())
     }
 
-    /// The rows bound in a `VALUES` list, in chunks under SQLite's limit of bound values:
-    /// a text that varies with the number of rows, so never kept prepared.
+    /// The rows bound in a `VALUES` list, in chunks of a power of two rows (largest first,
+    /// at most [`MAX_CHUNK`]): few distinct texts, each prepared once and kept in the
+    /// connection's statement cache, where a list of every row would be parsed and planned
+    /// again at each batch (its text changes with the number of rows).
     async fn with_rows<T>(
         conn: &mut SqliteConnection,
         statement: &str,
@@ -218,11 +223,15 @@ impl Backend for SqliteStore {
             ") {}",
             statement.replace("{rows}", "v").replace("{keys}", &keys)
         );
-        let chunk = (MAX_BINDS / columns.len()).clamp(1, INSERT_CHUNK);
+        let most = (MAX_BINDS / columns.len()).clamp(1, MAX_CHUNK);
         let mut out = Vec::new();
-        for first in (0..rows).step_by(chunk) {
+        let mut first = 0;
+        while first < rows {
+            let left = (rows - first).min(most);
+            // The largest power of two not above what is left.
+            let chunk = 1 << (usize::BITS - 1 - left.leading_zeros());
             let mut qb = QueryBuilder::<Sqlite>::new(&head);
-            qb.push_values(first..(first + chunk).min(rows), |mut row, i| {
+            qb.push_values(first..first + chunk, |mut row, i| {
                 for (_, column) in columns {
                     match column {
                         Column::Text(v) => row.push_bind(v[i]),
@@ -234,12 +243,8 @@ impl Backend for SqliteStore {
                 }
             });
             qb.push(&tail);
-            out.extend(
-                qb.build_query_as::<T>()
-                    .persistent(false)
-                    .fetch_all(&mut *conn)
-                    .await?,
-            );
+            out.extend(qb.build_query_as::<T>().fetch_all(&mut *conn).await?);
+            first += chunk;
         }
         Ok(out)
     }
