@@ -41,6 +41,28 @@ use crate::{
 /// PostgreSQL 65535) at up to 8 binds a row.
 pub(crate) const INSERT_CHUNK: usize = 1000;
 
+/// One column of the rows a set-based statement reads them from (see
+/// [`Backend::with_rows`]): a value per row.
+pub(crate) enum Column<'a> {
+    Text(Vec<&'a str>),
+    OptText(Vec<Option<&'a str>>),
+    Int(Vec<i64>),
+    OptInt(Vec<Option<i64>>),
+    OptFloat(Vec<Option<f64>>),
+}
+
+impl Column<'_> {
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Column::Text(v) => v.len(),
+            Column::OptText(v) => v.len(),
+            Column::Int(v) => v.len(),
+            Column::OptInt(v) => v.len(),
+            Column::OptFloat(v) => v.len(),
+        }
+    }
+}
+
 /// A database the store runs on: what differs between SQLite and PostgreSQL.
 pub(crate) trait Backend: Send + Sync + Sized + 'static {
     type Db: Database;
@@ -112,6 +134,42 @@ pub(crate) trait Backend: Send + Sync + Sized + 'static {
         sessions: &[&str],
         submitting: &[&str],
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+
+    /// Appended to the read of a batch's sessions (see [`crate::set_batch`]) to lock them as
+    /// [`Backend::LOCK_SESSION`] does: ` FOR UPDATE` on PostgreSQL, nothing on SQLite.
+    const FOR_UPDATE: &'static str;
+
+    /// The advisory locks of the persons of the sessions a batch submits (sorted, without
+    /// repeats), as [`Backend::lock_batch`] takes them after the sessions' rows.
+    fn lock_persons(
+        conn: &mut Connection<Self>,
+        submitting: &[&str],
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+
+    /// Runs `statement`, in which `{rows}` stands for the rows of `columns` as a relation
+    /// `v` with the given column names (all columns of one length; nothing is run for no
+    /// rows), and returns the rows it returns. PostgreSQL passes one array per column
+    /// (`UNNEST($1::text[], …) AS v(…)`): one text, so one prepared statement, whatever the
+    /// number of rows. SQLite binds the rows in a `WITH v(…) AS (VALUES …)` list, in chunks
+    /// of a power of two rows, each size's text prepared once. A statement that needs a `WHERE` after `FROM {rows}`
+    /// for SQLite to parse an `ON CONFLICT` writes `WHERE true`. `{keys}` stands for "is one
+    /// of the values of the first column": PostgreSQL `= ANY($1)`, which it reads through an
+    /// index whatever it believes of the table's size (a join with the unnested rows was
+    /// planned as a scan of the whole table while it was young); SQLite `IN (SELECT … FROM v)`.
+    ///
+    /// `prepared`: keep the statement prepared (PostgreSQL). A statement whose plan
+    /// depends on the size of the tables it joins (a read or an update by the rows' keys)
+    /// passes `false`, and is planned at each run with its rows and the tables as they are:
+    /// a prepared statement's generic plan, made while the tables were nearly empty (a new
+    /// database), kept scanning them whole once they had grown.
+    fn with_rows<T>(
+        conn: &mut Connection<Self>,
+        statement: &str,
+        columns: &[(&str, Column<'_>)],
+        prepared: bool,
+    ) -> impl Future<Output = Result<Vec<T>, sqlx::Error>> + Send
+    where
+        T: for<'r> FromRow<'r, <Self::Db as Database>::Row> + Send + Unpin;
 
     /// A failure that comes from racing another transaction (a deadlock the database broke),
     /// not from the batch's writes: the batch is run again.

@@ -15,9 +15,14 @@
 //!   has one writer, so one batch at a time; PostgreSQL runs a few at once, on connections
 //!   of its own, so that one batch waiting for a lock (another server's transaction) does not
 //!   stall every write of this server.
-//! * **One failure, one caller.** Each write of a batch of several runs in a savepoint: its
-//!   own refusal (not found, submitted, a reused request id, changed answers, a value the
-//!   database refuses) rolls back to the savepoint and fails that caller only. A failure of
+//! * **Set-based.** A batch of several is written with a fixed number of statements
+//!   ([`crate::set_batch`]): per-write statements, not the commit, were what limited
+//!   throughput once commits were shared.
+//! * **One failure, one caller.** A write refused for its own reason (not found, submitted,
+//!   a reused request id, changed answers) fails that caller only. Where the database
+//!   refuses a statement of the set-based path (a value it cannot store), the batch runs
+//!   again write by write, each in a savepoint: the refused write rolls back to its savepoint
+//!   and fails alone. A failure of
 //!   the transaction itself (the commit, a lost connection) fails every caller of the batch;
 //!   none is told of a write that was not committed. A deadlock or serialisation failure
 //!   (PostgreSQL, racing another server's batch) runs the whole batch again.
@@ -45,6 +50,7 @@ use crate::backend::{Backend, Connection};
 use crate::error::db_err;
 use crate::results::{Results, check_result, stored_result};
 use crate::sessions::{SessionRow, Sessions, check_request_id};
+use crate::set_batch::SetBatch;
 use crate::stats::{BASE_SHARD, Counted, Place, SHARDS, StatsDelta, counted_revision};
 use crate::{
     NewResult, NewSession, SaveOutcome, Session, SessionState, StoreError, StoredResult, now_ms,
@@ -83,7 +89,7 @@ pub(crate) enum Write {
 }
 
 /// What a write did, kept until its batch commits.
-enum Done {
+pub(crate) enum Done {
     Started,
     Saved(SaveOutcome),
     /// The session, and the sessions that stopped counting (see `Results::submit_in`).
@@ -92,7 +98,7 @@ enum Done {
 
 impl Write {
     /// The session it writes, if it already exists.
-    fn session(&self) -> Option<&str> {
+    pub(crate) fn session(&self) -> Option<&str> {
         match self {
             Write::Start { .. } => None,
             Write::Save { session_id, .. } | Write::Submit { session_id, .. } => Some(session_id),
@@ -458,19 +464,20 @@ where
     }
 
     /// One transaction for the whole batch: each write's outcome, or the error that undid
-    /// the transaction (then nothing of the batch is committed).
+    /// the transaction (then nothing of the batch is committed). A batch of several goes
+    /// the set-based way ([`SetBatch`]) unless that declines it.
     async fn try_batch(
         store: &B,
         batch: &[Write],
         shard: i64,
     ) -> Result<Vec<Result<Done, StoreError>>, sqlx::Error> {
-        let mut tx = store.write_tx().await?;
         if let [write] = batch {
             // Alone: exactly as without batching (no savepoint, no lock taken ahead).
+            let mut tx = store.write_tx().await?;
             return match Self::apply(&mut tx, write).await {
                 Ok(done) => {
                     let outcomes = vec![Ok(done)];
-                    Self::count_in_stats(&mut tx, batch, &outcomes, shard).await?;
+                    Self::count_outcomes(&mut tx, batch, &outcomes, shard).await?;
                     tx.commit().await?;
                     Ok(outcomes)
                 }
@@ -479,6 +486,20 @@ where
                 Err(refused) => Ok(vec![Err(refused)]),
             };
         }
+        if let Some(outcomes) = SetBatch::try_batch(store, batch, shard).await? {
+            return Ok(outcomes);
+        }
+        Self::try_one_by_one(store, batch, shard).await
+    }
+
+    /// The per-write path of a batch of several: each write in a savepoint of its own, so
+    /// that a write the database refuses fails alone.
+    async fn try_one_by_one(
+        store: &B,
+        batch: &[Write],
+        shard: i64,
+    ) -> Result<Vec<Result<Done, StoreError>>, sqlx::Error> {
+        let mut tx = store.write_tx().await?;
         let mut sessions: Vec<&str> = batch.iter().filter_map(Write::session).collect();
         let mut submitting: Vec<&str> = batch
             .iter()
@@ -507,16 +528,13 @@ where
                 }
             }
         }
-        Self::count_in_stats(&mut tx, batch, &outcomes, shard).await?;
+        Self::count_outcomes(&mut tx, batch, &outcomes, shard).await?;
         tx.commit().await?;
         Ok(outcomes)
     }
 
-    /// Brings the per-unit statistics up to date with the batch's submits, in its
-    /// transaction: each submitted session that counts is added; each session that stopped
-    /// counting (superseded by a re-take) is taken away — unless it was submitted in this
-    /// very batch, and so never added. It adds to the rows of `shard`.
-    async fn count_in_stats(
+    /// [`Batches::count_in_stats`] for the outcomes of the per-write path.
+    async fn count_outcomes(
         conn: &mut Connection<B>,
         batch: &[Write],
         outcomes: &[Result<Done, StoreError>],
@@ -532,6 +550,19 @@ where
                 stopped.extend(superseded);
             }
         }
+        Self::count_in_stats(conn, &submitted, &stopped, shard).await
+    }
+
+    /// Brings the per-unit statistics up to date with a batch's submits, in its
+    /// transaction: each `submitted` session that counts is added; each session that
+    /// `stopped` counting (superseded by a re-take) is taken away — unless it was submitted
+    /// in this very batch, and so never added. It adds to the rows of `shard`.
+    pub(crate) async fn count_in_stats(
+        conn: &mut Connection<B>,
+        submitted: &[(&SessionRow, &NewResult)],
+        stopped: &[&(String, i64)],
+        shard: i64,
+    ) -> Result<(), sqlx::Error> {
         if submitted.is_empty() {
             return Ok(());
         }
@@ -539,7 +570,7 @@ where
         let submitted_ids: HashSet<&str> =
             submitted.iter().map(|(row, _)| row.id.as_str()).collect();
         let mut delta = StatsDelta::default();
-        for (row, result) in &submitted {
+        for (row, result) in submitted {
             if stopped_ids.contains(row.id.as_str()) {
                 continue;
             }
@@ -551,7 +582,7 @@ where
             };
             delta.add(&place, &Counted::of(result), 1);
         }
-        for (id, revision) in stopped {
+        for &(id, revision) in stopped {
             if submitted_ids.contains(id.as_str()) {
                 continue;
             }

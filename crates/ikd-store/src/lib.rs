@@ -104,6 +104,7 @@ use std::time::Duration;
 mod aggregates;
 mod audit;
 mod backend;
+mod batch_plan;
 #[cfg(feature = "bench")]
 pub mod bench;
 pub mod bulk;
@@ -114,6 +115,7 @@ mod invitations;
 mod postgres;
 mod results;
 mod sessions;
+mod set_batch;
 mod sqlite;
 pub(crate) mod stats;
 mod stream;

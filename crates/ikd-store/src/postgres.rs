@@ -7,7 +7,7 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
 use sqlx::{ConnectOptions, Connection, FromRow, Postgres, QueryBuilder, Transaction};
 
-use crate::backend::Backend;
+use crate::backend::{Backend, Column};
 use crate::error::db_err;
 use crate::group_commit::GroupCommit;
 use crate::stats::{self, Key, Sums, Table};
@@ -167,6 +167,12 @@ impl Backend for PgStore {
                 .execute(&mut *conn)
                 .await?;
         }
+        Self::lock_persons(conn, submitting).await
+    }
+
+    const FOR_UPDATE: &'static str = " FOR UPDATE";
+
+    async fn lock_persons(conn: &mut PgConnection, submitting: &[&str]) -> Result<(), sqlx::Error> {
         if !submitting.is_empty() {
             sqlx::query(LOCK_PERSONS)
                 .bind(submitting)
@@ -174,6 +180,50 @@ impl Backend for PgStore {
                 .await?;
         }
         Ok(())
+    }
+
+    /// One array per column, unnested in row order: the statement's text depends on the
+    /// columns only, so it is prepared once per connection (as [`stats::upsert_arrays`]).
+    async fn with_rows<T>(
+        conn: &mut PgConnection,
+        statement: &str,
+        columns: &[(&str, Column<'_>)],
+        prepared: bool,
+    ) -> Result<Vec<T>, sqlx::Error>
+    where
+        T: for<'r> FromRow<'r, PgRow> + Send + Unpin,
+    {
+        if columns.first().is_none_or(|(_, c)| c.len() == 0) {
+            return Ok(Vec::new());
+        }
+        let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
+        let arrays: Vec<String> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, (_, column))| {
+                let kind = match column {
+                    Column::Text(_) | Column::OptText(_) => "text",
+                    Column::Int(_) | Column::OptInt(_) => "int8",
+                    Column::OptFloat(_) => "float8",
+                };
+                format!("${}::{kind}[]", i + 1)
+            })
+            .collect();
+        let rows = format!("UNNEST({}) AS v({})", arrays.join(", "), names.join(", "));
+        let sql = statement
+            .replace("{rows}", &rows)
+            .replace("{keys}", "= ANY($1)");
+        let mut query = sqlx::query_as::<_, T>(&sql).persistent(prepared);
+        for (_, column) in columns {
+            query = match column {
+                Column::Text(v) => query.bind(v.as_slice()),
+                Column::OptText(v) => query.bind(v.as_slice()),
+                Column::Int(v) => query.bind(v.as_slice()),
+                Column::OptInt(v) => query.bind(v.as_slice()),
+                Column::OptFloat(v) => query.bind(v.as_slice()),
+            };
+        }
+        query.fetch_all(conn).await
     }
 
     /// `deadlock_detected` (40P01) and `serialization_failure` (40001).

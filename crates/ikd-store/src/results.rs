@@ -500,13 +500,17 @@ pub(crate) fn check_result(session_id: &str, result: &NewResult) -> Result<(), S
     Ok(())
 }
 
-fn flags_json(result: &NewResult) -> String {
+pub(crate) fn flags_json(result: &NewResult) -> String {
     serde_json::Value::from(result.flags.clone()).to_string()
 }
 
 /// Why a submit of `session_id` at `expected` answers version updated no row, from the
 /// session's state and version as stored (`None`: no such session).
-fn submit_refusal(session_id: &str, expected: i64, found: Option<(String, i64)>) -> StoreError {
+pub(crate) fn submit_refusal(
+    session_id: &str,
+    expected: i64,
+    found: Option<(String, i64)>,
+) -> StoreError {
     match found {
         None => StoreError::NotFound {
             what: "session",

@@ -13,7 +13,7 @@ use crate::{SaveOutcome, Session, SessionState, StoreError};
 /// Longest accepted request id (bytes).
 const MAX_REQUEST_ID: usize = 256;
 
-const SESSION_COLUMNS: &str = "s.id, s.instrument_id, s.instrument_version, \
+pub(crate) const SESSION_COLUMNS: &str = "s.id, s.instrument_id, s.instrument_version, \
      s.instrument_sha256, s.respondent_key, s.org_unit, s.state, s.created_at, s.submitted_at, \
      s.answers_version";
 
@@ -48,7 +48,7 @@ const INSERT_SAVE_REQUEST: &str = "INSERT INTO save_requests \
 const BUMP_ANSWERS_VERSION: &str =
     "UPDATE sessions SET answers_version = answers_version + 1 WHERE id = $1";
 
-#[derive(sqlx::FromRow)]
+#[derive(Clone, sqlx::FromRow)]
 pub(crate) struct SessionRow {
     pub id: String,
     pub instrument_id: String,
@@ -273,10 +273,7 @@ where
             .await
             .map_err(err())?;
         if logged.as_slice() != answers {
-            return Err(StoreError::Conflict(format!(
-                "request '{request_id}' of session '{session_id}' was already \
-                 applied with different answers; a new save needs a new request id"
-            )));
+            return Err(reused_request(session_id, request_id));
         }
         let stored: i64 = sqlx::query_scalar(COUNT_ANSWERS)
             .bind(session_id)
@@ -339,8 +336,16 @@ pub(crate) fn check_request_id(session_id: &str, request_id: &str) -> Result<(),
     Ok(())
 }
 
+/// A save whose request id was already applied with other answers.
+pub(crate) fn reused_request(session_id: &str, request_id: &str) -> StoreError {
+    StoreError::Conflict(format!(
+        "request '{request_id}' of session '{session_id}' was already applied with \
+         different answers; a new save needs a new request id"
+    ))
+}
+
 /// The latest value per item of one save (the last occurrence wins), sorted by item id.
-fn latest_per_item(answers: &[(String, String)]) -> Vec<(&str, &str)> {
+pub(crate) fn latest_per_item(answers: &[(String, String)]) -> Vec<(&str, &str)> {
     let mut latest = BTreeMap::new();
     for (item, value) in answers {
         latest.insert(item.as_str(), value.as_str());
@@ -348,7 +353,7 @@ fn latest_per_item(answers: &[(String, String)]) -> Vec<(&str, &str)> {
     latest.into_iter().collect()
 }
 
-fn parse_state(id: &str, state: &str) -> Result<SessionState, StoreError> {
+pub(crate) fn parse_state(id: &str, state: &str) -> Result<SessionState, StoreError> {
     match state {
         "open" => Ok(SessionState::Open),
         "submitted" => Ok(SessionState::Submitted),
@@ -357,6 +362,22 @@ fn parse_state(id: &str, state: &str) -> Result<SessionState, StoreError> {
 }
 
 impl SessionRow {
+    /// The row of a session being started.
+    pub(crate) fn of(session: &Session) -> SessionRow {
+        SessionRow {
+            id: session.id.clone(),
+            instrument_id: session.instrument_id.clone(),
+            instrument_version: session.instrument_version.clone(),
+            instrument_sha256: session.instrument_sha256.clone(),
+            respondent_key: session.respondent_key.clone(),
+            org_unit: session.org_unit.clone(),
+            state: "open".to_owned(),
+            created_at: session.created_at,
+            submitted_at: None,
+            answers_version: 0,
+        }
+    }
+
     fn into_session(self, answers: Vec<(String, String)>) -> Result<Session, StoreError> {
         let state = parse_state(&self.id, &self.state)?;
         Ok(Session {

@@ -13,13 +13,19 @@ use sqlx::sqlite::{
 };
 use sqlx::{Connection, FromRow, QueryBuilder, Sqlite, Transaction};
 
-use crate::backend::Backend;
+use crate::backend::{Backend, Column};
 use crate::error::db_err;
 use crate::group_commit::GroupCommit;
 use crate::stats::{self, Key, Sums, Table};
 use crate::{OpenOptions, StoreError};
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// Values bound in one statement, under SQLite's limit (32766).
+const MAX_BINDS: usize = 32_000;
+
+/// Most rows in one statement of [`Backend::with_rows`] (a power of two).
+const MAX_CHUNK: usize = 64;
 
 /// The SQLite store: one file in WAL mode with `synchronous=FULL` (an acknowledged write has
 /// reached the disk), foreign keys on. Writes go through one dedicated connection, each in a
@@ -181,6 +187,66 @@ impl Backend for SqliteStore {
         _submitting: &[&str],
     ) -> Result<(), sqlx::Error> {
         Ok(())
+    }
+
+    const FOR_UPDATE: &'static str = "";
+
+    /// Nothing to take: `BEGIN IMMEDIATE` holds the database's write lock.
+    async fn lock_persons(
+        _conn: &mut SqliteConnection,
+        _submitting: &[&str],
+    ) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
+
+    /// The rows bound in a `VALUES` list, in chunks of a power of two rows (largest first,
+    /// at most [`MAX_CHUNK`]): few distinct texts, each prepared once and kept in the
+    /// connection's statement cache, where a list of every row would be parsed and planned
+    /// again at each batch (its text changes with the number of rows).
+    async fn with_rows<T>(
+        conn: &mut SqliteConnection,
+        statement: &str,
+        columns: &[(&str, Column<'_>)],
+        _prepared: bool,
+    ) -> Result<Vec<T>, sqlx::Error>
+    where
+        T: for<'r> FromRow<'r, SqliteRow> + Send + Unpin,
+    {
+        let rows = columns.first().map_or(0, |(_, c)| c.len());
+        if rows == 0 {
+            return Ok(Vec::new());
+        }
+        let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
+        let head = format!("WITH v({}) AS (", names.join(", "));
+        let keys = format!("IN (SELECT {} FROM v)", names[0]);
+        let tail = format!(
+            ") {}",
+            statement.replace("{rows}", "v").replace("{keys}", &keys)
+        );
+        let most = (MAX_BINDS / columns.len()).clamp(1, MAX_CHUNK);
+        let mut out = Vec::new();
+        let mut first = 0;
+        while first < rows {
+            let left = (rows - first).min(most);
+            // The largest power of two not above what is left.
+            let chunk = 1 << (usize::BITS - 1 - left.leading_zeros());
+            let mut qb = QueryBuilder::<Sqlite>::new(&head);
+            qb.push_values(first..first + chunk, |mut row, i| {
+                for (_, column) in columns {
+                    match column {
+                        Column::Text(v) => row.push_bind(v[i]),
+                        Column::OptText(v) => row.push_bind(v[i]),
+                        Column::Int(v) => row.push_bind(v[i]),
+                        Column::OptInt(v) => row.push_bind(v[i]),
+                        Column::OptFloat(v) => row.push_bind(v[i]),
+                    };
+                }
+            });
+            qb.push(&tail);
+            out.extend(qb.build_query_as::<T>().fetch_all(&mut *conn).await?);
+            first += chunk;
+        }
+        Ok(out)
     }
 
     /// One writer: no transaction of this store races another into a deadlock.

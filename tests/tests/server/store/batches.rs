@@ -553,3 +553,169 @@ pub async fn closing_commits_the_writes_waiting(db: Db) {
         assert_eq!(read.answers, answers(&[("q1", "1")]));
     }
 }
+
+/// Writes of one session in one batch see each other as they would one after another:
+/// two saves, a replay of the first, a submit of the answers before the second save
+/// (refused), a submit of the answers after it, a save after the submit (refused) and a
+/// replay after it; beside them a start, a submit of another person, and a re-take that
+/// supersedes a session submitted before the batch.
+pub async fn writes_of_one_session_in_one_batch_see_each_other(db: Db) {
+    one_session_in_one_batch(db, false).await;
+}
+
+/// The same batch with a save PostgreSQL refuses (a NUL character) among its writes: the
+/// batch is then decided write by write, and every other write has the same outcome.
+pub async fn a_batch_with_a_refused_value_keeps_every_other_outcome(db: Db) {
+    one_session_in_one_batch(db, true).await;
+}
+
+async fn one_session_in_one_batch(db: Db, with_nul: bool) {
+    let store = one_batch_at_a_time(&db).await;
+    let unit = if with_nul { "66.02" } else { "66.01" };
+    let a = store.start_session(session_in(unit)).await.expect("start");
+    store
+        .save_answers(&a.id, "r0", &answers(&[("q1", "1")]))
+        .await
+        .expect("save");
+    let b = store.start_session(session_in(unit)).await.expect("start");
+    let person = format!("retake-{unit}");
+    let earlier = store
+        .start_session(session_of(&person, unit))
+        .await
+        .expect("start");
+    store
+        .submit(&earlier.id, 0, result(Some(10.0), Some("1"), vec![]))
+        .await
+        .expect("submit the earlier take");
+    let retake = store
+        .start_session(session_of(&person, unit))
+        .await
+        .expect("start");
+    let refused = store.start_session(session_in(unit)).await.expect("start");
+
+    let gate = Gate::close(&db, &[&store]).await;
+    let first = answers(&[("q2", "2"), ("q3", "3")]);
+    let second = answers(&[("q3", "4"), ("q4", "5")]);
+    type Task = JoinHandle<Result<String, StoreError>>;
+    let mut tasks: Vec<Task> = Vec::new();
+    let save = |id: &str, request: &'static str, saved: Vec<(String, String)>| {
+        let id = id.to_owned();
+        spawn(&store, |store| async move {
+            store
+                .save_answers(&id, request, &saved)
+                .await
+                .map(|o| format!("saved replayed={} stored={}", o.replayed, o.answers_stored))
+        })
+    };
+    let submit = |id: &str, version: i64, index: f64| {
+        let id = id.to_owned();
+        spawn(&store, move |store| async move {
+            store
+                .submit(&id, version, result(Some(index), Some("2"), vec![]))
+                .await
+                .map(|r| format!("submitted revision={}", r.revision))
+        })
+    };
+    let queue: Vec<Box<dyn Fn() -> Task>> = vec![
+        Box::new(|| save(&a.id, "r1", first.clone())),
+        Box::new(|| save(&a.id, "r2", second.clone())),
+        Box::new(|| save(&a.id, "r1", first.clone())),
+        Box::new(|| submit(&a.id, 2, 20.0)),
+        Box::new(|| submit(&a.id, 3, 30.0)),
+        Box::new(|| save(&a.id, "r3", answers(&[("q5", "1")]))),
+        Box::new(|| save(&a.id, "r2", second.clone())),
+        Box::new(|| submit(&b.id, 0, 40.0)),
+        Box::new(|| submit(&retake.id, 0, 50.0)),
+        Box::new(|| {
+            spawn(&store, |store| async move {
+                store
+                    .start_session(session_in("66.09"))
+                    .await
+                    .map(|_| "started".to_owned())
+            })
+        }),
+    ];
+    for (k, write) in queue.iter().enumerate() {
+        if with_nul && k == 5 {
+            tasks.push(save(&refused.id, "r1", answers(&[("q1", "a\0b")])));
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tasks.push(write());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    gate.open().await;
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(match task.await.expect("task") {
+            Ok(done) => done,
+            Err(StoreError::AnswersChanged {
+                expected, actual, ..
+            }) => format!("answers changed {expected} -> {actual}"),
+            Err(StoreError::Submitted { .. }) => "submitted already".to_owned(),
+            Err(StoreError::Database { .. }) => "refused by the database".to_owned(),
+            Err(e) => panic!("unexpected: {e}"),
+        });
+    }
+    let mut expected = vec![
+        "saved replayed=false stored=3",
+        "saved replayed=false stored=4",
+        "saved replayed=true stored=4",
+        "answers changed 2 -> 3",
+        "submitted revision=1",
+        "submitted already",
+        "saved replayed=true stored=4",
+        "submitted revision=1",
+        "submitted revision=1",
+        "started",
+    ];
+    let postgres = db.url.starts_with("postgres");
+    if with_nul {
+        let nul = if postgres {
+            "refused by the database"
+        } else {
+            "saved replayed=false stored=1"
+        };
+        expected.insert(5, nul);
+    }
+    assert_eq!(outcomes, expected);
+
+    let read = store.session(&a.id).await.expect("read").expect("found");
+    assert_eq!(
+        read.answers,
+        answers(&[("q1", "1"), ("q2", "2"), ("q3", "4"), ("q4", "5")])
+    );
+    assert_eq!(
+        (read.state, read.answers_version),
+        (SessionState::Submitted, 3)
+    );
+    let stored = store
+        .latest_result(&a.id)
+        .await
+        .expect("read")
+        .expect("a result");
+    assert_eq!(stored.index, Some(30.0), "the submit of the latest answers");
+    let read = store
+        .session(&refused.id)
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(read.answers_version, i64::from(with_nul && !postgres));
+    // The re-take counts, the earlier take no longer: a, b and the re-take.
+    let counted: BTreeSet<String> = all_pages(
+        &*store,
+        &ResultFilter {
+            org_prefix: unit.into(),
+            ..ResultFilter::default()
+        },
+        100,
+    )
+    .await
+    .into_iter()
+    .map(|r| r.session_id)
+    .collect();
+    assert_eq!(
+        counted,
+        BTreeSet::from([a.id.clone(), b.id.clone(), retake.id.clone()])
+    );
+    assert_stats_consistent(&*store).await;
+}

@@ -143,6 +143,8 @@ both_backends![
     a_refused_write_fails_alone_in_its_batch,
     a_replay_in_a_batch_is_still_a_replay,
     retakes_in_batches_leave_exactly_one_counting,
+    writes_of_one_session_in_one_batch_see_each_other,
+    a_batch_with_a_refused_value_keeps_every_other_outcome,
     closing_commits_the_writes_waiting,
     racing_token_claims_keep_exactly_one,
     statistics_follow_retakes_rescores_and_moves,

@@ -1,0 +1,542 @@
+//! The set-based path of a batch of several session writes (see [`crate::group_commit`]):
+//! a fixed number of statements per batch, whatever its size, instead of some ten per write.
+//!
+//! Why: with group commit the commit is shared, and what limits throughput is the CPU the
+//! per-write statements cost the database and the store (each write of a batch ran about
+//! ten statements in a savepoint of its own). Here the batch reads its sessions, locked, in
+//! one statement, and what the checks need (the items answered, the requests applied) in a
+//! few more; [`crate::batch_plan`] decides every write in Rust, in order; then each table
+//! gets one statement for all the batch's rows (PostgreSQL: one array per column, so one
+//! prepared statement per table; SQLite: a `VALUES` list in chunks of a power of two rows, each size prepared once), and the re-taking rule one
+//! statement for all the batch's persons.
+//!
+//! Every caller gets the outcome the per-write path would have given. Where this path
+//! cannot promise that, it writes nothing and the batch runs through the per-write path:
+//! one person's sessions submitted twice in the batch (see [`crate::batch_plan::plan`]), or
+//! any statement the database refuses (a value it cannot store, a constraint): there each
+//! write's savepoint finds which write it was, and fails that one alone.
+
+use std::marker::PhantomData;
+
+use sqlx::Database;
+
+use crate::backend::{Backend, Column, Connection};
+use crate::batch_plan::{Known, Person, Plan, plan};
+use crate::group_commit::{Batches, Done, Write};
+use crate::results::flags_json;
+use crate::sessions::{SESSION_COLUMNS, SessionRow};
+use crate::{NewResult, StoreError};
+
+/// The outcome of each write of a batch.
+pub(crate) type Outcomes = Vec<Result<Done, StoreError>>;
+
+/// The answers of a batch's saved sessions, by item.
+const READ_ITEMS: &str = "SELECT a.session_id, a.item_id FROM answers a WHERE a.session_id {keys}";
+
+/// The requests applied to a batch's saved sessions (the batch keeps its own).
+const READ_APPLIED: &str =
+    "SELECT r.session_id, r.request_id FROM save_requests r WHERE r.session_id {keys}";
+
+/// The logged answers of sessions with a request the batch replays (it keeps those of the
+/// replayed requests), to tell a replay from a conflict.
+const READ_LOGGED: &str = "SELECT l.session_id, l.request_id, l.item_id, l.value \
+     FROM answer_log l WHERE l.session_id {keys} ORDER BY l.session_id, l.request_id, l.position";
+
+const UPSERT_ANSWERS: &str = " ON CONFLICT (session_id, item_id) DO UPDATE SET \
+     value = excluded.value, request_id = excluded.request_id, saved_at = excluded.saved_at";
+
+/// The sessions saved or submitted, as the batch leaves them.
+const UPDATE_SESSIONS: &str = "UPDATE sessions SET state = v.state, \
+     submitted_at = v.submitted_at, latest_revision = v.latest_revision, \
+     answers_version = v.answers_version FROM {rows} WHERE sessions.id = v.id \
+     AND sessions.id {keys}";
+
+/// The re-taking rule (see `Results::count_latest_only`) for every person of the batch at
+/// once: of each person's submitted sessions, the latest by `(submitted_at, id)` supersedes
+/// every other still counting. Returns the sessions superseded, with their counting revision.
+/// (`respondent_key {keys}`: the persons' sessions through their index, not every
+/// submitted session tested against the list.)
+const SUPERSEDE_BY_LATEST: &str = "UPDATE sessions SET superseded_by = (SELECT l.id FROM \
+     sessions l WHERE l.respondent_key = sessions.respondent_key \
+     AND l.instrument_id = sessions.instrument_id \
+     AND l.instrument_version = sessions.instrument_version AND l.state = 'submitted' \
+     ORDER BY l.submitted_at DESC, l.id DESC LIMIT 1) \
+     WHERE state = 'submitted' AND superseded_by IS NULL AND respondent_key {keys} \
+     AND (respondent_key, instrument_id, instrument_version) IN \
+     (SELECT respondent_key, instrument_id, instrument_version FROM {rows}) \
+     AND id <> (SELECT l.id FROM sessions l WHERE l.respondent_key = sessions.respondent_key \
+     AND l.instrument_id = sessions.instrument_id \
+     AND l.instrument_version = sessions.instrument_version AND l.state = 'submitted' \
+     ORDER BY l.submitted_at DESC, l.id DESC LIMIT 1) \
+     RETURNING id, latest_revision";
+
+/// The set-based writes of a batch. A type only so that the sqlx bounds (see
+/// [`crate::backend`]) are written once.
+pub(crate) struct SetBatch<B>(PhantomData<B>);
+
+impl<B: Backend> SetBatch<B>
+where
+    for<'c> &'c mut <B::Db as Database>::Connection: sqlx::Executor<'c, Database = B::Db>,
+    for<'q> <B::Db as Database>::Arguments<'q>: sqlx::IntoArguments<'q, B::Db>,
+    for<'q> &'q str: sqlx::Encode<'q, B::Db> + sqlx::Type<B::Db>,
+    for<'q> String: sqlx::Encode<'q, B::Db> + sqlx::Decode<'q, B::Db> + sqlx::Type<B::Db>,
+    for<'q> i64: sqlx::Encode<'q, B::Db> + sqlx::Decode<'q, B::Db> + sqlx::Type<B::Db>,
+    for<'q> Option<i64>: sqlx::Encode<'q, B::Db>,
+    for<'q> f64: sqlx::Encode<'q, B::Db> + sqlx::Decode<'q, B::Db> + sqlx::Type<B::Db>,
+    for<'q> Option<f64>: sqlx::Encode<'q, B::Db>,
+    for<'q> Option<&'q str>: sqlx::Encode<'q, B::Db>,
+    for<'q> &'q str: sqlx::ColumnIndex<<B::Db as Database>::Row>,
+    usize: sqlx::ColumnIndex<<B::Db as Database>::Row>,
+{
+    /// Writes `batch` in one transaction, adding to statistics `shard`: `Some` outcomes
+    /// once committed; `None` when nothing was written and the batch is for the per-write
+    /// path; an error when the transaction failed (for every caller, or run again when
+    /// [`Backend::is_transient`]).
+    pub(crate) async fn try_batch(
+        store: &B,
+        batch: &[Write],
+        shard: i64,
+    ) -> Result<Option<Outcomes>, sqlx::Error> {
+        let mut tx = store.write_tx().await?;
+        match Self::write(&mut tx, batch, shard).await {
+            Ok(Some(outcomes)) => {
+                tx.commit().await?;
+                Ok(Some(outcomes))
+            }
+            Ok(None) => {
+                tx.rollback().await?;
+                Ok(None)
+            }
+            Err(e) if B::is_transient(&e) => Err(e),
+            Err(e) => {
+                tracing::debug!(
+                    writes = batch.len(),
+                    "a batch of writes goes one by one after a refused statement: {e}"
+                );
+                tx.rollback().await?;
+                Ok(None)
+            }
+        }
+    }
+
+    async fn write(
+        conn: &mut Connection<B>,
+        batch: &[Write],
+        shard: i64,
+    ) -> Result<Option<Outcomes>, sqlx::Error> {
+        let known = Self::read(conn, batch).await?;
+        let Some(plan) = plan(batch, known) else {
+            return Ok(None);
+        };
+        Self::insert_starts(conn, &plan).await?;
+        Self::insert_saves(conn, &plan).await?;
+        Self::update_sessions(conn, &plan).await?;
+        Self::insert_results(conn, &plan).await?;
+        let stopped = Self::supersede(conn, &plan.persons).await?;
+        let submitted: Vec<(&SessionRow, &NewResult)> = batch
+            .iter()
+            .zip(&plan.outcomes)
+            .filter_map(|(write, outcome)| match (write, outcome) {
+                (Write::Submit { result, .. }, Ok(Done::Submitted(row, _))) => {
+                    Some((&**row, result))
+                }
+                _ => None,
+            })
+            .collect();
+        Batches::<B>::count_in_stats(conn, &submitted, &stopped.iter().collect::<Vec<_>>(), shard)
+            .await?;
+        Ok(Some(plan.outcomes))
+    }
+
+    /// The batch's sessions, locked in id order (then its submits' persons, as
+    /// [`Backend::lock_batch`] takes them), and what the checks of its saves need. Every
+    /// read after the lock sees what the transactions it waited for committed (PostgreSQL
+    /// runs write transactions at read committed: a new snapshot per statement).
+    async fn read(conn: &mut Connection<B>, batch: &[Write]) -> Result<Known, sqlx::Error> {
+        let mut ids: Vec<&str> = batch.iter().filter_map(Write::session).collect();
+        let mut submitting = Vec::new();
+        let mut saving = Vec::new();
+        let mut requests = Vec::new();
+        for write in batch {
+            match write {
+                Write::Save {
+                    session_id,
+                    request_id,
+                    ..
+                } => {
+                    saving.push(session_id.as_str());
+                    requests.push((session_id.as_str(), request_id.as_str()));
+                }
+                Write::Submit { session_id, .. } => submitting.push(session_id.as_str()),
+                Write::Start { .. } => {}
+            }
+        }
+        for list in [&mut ids, &mut submitting, &mut saving] {
+            list.sort_unstable();
+            list.dedup();
+        }
+        requests.sort_unstable();
+        requests.dedup();
+
+        let read_sessions = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.id {{keys}} ORDER BY s.id{}",
+            B::FOR_UPDATE
+        );
+        let rows: Vec<SessionRow> =
+            B::with_rows(conn, &read_sessions, &[("id", Column::Text(ids))], false).await?;
+        B::lock_persons(conn, &submitting).await?;
+        let mut known = Known {
+            sessions: rows.into_iter().map(|row| (row.id.clone(), row)).collect(),
+            ..Known::default()
+        };
+        let items: Vec<(String, String)> = B::with_rows(
+            conn,
+            READ_ITEMS,
+            &[("id", Column::Text(saving.clone()))],
+            false,
+        )
+        .await?;
+        for (session, item) in items {
+            known.items.entry(session).or_default().insert(item);
+        }
+        let mut applied: Vec<(String, String)> =
+            B::with_rows(conn, READ_APPLIED, &[("id", Column::Text(saving))], false).await?;
+        applied.retain(|(s, r)| requests.binary_search(&(s.as_str(), r.as_str())).is_ok());
+        if !applied.is_empty() {
+            let mut replayed: Vec<&str> = applied.iter().map(|(s, _)| s.as_str()).collect();
+            replayed.sort_unstable();
+            replayed.dedup();
+            let logged: Vec<(String, String, String, String)> =
+                B::with_rows(conn, READ_LOGGED, &[("id", Column::Text(replayed))], false).await?;
+            known.applied = applied
+                .iter()
+                .map(|key| (key.clone(), Vec::new()))
+                .collect();
+            for (session, request, item, value) in logged {
+                if let Some(answers) = known.applied.get_mut(&(session, request)) {
+                    answers.push((item, value));
+                }
+            }
+        }
+        Ok(known)
+    }
+
+    async fn insert_starts(conn: &mut Connection<B>, plan: &Plan<'_>) -> Result<(), sqlx::Error> {
+        let s = &plan.starts;
+        let text = |f: fn(&crate::Session) -> &str| Column::Text(s.iter().map(|x| f(x)).collect());
+        insert::<B>(
+            conn,
+            "sessions",
+            &[
+                ("id", text(|x| &x.id)),
+                ("instrument_id", text(|x| &x.instrument_id)),
+                ("instrument_version", text(|x| &x.instrument_version)),
+                ("instrument_sha256", text(|x| &x.instrument_sha256)),
+                ("respondent_key", text(|x| &x.respondent_key)),
+                ("org_unit", text(|x| &x.org_unit)),
+                ("state", Column::Text(vec!["open"; s.len()])),
+                (
+                    "created_at",
+                    Column::Int(s.iter().map(|x| x.created_at).collect()),
+                ),
+            ],
+            "",
+        )
+        .await
+    }
+
+    /// The applied saves' requests, their logged answers, and the latest answer per item.
+    async fn insert_saves(conn: &mut Connection<B>, plan: &Plan<'_>) -> Result<(), sqlx::Error> {
+        let saves = &plan.saves;
+        insert::<B>(
+            conn,
+            "save_requests",
+            &[
+                (
+                    "session_id",
+                    Column::Text(saves.iter().map(|s| s.session_id).collect()),
+                ),
+                (
+                    "request_id",
+                    Column::Text(saves.iter().map(|s| s.request_id).collect()),
+                ),
+                (
+                    "saved_at",
+                    Column::Int(saves.iter().map(|s| s.at).collect()),
+                ),
+                (
+                    "answers",
+                    Column::Int(saves.iter().map(|s| s.answers.len() as i64).collect()),
+                ),
+            ],
+            "",
+        )
+        .await?;
+        let logged: Vec<(&str, &str, i64, &str, &str)> = saves
+            .iter()
+            .flat_map(|s| {
+                s.answers
+                    .iter()
+                    .enumerate()
+                    .map(|(position, (item, value))| {
+                        (
+                            s.session_id,
+                            s.request_id,
+                            position as i64,
+                            item.as_str(),
+                            value.as_str(),
+                        )
+                    })
+            })
+            .collect();
+        insert::<B>(
+            conn,
+            "answer_log",
+            &[
+                (
+                    "session_id",
+                    Column::Text(logged.iter().map(|l| l.0).collect()),
+                ),
+                (
+                    "request_id",
+                    Column::Text(logged.iter().map(|l| l.1).collect()),
+                ),
+                (
+                    "position",
+                    Column::Int(logged.iter().map(|l| l.2).collect()),
+                ),
+                (
+                    "item_id",
+                    Column::Text(logged.iter().map(|l| l.3).collect()),
+                ),
+                ("value", Column::Text(logged.iter().map(|l| l.4).collect())),
+            ],
+            "",
+        )
+        .await?;
+        let a = &plan.answers;
+        insert::<B>(
+            conn,
+            "answers",
+            &[
+                ("session_id", Column::Text(a.keys().map(|k| k.0).collect())),
+                ("item_id", Column::Text(a.keys().map(|k| k.1).collect())),
+                ("value", Column::Text(a.values().map(|v| v.0).collect())),
+                (
+                    "request_id",
+                    Column::Text(a.values().map(|v| v.1).collect()),
+                ),
+                ("saved_at", Column::Int(a.values().map(|v| v.2).collect())),
+            ],
+            UPSERT_ANSWERS,
+        )
+        .await
+    }
+
+    async fn update_sessions(conn: &mut Connection<B>, plan: &Plan<'_>) -> Result<(), sqlx::Error> {
+        let rows: Vec<&SessionRow> = plan.sessions.values().collect();
+        // Only a session submitted in this batch is touched once submitted: its revision 1.
+        let submitted = |r: &SessionRow| r.state == "submitted";
+        let _: Vec<(i64,)> = B::with_rows(
+            conn,
+            UPDATE_SESSIONS,
+            &[
+                (
+                    "id",
+                    Column::Text(rows.iter().map(|r| r.id.as_str()).collect()),
+                ),
+                (
+                    "state",
+                    Column::Text(rows.iter().map(|r| r.state.as_str()).collect()),
+                ),
+                (
+                    "submitted_at",
+                    Column::OptInt(rows.iter().map(|r| r.submitted_at).collect()),
+                ),
+                (
+                    "latest_revision",
+                    Column::OptInt(rows.iter().map(|r| submitted(r).then_some(1)).collect()),
+                ),
+                (
+                    "answers_version",
+                    Column::Int(rows.iter().map(|r| r.answers_version).collect()),
+                ),
+            ],
+            false,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Revision 1 of each submit's result, its domains and its indicators.
+    async fn insert_results(conn: &mut Connection<B>, plan: &Plan<'_>) -> Result<(), sqlx::Error> {
+        let subs = &plan.submits;
+        let flags: Vec<String> = subs.iter().map(|s| flags_json(s.result)).collect();
+        let text =
+            |f: fn(&NewResult) -> &str| Column::Text(subs.iter().map(|s| f(s.result)).collect());
+        insert::<B>(
+            conn,
+            "results",
+            &[
+                (
+                    "session_id",
+                    Column::Text(subs.iter().map(|s| s.session_id).collect()),
+                ),
+                ("revision", Column::Int(vec![1; subs.len()])),
+                (
+                    "created_at",
+                    Column::Int(subs.iter().map(|s| s.at).collect()),
+                ),
+                ("model", text(|r| &r.model)),
+                ("model_version", text(|r| &r.model_version)),
+                (
+                    "index_value",
+                    Column::OptFloat(subs.iter().map(|s| s.result.index).collect()),
+                ),
+                (
+                    "index_se",
+                    Column::OptFloat(subs.iter().map(|s| s.result.index_se).collect()),
+                ),
+                (
+                    "level",
+                    Column::OptText(subs.iter().map(|s| s.result.level.as_deref()).collect()),
+                ),
+                (
+                    "flags",
+                    Column::Text(flags.iter().map(String::as_str).collect()),
+                ),
+                ("provenance_json", text(|r| &r.provenance_json)),
+                ("result_json", text(|r| &r.result_json)),
+            ],
+            "",
+        )
+        .await?;
+        let domains: Vec<(&str, i64, &crate::DomainScore)> = subs
+            .iter()
+            .flat_map(|s| {
+                s.result
+                    .domains
+                    .iter()
+                    .enumerate()
+                    .map(|(position, d)| (s.session_id, position as i64, d))
+            })
+            .collect();
+        insert::<B>(
+            conn,
+            "result_domains",
+            &[
+                (
+                    "session_id",
+                    Column::Text(domains.iter().map(|d| d.0).collect()),
+                ),
+                ("revision", Column::Int(vec![1; domains.len()])),
+                (
+                    "position",
+                    Column::Int(domains.iter().map(|d| d.1).collect()),
+                ),
+                (
+                    "code",
+                    Column::Text(domains.iter().map(|d| d.2.code.as_str()).collect()),
+                ),
+                (
+                    "score",
+                    Column::OptFloat(domains.iter().map(|d| d.2.score).collect()),
+                ),
+                (
+                    "se",
+                    Column::OptFloat(domains.iter().map(|d| d.2.se).collect()),
+                ),
+                (
+                    "level",
+                    Column::OptText(domains.iter().map(|d| d.2.level.as_deref()).collect()),
+                ),
+                (
+                    "answered",
+                    Column::Int(domains.iter().map(|d| i64::from(d.2.answered)).collect()),
+                ),
+                (
+                    "needed",
+                    Column::OptInt(domains.iter().map(|d| d.2.needed.map(i64::from)).collect()),
+                ),
+            ],
+            "",
+        )
+        .await?;
+        let indicators: Vec<(&str, &crate::IndicatorScore)> = subs
+            .iter()
+            .flat_map(|s| s.result.indicators.iter().map(|i| (s.session_id, i)))
+            .collect();
+        insert::<B>(
+            conn,
+            "result_indicators",
+            &[
+                (
+                    "session_id",
+                    Column::Text(indicators.iter().map(|i| i.0).collect()),
+                ),
+                ("revision", Column::Int(vec![1; indicators.len()])),
+                (
+                    "domain",
+                    Column::Text(indicators.iter().map(|i| i.1.domain.as_str()).collect()),
+                ),
+                (
+                    "code",
+                    Column::Text(indicators.iter().map(|i| i.1.code.as_str()).collect()),
+                ),
+                (
+                    "score",
+                    Column::OptFloat(indicators.iter().map(|i| i.1.score).collect()),
+                ),
+            ],
+            "",
+        )
+        .await
+    }
+
+    /// The re-taking rule for the batch's persons (each submitted once in it); the sessions
+    /// that stopped counting, with their counting revision.
+    async fn supersede(
+        conn: &mut Connection<B>,
+        persons: &std::collections::BTreeSet<Person>,
+    ) -> Result<Vec<(String, i64)>, sqlx::Error> {
+        B::with_rows(
+            conn,
+            SUPERSEDE_BY_LATEST,
+            &[
+                (
+                    "respondent_key",
+                    Column::Text(persons.iter().map(|p| p.0.as_str()).collect()),
+                ),
+                (
+                    "instrument_id",
+                    Column::Text(persons.iter().map(|p| p.1.as_str()).collect()),
+                ),
+                (
+                    "instrument_version",
+                    Column::Text(persons.iter().map(|p| p.2.as_str()).collect()),
+                ),
+            ],
+            false,
+        )
+        .await
+    }
+}
+
+/// `INSERT INTO table (columns) SELECT columns FROM {rows} WHERE true` and `tail` (an
+/// `ON CONFLICT` clause, or nothing).
+async fn insert<B: Backend>(
+    conn: &mut Connection<B>,
+    table: &str,
+    columns: &[(&str, Column<'_>)],
+    tail: &str,
+) -> Result<(), sqlx::Error>
+where
+    (i64,): for<'r> sqlx::FromRow<'r, <B::Db as Database>::Row>,
+{
+    let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
+    let names = names.join(", ");
+    let statement =
+        format!("INSERT INTO {table} ({names}) SELECT {names} FROM {{rows}} WHERE true{tail}");
+    let _: Vec<(i64,)> = B::with_rows(conn, &statement, columns, true).await?;
+    Ok(())
+}
