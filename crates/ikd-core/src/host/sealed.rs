@@ -6,6 +6,10 @@
 
 use std::path::PathBuf;
 
+/// Attempts at sealing a library's memfd that the kernel finds busy (see `new`).
+#[cfg(target_os = "linux")]
+const SEAL_TRIES: u32 = 5;
+
 /// Bytes the loader can open by path.
 pub(super) struct SealedLibrary {
     #[cfg(target_os = "linux")]
@@ -34,9 +38,22 @@ impl SealedLibrary {
         std::fs::File::from(fd.try_clone()?).write_all(bytes)?;
         let seals =
             libc::F_SEAL_SEAL | libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_WRITE;
-        // SAFETY: `fd` is an open memfd created with MFD_ALLOW_SEALING.
-        if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, seals) } < 0 {
-            return Err(std::io::Error::last_os_error());
+        // The kernel refuses `F_SEAL_WRITE` with EBUSY while a page of the file still holds
+        // an extra reference (under load, e.g. one not yet drained from another CPU's page
+        // batch), after waiting ~150 ms itself. Nothing but this function writes the memfd,
+        // so the references go away: try again a few times before refusing the plugin.
+        let mut pause = std::time::Duration::from_millis(20);
+        for attempt in 1.. {
+            // SAFETY: `fd` is an open memfd created with MFD_ALLOW_SEALING.
+            if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, seals) } == 0 {
+                break;
+            }
+            let error = std::io::Error::last_os_error();
+            if error.raw_os_error() != Some(libc::EBUSY) || attempt == SEAL_TRIES {
+                return Err(error);
+            }
+            std::thread::sleep(pause);
+            pause *= 2;
         }
         Ok(SealedLibrary { fd })
     }
