@@ -208,6 +208,7 @@ async fn bench_request_writes_a_framed_score_request() {
         .await
         .unwrap()
         .into_inner();
+    let items = instrument_items(&mut client).await;
     for request in requests {
         let response = stream.message().await.unwrap().unwrap();
         let Some(api::score_stream_response::Outcome::Result(lined)) = response.outcome else {
@@ -217,7 +218,7 @@ async fn bench_request_writes_a_framed_score_request() {
             answers: request
                 .answer_line
                 .split('\t')
-                .zip(&instrument_items(&mut client).await)
+                .zip(&items)
                 .map(|(value, item_id)| api::Answer {
                     item_id: item_id.clone(),
                     value: value.to_owned(),

@@ -52,7 +52,7 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
     let people = simulated_requests(&scorer, args.sessions.max(1))?;
     let spare = spare_answers(&people);
     let data = tempfile::tempdir()?;
-    let token = format!("bench-{}", std::process::id()).repeat(3);
+    let token = served::throwaway_token();
     let server = served::start(&ServeOptions {
         instrument: &args.instrument,
         database_url: args.database_url.as_deref(),

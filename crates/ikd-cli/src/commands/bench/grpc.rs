@@ -240,7 +240,7 @@ impl Server {
                 started: None,
             });
         }
-        let token = format!("bench-{}", std::process::id()).repeat(3);
+        let token = served::throwaway_token();
         let (tls, trust) = if args.tls {
             let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])?;
             let (cert, key) = (data.join("server.pem"), data.join("server.key"));

@@ -98,7 +98,7 @@ const TARGETS: [(&str, bool, f64, &str); 7] = [
 
 pub fn run(args: Args) -> Result<ExitCode> {
     let data = tempfile::tempdir()?;
-    let token = format!("bench-{}", std::process::id()).repeat(3);
+    let token = served::throwaway_token();
     let server = served::start(&ServeOptions {
         instrument: &args.instrument,
         database_url: Some(&args.database_url),

@@ -40,6 +40,11 @@ impl Drop for Served {
     }
 }
 
+/// A token for a started server that lives as long as one bench run.
+pub(super) fn throwaway_token() -> String {
+    format!("bench-{}", std::process::id()).repeat(3)
+}
+
 /// The SQLite URL `ikd serve` uses by default in `data_dir`.
 pub(super) fn default_database_url(data_dir: &Path) -> String {
     ikd_server::ServerConfig {
