@@ -9,11 +9,11 @@ pub use ikd_report::IndicatorScorer;
 use ikd_store::{DomainScore, IndicatorScore, NewResult, StoredResult};
 
 /// What the store keeps of a freshly scored result: the record's codes and
-/// numbers, the scorer's provenance, and the archived JSON.
+/// numbers, and the scorer's provenance.
 pub fn new_result(scorer: &Scorer, result: &RespondentResult) -> NewResult {
     let record = ResultRecord::from_result(result, scorer);
     let model = record.model.clone().unwrap_or_default();
-    let mut row = NewResult {
+    NewResult {
         model: model.name,
         model_version: model.version,
         index: record.index,
@@ -34,10 +34,7 @@ pub fn new_result(scorer: &Scorer, result: &RespondentResult) -> NewResult {
         flags: record.flags,
         indicators: Vec::new(),
         provenance_json: serde_json::to_string(scorer.provenance().as_ref()).unwrap_or_default(),
-        result_json: String::new(),
-    };
-    row.result_json = archive_json(&row);
-    row
+    }
 }
 
 /// The indicator scores of respondent `r` of a scored batch, as the store keeps them (for
@@ -142,21 +139,4 @@ pub(crate) fn take_record(
         record.attach_feedback(scorer);
     }
     record
-}
-
-/// The archived form of a result: every number and code, no language.
-fn archive_json(r: &NewResult) -> String {
-    serde_json::json!({
-        "model": r.model,
-        "model_version": r.model_version,
-        "index": r.index,
-        "index_se": r.index_se,
-        "level": r.level,
-        "domains": r.domains.iter().map(|d| serde_json::json!({
-            "code": d.code, "score": d.score, "se": d.se, "level": d.level, "answered": d.answered,
-            "needed": d.needed,
-        })).collect::<Vec<_>>(),
-        "flags": r.flags,
-    })
-    .to_string()
 }

@@ -16,6 +16,7 @@ use sqlx::{Database, Encode, QueryBuilder, Type};
 use crate::backend::Backend;
 use crate::error::db_err;
 use crate::filter::{Latest, push_latest_from, push_prefix};
+use crate::packed::domain_cells_sql;
 use crate::stats::{DAY_MS, Kind, Table};
 use crate::{Aggregate, DomainAggregate, IndicatorAggregate, ResultFilter, StoreError};
 
@@ -140,7 +141,7 @@ where
                 ),
             )
         };
-        let [totals, levels, domains, domain_levels] = aggregate_queries(filter);
+        let [totals, levels, domains, domain_levels] = aggregate_queries(filter, B::json_elements);
         let mut tx = store.read_tx().await.map_err(err())?;
         let totals: TotalsRow = B::fetch_one(&mut *tx, totals).await.map_err(err())?;
         let levels: Vec<LevelRow> = B::fetch_all(&mut *tx, levels, true).await.map_err(err())?;
@@ -410,8 +411,11 @@ fn assemble_aggregate(
 }
 
 /// The queries of [`Aggregates::by_scan`]: totals, index levels, domain totals, domain
-/// levels.
-fn aggregate_queries<'a, DB>(filter: &ResultFilter) -> [QueryBuilder<'a, DB>; 4]
+/// levels; `elements` is the backend's `json_elements`.
+fn aggregate_queries<'a, DB>(
+    filter: &ResultFilter,
+    elements: fn(&str, &str) -> String,
+) -> [QueryBuilder<'a, DB>; 4]
 where
     DB: Database,
     String: Encode<'a, DB> + Type<DB>,
@@ -429,18 +433,21 @@ where
     push_latest_from(&mut levels, Latest::Results, filter);
     levels.push(" AND r.level IS NOT NULL GROUP BY r.level ORDER BY r.level");
 
-    let mut domains = QueryBuilder::new(
-        "SELECT d.code AS code, COUNT(d.score) AS n, COUNT(*) - COUNT(d.score) AS missing, \
-         COALESCE(SUM(d.score), 0.0) AS sum, COALESCE(SUM(d.score * d.score), 0.0) AS sum_sq",
-    );
-    push_latest_from(&mut domains, Latest::Domains, filter);
-    domains.push(" GROUP BY d.code ORDER BY d.code");
+    let [code, score, level] = domain_cells_sql("d");
+    let mut domains = QueryBuilder::new(format!(
+        "SELECT {code} AS code, COUNT({score}) AS n, COUNT(*) - COUNT({score}) AS missing, \
+         COALESCE(SUM({score}), 0.0) AS sum, COALESCE(SUM({score} * {score}), 0.0) AS sum_sq"
+    ));
+    push_latest_from(&mut domains, Latest::Domains(elements), filter);
+    domains.push(format!(" GROUP BY {code} ORDER BY {code}"));
 
-    let mut domain_levels =
-        QueryBuilder::new("SELECT d.code AS code, d.level AS level, COUNT(*) AS n");
-    push_latest_from(&mut domain_levels, Latest::Domains, filter);
-    domain_levels
-        .push(" AND d.level IS NOT NULL GROUP BY d.code, d.level ORDER BY d.code, d.level");
+    let mut domain_levels = QueryBuilder::new(format!(
+        "SELECT {code} AS code, {level} AS level, COUNT(*) AS n"
+    ));
+    push_latest_from(&mut domain_levels, Latest::Domains(elements), filter);
+    domain_levels.push(format!(
+        " AND {level} IS NOT NULL GROUP BY {code}, {level} ORDER BY {code}, {level}"
+    ));
 
     [totals, levels, domains, domain_levels]
 }

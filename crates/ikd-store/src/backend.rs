@@ -98,6 +98,11 @@ pub(crate) trait Backend: Send + Sync + Sized + 'static {
     /// reads everything in one snapshot instead of page by page (see `crate::stream`).
     const CURSORS: bool;
 
+    /// A `FROM` item giving the elements of the JSON array in `column` as rows of `alias`,
+    /// one column `value` (JSON; `value ->> n` reads its n-th cell as text or number).
+    /// Joined with `,` after the table holding `column`.
+    fn json_elements(column: &str, alias: &str) -> String;
+
     /// A write transaction.
     fn write_tx(
         &self,

@@ -3,7 +3,8 @@
 //!
 //! Each [`BulkResult`] becomes exactly the rows a real session leaves after one save and its
 //! submit: the session (submitted, revision 1, answers version 1), the save request and its
-//! answer log, the latest answers, result revision 1 with its domains and indicators. Rows go
+//! answer log, the latest answers, result revision 1 (its domains and indicators in its row)
+//! and its provenance unless stored already. Rows go
 //! in with PostgreSQL's `COPY … FROM STDIN` (text format), or with large multi-row inserts on
 //! SQLite, one transaction per [`BulkLoader::insert`] call.
 //!
@@ -22,13 +23,15 @@
 //! # }
 //! ```
 
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 use sqlx::{QueryBuilder, Sqlite};
 
 use crate::backend::Backend;
 use crate::error::db_err;
-use crate::results::check_result;
+use crate::packed::{domains_json, indicators_json, provenance_id};
+use crate::results::{INSERT_PROVENANCE, check_result, flags_json};
 use crate::{NewResult, OpenOptions, PgStore, SqliteStore, StoreError, stats};
 
 /// The request id of the one save each loaded session had.
@@ -189,14 +192,41 @@ fn check(r: &BulkResult) -> Result<(), StoreError> {
 struct Rows<'a> {
     r: &'a BulkResult,
     flags: String,
+    domains: String,
+    indicators: String,
+    provenance_id: String,
 }
 
 impl<'a> Rows<'a> {
-    fn of(r: &'a BulkResult) -> Self {
-        Rows {
-            r,
-            flags: serde_json::Value::from(r.result.flags.clone()).to_string(),
-        }
+    /// Each result's rows; `provenance_ids` keeps the key of every provenance seen, since
+    /// the results of one scoring run share one.
+    fn all(results: &'a [BulkResult]) -> Vec<Self> {
+        let mut provenance_ids: HashMap<&str, String> = HashMap::new();
+        results
+            .iter()
+            .map(|r| Rows {
+                r,
+                flags: flags_json(&r.result),
+                domains: domains_json(&r.result.domains),
+                indicators: indicators_json(&r.result.indicators),
+                provenance_id: provenance_ids
+                    .entry(&r.result.provenance_json)
+                    .or_insert_with(|| provenance_id(&r.result.provenance_json))
+                    .clone(),
+            })
+            .collect()
+    }
+
+    /// Each distinct provenance of `rows`, with its key.
+    fn provenances<'r>(rows: &'r [Rows<'a>]) -> BTreeMap<&'r str, &'a str> {
+        rows.iter()
+            .map(|row| {
+                (
+                    row.provenance_id.as_str(),
+                    row.r.result.provenance_json.as_str(),
+                )
+            })
+            .collect()
     }
 }
 
@@ -207,10 +237,7 @@ const SAVE_COLUMNS: &str = "save_requests (session_id, request_id, saved_at, ans
 const LOG_COLUMNS: &str = "answer_log (session_id, request_id, position, item_id, value)";
 const ANSWER_COLUMNS: &str = "answers (session_id, item_id, value, request_id, saved_at)";
 const RESULT_COLUMNS: &str = "results (session_id, revision, created_at, model, \
-     model_version, index_value, index_se, level, flags, provenance_json, result_json)";
-const DOMAIN_COLUMNS: &str = "result_domains (session_id, revision, position, code, score, \
-     se, level, answered, needed)";
-const INDICATOR_COLUMNS: &str = "result_indicators (session_id, revision, domain, code, score)";
+     model_version, index_value, index_se, level, flags, domains, indicators, provenance_id)";
 
 // ---------------------------------------------------------------------------------------
 // PostgreSQL: COPY, text format.
@@ -244,13 +271,6 @@ impl CopyBuf {
     fn int(&mut self, v: i64) -> &mut Self {
         let _ = write!(Text(&mut self.0), "{v}\t");
         self
-    }
-
-    fn opt_int(&mut self, v: Option<i64>) -> &mut Self {
-        match v {
-            Some(v) => self.int(v),
-            None => self.null(),
-        }
     }
 
     /// Rust prints the shortest decimal that reads back as the same `f64`, never with an
@@ -301,17 +321,23 @@ async fn copy_postgres(store: &PgStore, results: &[BulkResult]) -> Result<(), St
             format!("bulk loading {} results", results.len()),
         )
     };
-    let rows: Vec<Rows> = results.iter().map(Rows::of).collect();
+    let rows = Rows::all(results);
     let mut tx = store.write_tx().await.map_err(err())?;
+    for (id, json) in Rows::provenances(&rows) {
+        sqlx::query(INSERT_PROVENANCE)
+            .bind(id)
+            .bind(json)
+            .execute(&mut *tx)
+            .await
+            .map_err(err())?;
+    }
     // Table order follows the foreign keys.
-    let tables: [(&str, WriteRows); 7] = [
+    let tables: [(&str, WriteRows); 5] = [
         (SESSION_COLUMNS, copy_session),
         (SAVE_COLUMNS, copy_save),
         (LOG_COLUMNS, copy_log),
         (ANSWER_COLUMNS, copy_answers),
         (RESULT_COLUMNS, copy_result),
-        (DOMAIN_COLUMNS, copy_domains),
-        (INDICATOR_COLUMNS, copy_indicators),
     ];
     for (columns, write) in tables {
         let mut copy = tx
@@ -394,37 +420,10 @@ fn copy_result(row: &Rows, buf: &mut CopyBuf) {
         .opt_float(result.index_se)
         .opt_text(result.level.as_deref())
         .text(&row.flags)
-        .text(&result.provenance_json)
-        .text(&result.result_json)
+        .text(&row.domains)
+        .text(&row.indicators)
+        .text(&row.provenance_id)
         .end();
-}
-
-fn copy_domains(row: &Rows, buf: &mut CopyBuf) {
-    let r = row.r;
-    for (position, d) in r.result.domains.iter().enumerate() {
-        buf.text(&r.session_id)
-            .int(1)
-            .int(position as i64)
-            .text(&d.code)
-            .opt_float(d.score)
-            .opt_float(d.se)
-            .opt_text(d.level.as_deref())
-            .int(i64::from(d.answered))
-            .opt_int(d.needed.map(i64::from))
-            .end();
-    }
-}
-
-fn copy_indicators(row: &Rows, buf: &mut CopyBuf) {
-    let r = row.r;
-    for i in &r.result.indicators {
-        buf.text(&r.session_id)
-            .int(1)
-            .text(&i.domain)
-            .text(&i.code)
-            .opt_float(i.score)
-            .end();
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -440,9 +439,17 @@ async fn insert_sqlite(store: &SqliteStore, results: &[BulkResult]) -> Result<()
             format!("bulk loading {} results", results.len()),
         )
     };
-    let rows: Vec<Rows> = results.iter().map(Rows::of).collect();
+    let rows = Rows::all(results);
     let mut tx = store.write_tx().await.map_err(err())?;
     let conn = &mut *tx;
+    for (id, json) in Rows::provenances(&rows) {
+        sqlx::query(INSERT_PROVENANCE)
+            .bind(id)
+            .bind(json)
+            .execute(&mut *conn)
+            .await
+            .map_err(err())?;
+    }
 
     let sessions: Vec<&Rows> = rows.iter().collect();
     insert_values(conn, SESSION_COLUMNS, 11, &sessions, |mut b, row| {
@@ -503,7 +510,7 @@ async fn insert_sqlite(store: &SqliteStore, results: &[BulkResult]) -> Result<()
     )
     .await
     .map_err(err())?;
-    insert_values(conn, RESULT_COLUMNS, 11, &sessions, |mut b, row| {
+    insert_values(conn, RESULT_COLUMNS, 12, &sessions, |mut b, row| {
         let (r, result) = (row.r, &row.r.result);
         b.push_bind(r.session_id.as_str())
             .push_bind(1i64)
@@ -514,44 +521,9 @@ async fn insert_sqlite(store: &SqliteStore, results: &[BulkResult]) -> Result<()
             .push_bind(result.index_se)
             .push_bind(result.level.as_deref())
             .push_bind(row.flags.as_str())
-            .push_bind(result.provenance_json.as_str())
-            .push_bind(result.result_json.as_str());
-    })
-    .await
-    .map_err(err())?;
-    let domains: Vec<_> = results
-        .iter()
-        .flat_map(|r| {
-            r.result
-                .domains
-                .iter()
-                .enumerate()
-                .map(move |(p, d)| (r, p, d))
-        })
-        .collect();
-    insert_values(conn, DOMAIN_COLUMNS, 9, &domains, |mut b, (r, p, d)| {
-        b.push_bind(r.session_id.as_str())
-            .push_bind(1i64)
-            .push_bind(*p as i64)
-            .push_bind(d.code.as_str())
-            .push_bind(d.score)
-            .push_bind(d.se)
-            .push_bind(d.level.as_deref())
-            .push_bind(i64::from(d.answered))
-            .push_bind(d.needed.map(i64::from));
-    })
-    .await
-    .map_err(err())?;
-    let indicators: Vec<_> = results
-        .iter()
-        .flat_map(|r| r.result.indicators.iter().map(move |i| (r, i)))
-        .collect();
-    insert_values(conn, INDICATOR_COLUMNS, 5, &indicators, |mut b, (r, i)| {
-        b.push_bind(r.session_id.as_str())
-            .push_bind(1i64)
-            .push_bind(i.domain.as_str())
-            .push_bind(i.code.as_str())
-            .push_bind(i.score);
+            .push_bind(row.domains.as_str())
+            .push_bind(row.indicators.as_str())
+            .push_bind(row.provenance_id.as_str());
     })
     .await
     .map_err(err())?;

@@ -8,12 +8,13 @@ use sqlx::{Database, Encode, QueryBuilder, Type};
 use crate::{MAX_PAGE, ResultFilter};
 
 /// Which rows of the latest revision [`push_latest_from`] joins to the sessions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) enum Latest {
     /// `results r`.
     Results,
-    /// `result_domains d`.
-    Domains,
+    /// `results r` and each of its domains as `d` (`d.value`: see
+    /// `crate::packed::domain_cells_sql`), unnested by the backend's `json_elements`.
+    Domains(fn(&str, &str) -> String),
 }
 
 /// `FROM` clause of the latest revision of each submitted session that counts, with the
@@ -27,14 +28,13 @@ pub(crate) fn push_latest_from<'a, DB>(
     String: Encode<'a, DB> + Type<DB>,
     i64: Encode<'a, DB> + Type<DB>,
 {
-    let (table, alias) = match rows {
-        Latest::Results => ("results", "r"),
-        Latest::Domains => ("result_domains", "d"),
-    };
-    qb.push(format!(
-        " FROM sessions s JOIN {table} {alias} \
-         ON {alias}.session_id = s.id AND {alias}.revision = s.latest_revision"
-    ));
+    qb.push(
+        " FROM sessions s JOIN results r \
+         ON r.session_id = s.id AND r.revision = s.latest_revision",
+    );
+    if let Latest::Domains(elements) = rows {
+        qb.push(format!(", {}", elements("r.domains", "d")));
+    }
     // A literal, not a bind: the partial indexes are declared `WHERE state = 'submitted'`.
     qb.push(" WHERE s.state = 'submitted'");
     // One person, one weight: a session the same person re-took later does not count.

@@ -61,7 +61,6 @@
 //!     index: Some(71.5),
 //!     level: Some("3".into()),
 //!     provenance_json: "{}".into(),
-//!     result_json: "{}".into(),
 //!     ..NewResult::default()
 //! };
 //! let session = store.session(&session.id).await?.expect("stored");
@@ -80,8 +79,8 @@
 //! ## Layout
 //!
 //! One module per thing stored, each with its SQL, row types, checks and operations:
-//! `sessions` (sessions, answers, save requests), `results` (revisions, their domains,
-//! pages), `aggregates` (sums, unit counts), `audit`; `filter` is the [`ResultFilter`] rule
+//! `sessions` (sessions, answers, save requests), `results` (revisions, pages; `packed`
+//! holds a revision's domains, indicator scores and provenance key in its row), `aggregates` (sums, unit counts), `audit`; `filter` is the [`ResultFilter`] rule
 //! they share and `error` builds [`StoreError`]s; `group_commit` batches the session
 //! writes. The operations are written once, generic over `backend::Backend`; `sqlite` and
 //! `postgres` hold only what differs (opening, migrating, transactions, session and person
@@ -112,6 +111,7 @@ mod error;
 mod filter;
 mod group_commit;
 mod invitations;
+mod packed;
 mod postgres;
 mod results;
 mod sessions;
@@ -320,9 +320,8 @@ pub struct NewResult {
     /// Each indicator's score (in instrument order; (domain, code) unique), for the
     /// organisation reports' weakest indicators. Empty when the caller keeps none.
     pub indicators: Vec<IndicatorScore>,
+    /// Kept once per distinct JSON, however many results share it.
     pub provenance_json: String,
-    /// The full result as the server renders it.
-    pub result_json: String,
 }
 
 /// One indicator's score in a result: the respondent's answered items of the indicator, each
@@ -374,7 +373,6 @@ pub struct StoredResult {
     pub domains: Vec<DomainScore>,
     pub flags: Vec<String>,
     pub provenance_json: String,
-    pub result_json: String,
 }
 
 impl StoredResult {
@@ -626,8 +624,7 @@ pub trait Store: Send + Sync {
     /// Every result [`Store::results_page`] would give for `filter`, in the same order, sent
     /// batch by batch (the channel holds two: a slow reader holds the database back) by a
     /// task of its own; a failure is the last message. For exports: on PostgreSQL it reads
-    /// one snapshot through cursors, at the database's pace, instead of page after page.
-    /// The archived `result_json` is left empty.
+    /// one snapshot through a cursor, at the database's pace, instead of page after page.
     fn stream_results(
         &self,
         filter: ResultFilter,

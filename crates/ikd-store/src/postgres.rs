@@ -107,6 +107,10 @@ impl Backend for PgStore {
     /// already holds its own session's row, so each would wait for the other's row — a
     /// deadlock. A hash collision only makes two persons' submits wait for each other.
     const CURSORS: bool = true;
+
+    fn json_elements(column: &str, alias: &str) -> String {
+        format!("jsonb_array_elements(CAST({column} AS jsonb)) AS {alias}(value)")
+    }
     const LOCK_STATS: Option<&'static str> =
         Some("LOCK TABLE unit_stats, unit_day_stats IN EXCLUSIVE MODE");
     const LOCK_RESPONDENT: Option<&'static str> = Some(

@@ -1,5 +1,6 @@
-//! Result revisions and their domains: the submit (revision 1), rescores (2, 3, …), and the
-//! reads of one session's results or of a page of everyone's latest.
+//! Result revisions, one row each (domains, indicator scores and the provenance key in it:
+//! see [`crate::packed`]): the submit (revision 1), rescores (2, 3, …), and the reads of one
+//! session's results or of a page of everyone's latest.
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
@@ -7,21 +8,19 @@ use std::sync::LazyLock;
 
 use sqlx::{Database, QueryBuilder};
 
-use crate::backend::{Backend, Connection, INSERT_CHUNK};
+use crate::backend::{Backend, Connection};
 use crate::error::{corrupt, db_err, to_u32};
 use crate::filter::{Latest, page_limit, push_latest_from};
+use crate::packed::{domains_json, indicators_json, parse_domains, provenance_id};
 use crate::sessions::SessionRow;
 use crate::stats::{BASE_SHARD, Counted, StatsDelta, counted_revision};
-use crate::{DomainScore, NewResult, ResultFilter, StoreError, StoredResult, now_ms};
+use crate::{NewResult, ResultFilter, StoreError, StoredResult, now_ms};
 
 /// Result columns; the query joins `sessions s` and `results r`.
 pub(crate) const RESULT_COLUMNS: &str = "r.session_id, r.revision, s.instrument_id, \
      s.instrument_version, s.instrument_sha256, s.org_unit, s.respondent_key, s.submitted_at, \
      r.created_at, r.model, r.model_version, r.index_value, r.index_se, r.level, r.flags, \
-     r.provenance_json, r.result_json";
-
-pub(crate) const DOMAIN_COLUMNS: &str =
-    "d.session_id, d.revision, d.position, d.code, d.score, d.se, d.level, d.answered, d.needed";
+     r.domains, (SELECT p.json FROM provenances p WHERE p.id = r.provenance_id) AS provenance_json";
 
 /// Open → submitted, only if no save was applied since the answers that were scored were
 /// read (`$3`: their version). On PostgreSQL a concurrent save holds the row lock; the
@@ -57,8 +56,12 @@ const NEXT_REVISION: &str = "UPDATE sessions \
      org_unit, state, created_at, submitted_at, answers_version, latest_revision";
 
 const INSERT_RESULT: &str = "INSERT INTO results (session_id, revision, created_at, \
-     model, model_version, index_value, index_se, level, flags, provenance_json, result_json) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+     model, model_version, index_value, index_se, level, flags, domains, indicators, \
+     provenance_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+
+/// A provenance, unless a result stored it already (its key is the hash of its JSON).
+pub(crate) const INSERT_PROVENANCE: &str =
+    "INSERT INTO provenances (id, json) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING";
 
 static LATEST_RESULT: LazyLock<String> = LazyLock::new(|| {
     format!(
@@ -72,19 +75,6 @@ static RESULT_REVISIONS: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT {RESULT_COLUMNS} FROM sessions s JOIN results r ON r.session_id = s.id \
          WHERE s.id = $1 ORDER BY r.revision"
-    )
-});
-
-/// Domains of every revision of a session.
-static SESSION_DOMAINS: LazyLock<String> = LazyLock::new(|| {
-    format!("SELECT {DOMAIN_COLUMNS} FROM result_domains d WHERE d.session_id = $1")
-});
-
-/// Domains of one revision of a session.
-static REVISION_DOMAINS: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "SELECT {DOMAIN_COLUMNS} FROM result_domains d \
-         WHERE d.session_id = $1 AND d.revision = $2"
     )
 });
 
@@ -112,21 +102,9 @@ pub(crate) struct ResultRow {
     pub(crate) index_se: Option<f64>,
     pub(crate) level: Option<String>,
     pub(crate) flags: String,
+    /// JSON (see [`crate::packed`]).
+    pub(crate) domains: String,
     pub(crate) provenance_json: String,
-    pub(crate) result_json: String,
-}
-
-#[derive(sqlx::FromRow)]
-pub(crate) struct DomainRow {
-    pub(crate) session_id: String,
-    pub(crate) revision: i64,
-    pub(crate) position: i64,
-    pub(crate) code: String,
-    pub(crate) score: Option<f64>,
-    pub(crate) se: Option<f64>,
-    pub(crate) level: Option<String>,
-    pub(crate) answered: i64,
-    pub(crate) needed: Option<i64>,
 }
 
 /// The result operations of [`crate::Store`]. A type only so that the sqlx bounds (see
@@ -307,7 +285,7 @@ where
         delta.apply::<B>(conn, BASE_SHARD).await.map_err(err())
     }
 
-    /// Inserts a result revision, its domains and its indicators.
+    /// Inserts a result revision, and its provenance unless stored already.
     async fn insert(
         conn: &mut Connection<B>,
         session_id: &str,
@@ -315,6 +293,12 @@ where
         created_at: i64,
         result: &NewResult,
     ) -> Result<(), sqlx::Error> {
+        let provenance_id = provenance_id(&result.provenance_json);
+        sqlx::query(INSERT_PROVENANCE)
+            .bind(&provenance_id)
+            .bind(&result.provenance_json)
+            .execute(&mut *conn)
+            .await?;
         sqlx::query(INSERT_RESULT)
             .bind(session_id)
             .bind(revision)
@@ -325,42 +309,11 @@ where
             .bind(result.index_se)
             .bind(result.level.as_deref())
             .bind(flags_json(result))
-            .bind(&result.provenance_json)
-            .bind(&result.result_json)
+            .bind(domains_json(&result.domains))
+            .bind(indicators_json(&result.indicators))
+            .bind(&provenance_id)
             .execute(&mut *conn)
             .await?;
-        let domains: Vec<(usize, &DomainScore)> = result.domains.iter().enumerate().collect();
-        for chunk in domains.chunks(INSERT_CHUNK) {
-            let mut qb = QueryBuilder::<B::Db>::new(
-                "INSERT INTO result_domains \
-                 (session_id, revision, position, code, score, se, level, answered, needed) ",
-            );
-            qb.push_values(chunk, |mut row, (position, d)| {
-                row.push_bind(session_id)
-                    .push_bind(revision)
-                    .push_bind(*position as i64)
-                    .push_bind(d.code.as_str())
-                    .push_bind(d.score)
-                    .push_bind(d.se)
-                    .push_bind(d.level.as_deref())
-                    .push_bind(i64::from(d.answered))
-                    .push_bind(d.needed.map(i64::from));
-            });
-            B::execute(&mut *conn, qb).await?;
-        }
-        for chunk in result.indicators.chunks(INSERT_CHUNK) {
-            let mut qb = QueryBuilder::<B::Db>::new(
-                "INSERT INTO result_indicators (session_id, revision, domain, code, score) ",
-            );
-            qb.push_values(chunk, |mut row, i| {
-                row.push_bind(session_id)
-                    .push_bind(revision)
-                    .push_bind(i.domain.as_str())
-                    .push_bind(i.code.as_str())
-                    .push_bind(i.score);
-            });
-            B::execute(&mut *conn, qb).await?;
-        }
         Ok(())
     }
 
@@ -383,14 +336,8 @@ where
         let Some(row) = row else {
             return Ok(None);
         };
-        let domains: Vec<DomainRow> = sqlx::query_as(&REVISION_DOMAINS)
-            .bind(session_id)
-            .bind(row.revision)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(err())?;
         tx.commit().await.map_err(err())?;
-        Ok(assemble_results(vec![row], domains)?.pop())
+        Ok(assemble_results(vec![row])?.pop())
     }
 
     pub(crate) async fn revisions(
@@ -409,17 +356,8 @@ where
             .fetch_all(&mut *tx)
             .await
             .map_err(err())?;
-        let domains: Vec<DomainRow> = if rows.is_empty() {
-            Vec::new()
-        } else {
-            sqlx::query_as(&SESSION_DOMAINS)
-                .bind(session_id)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(err())?
-        };
         tx.commit().await.map_err(err())?;
-        assemble_results(rows, domains)
+        assemble_results(rows)
     }
 
     /// A page of [`crate::Store::results_page`].
@@ -444,15 +382,8 @@ where
         let mut tx = store.read_tx().await.map_err(err())?;
         let page = results_page_query(filter, after, limit);
         let rows: Vec<ResultRow> = B::fetch_all(&mut *tx, page, true).await.map_err(err())?;
-        let domains: Vec<DomainRow> = if rows.is_empty() {
-            Vec::new()
-        } else {
-            B::fetch_all(&mut *tx, domains_of_query(&rows), false)
-                .await
-                .map_err(err())?
-        };
         tx.commit().await.map_err(err())?;
-        assemble_results(rows, domains)
+        assemble_results(rows)
     }
 }
 
@@ -553,43 +484,14 @@ pub(crate) fn stored_result(
         domains: result.domains,
         flags: result.flags,
         provenance_json: result.provenance_json,
-        result_json: result.result_json,
     }
 }
 
-/// Results in the order of `rows`, each with its domains (rows of other revisions ignored).
-pub(crate) fn assemble_results(
-    rows: Vec<ResultRow>,
-    domains: Vec<DomainRow>,
-) -> Result<Vec<StoredResult>, StoreError> {
-    let mut by_result: HashMap<(String, i64), Vec<DomainRow>> = HashMap::new();
-    for d in domains {
-        by_result
-            .entry((d.session_id.clone(), d.revision))
-            .or_default()
-            .push(d);
-    }
+/// Results in the order of `rows`, each with its domains.
+pub(crate) fn assemble_results(rows: Vec<ResultRow>) -> Result<Vec<StoredResult>, StoreError> {
     rows.into_iter()
         .map(|row| {
-            let mut rows = by_result
-                .remove(&(row.session_id.clone(), row.revision))
-                .unwrap_or_default();
-            rows.sort_unstable_by_key(|d| d.position);
-            let domains = rows
-                .into_iter()
-                .map(|d| {
-                    let (answered, needed) =
-                        domain_counts(&d.session_id, &d.code, d.answered, d.needed)?;
-                    Ok(DomainScore {
-                        answered,
-                        needed,
-                        code: d.code,
-                        score: d.score,
-                        se: d.se,
-                        level: d.level,
-                    })
-                })
-                .collect::<Result<Vec<_>, StoreError>>()?;
+            let domains = parse_domains(&row.domains, &row.session_id, row.revision)?;
             let flags = parse_flags(&row.flags, &row.session_id, row.revision)?;
             Ok(StoredResult {
                 revision: to_u32(row.revision, || {
@@ -611,7 +513,6 @@ pub(crate) fn assemble_results(
                 domains,
                 flags,
                 provenance_json: row.provenance_json,
-                result_json: row.result_json,
             })
         })
         .collect()
@@ -649,29 +550,6 @@ where
     qb
 }
 
-/// The domains of the given result revisions: `(session_id, revision) IN (VALUES (s1, r1), …)`.
-fn domains_of_query<'a, DB>(results: &[ResultRow]) -> QueryBuilder<'a, DB>
-where
-    DB: Database,
-    String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-{
-    let mut qb = QueryBuilder::new("SELECT ");
-    qb.push(DOMAIN_COLUMNS);
-    qb.push(" FROM result_domains d WHERE (d.session_id, d.revision) IN");
-    qb.push(" (VALUES ");
-    let mut list = qb.separated(", ");
-    for r in results {
-        list.push("(")
-            .push_bind_unseparated(r.session_id.clone())
-            .push_unseparated(", ")
-            .push_bind_unseparated(r.revision)
-            .push_unseparated(")");
-    }
-    list.push_unseparated(")");
-    qb
-}
-
 /// A stored result's flags (a JSON array of codes); a corrupt value names the result.
 pub(crate) fn parse_flags(
     json: &str,
@@ -688,24 +566,10 @@ pub(crate) fn parse_flags(
     })
 }
 
-/// A stored domain row's `answered` and `needed`; a count out of range names the domain and
-/// the session.
-pub(crate) fn domain_counts(
-    session_id: &str,
-    code: &str,
-    answered: i64,
-    needed: Option<i64>,
-) -> Result<(u32, Option<u32>), StoreError> {
-    let what = |field: &str| format!("{field} of domain '{code}' of session '{session_id}'");
-    Ok((
-        to_u32(answered, || what("answered"))?,
-        needed.map(|n| to_u32(n, || what("needed"))).transpose()?,
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::DomainScore;
 
     #[test]
     fn results_refuse_nan_and_duplicate_domains() {

@@ -16,6 +16,7 @@
 //! any statement the database refuses (a value it cannot store, a constraint): there each
 //! write's savepoint finds which write it was, and fails that one alone.
 
+use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
 use sqlx::Database;
@@ -23,6 +24,7 @@ use sqlx::Database;
 use crate::backend::{Backend, Column, Connection};
 use crate::batch_plan::{Known, Person, Plan, plan};
 use crate::group_commit::{Batches, Done, Write};
+use crate::packed::{domains_json, indicators_json, provenance_id};
 use crate::results::flags_json;
 use crate::sessions::{SESSION_COLUMNS, SessionRow};
 use crate::{NewResult, StoreError};
@@ -368,12 +370,47 @@ where
         Ok(())
     }
 
-    /// Revision 1 of each submit's result, its domains and its indicators.
+    /// Revision 1 of each submit's result (domains and indicators in its row), and the
+    /// provenances not stored yet.
     async fn insert_results(conn: &mut Connection<B>, plan: &Plan<'_>) -> Result<(), sqlx::Error> {
         let subs = &plan.submits;
         let flags: Vec<String> = subs.iter().map(|s| flags_json(s.result)).collect();
+        let domains: Vec<String> = subs
+            .iter()
+            .map(|s| domains_json(&s.result.domains))
+            .collect();
+        let indicators: Vec<String> = subs
+            .iter()
+            .map(|s| indicators_json(&s.result.indicators))
+            .collect();
+        let provenance_ids: Vec<String> = subs
+            .iter()
+            .map(|s| provenance_id(&s.result.provenance_json))
+            .collect();
+        // One row per distinct provenance (a batch's results usually share one).
+        let provenances: BTreeMap<&str, &str> = provenance_ids
+            .iter()
+            .zip(subs)
+            .map(|(id, s)| (id.as_str(), s.result.provenance_json.as_str()))
+            .collect();
+        insert::<B>(
+            conn,
+            "provenances",
+            &[
+                ("id", Column::Text(provenances.keys().copied().collect())),
+                (
+                    "json",
+                    Column::Text(provenances.values().copied().collect()),
+                ),
+            ],
+            " ON CONFLICT (id) DO NOTHING",
+        )
+        .await?;
         let text =
             |f: fn(&NewResult) -> &str| Column::Text(subs.iter().map(|s| f(s.result)).collect());
+        fn strings(v: &[String]) -> Column<'_> {
+            Column::Text(v.iter().map(String::as_str).collect())
+        }
         insert::<B>(
             conn,
             "results",
@@ -401,92 +438,10 @@ where
                     "level",
                     Column::OptText(subs.iter().map(|s| s.result.level.as_deref()).collect()),
                 ),
-                (
-                    "flags",
-                    Column::Text(flags.iter().map(String::as_str).collect()),
-                ),
-                ("provenance_json", text(|r| &r.provenance_json)),
-                ("result_json", text(|r| &r.result_json)),
-            ],
-            "",
-        )
-        .await?;
-        let domains: Vec<(&str, i64, &crate::DomainScore)> = subs
-            .iter()
-            .flat_map(|s| {
-                s.result
-                    .domains
-                    .iter()
-                    .enumerate()
-                    .map(|(position, d)| (s.session_id, position as i64, d))
-            })
-            .collect();
-        insert::<B>(
-            conn,
-            "result_domains",
-            &[
-                (
-                    "session_id",
-                    Column::Text(domains.iter().map(|d| d.0).collect()),
-                ),
-                ("revision", Column::Int(vec![1; domains.len()])),
-                (
-                    "position",
-                    Column::Int(domains.iter().map(|d| d.1).collect()),
-                ),
-                (
-                    "code",
-                    Column::Text(domains.iter().map(|d| d.2.code.as_str()).collect()),
-                ),
-                (
-                    "score",
-                    Column::OptFloat(domains.iter().map(|d| d.2.score).collect()),
-                ),
-                (
-                    "se",
-                    Column::OptFloat(domains.iter().map(|d| d.2.se).collect()),
-                ),
-                (
-                    "level",
-                    Column::OptText(domains.iter().map(|d| d.2.level.as_deref()).collect()),
-                ),
-                (
-                    "answered",
-                    Column::Int(domains.iter().map(|d| i64::from(d.2.answered)).collect()),
-                ),
-                (
-                    "needed",
-                    Column::OptInt(domains.iter().map(|d| d.2.needed.map(i64::from)).collect()),
-                ),
-            ],
-            "",
-        )
-        .await?;
-        let indicators: Vec<(&str, &crate::IndicatorScore)> = subs
-            .iter()
-            .flat_map(|s| s.result.indicators.iter().map(|i| (s.session_id, i)))
-            .collect();
-        insert::<B>(
-            conn,
-            "result_indicators",
-            &[
-                (
-                    "session_id",
-                    Column::Text(indicators.iter().map(|i| i.0).collect()),
-                ),
-                ("revision", Column::Int(vec![1; indicators.len()])),
-                (
-                    "domain",
-                    Column::Text(indicators.iter().map(|i| i.1.domain.as_str()).collect()),
-                ),
-                (
-                    "code",
-                    Column::Text(indicators.iter().map(|i| i.1.code.as_str()).collect()),
-                ),
-                (
-                    "score",
-                    Column::OptFloat(indicators.iter().map(|i| i.1.score).collect()),
-                ),
+                ("flags", strings(&flags)),
+                ("domains", strings(&domains)),
+                ("indicators", strings(&indicators)),
+                ("provenance_id", strings(&provenance_ids)),
             ],
             "",
         )

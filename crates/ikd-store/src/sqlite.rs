@@ -143,6 +143,10 @@ impl Backend for SqliteStore {
     const LOCK_STATS: Option<&'static str> = None;
     const CURSORS: bool = false;
 
+    fn json_elements(column: &str, alias: &str) -> String {
+        format!("json_each({column}) AS {alias}")
+    }
+
     /// `BEGIN IMMEDIATE` on the one writer connection: writers queue for the write lock at
     /// the start instead of failing with `SQLITE_BUSY` when a read turns into a write.
     async fn write_tx(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {

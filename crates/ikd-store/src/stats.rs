@@ -18,6 +18,7 @@ use sqlx::{Database, QueryBuilder};
 
 use crate::backend::{Backend, Connection, INSERT_CHUNK};
 use crate::error::db_err;
+use crate::packed::{domain_cells_sql, indicator_cells_sql, parse_domains, parse_indicators};
 use crate::{NewResult, StatsCheck, StoreError};
 
 /// A day of submission: `submitted_at / DAY_MS` (UTC; disclosure control cuts windows at
@@ -416,8 +417,10 @@ fn on_conflict_add(table: Table) -> String {
 
 /// The rows of `table` (`unit_stats` or `unit_day_stats`; `day` is 0 in the former)
 /// recomputed from the rows of every counting result, only of the kinds `table` keeps:
-/// `SELECT`s whose columns are [`StatRow`]'s, to be `UNION ALL`ed. Counted by SQL from the stored rows, independently of [`StatsDelta`].
-fn recompute_queries(table: Table) -> Vec<String> {
+/// `SELECT`s whose columns are [`StatRow`]'s, to be `UNION ALL`ed. Counted by SQL from the
+/// stored rows, independently of [`StatsDelta`]; `elements` unnests a JSON array column
+/// ([`Backend::json_elements`]).
+fn recompute_queries(table: Table, elements: fn(&str, &str) -> String) -> Vec<String> {
     let (day, day_group) = if table == Table::Daily {
         ("s.submitted_at / 86400000", ", s.submitted_at / 86400000")
     } else {
@@ -431,10 +434,10 @@ fn recompute_queries(table: Table) -> Vec<String> {
     let from = "FROM sessions s JOIN results r \
          ON r.session_id = s.id AND r.revision = s.latest_revision";
     let counting = "WHERE s.state = 'submitted' AND s.superseded_by IS NULL";
-    let of_domains =
-        "JOIN result_domains d ON d.session_id = r.session_id AND d.revision = r.revision";
-    let of_indicators =
-        "JOIN result_indicators i ON i.session_id = r.session_id AND i.revision = r.revision";
+    let of_domains = format!(", {}", elements("r.domains", "d"));
+    let of_indicators = format!(", {}", elements("r.indicators", "i"));
+    let [d_code, d_score, d_level] = domain_cells_sql("d");
+    let [i_domain, i_code, i_score] = indicator_cells_sql("i");
     let moments = |value: &str| {
         format!(
             "CAST(COUNT({value}) AS BIGINT) AS n, \
@@ -464,30 +467,30 @@ fn recompute_queries(table: Table) -> Vec<String> {
             key("flagged", "''", "''", "''"),
         ),
         format!(
-            "SELECT {unit}, {}, {} {from} {of_domains} {counting} GROUP BY {group}, d.code",
-            key("domain", "d.code", "''", "''"),
-            moments("d.score")
+            "SELECT {unit}, {}, {} {from} {of_domains} {counting} GROUP BY {group}, {d_code}",
+            key("domain", &d_code, "''", "''"),
+            moments(&d_score)
         ),
         format!(
             "SELECT {unit}, {}, {count} {from} {of_domains} {counting} \
-             AND d.level IS NOT NULL GROUP BY {group}, d.code, d.level",
-            key("domain", "d.code", "''", "d.level"),
+             AND {d_level} IS NOT NULL GROUP BY {group}, {d_code}, {d_level}",
+            key("domain", &d_code, "''", &d_level),
         ),
     ];
     if Kind::Indicator.kept_in(table) {
         queries.push(format!(
             "SELECT {unit}, {}, {} {from} {of_indicators} {counting} \
-             GROUP BY {group}, i.domain, i.code",
-            key("indicator", "i.domain", "i.code", "''"),
-            moments("i.score")
+             GROUP BY {group}, {i_domain}, {i_code}",
+            key("indicator", &i_domain, &i_code, "''"),
+            moments(&i_score)
         ));
     }
     queries
 }
 
 /// Every row of `table`, recomputed from the results, as one query.
-fn recomputed(table: Table) -> String {
-    recompute_queries(table).join(" UNION ALL ")
+fn recomputed<B: Backend>(table: Table) -> String {
+    recompute_queries(table, B::json_elements).join(" UNION ALL ")
 }
 
 /// Every row `table` keeps, summed over its shards, in [`StatRow`]'s columns.
@@ -578,7 +581,7 @@ where
         // The prefixes' rows are the units' rows (checked just before) rolled up.
         let recomputed: Vec<StatRow> = match table {
             Table::Prefix => rolled_up(&units),
-            _ => sqlx::query_as(&recomputed(table))
+            _ => sqlx::query_as(&recomputed::<B>(table))
                 .fetch_all(&mut *tx)
                 .await
                 .map_err(err())?,
@@ -660,7 +663,7 @@ where
              SELECT instrument_id, org_unit, {day}instrument_version, kind, domain, indicator, \
              level, {BASE_SHARD}, n, missing, sum, sum_sq FROM ({}) AS q",
             table.key_columns(),
-            recomputed(table)
+            recomputed::<B>(table)
         );
         sqlx::query(&insert)
             .execute(&mut *tx)
@@ -837,37 +840,40 @@ where
         Option<f64>,
         Option<String>,
         String,
+        String,
+        String,
     );
     let head: Option<Head> = sqlx::query_as(
         "SELECT s.instrument_id, s.instrument_version, s.org_unit, s.submitted_at, \
-         r.index_value, r.level, r.flags FROM sessions s JOIN results r ON r.session_id = s.id \
+         r.index_value, r.level, r.flags, r.domains, r.indicators \
+         FROM sessions s JOIN results r ON r.session_id = s.id \
          WHERE s.id = $1 AND r.revision = $2 AND s.submitted_at IS NOT NULL",
     )
     .bind(session_id)
     .bind(revision)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((instrument_id, instrument_version, org_unit, submitted_at, index, level, flags)) =
-        head
+    let Some((
+        instrument_id,
+        instrument_version,
+        org_unit,
+        submitted_at,
+        index,
+        level,
+        flags,
+        domains,
+        indicators,
+    )) = head
     else {
         return Ok(None);
     };
-    let domains: Vec<(String, Option<f64>, Option<String>)> = sqlx::query_as(
-        "SELECT code, score, level FROM result_domains \
-         WHERE session_id = $1 AND revision = $2 ORDER BY position",
-    )
-    .bind(session_id)
-    .bind(revision)
-    .fetch_all(&mut *conn)
-    .await?;
-    let indicators: Vec<(String, String, Option<f64>)> = sqlx::query_as(
-        "SELECT domain, code, score FROM result_indicators \
-         WHERE session_id = $1 AND revision = $2 ORDER BY domain, code",
-    )
-    .bind(session_id)
-    .bind(revision)
-    .fetch_all(&mut *conn)
-    .await?;
+    let domains = parse_domains(&domains, session_id, revision)
+        .map_err(|e| sqlx::Error::Decode(e.into()))?
+        .into_iter()
+        .map(|d| (d.code, d.score, d.level))
+        .collect();
+    let indicators = parse_indicators(&indicators, session_id, revision)
+        .map_err(|e| sqlx::Error::Decode(e.into()))?;
     let place = Place {
         instrument_id,
         instrument_version,

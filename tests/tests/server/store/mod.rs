@@ -155,6 +155,7 @@ both_backends![
     concurrent_batches_keep_the_statistics_exact,
     a_bulk_load_reads_back_and_its_statistics_agree,
     a_bulk_load_refuses_a_session_twice_and_keeps_nothing_of_it,
+    results_stored_before_0011_read_back_exactly,
 ];
 
 /// Cases that need what only PostgreSQL has (see each case).
@@ -217,7 +218,6 @@ fn result(index: Option<f64>, level: Option<&str>, domains: Vec<DomainScore>) ->
         flags: vec!["straight_lining".into(), "fast".into()],
         indicators,
         provenance_json: r#"{"engine":"0.1.0"}"#.into(),
-        result_json: format!(r#"{{"index":{}}}"#, index.unwrap_or(-1.0)),
     }
 }
 
@@ -352,6 +352,7 @@ mod cases {
     pub use super::audit::*;
     pub use super::batches::*;
     pub use super::bulk::*;
+    pub use super::compact::*;
     pub use super::lifecycle::*;
     pub use super::results::*;
     pub use super::retakes::*;
@@ -364,6 +365,7 @@ mod aggregates;
 mod audit;
 mod batches;
 mod bulk;
+mod compact;
 mod lifecycle;
 mod results;
 mod retakes;

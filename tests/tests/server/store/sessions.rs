@@ -282,7 +282,8 @@ async fn submit_like_the_server(store: &dyn Store, id: &str) -> (StoredResult, u
         let session = store.session(id).await.expect("read").expect("found");
         let scored = serde_json::to_string(&session.answers).unwrap();
         let mut r = result(Some(1.0), None, vec![]);
-        r.result_json = scored;
+        // The store keeps the provenance as given: it carries what was scored here.
+        r.provenance_json = scored;
         match store.submit(id, session.answers_version, r).await {
             Ok(stored) => return (stored, attempt),
             Err(StoreError::AnswersChanged { .. }) => continue,
@@ -333,7 +334,7 @@ pub async fn racing_saves_and_submits_lose_no_save(db: Db) {
         };
         let (stored, attempts) = submit.await.expect("submit task");
         retried += attempts - 1;
-        let scored: Vec<(String, String)> = serde_json::from_str(&stored.result_json).unwrap();
+        let scored: Vec<(String, String)> = serde_json::from_str(&stored.provenance_json).unwrap();
         let final_answers = stores[1]
             .session(&s.id)
             .await

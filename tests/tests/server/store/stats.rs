@@ -22,7 +22,7 @@ async fn execute_raw(db: &Db, sql: &str) {
 }
 
 /// A number read from the database itself, past the store.
-async fn query_i64(db: &Db, sql: &str) -> i64 {
+pub(super) async fn query_i64(db: &Db, sql: &str) -> i64 {
     use sqlx::Connection;
     if db.url.starts_with("sqlite") {
         let options: sqlx::sqlite::SqliteConnectOptions = db.url.parse().expect("sqlite URL");
