@@ -8,10 +8,13 @@
 //! in with PostgreSQL's `COPY … FROM STDIN` (text format), or with large multi-row inserts on
 //! SQLite, one transaction per [`BulkLoader::insert`] call.
 //!
-//! What a submit keeps incrementally is done once for the whole load by
-//! [`BulkLoader::finish`]: the re-taking rule (a person with several submitted sessions of
-//! one instrument version counts once, with their latest) and the per-unit statistics
-//! (rebuilt from the rows). Until `finish` returns, aggregates do not see the loaded results.
+//! Each `insert` adds its results to the per-unit statistics in its own transaction (a shard
+//! of its own, as concurrent submit batches do), counting every loaded result. The re-taking
+//! rule (a person with several submitted sessions of one instrument version counts once,
+//! with their latest) is applied once for the whole load by [`BulkLoader::finish`]; only if
+//! it finds a re-take (a person loaded twice, or already in the store) does `finish` rebuild
+//! the statistics from the rows, since results counted by the inserts then stop counting.
+//! Rebuilding is linear in the results stored, so a load of fresh persons skips it.
 //!
 //! ```no_run
 //! # async fn example(batch: Vec<ikd_store::bulk::BulkResult>) -> Result<(), ikd_store::StoreError> {
@@ -25,6 +28,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sqlx::{QueryBuilder, Sqlite};
 
@@ -32,6 +36,7 @@ use crate::backend::Backend;
 use crate::error::db_err;
 use crate::packed::{domains_json, indicators_json, provenance_id};
 use crate::results::{INSERT_PROVENANCE, check_result, flags_json};
+use crate::stats::{Counted, Place, StatsDelta};
 use crate::{NewResult, OpenOptions, PgStore, SqliteStore, StoreError, stats};
 
 /// The request id of the one save each loaded session had.
@@ -63,13 +68,16 @@ pub struct BulkResult {
 pub struct BulkSummary {
     /// Sessions that stopped counting because their person has a later one.
     pub superseded: u64,
-    /// Per-unit statistics rows written.
+    /// Per-unit statistics rows kept after the load (all shards).
     pub stats_rows: u64,
 }
 
 /// Loads [`BulkResult`]s into a store (see the module docs).
 pub struct BulkLoader {
     store: Loaded,
+    /// Inserts so far: each adds to the statistics rows of the next shard, so that inserts
+    /// running at once do not wait for each other's row locks.
+    inserts: AtomicUsize,
 }
 
 enum Loaded {
@@ -90,6 +98,10 @@ const SUPERSEDE_ALL: &str = "UPDATE sessions SET superseded_by = ranked.latest_i
      WHERE sessions.id = ranked.session_id AND ranked.latest_id <> sessions.id \
      AND sessions.superseded_by IS NULL";
 
+/// Statistics rows in the three tables, all shards.
+const COUNT_STATS_ROWS: &str = "SELECT (SELECT COUNT(*) FROM unit_stats) \
+     + (SELECT COUNT(*) FROM unit_day_stats) + (SELECT COUNT(*) FROM prefix_stats)";
+
 impl BulkLoader {
     /// Opens (and migrates) the store at `url`, as [`crate::open`] does.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
@@ -105,7 +117,10 @@ impl BulkLoader {
                 ));
             }
         };
-        Ok(BulkLoader { store })
+        Ok(BulkLoader {
+            store,
+            inserts: AtomicUsize::new(0),
+        })
     }
 
     /// `"sqlite"` or `"postgres"`.
@@ -116,20 +131,23 @@ impl BulkLoader {
         }
     }
 
-    /// Stores `results`, all or none, in one transaction. [`StoreError::Invalid`] for a
-    /// result the store refuses (as [`crate::Store::submit`] would), a submission before the
-    /// start, or an item answered twice; a session id already stored fails the transaction.
+    /// Stores `results` and adds them to the statistics, all or none, in one transaction.
+    /// [`StoreError::Invalid`] for a result the store refuses (as [`crate::Store::submit`]
+    /// would), a submission before the start, or an item answered twice; a session id
+    /// already stored fails the transaction.
     pub async fn insert(&self, results: &[BulkResult]) -> Result<(), StoreError> {
         for r in results {
             check(r)?;
         }
+        let shard = (self.inserts.fetch_add(1, Ordering::Relaxed) % stats::SHARDS) as i64;
         match &self.store {
-            Loaded::Sqlite(store) => insert_sqlite(store, results).await,
-            Loaded::Postgres(store) => copy_postgres(store, results).await,
+            Loaded::Sqlite(store) => insert_sqlite(store, results, shard).await,
+            Loaded::Postgres(store) => copy_postgres(store, results, shard).await,
         }
     }
 
-    /// Applies the re-taking rule to everything stored and rebuilds the per-unit statistics.
+    /// Applies the re-taking rule to everything stored; rebuilds the per-unit statistics
+    /// only if that made a session stop counting.
     pub async fn finish(self) -> Result<BulkSummary, StoreError> {
         let context = "applying the re-taking rule to the loaded sessions";
         let (superseded, stats_rows) = match &self.store {
@@ -143,7 +161,15 @@ impl BulkLoader {
                     .execute(store.write_pool())
                     .await
                     .map_err(db_err(SqliteStore::NAME, context))?;
-                (done.rows_affected(), stats::rebuild(store).await?)
+                let rows = if done.rows_affected() == 0 {
+                    sqlx::query_scalar(COUNT_STATS_ROWS)
+                        .fetch_one(store.read_pool())
+                        .await
+                        .map_err(db_err(SqliteStore::NAME, "counting the statistics rows"))?
+                } else {
+                    stats::rebuild(store).await?
+                };
+                (done.rows_affected(), rows)
             }
             Loaded::Postgres(store) => {
                 sqlx::query("ANALYZE")
@@ -154,7 +180,16 @@ impl BulkLoader {
                     .execute(store.write_pool())
                     .await
                     .map_err(db_err(PgStore::NAME, context))?;
-                (done.rows_affected(), stats::rebuild(store).await?)
+                let rows = if done.rows_affected() == 0 {
+                    let rows: i64 = sqlx::query_scalar(COUNT_STATS_ROWS)
+                        .fetch_one(store.read_pool())
+                        .await
+                        .map_err(db_err(PgStore::NAME, "counting the statistics rows"))?;
+                    u64::try_from(rows).unwrap_or(0)
+                } else {
+                    stats::rebuild(store).await?
+                };
+                (done.rows_affected(), rows)
             }
         };
         let summary = BulkSummary {
@@ -167,6 +202,21 @@ impl BulkLoader {
         }
         Ok(summary)
     }
+}
+
+/// What `results` add to the statistics, each counting (see the module docs).
+fn counted(results: &[BulkResult]) -> StatsDelta {
+    let mut delta = StatsDelta::default();
+    for r in results {
+        let place = Place {
+            instrument_id: r.instrument_id.clone(),
+            instrument_version: r.instrument_version.clone(),
+            org_unit: r.org_unit.clone(),
+            submitted_at: r.submitted_at,
+        };
+        delta.add(&place, &Counted::of(&r.result), 1);
+    }
+    delta
 }
 
 fn check(r: &BulkResult) -> Result<(), StoreError> {
@@ -314,7 +364,11 @@ const COPY_CHUNK: usize = 1 << 20;
 /// Writes one loaded session's rows of one table.
 type WriteRows = fn(&Rows, &mut CopyBuf);
 
-async fn copy_postgres(store: &PgStore, results: &[BulkResult]) -> Result<(), StoreError> {
+async fn copy_postgres(
+    store: &PgStore,
+    results: &[BulkResult],
+    shard: i64,
+) -> Result<(), StoreError> {
     let err = || {
         db_err(
             PgStore::NAME,
@@ -357,6 +411,10 @@ async fn copy_postgres(store: &PgStore, results: &[BulkResult]) -> Result<(), St
         }
         copy.finish().await.map_err(err())?;
     }
+    counted(results)
+        .apply::<PgStore>(&mut tx, shard)
+        .await
+        .map_err(err())?;
     tx.commit().await.map_err(err())
 }
 
@@ -432,7 +490,11 @@ fn copy_result(row: &Rows, buf: &mut CopyBuf) {
 /// Bound values per statement: below SQLite's limit of 32766.
 const SQLITE_BINDS: usize = 32_000;
 
-async fn insert_sqlite(store: &SqliteStore, results: &[BulkResult]) -> Result<(), StoreError> {
+async fn insert_sqlite(
+    store: &SqliteStore,
+    results: &[BulkResult],
+    shard: i64,
+) -> Result<(), StoreError> {
     let err = || {
         db_err(
             SqliteStore::NAME,
@@ -527,6 +589,10 @@ async fn insert_sqlite(store: &SqliteStore, results: &[BulkResult]) -> Result<()
     })
     .await
     .map_err(err())?;
+    counted(results)
+        .apply::<SqliteStore>(&mut tx, shard)
+        .await
+        .map_err(err())?;
     tx.commit().await.map_err(err())
 }
 
