@@ -2,8 +2,8 @@
 //! (`ikd store load-simulated`), not a path the server uses.
 //!
 //! Each [`BulkResult`] becomes exactly the rows a real session leaves after one save and its
-//! submit: the session (submitted, revision 1, answers version 1), the save request and its
-//! answer log, the latest answers, result revision 1 with its domains and indicators. Rows go
+//! submit: the session (submitted, revision 1, answers version 1, its answers packed), the
+//! save request with its cells packed, result revision 1 with its domains and indicators. Rows go
 //! in with PostgreSQL's `COPY … FROM STDIN` (text format), or with large multi-row inserts on
 //! SQLite, one transaction per [`BulkLoader::insert`] call.
 //!
@@ -29,7 +29,8 @@ use sqlx::{QueryBuilder, Sqlite};
 use crate::backend::Backend;
 use crate::error::db_err;
 use crate::results::check_result;
-use crate::{NewResult, OpenOptions, PgStore, SqliteStore, StoreError, stats};
+use crate::sessions::cells;
+use crate::{NewResult, OpenOptions, PgStore, SqliteStore, StoreError, packed, stats};
 
 /// The request id of the one save each loaded session had.
 pub const LOAD_REQUEST_ID: &str = "bulk-load";
@@ -189,23 +190,29 @@ fn check(r: &BulkResult) -> Result<(), StoreError> {
 struct Rows<'a> {
     r: &'a BulkResult,
     flags: String,
+    /// The session's answers by item, packed (see [`crate::packed`]).
+    answers: String,
+    /// The save's cells in their order, packed.
+    cells: String,
 }
 
 impl<'a> Rows<'a> {
     fn of(r: &'a BulkResult) -> Self {
+        let mut by_item: Vec<(&str, &str)> = cells(&r.answers).collect();
+        by_item.sort_unstable();
         Rows {
             r,
             flags: serde_json::Value::from(r.result.flags.clone()).to_string(),
+            answers: packed::pack(by_item),
+            cells: packed::pack(cells(&r.answers)),
         }
     }
 }
 
 const SESSION_COLUMNS: &str = "sessions (id, instrument_id, instrument_version, \
      instrument_sha256, respondent_key, org_unit, state, created_at, submitted_at, \
-     latest_revision, answers_version)";
-const SAVE_COLUMNS: &str = "save_requests (session_id, request_id, saved_at, answers)";
-const LOG_COLUMNS: &str = "answer_log (session_id, request_id, position, item_id, value)";
-const ANSWER_COLUMNS: &str = "answers (session_id, item_id, value, request_id, saved_at)";
+     latest_revision, answers_version, answers)";
+const SAVE_COLUMNS: &str = "save_requests (session_id, request_id, saved_at, answers, cells)";
 const RESULT_COLUMNS: &str = "results (session_id, revision, created_at, model, \
      model_version, index_value, index_se, level, flags, provenance_json, result_json)";
 const DOMAIN_COLUMNS: &str = "result_domains (session_id, revision, position, code, score, \
@@ -304,11 +311,9 @@ async fn copy_postgres(store: &PgStore, results: &[BulkResult]) -> Result<(), St
     let rows: Vec<Rows> = results.iter().map(Rows::of).collect();
     let mut tx = store.write_tx().await.map_err(err())?;
     // Table order follows the foreign keys.
-    let tables: [(&str, WriteRows); 7] = [
+    let tables: [(&str, WriteRows); 5] = [
         (SESSION_COLUMNS, copy_session),
         (SAVE_COLUMNS, copy_save),
-        (LOG_COLUMNS, copy_log),
-        (ANSWER_COLUMNS, copy_answers),
         (RESULT_COLUMNS, copy_result),
         (DOMAIN_COLUMNS, copy_domains),
         (INDICATOR_COLUMNS, copy_indicators),
@@ -347,6 +352,7 @@ fn copy_session(row: &Rows, buf: &mut CopyBuf) {
         .int(r.submitted_at)
         .int(1)
         .int(1)
+        .text(&row.answers)
         .end();
 }
 
@@ -356,31 +362,8 @@ fn copy_save(row: &Rows, buf: &mut CopyBuf) {
         .text(LOAD_REQUEST_ID)
         .int(r.submitted_at)
         .int(r.answers.len() as i64)
+        .text(&row.cells)
         .end();
-}
-
-fn copy_log(row: &Rows, buf: &mut CopyBuf) {
-    let r = row.r;
-    for (position, (item, value)) in r.answers.iter().enumerate() {
-        buf.text(&r.session_id)
-            .text(LOAD_REQUEST_ID)
-            .int(position as i64)
-            .text(item)
-            .text(value)
-            .end();
-    }
-}
-
-fn copy_answers(row: &Rows, buf: &mut CopyBuf) {
-    let r = row.r;
-    for (item, value) in &r.answers {
-        buf.text(&r.session_id)
-            .text(item)
-            .text(value)
-            .text(LOAD_REQUEST_ID)
-            .int(r.submitted_at)
-            .end();
-    }
 }
 
 fn copy_result(row: &Rows, buf: &mut CopyBuf) {
@@ -445,7 +428,7 @@ async fn insert_sqlite(store: &SqliteStore, results: &[BulkResult]) -> Result<()
     let conn = &mut *tx;
 
     let sessions: Vec<&Rows> = rows.iter().collect();
-    insert_values(conn, SESSION_COLUMNS, 11, &sessions, |mut b, row| {
+    insert_values(conn, SESSION_COLUMNS, 12, &sessions, |mut b, row| {
         let r = row.r;
         b.push_bind(r.session_id.as_str())
             .push_bind(r.instrument_id.as_str())
@@ -457,50 +440,18 @@ async fn insert_sqlite(store: &SqliteStore, results: &[BulkResult]) -> Result<()
             .push_bind(r.created_at)
             .push_bind(r.submitted_at)
             .push_bind(1i64)
-            .push_bind(1i64);
+            .push_bind(1i64)
+            .push_bind(row.answers.as_str());
     })
     .await
     .map_err(err())?;
-    insert_values(conn, SAVE_COLUMNS, 4, &sessions, |mut b, row| {
+    insert_values(conn, SAVE_COLUMNS, 5, &sessions, |mut b, row| {
         b.push_bind(row.r.session_id.as_str())
             .push_bind(LOAD_REQUEST_ID)
             .push_bind(row.r.submitted_at)
-            .push_bind(row.r.answers.len() as i64);
+            .push_bind(row.r.answers.len() as i64)
+            .push_bind(row.cells.as_str());
     })
-    .await
-    .map_err(err())?;
-    let answers: Vec<(&BulkResult, usize, &(String, String))> = results
-        .iter()
-        .flat_map(|r| r.answers.iter().enumerate().map(move |(p, a)| (r, p, a)))
-        .collect();
-    insert_values(
-        conn,
-        LOG_COLUMNS,
-        5,
-        &answers,
-        |mut b, (r, p, (item, value))| {
-            b.push_bind(r.session_id.as_str())
-                .push_bind(LOAD_REQUEST_ID)
-                .push_bind(*p as i64)
-                .push_bind(item.as_str())
-                .push_bind(value.as_str());
-        },
-    )
-    .await
-    .map_err(err())?;
-    insert_values(
-        conn,
-        ANSWER_COLUMNS,
-        5,
-        &answers,
-        |mut b, (r, _, (item, value))| {
-            b.push_bind(r.session_id.as_str())
-                .push_bind(item.as_str())
-                .push_bind(value.as_str())
-                .push_bind(LOAD_REQUEST_ID)
-                .push_bind(r.submitted_at);
-        },
-    )
     .await
     .map_err(err())?;
     insert_values(conn, RESULT_COLUMNS, 11, &sessions, |mut b, row| {
