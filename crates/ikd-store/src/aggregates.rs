@@ -16,7 +16,7 @@ use sqlx::{Database, Encode, QueryBuilder, Type};
 use crate::backend::Backend;
 use crate::error::db_err;
 use crate::filter::{Latest, push_latest_from, push_prefix};
-use crate::packed::domain_cells_sql;
+use crate::result_row::domain_cells_sql;
 use crate::stats::{DAY_MS, Kind, Table};
 use crate::{Aggregate, DomainAggregate, IndicatorAggregate, ResultFilter, StoreError};
 

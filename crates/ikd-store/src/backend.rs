@@ -76,8 +76,9 @@ pub(crate) trait Backend: Send + Sync + Sized + 'static {
     const LOCK_SESSION: &'static str;
 
     /// What a save reads first, in one statement: the session's state, locked as
-    /// [`Backend::LOCK_SESSION`] locks it, and the size of its request `$2` if that was
-    /// already applied (else NULL); no row without the session `$1`. On PostgreSQL, after
+    /// [`Backend::LOCK_SESSION`] locks it, the size of its request `$2` if that was already
+    /// applied (else NULL), and its latest answers, packed (see [`crate::packed`]); no row
+    /// without the session `$1`. On PostgreSQL, after
     /// waiting for the row lock, the request part may predate the transaction waited for:
     /// a save that finds no request (the insert of the request says, see `Sessions::save_in`).
     const LOCK_SESSION_FOR_SAVE: &'static str;

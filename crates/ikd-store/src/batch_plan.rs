@@ -9,11 +9,16 @@
 //! two saves, a replay of a request applied earlier in the batch) see each other as they
 //! would one after another.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::group_commit::{Done, Write};
+use crate::packed;
 use crate::results::submit_refusal;
-use crate::sessions::{SessionRow, latest_per_item, parse_state, reused_request};
+use crate::sessions::{
+    SessionRow, cells_of_map, merge_save, parse_state, reused_request, same_cells, stored,
+    unpack_answers,
+};
 use crate::{NewResult, SaveOutcome, Session, SessionState, StoreError};
 
 /// What a batch read before deciding, under the locks of its sessions.
@@ -21,10 +26,11 @@ use crate::{NewResult, SaveOutcome, Session, SessionState, StoreError};
 pub(crate) struct Known {
     /// The batch's existing sessions, by id (absent: not found).
     pub sessions: HashMap<String, SessionRow>,
-    /// The items with an answer, per saved session (absent: none).
-    pub items: HashMap<String, HashSet<String>>,
-    /// The batch's requests already applied before it, with their logged answers in order.
-    pub applied: HashMap<(String, String), Vec<(String, String)>>,
+    /// The latest answers of the batch's sessions, packed (see [`crate::packed`]; absent:
+    /// none).
+    pub answers: HashMap<String, String>,
+    /// The batch's requests already applied before it, with their cells, packed.
+    pub applied: HashMap<(String, String), String>,
 }
 
 /// An applied save: its session, request, time and answers in request order.
@@ -52,8 +58,9 @@ pub(crate) struct Plan<'a> {
     pub outcomes: Vec<Result<Done, StoreError>>,
     pub starts: Vec<&'a Session>,
     pub saves: Vec<SaveRow<'a>>,
-    /// The latest answer per (session, item) after the batch: (value, request, time).
-    pub answers: BTreeMap<(&'a str, &'a str), (&'a str, &'a str, i64)>,
+    /// The latest answers, packed, of each session an applied save changed, as after the
+    /// batch.
+    pub answers: BTreeMap<&'a str, String>,
     /// Sessions saved or submitted, as they are after the batch.
     pub sessions: BTreeMap<&'a str, SessionRow>,
     pub submits: Vec<SubmitRow<'a>>,
@@ -70,6 +77,8 @@ pub(crate) fn plan(batch: &[Write], mut known: Known) -> Option<Plan<'_>> {
     let started: HashSet<&str> = plan_starts(batch);
     // Requests applied in this batch, with their answers.
     let mut applied_here: HashMap<(&str, &str), &[(String, String)]> = HashMap::new();
+    // The latest answers of the sessions saved in this batch, as its saves leave them.
+    let mut latest: HashMap<&str, BTreeMap<String, String>> = HashMap::new();
     for write in batch {
         let outcome = match write {
             Write::Start { session, .. } => {
@@ -89,6 +98,7 @@ pub(crate) fn plan(batch: &[Write], mut known: Known) -> Option<Plan<'_>> {
                 &mut plan,
                 &mut known,
                 &mut applied_here,
+                &mut latest,
                 SaveRow {
                     session_id,
                     request_id,
@@ -132,6 +142,10 @@ pub(crate) fn plan(batch: &[Write], mut known: Known) -> Option<Plan<'_>> {
         };
         plan.outcomes.push(outcome);
     }
+    plan.answers = latest
+        .into_iter()
+        .map(|(session, answers)| (session, packed::pack(cells_of_map(&answers))))
+        .collect();
     Some(plan)
 }
 
@@ -142,6 +156,7 @@ fn save<'a>(
     plan: &mut Plan<'a>,
     known: &mut Known,
     applied_here: &mut HashMap<(&'a str, &'a str), &'a [(String, String)]>,
+    latest: &mut HashMap<&'a str, BTreeMap<String, String>>,
     save: SaveRow<'a>,
 ) -> Result<Done, StoreError> {
     let SaveRow {
@@ -155,18 +170,22 @@ fn save<'a>(
             id: session_id.to_owned(),
         });
     };
-    let items = known.items.entry(session_id.to_owned()).or_default();
-    let logged = match applied_here.get(&(session_id, request_id)) {
-        Some(answers) => Some(*answers),
+    let read = known.answers.get(session_id).map_or("", String::as_str);
+    let same = match applied_here.get(&(session_id, request_id)) {
+        Some(answers) => Some(*answers == save.answers),
         None => known
             .applied
             .get(&(session_id.to_owned(), request_id.to_owned()))
-            .map(Vec::as_slice),
+            .map(|cells| same_cells(cells, save.answers)),
     };
-    if let Some(logged) = logged {
-        if logged != save.answers {
+    if let Some(same) = same {
+        if !same {
             return Err(reused_request(session_id, request_id));
         }
+        let items = match latest.get(session_id) {
+            Some(answers) => answers.len(),
+            None => packed::count(read),
+        };
         return Ok(Done::Saved(SaveOutcome {
             replayed: true,
             answers_stored: stored(items),
@@ -177,16 +196,15 @@ fn save<'a>(
             session: session_id.to_owned(),
         });
     }
+    let answers = match latest.entry(session_id) {
+        Entry::Occupied(answers) => answers.into_mut(),
+        Entry::Vacant(entry) => entry.insert(unpack_answers(session_id, read)?),
+    };
+    merge_save(answers, save.answers);
     row.answers_version += 1;
     plan.sessions.insert(session_id, row.clone());
     applied_here.insert((session_id, request_id), save.answers);
-    for (item, value) in latest_per_item(save.answers) {
-        plan.answers
-            .insert((session_id, item), (value, request_id, save.at));
-        if !items.contains(item) {
-            items.insert(item.to_owned());
-        }
-    }
+    let items = answers.len();
     plan.saves.push(save);
     Ok(Done::Saved(SaveOutcome {
         replayed: false,
@@ -203,10 +221,6 @@ fn plan_starts(batch: &[Write]) -> HashSet<&str> {
             _ => None,
         })
         .collect()
-}
-
-fn stored(items: &HashSet<String>) -> u32 {
-    u32::try_from(items.len()).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]
@@ -270,9 +284,7 @@ mod tests {
     #[test]
     fn two_saves_and_a_submit_of_one_session_see_each_other() {
         let mut known = known(vec![row("s", "p", "open", 1)]);
-        known
-            .items
-            .insert("s".into(), HashSet::from(["a".to_owned()]));
+        known.answers.insert("s".into(), "a\t0".into());
         let batch = [
             save("s", "r1", &[("a", "1"), ("b", "2")]),
             save("s", "r2", &[("b", "3"), ("c", "4")]),
@@ -301,11 +313,7 @@ mod tests {
             (session.state.as_str(), session.answers_version),
             ("submitted", 3)
         );
-        assert_eq!(
-            plan.answers[&("s", "b")],
-            ("3", "r2", 10),
-            "the later save wins"
-        );
+        assert_eq!(plan.answers["s"], "a\t1\nb\t3\nc\t4", "the later save wins");
         assert_eq!(plan.saves.len(), 2);
         assert_eq!(plan.submits.len(), 1);
     }
@@ -318,10 +326,8 @@ mod tests {
         ]);
         known
             .applied
-            .insert(("s".into(), "old".into()), vec![("a".into(), "1".into())]);
-        known
-            .items
-            .insert("s".into(), HashSet::from(["a".to_owned()]));
+            .insert(("s".into(), "old".into()), "a\t1".into());
+        known.answers.insert("s".into(), "a\t1".into());
         let batch = [
             save("s", "old", &[("a", "1")]),
             save("s", "old", &[("a", "2")]),
@@ -358,7 +364,36 @@ mod tests {
             Err(StoreError::Submitted { .. })
         ));
         assert_eq!(plan.saves.len(), 1, "only the applied save writes");
+        assert_eq!(
+            plan.answers.keys().copied().collect::<Vec<_>>(),
+            vec!["s"],
+            "only the applied save changes answers"
+        );
+        assert_eq!(plan.answers["s"], "a\t1\nb\t1");
         assert_eq!(plan.sessions["s"].answers_version, 2);
+    }
+
+    #[test]
+    fn unreadable_answers_fail_the_save_of_their_session_alone() {
+        let mut known = known(vec![row("bad", "p", "open", 0), row("ok", "q", "open", 0)]);
+        known.answers.insert("bad".into(), "no tab".into());
+        let batch = [
+            save("bad", "r", &[("a", "1")]),
+            save("ok", "r", &[("a", "1")]),
+        ];
+        let plan = plan(&batch, known).expect("planned");
+        assert!(
+            matches!(&plan.outcomes[0], Err(StoreError::Corrupt(m)) if m.contains("'bad'")),
+            "{:?}",
+            plan.outcomes[0].as_ref().err()
+        );
+        assert_eq!(saved(&plan.outcomes[1]), (false, 1));
+        assert_eq!(plan.sessions["ok"].answers_version, 1);
+        assert!(
+            !plan.sessions.contains_key("bad"),
+            "nothing of the failed save is written"
+        );
+        assert_eq!(plan.answers.keys().copied().collect::<Vec<_>>(), vec!["ok"]);
     }
 
     #[test]

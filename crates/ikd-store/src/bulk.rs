@@ -2,9 +2,9 @@
 //! (`ikd store load-simulated`), not a path the server uses.
 //!
 //! Each [`BulkResult`] becomes exactly the rows a real session leaves after one save and its
-//! submit: the session (submitted, revision 1, answers version 1), the save request and its
-//! answer log, the latest answers, result revision 1 (its domains and indicators in its row)
-//! and its provenance unless stored already. Rows go
+//! submit: the session (submitted, revision 1, answers version 1, its answers packed), the
+//! save request with its cells packed, result revision 1 (its domains and indicators in its
+//! row) and its provenance unless stored already. Rows go
 //! in with PostgreSQL's `COPY … FROM STDIN` (text format), or with large multi-row inserts on
 //! SQLite, one transaction per [`BulkLoader::insert`] call.
 //!
@@ -34,10 +34,11 @@ use sqlx::{QueryBuilder, Sqlite};
 
 use crate::backend::Backend;
 use crate::error::db_err;
-use crate::packed::{domains_json, indicators_json, provenance_id};
+use crate::result_row::{domains_json, indicators_json, provenance_id};
 use crate::results::{INSERT_PROVENANCE, check_result, flags_json};
+use crate::sessions::cells;
 use crate::stats::{Counted, Place, StatsDelta};
-use crate::{NewResult, OpenOptions, PgStore, SqliteStore, StoreError, stats};
+use crate::{NewResult, OpenOptions, PgStore, SqliteStore, StoreError, packed, stats};
 
 /// The request id of the one save each loaded session had.
 pub const LOAD_REQUEST_ID: &str = "bulk-load";
@@ -245,6 +246,10 @@ struct Rows<'a> {
     domains: String,
     indicators: String,
     provenance_id: String,
+    /// The session's answers by item, packed (see [`crate::packed`]).
+    answers: String,
+    /// The save's cells in their order, packed.
+    cells: String,
 }
 
 impl<'a> Rows<'a> {
@@ -254,15 +259,21 @@ impl<'a> Rows<'a> {
         let mut provenance_ids: HashMap<&str, String> = HashMap::new();
         results
             .iter()
-            .map(|r| Rows {
-                r,
-                flags: flags_json(&r.result),
-                domains: domains_json(&r.result.domains),
-                indicators: indicators_json(&r.result.indicators),
-                provenance_id: provenance_ids
-                    .entry(&r.result.provenance_json)
-                    .or_insert_with(|| provenance_id(&r.result.provenance_json))
-                    .clone(),
+            .map(|r| {
+                let mut by_item: Vec<(&str, &str)> = cells(&r.answers).collect();
+                by_item.sort_unstable();
+                Rows {
+                    r,
+                    flags: flags_json(&r.result),
+                    domains: domains_json(&r.result.domains),
+                    indicators: indicators_json(&r.result.indicators),
+                    provenance_id: provenance_ids
+                        .entry(&r.result.provenance_json)
+                        .or_insert_with(|| provenance_id(&r.result.provenance_json))
+                        .clone(),
+                    answers: packed::pack(by_item),
+                    cells: packed::pack(cells(&r.answers)),
+                }
             })
             .collect()
     }
@@ -282,10 +293,8 @@ impl<'a> Rows<'a> {
 
 const SESSION_COLUMNS: &str = "sessions (id, instrument_id, instrument_version, \
      instrument_sha256, respondent_key, org_unit, state, created_at, submitted_at, \
-     latest_revision, answers_version)";
-const SAVE_COLUMNS: &str = "save_requests (session_id, request_id, saved_at, answers)";
-const LOG_COLUMNS: &str = "answer_log (session_id, request_id, position, item_id, value)";
-const ANSWER_COLUMNS: &str = "answers (session_id, item_id, value, request_id, saved_at)";
+     latest_revision, answers_version, answers)";
+const SAVE_COLUMNS: &str = "save_requests (session_id, request_id, saved_at, answers, cells)";
 const RESULT_COLUMNS: &str = "results (session_id, revision, created_at, model, \
      model_version, index_value, index_se, level, flags, domains, indicators, provenance_id)";
 
@@ -386,11 +395,9 @@ async fn copy_postgres(
             .map_err(err())?;
     }
     // Table order follows the foreign keys.
-    let tables: [(&str, WriteRows); 5] = [
+    let tables: [(&str, WriteRows); 3] = [
         (SESSION_COLUMNS, copy_session),
         (SAVE_COLUMNS, copy_save),
-        (LOG_COLUMNS, copy_log),
-        (ANSWER_COLUMNS, copy_answers),
         (RESULT_COLUMNS, copy_result),
     ];
     for (columns, write) in tables {
@@ -431,6 +438,7 @@ fn copy_session(row: &Rows, buf: &mut CopyBuf) {
         .int(r.submitted_at)
         .int(1)
         .int(1)
+        .text(&row.answers)
         .end();
 }
 
@@ -440,31 +448,8 @@ fn copy_save(row: &Rows, buf: &mut CopyBuf) {
         .text(LOAD_REQUEST_ID)
         .int(r.submitted_at)
         .int(r.answers.len() as i64)
+        .text(&row.cells)
         .end();
-}
-
-fn copy_log(row: &Rows, buf: &mut CopyBuf) {
-    let r = row.r;
-    for (position, (item, value)) in r.answers.iter().enumerate() {
-        buf.text(&r.session_id)
-            .text(LOAD_REQUEST_ID)
-            .int(position as i64)
-            .text(item)
-            .text(value)
-            .end();
-    }
-}
-
-fn copy_answers(row: &Rows, buf: &mut CopyBuf) {
-    let r = row.r;
-    for (item, value) in &r.answers {
-        buf.text(&r.session_id)
-            .text(item)
-            .text(value)
-            .text(LOAD_REQUEST_ID)
-            .int(r.submitted_at)
-            .end();
-    }
 }
 
 fn copy_result(row: &Rows, buf: &mut CopyBuf) {
@@ -514,7 +499,7 @@ async fn insert_sqlite(
     }
 
     let sessions: Vec<&Rows> = rows.iter().collect();
-    insert_values(conn, SESSION_COLUMNS, 11, &sessions, |mut b, row| {
+    insert_values(conn, SESSION_COLUMNS, 12, &sessions, |mut b, row| {
         let r = row.r;
         b.push_bind(r.session_id.as_str())
             .push_bind(r.instrument_id.as_str())
@@ -526,50 +511,18 @@ async fn insert_sqlite(
             .push_bind(r.created_at)
             .push_bind(r.submitted_at)
             .push_bind(1i64)
-            .push_bind(1i64);
+            .push_bind(1i64)
+            .push_bind(row.answers.as_str());
     })
     .await
     .map_err(err())?;
-    insert_values(conn, SAVE_COLUMNS, 4, &sessions, |mut b, row| {
+    insert_values(conn, SAVE_COLUMNS, 5, &sessions, |mut b, row| {
         b.push_bind(row.r.session_id.as_str())
             .push_bind(LOAD_REQUEST_ID)
             .push_bind(row.r.submitted_at)
-            .push_bind(row.r.answers.len() as i64);
+            .push_bind(row.r.answers.len() as i64)
+            .push_bind(row.cells.as_str());
     })
-    .await
-    .map_err(err())?;
-    let answers: Vec<(&BulkResult, usize, &(String, String))> = results
-        .iter()
-        .flat_map(|r| r.answers.iter().enumerate().map(move |(p, a)| (r, p, a)))
-        .collect();
-    insert_values(
-        conn,
-        LOG_COLUMNS,
-        5,
-        &answers,
-        |mut b, (r, p, (item, value))| {
-            b.push_bind(r.session_id.as_str())
-                .push_bind(LOAD_REQUEST_ID)
-                .push_bind(*p as i64)
-                .push_bind(item.as_str())
-                .push_bind(value.as_str());
-        },
-    )
-    .await
-    .map_err(err())?;
-    insert_values(
-        conn,
-        ANSWER_COLUMNS,
-        5,
-        &answers,
-        |mut b, (r, _, (item, value))| {
-            b.push_bind(r.session_id.as_str())
-                .push_bind(item.as_str())
-                .push_bind(value.as_str())
-                .push_bind(LOAD_REQUEST_ID)
-                .push_bind(r.submitted_at);
-        },
-    )
     .await
     .map_err(err())?;
     insert_values(conn, RESULT_COLUMNS, 12, &sessions, |mut b, row| {

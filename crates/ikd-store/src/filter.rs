@@ -13,7 +13,7 @@ pub(crate) enum Latest {
     /// `results r`.
     Results,
     /// `results r` and each of its domains as `d` (`d.value`: see
-    /// `crate::packed::domain_cells_sql`), unnested by the backend's `json_elements`.
+    /// `crate::result_row::domain_cells_sql`), unnested by the backend's `json_elements`.
     Domains(fn(&str, &str) -> String),
 }
 

@@ -15,8 +15,8 @@
 //! of them, each caller answered after that commit, a refused write failing alone. The store knows nothing of plugins
 //! or scoring: the caller scores and hands over the result to keep.
 //!
-//! What is kept: the raw answers of every save (an append-only log, besides the latest value
-//! per item), every result revision (submit = revision 1, each rescore adds one), the
+//! What is kept: the raw answers of every save (its request's cells, append-only, besides the
+//! session's latest value per item; both packed into one column, see `packed`), every result revision (submit = revision 1, each rescore adds one), the
 //! instrument id, version and sha256 of the session, and the provenance of each result.
 //! Nothing a later rescore needs is updated in place.
 //!
@@ -79,8 +79,10 @@
 //! ## Layout
 //!
 //! One module per thing stored, each with its SQL, row types, checks and operations:
-//! `sessions` (sessions, answers, save requests), `results` (revisions, pages; `packed`
-//! holds a revision's domains, indicator scores and provenance key in its row), `aggregates` (sums, unit counts), `audit`; `filter` is the [`ResultFilter`] rule
+//! `sessions` (sessions, answers, save requests; `packed` is the text their cells are kept
+//! in), `results` (revisions, pages; `result_row` holds a revision's domains, indicator
+//! scores and provenance key in its row), `aggregates` (sums, unit counts), `audit`;
+//! `filter` is the [`ResultFilter`] rule
 //! they share and `error` builds [`StoreError`]s; `group_commit` batches the session
 //! writes. The operations are written once, generic over `backend::Backend`; `sqlite` and
 //! `postgres` hold only what differs (opening, migrating, transactions, session and person
@@ -113,6 +115,7 @@ mod group_commit;
 mod invitations;
 mod packed;
 mod postgres;
+mod result_row;
 mod results;
 mod sessions;
 mod set_batch;
@@ -563,7 +566,7 @@ pub trait Store: Send + Sync {
     /// returns `replayed = true` (even after the submit); a request id reused with different
     /// answers is a [`StoreError::Conflict`]. A later save overwrites earlier answers of the
     /// same item (within one save, the last value of an item wins); every save's raw values
-    /// are kept in the answer log. An applied save adds 1 to the session's
+    /// are kept with its request. An applied save adds 1 to the session's
     /// [`Session::answers_version`] in its own transaction. [`StoreError::Submitted`] if the
     /// session is submitted, [`StoreError::NotFound`] if absent.
     async fn save_answers(

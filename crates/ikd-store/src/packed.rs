@@ -1,207 +1,200 @@
-//! A result revision's parts kept in its own row (migration 0011): the domains and the
-//! indicator scores as JSON arrays, the provenance as a key into `provenances`.
+//! The packed text of a list of answer cells (item id, raw value): how a session keeps its
+//! latest answers (`sessions.answers`) and a save request its cells (`save_requests.cells`),
+//! one column each instead of a row per cell (migration 0010).
 //!
-//! One row per result, not six plus one per indicator: at millions of results the rows and
-//! their index entries were most of the store's size and of a submit's writes. JSON because
-//! both databases can unnest it in SQL, which `check_stats` and rebuilds need
-//! ([`Backend::DOMAIN_ROWS`](crate::backend::Backend::DOMAIN_ROWS)); `serde_json` writes and
-//! reads every `f64` bit for bit (`float_roundtrip`).
+//! Each cell is `item TAB value`; cells are joined by LF, in list order; no cell is the
+//! empty text. In an item id or a value, backslash, TAB and LF are written `\\`, `\t` and
+//! `\n`; every other character (anything the store accepts: text without NUL) as it is.
+//! So the encoding is lossless and canonical (equal lists, equal texts: a replay compares
+//! texts), a reader splits on raw TABs and LFs, and the SQL of migration 0010 produces the
+//! same text with `replace` and `string_agg` / `group_concat`.
 
-use sha2::{Digest, Sha256};
+use std::fmt;
 
-use crate::error::{corrupt, to_u32};
-use crate::{DomainScore, IndicatorScore, StoreError};
+/// Cell separator.
+const CELL_END: char = '\n';
+/// Item / value separator.
+const ITEM_END: char = '\t';
 
-/// `[code, score, se, level, answered, needed]`.
-type DomainCells<'a> = (
-    &'a str,
-    Option<f64>,
-    Option<f64>,
-    Option<&'a str>,
-    u32,
-    Option<u32>,
-);
+/// Why a packed text cannot be read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Malformed(String);
 
-/// The `domains` column: the domains in result order.
-pub(crate) fn domains_json(domains: &[DomainScore]) -> String {
-    let cells: Vec<DomainCells> = domains
-        .iter()
-        .map(|d| {
-            (
-                d.code.as_str(),
-                d.score,
-                d.se,
-                d.level.as_deref(),
-                d.answered,
-                d.needed,
-            )
-        })
-        .collect();
-    serde_json::to_string(&cells).expect("a tuple of strings and numbers serialises")
+impl fmt::Display for Malformed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
-/// The `indicators` column: `[domain, code, score]` per indicator.
-pub(crate) fn indicators_json(indicators: &[IndicatorScore]) -> String {
-    let cells: Vec<(&str, &str, Option<f64>)> = indicators
-        .iter()
-        .map(|i| (i.domain.as_str(), i.code.as_str(), i.score))
-        .collect();
-    serde_json::to_string(&cells).expect("a tuple of strings and numbers serialises")
+/// The packed text of `cells`, in their order.
+pub(crate) fn pack<'a>(cells: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut packed = String::new();
+    for (n, (item, value)) in cells.into_iter().enumerate() {
+        if n > 0 {
+            packed.push(CELL_END);
+        }
+        escape_into(&mut packed, item);
+        packed.push(ITEM_END);
+        escape_into(&mut packed, value);
+    }
+    packed
 }
 
-/// Reads a `domains` column back; a corrupt value names the result.
-pub(crate) fn parse_domains(
-    json: &str,
-    session_id: &str,
-    revision: i64,
-) -> Result<Vec<DomainScore>, StoreError> {
-    type Cells = (
-        String,
-        Option<f64>,
-        Option<f64>,
-        Option<String>,
-        i64,
-        Option<i64>,
-    );
-    let cells: Vec<Cells> = serde_json::from_str(json).map_err(|e| {
-        corrupt(format!(
-            "domains of session '{session_id}' revision {revision}: {e}"
-        ))
-    })?;
-    cells
-        .into_iter()
-        .map(|(code, score, se, level, answered, needed)| {
-            let what =
-                |field: &str| format!("{field} of domain '{code}' of session '{session_id}'");
-            Ok(DomainScore {
-                answered: to_u32(answered, || what("answered"))?,
-                needed: needed.map(|n| to_u32(n, || what("needed"))).transpose()?,
-                code,
-                score,
-                se,
-                level,
-            })
+/// The cells of a packed text, in their order.
+pub(crate) fn unpack(packed: &str) -> Result<Vec<(String, String)>, Malformed> {
+    if packed.is_empty() {
+        return Ok(Vec::new());
+    }
+    packed
+        .split(CELL_END)
+        .enumerate()
+        .map(|(n, cell)| {
+            let (item, value) = cell
+                .split_once(ITEM_END)
+                .ok_or_else(|| Malformed(format!("cell {n} has no tab between item and value")))?;
+            let at = |what: &'static str| {
+                move |e: Malformed| Malformed(format!("cell {n}, {what}: {e}"))
+            };
+            Ok((
+                unescape(item).map_err(at("item id"))?,
+                unescape(value).map_err(at("value"))?,
+            ))
         })
         .collect()
 }
 
-/// Reads an `indicators` column back as `(domain, code, score)`; a corrupt value names the
-/// result.
-pub(crate) fn parse_indicators(
-    json: &str,
-    session_id: &str,
-    revision: i64,
-) -> Result<Vec<(String, String, Option<f64>)>, StoreError> {
-    serde_json::from_str(json).map_err(|e| {
-        corrupt(format!(
-            "indicator scores of session '{session_id}' revision {revision}: {e}"
-        ))
-    })
+/// How many cells a packed text holds, without unpacking it (escaped LFs are not raw LFs).
+pub(crate) fn count(packed: &str) -> usize {
+    if packed.is_empty() {
+        0
+    } else {
+        packed.bytes().filter(|&b| b == CELL_END as u8).count() + 1
+    }
 }
 
-/// SQL reading a domain's code, score and level from `{alias}.value`, an element of a
-/// `domains` column unnested by `Backend::json_elements`.
-pub(crate) fn domain_cells_sql(alias: &str) -> [String; 3] {
-    [
-        format!("{alias}.value ->> 0"),
-        format!("CAST({alias}.value ->> 1 AS DOUBLE PRECISION)"),
-        format!("{alias}.value ->> 3"),
-    ]
+fn escape_into(out: &mut String, text: &str) {
+    if !text.contains(['\\', ITEM_END, CELL_END]) {
+        out.push_str(text);
+        return;
+    }
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            ITEM_END => out.push_str("\\t"),
+            CELL_END => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
 }
 
-/// SQL reading an indicator's domain, code and score from `{alias}.value`, an element of an
-/// `indicators` column unnested by `Backend::json_elements`.
-pub(crate) fn indicator_cells_sql(alias: &str) -> [String; 3] {
-    [
-        format!("{alias}.value ->> 0"),
-        format!("{alias}.value ->> 1"),
-        format!("CAST({alias}.value ->> 2 AS DOUBLE PRECISION)"),
-    ]
-}
-
-/// The key of a provenance in `provenances`: the hex SHA-256 of its JSON, so that every
-/// result of one scoring run shares one row, whichever server or batch wrote it first.
-pub(crate) fn provenance_id(json: &str) -> String {
-    hex::encode(Sha256::digest(json.as_bytes()))
+fn unescape(text: &str) -> Result<String, Malformed> {
+    if text.contains(ITEM_END) {
+        return Err(Malformed("a second raw tab".to_owned()));
+    }
+    if !text.contains('\\') {
+        return Ok(text.to_owned());
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('\\') => out.push('\\'),
+            Some('t') => out.push(ITEM_END),
+            Some('n') => out.push(CELL_END),
+            Some(other) => return Err(Malformed(format!("unknown escape '\\{other}'"))),
+            None => return Err(Malformed("a backslash at the end".to_owned())),
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
-    fn domain(code: &str, score: Option<f64>, needed: Option<u32>) -> DomainScore {
-        DomainScore {
-            code: code.into(),
-            score,
-            se: score.map(|s| s / 7.0),
-            level: score.map(|_| "tinggi".into()),
-            answered: 3,
-            needed,
+    fn cells(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(i, v)| (i.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn packed(list: &[(&str, &str)]) -> String {
+        pack(list.iter().copied())
+    }
+
+    #[test]
+    fn plain_cells_are_item_tab_value_joined_by_newlines() {
+        assert_eq!(
+            packed(&[("lit01", "4"), ("lit02", "")]),
+            "lit01\t4\nlit02\t"
+        );
+        assert_eq!(packed(&[]), "");
+        assert_eq!(packed(&[("", "")]), "\t", "one empty cell is not no cell");
+        assert_eq!(unpack("\t").unwrap(), cells(&[("", "")]));
+        assert_eq!(unpack("").unwrap(), cells(&[]));
+    }
+
+    #[test]
+    fn backslash_tab_and_newline_are_escaped_and_everything_else_kept() {
+        let awkward = [
+            ("a\\b", "x\ty\nz"),
+            ("\\t", "\\n"),
+            ("ítem ✓\r", "\u{1}\u{1f}\u{7f}\u{ffff}"),
+            ("a\n", "\\"),
+        ];
+        let text = packed(&awkward);
+        assert_eq!(
+            text,
+            "a\\\\b\tx\\ty\\nz\n\\\\t\t\\\\n\nítem ✓\r\t\u{1}\u{1f}\u{7f}\u{ffff}\na\\n\t\\\\"
+        );
+        assert_eq!(unpack(&text).unwrap(), cells(&awkward));
+        assert_eq!(count(&text), 4);
+    }
+
+    #[test]
+    fn malformed_texts_are_refused_naming_the_cell() {
+        assert_eq!(
+            unpack("a\t1\nb").unwrap_err().to_string(),
+            "cell 1 has no tab between item and value"
+        );
+        assert!(
+            unpack("a\t1\t2")
+                .unwrap_err()
+                .to_string()
+                .contains("cell 0, value")
+        );
+        assert!(unpack("a\\x\t1").unwrap_err().to_string().contains("'\\x'"));
+        assert!(
+            unpack("a\t1\\")
+                .unwrap_err()
+                .to_string()
+                .contains("backslash at the end")
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn any_cells_round_trip_and_count(
+            list in prop::collection::vec(("[\\\\\t\nab\u{1}é]{0,6}", "\\PC{0,4}|[\\\\\t\n ]{0,4}"), 0..8)
+        ) {
+            let text = pack(list.iter().map(|(i, v)| (i.as_str(), v.as_str())));
+            prop_assert_eq!(count(&text), list.len());
+            prop_assert_eq!(unpack(&text).unwrap(), list);
         }
-    }
 
-    #[test]
-    fn domains_read_back_bit_for_bit_in_order() {
-        let domains = vec![
-            domain("literasi", Some(72.541_666_666_666_67), Some(3)),
-            domain("budaya \"data\"\t/é", None, Some(4)),
-            domain("etika", Some(0.1 + 0.2), None),
-        ];
-        let json = domains_json(&domains);
-        assert_eq!(parse_domains(&json, "s", 1).unwrap(), domains);
-        assert_eq!(parse_domains("[]", "s", 1).unwrap(), Vec::new());
-    }
-
-    #[test]
-    fn indicators_read_back_bit_for_bit() {
-        let indicators = vec![
-            IndicatorScore {
-                domain: "literasi".into(),
-                code: "informasi".into(),
-                score: Some(1.0 / 3.0),
-            },
-            IndicatorScore {
-                domain: "literasi".into(),
-                code: "komunikasi".into(),
-                score: None,
-            },
-        ];
-        let read = parse_indicators(&indicators_json(&indicators), "s", 2).unwrap();
-        assert_eq!(
-            read,
-            vec![
-                ("literasi".into(), "informasi".into(), Some(1.0 / 3.0)),
-                ("literasi".into(), "komunikasi".into(), None),
-            ]
-        );
-    }
-
-    #[test]
-    fn a_corrupt_column_names_its_result() {
-        let err = parse_domains("[[\"x\", 1.0]]", "abc", 3)
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("domains of session 'abc' revision 3"), "{err}");
-        let err = parse_domains("[[\"x\", 1.0, null, null, -1, null]]", "abc", 3)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("answered of domain 'x' of session 'abc'"),
-            "{err}"
-        );
-        let err = parse_indicators("{", "abc", 4).unwrap_err().to_string();
-        assert!(
-            err.contains("indicator scores of session 'abc' revision 4"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn a_provenance_is_keyed_by_the_sha256_of_its_json() {
-        // sha256("abc"), FIPS 180-2 appendix B.1.
-        assert_eq!(
-            provenance_id("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        #[test]
+        fn equal_texts_only_for_equal_lists(
+            a in prop::collection::vec(("[\\\\\tn\na]{0,3}", "[\\\\\tn\na]{0,3}"), 0..4),
+            b in prop::collection::vec(("[\\\\\tn\na]{0,3}", "[\\\\\tn\na]{0,3}"), 0..4),
+        ) {
+            let pa = pack(a.iter().map(|(i, v)| (i.as_str(), v.as_str())));
+            let pb = pack(b.iter().map(|(i, v)| (i.as_str(), v.as_str())));
+            prop_assert_eq!(pa == pb, a == b);
+        }
     }
 }

@@ -97,7 +97,7 @@ impl Backend for PgStore {
     /// The row lock serialises writers of one session across servers.
     const LOCK_SESSION: &'static str = "SELECT state FROM sessions WHERE id = $1 FOR UPDATE";
     /// Locks the session's row only (`OF s`), as [`Backend::LOCK_SESSION`] does.
-    const LOCK_SESSION_FOR_SAVE: &'static str = "SELECT s.state, r.answers FROM sessions s \
+    const LOCK_SESSION_FOR_SAVE: &'static str = "SELECT s.state, r.answers, s.answers FROM sessions s \
          LEFT JOIN save_requests r ON r.session_id = s.id AND r.request_id = $2 \
          WHERE s.id = $1 FOR UPDATE OF s";
     /// A transaction-scoped advisory lock on the person: two keys, the class 1229669458

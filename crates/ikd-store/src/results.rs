@@ -1,5 +1,5 @@
 //! Result revisions, one row each (domains, indicator scores and the provenance key in it:
-//! see [`crate::packed`]): the submit (revision 1), rescores (2, 3, …), and the reads of one
+//! see [`crate::result_row`]): the submit (revision 1), rescores (2, 3, …), and the reads of one
 //! session's results or of a page of everyone's latest.
 
 use std::collections::HashMap;
@@ -11,7 +11,7 @@ use sqlx::{Database, QueryBuilder};
 use crate::backend::{Backend, Connection};
 use crate::error::{corrupt, db_err, to_u32};
 use crate::filter::{Latest, page_limit, push_latest_from};
-use crate::packed::{domains_json, indicators_json, parse_domains, provenance_id};
+use crate::result_row::{domains_json, indicators_json, parse_domains, provenance_id};
 use crate::sessions::SessionRow;
 use crate::stats::{BASE_SHARD, Counted, StatsDelta, counted_revision};
 use crate::{NewResult, ResultFilter, StoreError, StoredResult, now_ms};
@@ -102,7 +102,7 @@ pub(crate) struct ResultRow {
     pub(crate) index_se: Option<f64>,
     pub(crate) level: Option<String>,
     pub(crate) flags: String,
-    /// JSON (see [`crate::packed`]).
+    /// JSON (see [`crate::result_row`]).
     pub(crate) domains: String,
     pub(crate) provenance_json: String,
 }

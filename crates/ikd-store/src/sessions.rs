@@ -1,14 +1,14 @@
 //! Sessions, their answers and the save requests that make saves idempotent.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
 use sqlx::{Database, QueryBuilder};
 
-use crate::backend::{Backend, Connection, INSERT_CHUNK};
+use crate::backend::{Backend, Connection};
 use crate::error::{corrupt, db_err};
 use crate::filter::page_limit;
-use crate::{SaveOutcome, Session, SessionState, StoreError};
+use crate::{SaveOutcome, Session, SessionState, StoreError, packed};
 
 /// Longest accepted request id (bytes).
 const MAX_REQUEST_ID: usize = 256;
@@ -21,32 +21,30 @@ pub(crate) const INSERT_SESSION: &str = "INSERT INTO sessions (id, instrument_id
      instrument_version, instrument_sha256, respondent_key, org_unit, state, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6, 'open', $7)";
 
-/// A session and its answers: a row per answer (`item_id`, `value`), or one row with both
-/// NULL when it has none.
+/// A session and its latest answers, packed (see [`crate::packed`]).
 const SELECT_SESSION_WITH_ANSWERS: &str = "SELECT s.id, s.instrument_id, \
      s.instrument_version, s.instrument_sha256, s.respondent_key, s.org_unit, s.state, \
-     s.created_at, s.submitted_at, s.answers_version, a.item_id, a.value \
-     FROM sessions s LEFT JOIN answers a ON a.session_id = s.id WHERE s.id = $1";
-
-const COUNT_ANSWERS: &str = "SELECT COUNT(*) FROM answers WHERE session_id = $1";
+     s.created_at, s.submitted_at, s.answers_version, s.answers FROM sessions s WHERE s.id = $1";
 
 const SELECT_SAVE_REQUEST: &str =
     "SELECT answers FROM save_requests WHERE session_id = $1 AND request_id = $2";
 
-const SELECT_LOGGED_SAVE: &str = "SELECT item_id, value FROM answer_log \
-     WHERE session_id = $1 AND request_id = $2 ORDER BY position";
+/// The packed cells of an applied request, to tell a replay from a conflict.
+const SELECT_SAVED_CELLS: &str =
+    "SELECT cells FROM save_requests WHERE session_id = $1 AND request_id = $2";
 
 /// The save's request, unless it is there already (a row returned only if inserted): on
 /// PostgreSQL another server may have applied the same request after this save's first read
 /// (see [`Backend::LOCK_SESSION_FOR_SAVE`]); the insert waits for it and inserts nothing.
 const INSERT_SAVE_REQUEST: &str = "INSERT INTO save_requests \
-     (session_id, request_id, saved_at, answers) VALUES ($1, $2, $3, $4) \
+     (session_id, request_id, saved_at, answers, cells) VALUES ($1, $2, $3, $4, $5) \
      ON CONFLICT (session_id, request_id) DO NOTHING RETURNING answers";
 
-/// Bumps the answers version in the transaction of an applied save (see
-/// [`crate::results`]'s submit); on PostgreSQL the session's row lock is already held.
-const BUMP_ANSWERS_VERSION: &str =
-    "UPDATE sessions SET answers_version = answers_version + 1 WHERE id = $1";
+/// The latest answers of an applied save's session, and its answers version bumped in the
+/// save's transaction (see [`crate::results`]'s submit); on PostgreSQL the session's row
+/// lock is already held.
+const UPDATE_ANSWERS: &str =
+    "UPDATE sessions SET answers = $2, answers_version = answers_version + 1 WHERE id = $1";
 
 #[derive(Clone, sqlx::FromRow)]
 pub(crate) struct SessionRow {
@@ -62,19 +60,12 @@ pub(crate) struct SessionRow {
     pub answers_version: i64,
 }
 
+/// A session's row with its latest answers, packed (see [`crate::packed`]).
 #[derive(sqlx::FromRow)]
-struct SessionAnswerRow {
+pub(crate) struct SessionWithAnswers {
     #[sqlx(flatten)]
-    session: SessionRow,
-    item_id: Option<String>,
-    value: Option<String>,
-}
-
-#[derive(sqlx::FromRow)]
-struct AnswerRow {
-    session_id: String,
-    item_id: String,
-    value: String,
+    pub session: SessionRow,
+    pub answers: String,
 }
 
 /// The session operations of [`crate::Store`]. A type only so that the sqlx bounds (see
@@ -117,29 +108,16 @@ where
         Ok(())
     }
 
-    /// The session with its answers in one statement (one round trip, one snapshot: no
-    /// transaction): a row per answer, or one row with no answer.
+    /// The session with its answers: one row, one statement.
     pub(crate) async fn read(store: &B, id: &str) -> Result<Option<Session>, StoreError> {
         let err = || db_err(B::NAME, format!("reading session '{id}'"));
         let mut conn = store.read_pool().acquire().await.map_err(err())?;
-        let rows: Vec<SessionAnswerRow> = sqlx::query_as(SELECT_SESSION_WITH_ANSWERS)
+        let row: Option<SessionWithAnswers> = sqlx::query_as(SELECT_SESSION_WITH_ANSWERS)
             .bind(id)
-            .fetch_all(&mut *conn)
+            .fetch_optional(&mut *conn)
             .await
             .map_err(err())?;
-        let mut answers = Vec::with_capacity(rows.len());
-        let mut session = None;
-        for row in rows {
-            if let Some(answer) = row.item_id.zip(row.value) {
-                answers.push(answer);
-            }
-            session.get_or_insert(row.session);
-        }
-        let Some(session) = session else {
-            return Ok(None);
-        };
-        answers.sort_unstable();
-        session.into_session(answers).map(Some)
+        row.map(SessionWithAnswers::into_session).transpose()
     }
 
     /// Applies a save (in a batch of writes, at time `at`), or finds it already applied.
@@ -157,20 +135,20 @@ where
             )
         };
 
-        let found: Option<(String, Option<i64>)> = sqlx::query_as(B::LOCK_SESSION_FOR_SAVE)
+        let found: Option<(String, Option<i64>, String)> = sqlx::query_as(B::LOCK_SESSION_FOR_SAVE)
             .bind(session_id)
             .bind(request_id)
             .fetch_optional(&mut *conn)
             .await
             .map_err(err())?;
-        let Some((state, applied)) = found else {
+        let Some((state, applied, latest)) = found else {
             return Err(StoreError::NotFound {
                 what: "session",
                 id: session_id.to_owned(),
             });
         };
         if applied.is_some() {
-            return Self::replay(conn, session_id, request_id, answers).await;
+            return Self::replay(conn, session_id, request_id, answers, &latest).await;
         }
         let state = parse_state(session_id, &state)?;
         if state == SessionState::Submitted {
@@ -183,82 +161,50 @@ where
                 .await
                 .map_err(err())?;
             if applied.is_some() {
-                return Self::replay(conn, session_id, request_id, answers).await;
+                return Self::replay(conn, session_id, request_id, answers, &latest).await;
             }
             return Err(StoreError::Submitted {
                 session: session_id.to_owned(),
             });
         }
 
+        let mut merged = unpack_answers(session_id, &latest)?;
+        merge_save(&mut merged, answers);
         let inserted: Option<i64> = sqlx::query_scalar(INSERT_SAVE_REQUEST)
             .bind(session_id)
             .bind(request_id)
             .bind(at)
             .bind(answers.len() as i64)
+            .bind(packed::pack(cells(answers)))
             .fetch_optional(&mut *conn)
             .await
             .map_err(err())?;
         if inserted.is_none() {
             // Applied after the first read's look at the request.
-            return Self::replay(conn, session_id, request_id, answers).await;
+            return Self::replay(conn, session_id, request_id, answers, &latest).await;
         }
         // In the save's transaction: a submit that scored the answers before this
         // save finds another version and scores again (see `Results::submit`).
-        sqlx::query(BUMP_ANSWERS_VERSION)
+        sqlx::query(UPDATE_ANSWERS)
             .bind(session_id)
+            .bind(packed::pack(cells_of_map(&merged)))
             .execute(&mut *conn)
-            .await
-            .map_err(err())?;
-        for (chunk_no, chunk) in answers.chunks(INSERT_CHUNK).enumerate() {
-            let first = chunk_no * INSERT_CHUNK;
-            let mut qb = QueryBuilder::<B::Db>::new(
-                "INSERT INTO answer_log (session_id, request_id, position, item_id, value) ",
-            );
-            qb.push_values(chunk.iter().enumerate(), |mut row, (i, (item, value))| {
-                row.push_bind(session_id)
-                    .push_bind(request_id)
-                    .push_bind((first + i) as i64)
-                    .push_bind(item.as_str())
-                    .push_bind(value.as_str());
-            });
-            B::execute(&mut *conn, qb).await.map_err(err())?;
-        }
-        let latest = latest_per_item(answers);
-        for chunk in latest.chunks(INSERT_CHUNK) {
-            let mut qb = QueryBuilder::<B::Db>::new(
-                "INSERT INTO answers (session_id, item_id, value, request_id, saved_at) ",
-            );
-            qb.push_values(chunk, |mut row, (item, value)| {
-                row.push_bind(session_id)
-                    .push_bind(*item)
-                    .push_bind(*value)
-                    .push_bind(request_id)
-                    .push_bind(at);
-            });
-            qb.push(
-                " ON CONFLICT (session_id, item_id) DO UPDATE SET value = excluded.value, \
-                 request_id = excluded.request_id, saved_at = excluded.saved_at",
-            );
-            B::execute(&mut *conn, qb).await.map_err(err())?;
-        }
-        let stored: i64 = sqlx::query_scalar(COUNT_ANSWERS)
-            .bind(session_id)
-            .fetch_one(&mut *conn)
             .await
             .map_err(err())?;
         Ok(SaveOutcome {
             replayed: false,
-            answers_stored: u32::try_from(stored).unwrap_or(u32::MAX),
+            answers_stored: stored(merged.len()),
         })
     }
 
     /// A save whose request was already applied: the same answers are a replay (nothing
-    /// changes), other answers a conflict.
+    /// changes), other answers a conflict. `latest`: the session's packed latest answers.
     async fn replay(
         conn: &mut Connection<B>,
         session_id: &str,
         request_id: &str,
         answers: &[(String, String)],
+        latest: &str,
     ) -> Result<SaveOutcome, StoreError> {
         let err = || {
             db_err(
@@ -266,23 +212,18 @@ where
                 format!("saving answers of session '{session_id}' (request '{request_id}')"),
             )
         };
-        let logged: Vec<(String, String)> = sqlx::query_as(SELECT_LOGGED_SAVE)
+        let saved: String = sqlx::query_scalar(SELECT_SAVED_CELLS)
             .bind(session_id)
             .bind(request_id)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(err())?;
-        if logged.as_slice() != answers {
-            return Err(reused_request(session_id, request_id));
-        }
-        let stored: i64 = sqlx::query_scalar(COUNT_ANSWERS)
-            .bind(session_id)
             .fetch_one(&mut *conn)
             .await
             .map_err(err())?;
+        if !same_cells(&saved, answers) {
+            return Err(reused_request(session_id, request_id));
+        }
         Ok(SaveOutcome {
             replayed: true,
-            answers_stored: u32::try_from(stored).unwrap_or(u32::MAX),
+            answers_stored: stored(packed::count(latest)),
         })
     }
 
@@ -306,18 +247,14 @@ where
                 ),
             )
         };
-        let mut tx = store.read_tx().await.map_err(err())?;
+        // One statement, one snapshot: no transaction needed.
+        let mut conn = store.read_pool().acquire().await.map_err(err())?;
         let page = submitted_sessions_query(instrument_id, instrument_version, after, limit);
-        let rows: Vec<SessionRow> = B::fetch_all(&mut *tx, page, true).await.map_err(err())?;
-        let answers: Vec<AnswerRow> = if rows.is_empty() {
-            Vec::new()
-        } else {
-            B::fetch_all(&mut *tx, answers_of_query(&rows), false)
-                .await
-                .map_err(err())?
-        };
-        tx.commit().await.map_err(err())?;
-        assemble_sessions(rows, answers)
+        let rows: Vec<SessionWithAnswers> =
+            B::fetch_all(&mut *conn, page, true).await.map_err(err())?;
+        rows.into_iter()
+            .map(SessionWithAnswers::into_session)
+            .collect()
     }
 }
 
@@ -344,13 +281,48 @@ pub(crate) fn reused_request(session_id: &str, request_id: &str) -> StoreError {
     ))
 }
 
-/// The latest value per item of one save (the last occurrence wins), sorted by item id.
-pub(crate) fn latest_per_item(answers: &[(String, String)]) -> Vec<(&str, &str)> {
-    let mut latest = BTreeMap::new();
+/// A session's latest answers by item, from their packed text (see [`crate::packed`]).
+pub(crate) fn unpack_answers(
+    session_id: &str,
+    packed: &str,
+) -> Result<BTreeMap<String, String>, StoreError> {
+    packed::unpack(packed)
+        .map(|cells| cells.into_iter().collect())
+        .map_err(|e| {
+            corrupt(format!(
+                "session '{session_id}': its answers cannot be read: {e}"
+            ))
+        })
+}
+
+/// Applies one save's cells to a session's latest answers: the last cell of an item wins.
+pub(crate) fn merge_save(latest: &mut BTreeMap<String, String>, answers: &[(String, String)]) {
     for (item, value) in answers {
-        latest.insert(item.as_str(), value.as_str());
+        latest.insert(item.clone(), value.clone());
     }
-    latest.into_iter().collect()
+}
+
+/// The cells of a save, as [`packed::pack`] takes them.
+pub(crate) fn cells(answers: &[(String, String)]) -> impl Iterator<Item = (&str, &str)> {
+    answers.iter().map(|(i, v)| (i.as_str(), v.as_str()))
+}
+
+/// The latest answers in item order, as [`packed::pack`] takes them.
+pub(crate) fn cells_of_map(
+    latest: &BTreeMap<String, String>,
+) -> impl Iterator<Item = (&str, &str)> {
+    latest.iter().map(|(i, v)| (i.as_str(), v.as_str()))
+}
+
+/// Whether a request's saved cells (packed) are `answers`, in order: the packing is
+/// canonical, so equal lists have equal texts.
+pub(crate) fn same_cells(saved: &str, answers: &[(String, String)]) -> bool {
+    saved == packed::pack(cells(answers))
+}
+
+/// [`SaveOutcome::answers_stored`] from a count of items.
+pub(crate) fn stored(items: usize) -> u32 {
+    u32::try_from(items).unwrap_or(u32::MAX)
 }
 
 pub(crate) fn parse_state(id: &str, state: &str) -> Result<SessionState, StoreError> {
@@ -396,25 +368,15 @@ impl SessionRow {
     }
 }
 
-/// Sessions with their answers (rows of any of them, any order), in the order of `rows`.
-fn assemble_sessions(
-    rows: Vec<SessionRow>,
-    answers: Vec<AnswerRow>,
-) -> Result<Vec<Session>, StoreError> {
-    let mut by_session: HashMap<String, Vec<(String, String)>> = HashMap::new();
-    for a in answers {
-        by_session
-            .entry(a.session_id)
-            .or_default()
-            .push((a.item_id, a.value));
+impl SessionWithAnswers {
+    fn into_session(self) -> Result<Session, StoreError> {
+        let id = &self.session.id;
+        let mut answers: Vec<(String, String)> = packed::unpack(&self.answers)
+            .map_err(|e| corrupt(format!("session '{id}': its answers cannot be read: {e}")))?;
+        // Packed in item order already (see `crate::packed`); cheap on sorted input.
+        answers.sort_unstable();
+        self.session.into_session(answers)
     }
-    rows.into_iter()
-        .map(|row| {
-            let mut answers = by_session.remove(&row.id).unwrap_or_default();
-            answers.sort_unstable();
-            row.into_session(answers)
-        })
-        .collect()
 }
 
 /// A page of [`crate::Store::submitted_sessions`].
@@ -431,7 +393,7 @@ where
 {
     let mut qb = QueryBuilder::new("SELECT ");
     qb.push(SESSION_COLUMNS);
-    qb.push(" FROM sessions s WHERE s.state = 'submitted' AND s.instrument_id = ")
+    qb.push(", s.answers FROM sessions s WHERE s.state = 'submitted' AND s.instrument_id = ")
         .push_bind(instrument_id.to_owned())
         .push(" AND s.instrument_version = ")
         .push_bind(instrument_version.to_owned());
@@ -443,34 +405,33 @@ where
     qb
 }
 
-/// The current answers of the given sessions: `… WHERE session_id IN (a, b, c)`.
-fn answers_of_query<'a, DB>(sessions: &[SessionRow]) -> QueryBuilder<'a, DB>
-where
-    DB: Database,
-    String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-{
-    let mut qb =
-        QueryBuilder::new("SELECT session_id, item_id, value FROM answers WHERE session_id IN");
-    qb.push(" (");
-    let mut list = qb.separated(", ");
-    for s in sessions {
-        list.push_bind(s.id.clone());
-    }
-    list.push_unseparated(")");
-    qb
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn latest_value_of_an_item_wins_within_a_save() {
+    fn a_save_merges_into_the_latest_answers_its_last_cell_of_an_item_winning() {
+        let mut latest = unpack_answers("s", "a\t0\nc\t5").expect("packed");
         let answers = vec![
             ("b".to_owned(), "1".to_owned()),
             ("a".to_owned(), "2".to_owned()),
             ("b".to_owned(), "3".to_owned()),
         ];
-        assert_eq!(latest_per_item(&answers), vec![("a", "2"), ("b", "3")]);
+        merge_save(&mut latest, &answers);
+        assert_eq!(packed::pack(cells_of_map(&latest)), "a\t2\nb\t3\nc\t5");
+        let err = unpack_answers("s-1", "a").expect_err("malformed");
+        assert!(err.to_string().contains("session 's-1'"), "{err}");
+    }
+
+    #[test]
+    fn a_replay_is_the_same_cells_in_the_same_order() {
+        let answers = vec![
+            ("b".to_owned(), "1".to_owned()),
+            ("a".to_owned(), "2".to_owned()),
+        ];
+        assert!(same_cells("b\t1\na\t2", &answers));
+        assert!(!same_cells("a\t2\nb\t1", &answers));
+        assert!(!same_cells("b\t1", &answers));
+        assert!(same_cells("", &[]));
     }
 }

@@ -3,9 +3,9 @@
 //!
 //! Why: with group commit the commit is shared, and what limits throughput is the CPU the
 //! per-write statements cost the database and the store (each write of a batch ran about
-//! ten statements in a savepoint of its own). Here the batch reads its sessions, locked, in
-//! one statement, and what the checks need (the items answered, the requests applied) in a
-//! few more; [`crate::batch_plan`] decides every write in Rust, in order; then each table
+//! ten statements in a savepoint of its own). Here the batch reads its sessions, locked, with
+//! their latest answers in one statement, and the requests it retries, with their cells, in
+//! one more; [`crate::batch_plan`] decides every write in Rust, in order; then each table
 //! gets one statement for all the batch's rows (PostgreSQL: one array per column, so one
 //! prepared statement per table; SQLite: a `VALUES` list in chunks of a power of two rows, each size prepared once), and the re-taking rule one
 //! statement for all the batch's persons.
@@ -24,34 +24,27 @@ use sqlx::Database;
 use crate::backend::{Backend, Column, Connection};
 use crate::batch_plan::{Known, Person, Plan, plan};
 use crate::group_commit::{Batches, Done, Write};
-use crate::packed::{domains_json, indicators_json, provenance_id};
+use crate::packed;
+use crate::result_row::{domains_json, indicators_json, provenance_id};
 use crate::results::flags_json;
-use crate::sessions::{SESSION_COLUMNS, SessionRow};
+use crate::sessions::{SESSION_COLUMNS, SessionRow, SessionWithAnswers, cells};
 use crate::{NewResult, StoreError};
 
 /// The outcome of each write of a batch.
 pub(crate) type Outcomes = Vec<Result<Done, StoreError>>;
 
-/// The answers of a batch's saved sessions, by item.
-const READ_ITEMS: &str = "SELECT a.session_id, a.item_id FROM answers a WHERE a.session_id {keys}";
+/// The batch's requests applied before it, with their packed cells, to tell a replay from
+/// a conflict.
+const READ_APPLIED: &str = "SELECT r.session_id, r.request_id, r.cells FROM save_requests r \
+     WHERE r.session_id {keys} \
+     AND (r.session_id, r.request_id) IN (SELECT session_id, request_id FROM {rows})";
 
-/// The requests applied to a batch's saved sessions (the batch keeps its own).
-const READ_APPLIED: &str =
-    "SELECT r.session_id, r.request_id FROM save_requests r WHERE r.session_id {keys}";
-
-/// The logged answers of sessions with a request the batch replays (it keeps those of the
-/// replayed requests), to tell a replay from a conflict.
-const READ_LOGGED: &str = "SELECT l.session_id, l.request_id, l.item_id, l.value \
-     FROM answer_log l WHERE l.session_id {keys} ORDER BY l.session_id, l.request_id, l.position";
-
-const UPSERT_ANSWERS: &str = " ON CONFLICT (session_id, item_id) DO UPDATE SET \
-     value = excluded.value, request_id = excluded.request_id, saved_at = excluded.saved_at";
-
-/// The sessions saved or submitted, as the batch leaves them.
+/// The sessions saved or submitted, as the batch leaves them; `answers` NULL where no save
+/// changed them.
 const UPDATE_SESSIONS: &str = "UPDATE sessions SET state = v.state, \
      submitted_at = v.submitted_at, latest_revision = v.latest_revision, \
-     answers_version = v.answers_version FROM {rows} WHERE sessions.id = v.id \
-     AND sessions.id {keys}";
+     answers_version = v.answers_version, answers = COALESCE(v.answers, sessions.answers) \
+     FROM {rows} WHERE sessions.id = v.id AND sessions.id {keys}";
 
 /// The re-taking rule (see `Results::count_latest_only`) for every person of the batch at
 /// once: of each person's submitted sessions, the latest by `(submitted_at, id)` supersedes
@@ -157,7 +150,6 @@ where
     async fn read(conn: &mut Connection<B>, batch: &[Write]) -> Result<Known, sqlx::Error> {
         let mut ids: Vec<&str> = batch.iter().filter_map(Write::session).collect();
         let mut submitting = Vec::new();
-        let mut saving = Vec::new();
         let mut requests = Vec::new();
         for write in batch {
             match write {
@@ -165,15 +157,12 @@ where
                     session_id,
                     request_id,
                     ..
-                } => {
-                    saving.push(session_id.as_str());
-                    requests.push((session_id.as_str(), request_id.as_str()));
-                }
+                } => requests.push((session_id.as_str(), request_id.as_str())),
                 Write::Submit { session_id, .. } => submitting.push(session_id.as_str()),
                 Write::Start { .. } => {}
             }
         }
-        for list in [&mut ids, &mut submitting, &mut saving] {
+        for list in [&mut ids, &mut submitting] {
             list.sort_unstable();
             list.dedup();
         }
@@ -181,45 +170,40 @@ where
         requests.dedup();
 
         let read_sessions = format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.id {{keys}} ORDER BY s.id{}",
+            "SELECT {SESSION_COLUMNS}, s.answers FROM sessions s WHERE s.id {{keys}} \
+             ORDER BY s.id{}",
             B::FOR_UPDATE
         );
-        let rows: Vec<SessionRow> =
+        let rows: Vec<SessionWithAnswers> =
             B::with_rows(conn, &read_sessions, &[("id", Column::Text(ids))], false).await?;
         B::lock_persons(conn, &submitting).await?;
-        let mut known = Known {
-            sessions: rows.into_iter().map(|row| (row.id.clone(), row)).collect(),
-            ..Known::default()
-        };
-        let items: Vec<(String, String)> = B::with_rows(
+        let mut known = Known::default();
+        for SessionWithAnswers { session, answers } in rows {
+            if !answers.is_empty() {
+                known.answers.insert(session.id.clone(), answers);
+            }
+            known.sessions.insert(session.id.clone(), session);
+        }
+        let applied: Vec<(String, String, String)> = B::with_rows(
             conn,
-            READ_ITEMS,
-            &[("id", Column::Text(saving.clone()))],
+            READ_APPLIED,
+            &[
+                (
+                    "session_id",
+                    Column::Text(requests.iter().map(|r| r.0).collect()),
+                ),
+                (
+                    "request_id",
+                    Column::Text(requests.iter().map(|r| r.1).collect()),
+                ),
+            ],
             false,
         )
         .await?;
-        for (session, item) in items {
-            known.items.entry(session).or_default().insert(item);
-        }
-        let mut applied: Vec<(String, String)> =
-            B::with_rows(conn, READ_APPLIED, &[("id", Column::Text(saving))], false).await?;
-        applied.retain(|(s, r)| requests.binary_search(&(s.as_str(), r.as_str())).is_ok());
-        if !applied.is_empty() {
-            let mut replayed: Vec<&str> = applied.iter().map(|(s, _)| s.as_str()).collect();
-            replayed.sort_unstable();
-            replayed.dedup();
-            let logged: Vec<(String, String, String, String)> =
-                B::with_rows(conn, READ_LOGGED, &[("id", Column::Text(replayed))], false).await?;
-            known.applied = applied
-                .iter()
-                .map(|key| (key.clone(), Vec::new()))
-                .collect();
-            for (session, request, item, value) in logged {
-                if let Some(answers) = known.applied.get_mut(&(session, request)) {
-                    answers.push((item, value));
-                }
-            }
-        }
+        known.applied = applied
+            .into_iter()
+            .map(|(session, request, cells)| ((session, request), cells))
+            .collect();
         Ok(known)
     }
 
@@ -247,9 +231,14 @@ where
         .await
     }
 
-    /// The applied saves' requests, their logged answers, and the latest answer per item.
+    /// The applied saves' requests, with their cells packed (the sessions' latest answers
+    /// go with their rows, see `update_sessions`).
     async fn insert_saves(conn: &mut Connection<B>, plan: &Plan<'_>) -> Result<(), sqlx::Error> {
         let saves = &plan.saves;
+        let packed_cells: Vec<String> = saves
+            .iter()
+            .map(|s| packed::pack(cells(s.answers)))
+            .collect();
         insert::<B>(
             conn,
             "save_requests",
@@ -270,67 +259,12 @@ where
                     "answers",
                     Column::Int(saves.iter().map(|s| s.answers.len() as i64).collect()),
                 ),
+                (
+                    "cells",
+                    Column::Text(packed_cells.iter().map(String::as_str).collect()),
+                ),
             ],
             "",
-        )
-        .await?;
-        let logged: Vec<(&str, &str, i64, &str, &str)> = saves
-            .iter()
-            .flat_map(|s| {
-                s.answers
-                    .iter()
-                    .enumerate()
-                    .map(|(position, (item, value))| {
-                        (
-                            s.session_id,
-                            s.request_id,
-                            position as i64,
-                            item.as_str(),
-                            value.as_str(),
-                        )
-                    })
-            })
-            .collect();
-        insert::<B>(
-            conn,
-            "answer_log",
-            &[
-                (
-                    "session_id",
-                    Column::Text(logged.iter().map(|l| l.0).collect()),
-                ),
-                (
-                    "request_id",
-                    Column::Text(logged.iter().map(|l| l.1).collect()),
-                ),
-                (
-                    "position",
-                    Column::Int(logged.iter().map(|l| l.2).collect()),
-                ),
-                (
-                    "item_id",
-                    Column::Text(logged.iter().map(|l| l.3).collect()),
-                ),
-                ("value", Column::Text(logged.iter().map(|l| l.4).collect())),
-            ],
-            "",
-        )
-        .await?;
-        let a = &plan.answers;
-        insert::<B>(
-            conn,
-            "answers",
-            &[
-                ("session_id", Column::Text(a.keys().map(|k| k.0).collect())),
-                ("item_id", Column::Text(a.keys().map(|k| k.1).collect())),
-                ("value", Column::Text(a.values().map(|v| v.0).collect())),
-                (
-                    "request_id",
-                    Column::Text(a.values().map(|v| v.1).collect()),
-                ),
-                ("saved_at", Column::Int(a.values().map(|v| v.2).collect())),
-            ],
-            UPSERT_ANSWERS,
         )
         .await
     }
@@ -362,6 +296,14 @@ where
                 (
                     "answers_version",
                     Column::Int(rows.iter().map(|r| r.answers_version).collect()),
+                ),
+                (
+                    "answers",
+                    Column::OptText(
+                        rows.iter()
+                            .map(|r| plan.answers.get(r.id.as_str()).map(String::as_str))
+                            .collect(),
+                    ),
                 ),
             ],
             false,

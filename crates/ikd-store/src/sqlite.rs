@@ -135,7 +135,7 @@ impl Backend for SqliteStore {
     type Db = Sqlite;
     const NAME: &'static str = "sqlite";
     const LOCK_SESSION: &'static str = "SELECT state FROM sessions WHERE id = $1";
-    const LOCK_SESSION_FOR_SAVE: &'static str = "SELECT s.state, r.answers FROM sessions s \
+    const LOCK_SESSION_FOR_SAVE: &'static str = "SELECT s.state, r.answers, s.answers FROM sessions s \
          LEFT JOIN save_requests r ON r.session_id = s.id AND r.request_id = $2 \
          WHERE s.id = $1";
     /// `BEGIN IMMEDIATE` already makes every write transaction the only one.

@@ -18,7 +18,7 @@ use sqlx::{Database, QueryBuilder};
 
 use crate::backend::{Backend, Connection, INSERT_CHUNK};
 use crate::error::db_err;
-use crate::packed::{domain_cells_sql, indicator_cells_sql, parse_domains, parse_indicators};
+use crate::result_row::{domain_cells_sql, indicator_cells_sql, parse_domains, parse_indicators};
 use crate::{NewResult, StatsCheck, StoreError};
 
 /// A day of submission: `submitted_at / DAY_MS` (UTC; disclosure control cuts windows at

@@ -2,7 +2,7 @@
 //!
 //! Paging (`results_page`) asks the database for each page anew. Where the database has
 //! cursors (PostgreSQL) an export instead declares one over the results (each row holds its
-//! domains, see [`crate::packed`]), planned for reading everything: the database works at
+//! domains, see [`crate::result_row`]), planned for reading everything: the database works at
 //! its own pace and the bounded channel holds it back when the client is slower. Rows are
 //! decoded by column position; a provenance is read once per export, by its key.
 //! Elsewhere (SQLite, whose lookups are local) the export reads pages.
@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use crate::backend::Backend;
 use crate::error::{corrupt, db_err, to_u32};
 use crate::filter::{Latest, push_latest_from};
-use crate::packed::parse_domains;
+use crate::result_row::parse_domains;
 use crate::results::{Results, parse_flags};
 use crate::{ResultFilter, StoreError, StoredResult};
 

@@ -151,6 +151,7 @@ both_backends![
     statistics_are_checked_and_rebuilt,
     windows_of_whole_days_read_the_daily_statistics,
     statistics_kept_before_shards_upgrade_into_shard_0,
+    answers_kept_per_item_upgrade_into_packed_columns,
     statistics_split_over_shards_read_as_one,
     concurrent_batches_keep_the_statistics_exact,
     a_bulk_load_reads_back_and_its_statistics_agree,
@@ -355,6 +356,7 @@ mod cases {
     pub use super::bulk::*;
     pub use super::compact::*;
     pub use super::lifecycle::*;
+    pub use super::packed_answers::*;
     pub use super::results::*;
     pub use super::retakes::*;
     pub use super::sessions::*;
@@ -368,6 +370,7 @@ mod batches;
 mod bulk;
 mod compact;
 mod lifecycle;
+mod packed_answers;
 mod results;
 mod retakes;
 mod sessions;
