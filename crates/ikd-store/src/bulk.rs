@@ -184,6 +184,13 @@ impl BulkLoader {
                 } else {
                     stats::rebuild(store).await?
                 };
+                // Each insert updated the statistics rows the earlier ones wrote: the dead
+                // versions they left made aggregates read 16 ms instead of 12 at 100,000
+                // results. (VACUUM runs outside a transaction: a lone statement on the pool.)
+                sqlx::query("VACUUM ANALYZE unit_stats, unit_day_stats, prefix_stats")
+                    .execute(store.write_pool())
+                    .await
+                    .map_err(db_err(PgStore::NAME, "vacuuming the statistics tables"))?;
                 (done.rows_affected(), rows)
             }
         };
