@@ -8,15 +8,17 @@
 //! in with PostgreSQL's `COPY … FROM STDIN` (text format), or with large multi-row inserts on
 //! SQLite, one transaction per [`BulkLoader::insert`] call.
 //!
-//! Each `insert` adds its results to the per-unit statistics in its own transaction, counting
-//! every loaded result, in the base shard: a shard per insert would multiply the rows every
-//! aggregate reads (2.3 times at 100,000 results), and inserts running at once wait for each
-//! other only for their statistics' upsert, just before they commit. The re-taking
-//! rule (a person with several submitted sessions of one instrument version counts once,
-//! with their latest) is applied once for the whole load by [`BulkLoader::finish`]; only if
-//! it finds a re-take (a person loaded twice, or already in the store) does `finish` rebuild
-//! the statistics from the rows, since results counted by the inserts then stop counting.
-//! Rebuilding is linear in the results stored, so a load of fresh persons skips it.
+//! What a submit keeps incrementally is done once for the whole load by
+//! [`BulkLoader::finish`]: the re-taking rule (a person with several submitted sessions of
+//! one instrument version counts once, with their latest), and the per-unit statistics.
+//! Each committed `insert` adds its results to a sum kept in memory, and `finish` writes it
+//! in one transaction: a result touches some thirty statistics rows, and the same rows over
+//! and over from one insert to the next (written per insert, 28 upserts per result made
+//! the database the bottleneck). Only if the re-taking rule finds a re-take (a person loaded
+//! twice, or already in the store) does `finish` rebuild the statistics from the rows
+//! instead, since results summed then stop counting; a rebuild is linear in the results.
+//! Until `finish` returns, aggregates do not see the loaded results; after a load that was
+//! cut short, `ikd store rebuild-stats` counts what it committed.
 //!
 //! ```no_run
 //! # async fn example(batch: Vec<ikd_store::bulk::BulkResult>) -> Result<(), ikd_store::StoreError> {
@@ -30,6 +32,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+use std::sync::{Mutex, PoisonError};
 
 use sqlx::{QueryBuilder, Sqlite};
 
@@ -77,6 +80,8 @@ pub struct BulkSummary {
 /// Loads [`BulkResult`]s into a store (see the module docs).
 pub struct BulkLoader {
     store: Loaded,
+    /// What the committed inserts add to the statistics.
+    counted: Mutex<StatsDelta>,
 }
 
 enum Loaded {
@@ -116,7 +121,10 @@ impl BulkLoader {
                 ));
             }
         };
-        Ok(BulkLoader { store })
+        Ok(BulkLoader {
+            store,
+            counted: Mutex::default(),
+        })
     }
 
     /// `"sqlite"` or `"postgres"`.
@@ -127,25 +135,37 @@ impl BulkLoader {
         }
     }
 
-    /// Stores `results` and adds them to the statistics, all or none, in one transaction.
-    /// [`StoreError::Invalid`] for a result the store refuses (as [`crate::Store::submit`]
-    /// would), a submission before the start, or an item answered twice; a session id
-    /// already stored fails the transaction.
+    /// Stores `results`, all or none, in one transaction. [`StoreError::Invalid`] for a
+    /// result the store refuses (as [`crate::Store::submit`] would), a submission before the
+    /// start, or an item answered twice; a session id already stored fails the transaction.
     pub async fn insert(&self, results: &[BulkResult]) -> Result<(), StoreError> {
         for r in results {
             check(r)?;
         }
         match &self.store {
-            Loaded::Sqlite(store) => insert_sqlite(store, results).await,
-            Loaded::Postgres(store) => copy_postgres(store, results).await,
+            Loaded::Sqlite(store) => insert_sqlite(store, results).await?,
+            Loaded::Postgres(store) => copy_postgres(store, results).await?,
         }
+        let mut counted = self.counted.lock().unwrap_or_else(PoisonError::into_inner);
+        for r in results {
+            let place = Place {
+                instrument_id: r.instrument_id.clone(),
+                instrument_version: r.instrument_version.clone(),
+                org_unit: r.org_unit.clone(),
+                submitted_at: r.submitted_at,
+            };
+            counted.add(&place, &Counted::of(&r.result), 1);
+        }
+        Ok(())
     }
 
-    /// Applies the re-taking rule to everything stored; rebuilds the per-unit statistics
-    /// only if that made a session stop counting.
+    /// Applies the re-taking rule to everything stored, then adds what the inserts counted
+    /// to the per-unit statistics, or rebuilds them if the rule made a session stop counting.
     pub async fn finish(self) -> Result<BulkSummary, StoreError> {
         let context = "applying the re-taking rule to the loaded sessions";
-        let (superseded, stats_rows) = match &self.store {
+        let BulkLoader { store, counted } = self;
+        let counted = counted.into_inner().unwrap_or_else(PoisonError::into_inner);
+        let (superseded, stats_rows) = match &store {
             Loaded::Sqlite(store) => {
                 // The planner's statistics, for this statement and the reads to come.
                 sqlx::query("ANALYZE")
@@ -157,6 +177,7 @@ impl BulkLoader {
                     .await
                     .map_err(db_err(SqliteStore::NAME, context))?;
                 let rows = if done.rows_affected() == 0 {
+                    write_counted(store, counted).await?;
                     sqlx::query_scalar(COUNT_STATS_ROWS)
                         .fetch_one(store.read_pool())
                         .await
@@ -176,6 +197,7 @@ impl BulkLoader {
                     .await
                     .map_err(db_err(PgStore::NAME, context))?;
                 let rows = if done.rows_affected() == 0 {
+                    write_counted(store, counted).await?;
                     let rows: i64 = sqlx::query_scalar(COUNT_STATS_ROWS)
                         .fetch_one(store.read_pool())
                         .await
@@ -184,9 +206,9 @@ impl BulkLoader {
                 } else {
                     stats::rebuild(store).await?
                 };
-                // Each insert updated the statistics rows the earlier ones wrote: the dead
-                // versions they left made aggregates read 16 ms instead of 12 at 100,000
-                // results. (VACUUM runs outside a transaction: a lone statement on the pool.)
+                // A load into a store with statistics updates their rows: the dead versions
+                // left made aggregates read 16 ms instead of 12 at 100,000 results. (VACUUM
+                // runs outside a transaction: a lone statement on the pool.)
                 sqlx::query("VACUUM ANALYZE unit_stats, unit_day_stats, prefix_stats")
                     .execute(store.write_pool())
                     .await
@@ -198,7 +220,7 @@ impl BulkLoader {
             superseded,
             stats_rows,
         };
-        match self.store {
+        match store {
             Loaded::Sqlite(store) => store.close_pools().await,
             Loaded::Postgres(store) => store.close_pools().await,
         }
@@ -206,19 +228,15 @@ impl BulkLoader {
     }
 }
 
-/// What `results` add to the statistics, each counting (see the module docs).
-fn counted(results: &[BulkResult]) -> StatsDelta {
-    let mut delta = StatsDelta::default();
-    for r in results {
-        let place = Place {
-            instrument_id: r.instrument_id.clone(),
-            instrument_version: r.instrument_version.clone(),
-            org_unit: r.org_unit.clone(),
-            submitted_at: r.submitted_at,
-        };
-        delta.add(&place, &Counted::of(&r.result), 1);
-    }
-    delta
+/// Adds what the inserts counted to the statistics, in one transaction.
+async fn write_counted<B: Backend>(store: &B, counted: StatsDelta) -> Result<(), StoreError> {
+    let err = || db_err(B::NAME, "adding the loaded results to the statistics");
+    let mut tx = store.write_tx().await.map_err(err())?;
+    counted
+        .apply::<B>(&mut tx, BASE_SHARD)
+        .await
+        .map_err(err())?;
+    tx.commit().await.map_err(err())
 }
 
 fn check(r: &BulkResult) -> Result<(), StoreError> {
@@ -415,10 +433,6 @@ async fn copy_postgres(store: &PgStore, results: &[BulkResult]) -> Result<(), St
         }
         copy.finish().await.map_err(err())?;
     }
-    counted(results)
-        .apply::<PgStore>(&mut tx, BASE_SHARD)
-        .await
-        .map_err(err())?;
     tx.commit().await.map_err(err())
 }
 
@@ -535,10 +549,6 @@ async fn insert_sqlite(store: &SqliteStore, results: &[BulkResult]) -> Result<()
     })
     .await
     .map_err(err())?;
-    counted(results)
-        .apply::<SqliteStore>(&mut tx, BASE_SHARD)
-        .await
-        .map_err(err())?;
     tx.commit().await.map_err(err())
 }
 

@@ -1,6 +1,7 @@
 //! The scale test bed end to end: `ikd store load-simulated` scores simulated respondents
 //! with the real engine and loads them into each backend; what it loads is consistent
-//! (`check_stats`, unit counts, one person one result) and `ikd store check-stats` says so.
+//! (`check_stats`, unit counts, one person one result) and `ikd store check-stats` says so;
+//! it says so no more once a statistic is damaged, until `ikd store rebuild-stats`.
 
 use ikd_store::ResultFilter;
 use ikd_tests::ikd_binary;
@@ -87,12 +88,48 @@ async fn load_and_check(url: &str) {
     assert!(session.answers.len() > 40, "{:?}", session.answers);
     store.close().await;
 
-    let out = ikd(&["store", "check-stats", "--database-url", url]);
+    let check_stats = || ikd(&["store", "check-stats", "--database-url", url]);
+    let out = check_stats();
     assert!(
         out.status.success(),
         "check-stats: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+
+    // A statistic that no longer agrees with the rows is found, and a rebuild repairs it.
+    damage_the_unit_counts(url).await;
+    let out = check_stats();
+    assert_eq!(out.status.code(), Some(1), "check-stats after the damage");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("unit_stats:"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = ikd(&["store", "rebuild-stats", "--database-url", url]);
+    assert!(
+        out.status.success(),
+        "rebuild-stats: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        check_stats().status.success(),
+        "check-stats after the rebuild"
+    );
+}
+
+/// Adds one to every unit's result count, past the store.
+async fn damage_the_unit_counts(url: &str) {
+    use sqlx::Connection;
+    let sql = "UPDATE unit_stats SET n = n + 1 WHERE kind = 'index' AND level = ''";
+    if url.starts_with("sqlite") {
+        let mut conn = sqlx::SqliteConnection::connect(url).await.expect("connect");
+        sqlx::query(sql).execute(&mut conn).await.expect(sql);
+        conn.close().await.expect("close");
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+        sqlx::query(sql).execute(&mut conn).await.expect(sql);
+        conn.close().await.expect("close");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -24,11 +24,15 @@ use std::time::Instant;
 #[derive(clap::Subcommand)]
 pub enum Command {
     /// Load N simulated, scored, submitted results straight into a store (bulk insert;
-    /// `COPY` on PostgreSQL), then rebuild its per-unit statistics. Figures as JSON on stdout.
+    /// `COPY` on PostgreSQL), then add them to its per-unit statistics. Figures as JSON on
+    /// stdout.
     LoadSimulated(LoadArgs),
     /// Recompute every per-unit statistic from the stored results and compare; exit 1 when
     /// one differs (each difference on stderr).
     CheckStats(CheckArgs),
+    /// Replace every per-unit statistic by its value recomputed from the stored results
+    /// (after a load that was cut short, or a difference `check-stats` found).
+    RebuildStats(CheckArgs),
 }
 
 #[derive(clap::Args)]
@@ -78,6 +82,7 @@ pub fn run(plugins: &PluginArgs, command: Command) -> Result<ExitCode> {
     match command {
         Command::LoadSimulated(args) => load_simulated(plugins, args),
         Command::CheckStats(args) => check_stats(args),
+        Command::RebuildStats(args) => rebuild_stats(args),
     }
 }
 
@@ -298,6 +303,21 @@ fn check_stats(args: CheckArgs) -> Result<ExitCode> {
         } else {
             ExitCode::FAILURE
         })
+    })
+}
+
+fn rebuild_stats(args: CheckArgs) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let store = ikd_store::open(&args.database_url)
+            .await
+            .context("opening the store")?;
+        let rows = store.rebuild_stats().await?;
+        store.close().await;
+        println!("{}", serde_json::json!({ "rows_written": rows }));
+        Ok(ExitCode::SUCCESS)
     })
 }
 
