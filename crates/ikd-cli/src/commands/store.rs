@@ -279,15 +279,8 @@ fn now_ms() -> i64 {
 }
 
 fn check_stats(args: CheckArgs) -> Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        let store = ikd_store::open(&args.database_url)
-            .await
-            .context("opening the store")?;
+    on_store(&args.database_url, async |store| {
         let check = store.check_stats().await?;
-        store.close().await;
         for problem in &check.problems {
             eprintln!("{problem}");
         }
@@ -307,17 +300,26 @@ fn check_stats(args: CheckArgs) -> Result<ExitCode> {
 }
 
 fn rebuild_stats(args: CheckArgs) -> Result<ExitCode> {
+    on_store(&args.database_url, async |store| {
+        let rows = store.rebuild_stats().await?;
+        println!("{}", serde_json::json!({ "rows_written": rows }));
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Runs `run` on the store at `url` (opened and migrated), then closes it.
+fn on_store(
+    url: &str,
+    run: impl AsyncFnOnce(&dyn ikd_store::Store) -> Result<ExitCode>,
+) -> Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let store = ikd_store::open(&args.database_url)
-            .await
-            .context("opening the store")?;
-        let rows = store.rebuild_stats().await?;
+        let store = ikd_store::open(url).await.context("opening the store")?;
+        let outcome = run(&*store).await;
         store.close().await;
-        println!("{}", serde_json::json!({ "rows_written": rows }));
-        Ok(ExitCode::SUCCESS)
+        outcome
     })
 }
 
