@@ -185,6 +185,12 @@ impl BulkLoader {
                 } else {
                     stats::rebuild(store).await?
                 };
+                // Analysed above while they were still empty (or smaller): at 1M results
+                // the plans from those figures made aggregates take 20–24 ms, 15–18 after.
+                sqlx::raw_sql("ANALYZE unit_stats; ANALYZE unit_day_stats; ANALYZE prefix_stats")
+                    .execute(store.write_pool())
+                    .await
+                    .map_err(db_err(SqliteStore::NAME, "analysing the statistics tables"))?;
                 (done.rows_affected(), rows)
             }
             Loaded::Postgres(store) => {
