@@ -62,7 +62,7 @@ pub struct AnswerViolation {
 }
 
 /// Why a batch could not be scored.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum ScoreError {
     #[error("{} invalid answer(s)", .0.len())]
     InvalidAnswers(Vec<AnswerViolation>),
@@ -507,15 +507,36 @@ impl Scorer {
         &self,
         rows: &AnswerRows,
     ) -> Result<Vec<Result<RespondentResult, ScoreError>>, ScoreError> {
-        let mut refused = match self.score(rows) {
-            Ok(results) => return Ok(results.into_iter().map(Ok).collect()),
+        self.each(rows, |batch| self.score(batch))
+    }
+
+    /// Checks a batch's answers like [`Scorer::answer_violations`], one outcome per
+    /// respondent in batch order: `Ok` when its answers are valid, else its own
+    /// [`ScoreError::InvalidAnswers`] (whatever the others gave) or the plugin failure of
+    /// the check that left it out. A plugin may stop at the first respondent it refuses,
+    /// so the others are checked again without it, as [`Scorer::score_each`] does.
+    pub fn check_each(&self, rows: &AnswerRows) -> Result<Vec<Result<(), ScoreError>>, ScoreError> {
+        self.each(rows, |batch| {
+            self.item_scores(batch).map(|_| vec![(); batch.len()])
+        })
+    }
+
+    /// `attempt` on a batch, then again without the respondents it refused, until it
+    /// refuses none: one outcome per respondent (see [`Scorer::score_each`]).
+    fn each<T>(
+        &self,
+        rows: &AnswerRows,
+        attempt: impl Fn(&AnswerRows) -> Result<Vec<T>, ScoreError>,
+    ) -> Result<Vec<Result<T, ScoreError>>, ScoreError> {
+        let mut refused = match attempt(rows) {
+            Ok(done) => return Ok(done.into_iter().map(Ok).collect()),
             Err(ScoreError::InvalidAnswers(list)) => list,
             Err(other) => return Err(other),
         };
-        let mut outcomes: Vec<Option<Result<RespondentResult, ScoreError>>> =
+        let mut outcomes: Vec<Option<Result<T, ScoreError>>> =
             (0..rows.len()).map(|_| None).collect();
-        // Positions in `rows` of the respondents still to score; `refused` names them by
-        // their position in this list, the batch they were scored in.
+        // Positions in `rows` of the respondents still to do; `refused` names them by
+        // their position in this list, the batch they were attempted in.
         let mut todo: Vec<usize> = (0..rows.len()).collect();
         loop {
             let mut invalid: Vec<Vec<AnswerViolation>> = vec![Vec::new(); todo.len()];
@@ -550,10 +571,10 @@ impl Scorer {
             if todo.is_empty() {
                 break;
             }
-            match self.score(&again) {
-                Ok(results) => {
-                    for (&r, result) in todo.iter().zip(results) {
-                        outcomes[r] = Some(Ok(result));
+            match attempt(&again) {
+                Ok(done) => {
+                    for (&r, one) in todo.iter().zip(done) {
+                        outcomes[r] = Some(Ok(one));
                     }
                     break;
                 }

@@ -116,6 +116,11 @@ impl ItemIndex {
         AnswerRows::new(self.items)
     }
 
+    /// How many items (cells per respondent) the instrument has.
+    pub fn count(&self) -> usize {
+        self.items
+    }
+
     /// Adds a respondent whose answers are stored (item id, raw cell) pairs.
     pub fn push_stored(
         &self,

@@ -22,18 +22,23 @@ impl State {
         Duration::from_secs(self.limits.request_timeout_seconds.max(1)).mul_f64(0.9)
     }
 
-    /// Scores `rows` with `scorer`, within [`State::scoring_deadline`].
-    pub(crate) async fn score(
+    /// The result of the one respondent `push` adds (rows of `items` cells), scored with
+    /// `scorer` in a batch with the other calls waiting for it ([`crate::gather`]), within
+    /// [`State::scoring_deadline`].
+    pub(crate) async fn score_one(
         &self,
         scorer: &Arc<Scorer>,
-        rows: AnswerRows,
-    ) -> Result<Vec<RespondentResult>, Status> {
-        self.within_deadline(scorer, "score", scorer.score_blocking(rows))
+        items: usize,
+        push: impl FnOnce(&mut AnswerRows),
+    ) -> Result<RespondentResult, Status> {
+        let outcome = self.scorings.one(scorer, items, push);
+        self.within_deadline(scorer, "score", outcome)
             .await?
+            .unwrap_or_else(|| Err(runner_lost(scorer)))
             .map_err(errors::score)
     }
 
-    /// [`State::score`], with the item scores the results were scored from.
+    /// Scores `rows` with `scorer` within [`State::scoring_deadline`], with the item scores the results were scored from.
     pub(crate) async fn score_with_item_scores(
         &self,
         scorer: &Arc<Scorer>,
@@ -60,20 +65,22 @@ impl State {
             .map_err(errors::score)
     }
 
-    /// Checks the answers of `rows` by their kinds alone (the domain plugins'
-    /// item scoring, no model), within [`State::scoring_deadline`]: invalid
-    /// answers are `INVALID_ARGUMENT` with one violation each, as in a scoring.
+    /// Checks the answers of the one respondent `push` adds (rows of `items` cells) by
+    /// their kinds alone (the domain plugins' item scoring, no model), in a batch with the
+    /// other checks waiting for `scorer` ([`crate::gather`]), within
+    /// [`State::scoring_deadline`]: invalid answers are `INVALID_ARGUMENT` with one
+    /// violation each, as in a scoring.
     pub(crate) async fn check_answers(
         &self,
         scorer: &Arc<Scorer>,
-        rows: AnswerRows,
+        items: usize,
+        push: impl FnOnce(&mut AnswerRows),
     ) -> Result<(), Status> {
-        let violations = self.answer_violations(scorer, rows).await?;
-        if violations.is_empty() {
-            Ok(())
-        } else {
-            Err(errors::score(ScoreError::InvalidAnswers(violations)))
-        }
+        let outcome = self.checks.one(scorer, items, push);
+        self.within_deadline(scorer, "check_answers", outcome)
+            .await?
+            .unwrap_or_else(|| Err(runner_lost(scorer)))
+            .map_err(errors::score)
     }
 
     /// What the kinds say is wrong with the answers (nothing: all valid),
@@ -116,4 +123,17 @@ impl State {
             ))
         })
     }
+}
+
+/// What a call gets whose batch's runner ended without an outcome (a bug: plugin panics
+/// are caught at the ABI and are outcomes).
+fn runner_lost(scorer: &Scorer) -> ScoreError {
+    ScoreError::Plugin(ikd_core::host::PluginCallError::Protocol {
+        plugin: scorer
+            .plugins()
+            .last()
+            .map(|p| p.name().to_owned())
+            .unwrap_or_default(),
+        detail: "the batch this call was scored in ended abnormally".to_owned(),
+    })
 }

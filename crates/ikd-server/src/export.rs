@@ -239,18 +239,23 @@ impl ScorerCache {
 }
 
 /// The parsed provenance of the last distinct provenance JSON seen: an export's results come
-/// in runs that share one (every result of a scoring run has the same).
+/// in runs that share one (every result of a scoring run has the same, and the store hands
+/// out one shared copy of it, so the usual check is a pointer comparison).
 #[derive(Default)]
 struct ProvenanceCache {
-    json: String,
+    json: Option<Arc<str>>,
     parsed: Option<Provenance>,
 }
 
 impl ProvenanceCache {
-    fn get(&mut self, json: &str) -> Option<&Provenance> {
-        if self.json != json {
+    fn get(&mut self, json: &Arc<str>) -> Option<&Provenance> {
+        let same = self
+            .json
+            .as_ref()
+            .is_some_and(|seen| Arc::ptr_eq(seen, json) || seen == json);
+        if !same {
             self.parsed = provenance(json);
-            json.clone_into(&mut self.json);
+            self.json = Some(Arc::clone(json));
         }
         self.parsed.as_ref()
     }

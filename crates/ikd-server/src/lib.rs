@@ -43,6 +43,7 @@ mod deadline;
 mod disclosure;
 mod errors;
 mod export;
+mod gather;
 mod instruments;
 mod invitations;
 mod metrics;
@@ -82,6 +83,9 @@ pub(crate) struct State {
     limits: config::Limits,
     /// `None` when metrics are off (`metrics_addr = off`): nothing recorded.
     metrics: Option<Arc<metrics::Metrics>>,
+    /// One-respondent scorings and answer checks, gathered into batches.
+    scorings: Arc<gather::Gather<gather::Scoring>>,
+    checks: Arc<gather::Gather<gather::Checking>>,
 }
 
 /// Why the server cannot start or stopped with an error.
@@ -202,6 +206,8 @@ impl Server {
             plugins = %plugins.join(", "),
             "server ready"
         );
+        // One batch per core may run at once for each scorer.
+        let runners = std::thread::available_parallelism().map_or(2, usize::from);
         Ok(Server {
             state: Arc::new(State {
                 catalog,
@@ -211,6 +217,8 @@ impl Server {
                 min_group_size: config.min_group_size,
                 limits: config.limits.clone(),
                 metrics,
+                scorings: gather::Gather::new(runners),
+                checks: gather::Gather::new(runners),
             }),
             config,
             listener,

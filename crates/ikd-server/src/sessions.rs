@@ -84,9 +84,12 @@ pub(crate) async fn save_answers(
                 .map(|a| (a.item_id.as_str(), a.value.as_str())),
         )
         .map_err(|v| bad_request("invalid answers", &v))?;
-    let mut rows = entry.items.empty_rows();
-    answers::push(&mut rows, &session.id, &session.org_unit, None, &cells);
-    state.check_answers(&entry.scorer, rows).await?;
+    let items = entry.items.count();
+    state
+        .check_answers(&entry.scorer, items, |rows| {
+            answers::push(rows, &session.id, &session.org_unit, None, &cells)
+        })
+        .await?;
     if let Some(adaptive) = &entry.adaptive {
         let given: Vec<(&str, &str)> = req
             .answers

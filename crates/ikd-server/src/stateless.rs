@@ -34,17 +34,21 @@ pub(crate) async fn score_one(
     req: &api::ScoreRequest,
 ) -> Result<api::ScoreResponse, Status> {
     let prepared = state.prepare(caller, req)?;
-    let mut rows = prepared.entry.items.empty_rows();
-    answers::push(
-        &mut rows,
-        &req.respondent_id,
-        &req.org_unit,
-        prepared.duration,
-        &prepared.cells(req)?,
-    );
-    let results = state.score(&prepared.scorer, rows).await?;
+    let cells = prepared.cells(req)?;
+    let items = prepared.entry.items.count();
+    let result = state
+        .score_one(&prepared.scorer, items, |rows| {
+            answers::push(
+                rows,
+                &req.respondent_id,
+                &req.org_unit,
+                prepared.duration,
+                &cells,
+            )
+        })
+        .await?;
     Ok(api::ScoreResponse {
-        result: Some(prepared.render(&results[0], req.detail())),
+        result: Some(prepared.render(&result, req.detail())),
     })
 }
 

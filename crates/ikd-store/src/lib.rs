@@ -375,7 +375,9 @@ pub struct StoredResult {
     pub level: Option<String>,
     pub domains: Vec<DomainScore>,
     pub flags: Vec<String>,
-    pub provenance_json: String,
+    /// Shared by the results of one scoring run where they are read together (an export
+    /// holds one copy per distinct provenance, not one per result).
+    pub provenance_json: Arc<str>,
 }
 
 impl StoredResult {

@@ -483,7 +483,7 @@ pub(crate) fn stored_result(
         level: result.level,
         domains: result.domains,
         flags: result.flags,
-        provenance_json: result.provenance_json,
+        provenance_json: result.provenance_json.into(),
     }
 }
 
@@ -512,7 +512,7 @@ pub(crate) fn assemble_results(rows: Vec<ResultRow>) -> Result<Vec<StoredResult>
                 level: row.level,
                 domains,
                 flags,
-                provenance_json: row.provenance_json,
+                provenance_json: row.provenance_json.into(),
             })
         })
         .collect()

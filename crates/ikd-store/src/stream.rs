@@ -2,13 +2,15 @@
 //!
 //! Paging (`results_page`) asks the database for each page anew. Where the database has
 //! cursors (PostgreSQL) an export instead declares one over the results (each row holds its
-//! domains, see [`crate::result_row`]), planned for reading everything: the database works at
-//! its own pace and the bounded channel holds it back when the client is slower. Rows are
-//! decoded by column position; a provenance is read once per export, by its key.
+//! domains, see [`crate::result_row`]), read in submission order from the first row: the
+//! database works at its own pace and the bounded channel holds it back when the client is
+//! slower. Rows are decoded by column position; a provenance is read once per export, by its
+//! key.
 //! Elsewhere (SQLite, whose lookups are local) the export reads pages.
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use sqlx::{Database, QueryBuilder, Row};
 use tokio::sync::mpsc;
@@ -81,11 +83,12 @@ where
             )
         };
         let mut tx = store.read_tx().await.map_err(err())?;
-        // Plans for reading everything, not for the first rows.
-        sqlx::query("SET LOCAL cursor_tuple_fraction = 1.0")
-            .execute(&mut *tx)
-            .await
-            .map_err(err())?;
+        // A cursor's plan favours its first rows: for a whole export, the sessions in
+        // submission order by their index, each joined to its result by key, so rows flow
+        // from the first FETCH while the server and the client work on them. Planned for
+        // reading everything (hash join, then a sort) the database spends a little less,
+        // but sends nothing before it has sorted every row (0.9 s at 200k results, 29 s at
+        // 5M) while the rest waits: at 200k, 66–74k against 79–85k rows/s (scores only).
         let mut results = QueryBuilder::<B::Db>::new(format!(
             "DECLARE export_results NO SCROLL CURSOR FOR SELECT {STREAM_RESULT_COLUMNS}"
         ));
@@ -95,7 +98,7 @@ where
 
         let fetch_results = format!("FETCH {STREAM_BATCH} FROM export_results");
         // Provenances by key: a scoring run's results share one, read once per export.
-        let mut provenances: HashMap<String, String> = HashMap::new();
+        let mut provenances: HashMap<String, Arc<str>> = HashMap::new();
         loop {
             let rows: Vec<<B::Db as Database>::Row> = sqlx::query(&fetch_results)
                 .fetch_all(&mut *tx)
@@ -121,9 +124,9 @@ where
                             result.session_id
                         ))
                     })?;
-                    provenances.insert(provenance_id.clone(), json);
+                    provenances.insert(provenance_id.clone(), json.into());
                 }
-                result.provenance_json = provenances[&provenance_id].clone();
+                result.provenance_json = Arc::clone(&provenances[&provenance_id]);
                 batch.push(result);
             }
             drop(rows);
@@ -174,7 +177,7 @@ where
         level: row.try_get(13).map_err(db)?,
         domains,
         flags,
-        provenance_json: String::new(),
+        provenance_json: Arc::from(""),
         session_id,
     };
     Ok((result, row.try_get(16).map_err(db)?))

@@ -227,6 +227,41 @@ fn score_each_sets_aside_refused_respondents_and_scores_the_rest() {
     assert!(close(valid[0].as_ref().unwrap().index, 81.25));
 }
 
+/// A batched check of answers gives each respondent what a check of its answers alone
+/// gives: refused respondents keep their own violations, the others pass, also when a
+/// plugin reports only part of a batch's faults at a time.
+#[test]
+fn check_each_gives_each_respondent_its_own_verdict() {
+    let s = scorer(&instrument_text()).unwrap();
+    let people = [
+        ("r1", None, ["5", "2", "b", "3", "b"]),
+        ("r2", None, ["7", "2", "z", "3", "b"]),
+        ("r3", None, ["NA", "NA", "a", "5", ""]),
+        ("r4", None, ["5", "9", "b", "3", "b"]),
+    ];
+    let outcomes = s.check_each(&rows(&people)).unwrap();
+    assert_eq!(outcomes.len(), 4);
+    for (k, person) in people.iter().enumerate() {
+        let alone = s
+            .answer_violations(&rows(std::slice::from_ref(person)))
+            .unwrap();
+        match &outcomes[k] {
+            Ok(()) => assert!(alone.is_empty(), "{}: {alone:?}", person.0),
+            Err(ScoreError::InvalidAnswers(own)) => {
+                let items = |v: &[ikd_core::pipeline::AnswerViolation]| {
+                    v.iter()
+                        .map(|v| (v.item.clone(), v.message.clone()))
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(items(own), items(&alone), "{}", person.0);
+            }
+            Err(other) => panic!("{}: {other}", person.0),
+        }
+    }
+    assert!(outcomes[0].is_ok() && outcomes[2].is_ok());
+    assert!(outcomes[1].is_err() && outcomes[3].is_err());
+}
+
 #[test]
 fn binding_errors_name_the_item_line_and_plugin() {
     // Only the plugin knows that its `likert` kind needs a scale.

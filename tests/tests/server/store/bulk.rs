@@ -112,7 +112,7 @@ pub async fn a_bulk_load_reads_back_and_its_statistics_agree(db: Db) {
             level: want.result.level.clone(),
             domains: want.result.domains.clone(),
             flags: want.result.flags.clone(),
-            provenance_json: want.result.provenance_json.clone(),
+            provenance_json: want.result.provenance_json.as_str().into(),
         };
         assert_eq!(*got, expected);
     }

@@ -106,8 +106,8 @@ pub async fn results_stored_before_0011_read_back_exactly(db: Db) {
     );
     assert_eq!(
         (
-            first.provenance_json.as_str(),
-            second.provenance_json.as_str()
+            first.provenance_json.as_ref(),
+            second.provenance_json.as_ref()
         ),
         (P1, P1)
     );
@@ -130,7 +130,7 @@ pub async fn results_stored_before_0011_read_back_exactly(db: Db) {
     );
     let s3 = store.latest_result(S3).await.expect("S3").expect("stored");
     assert_eq!(
-        (s3.domains.len(), s3.index, s3.provenance_json.as_str()),
+        (s3.domains.len(), s3.index, s3.provenance_json.as_ref()),
         (0, None, P2)
     );
     assert_eq!(query_i64(&db, "SELECT COUNT(*) FROM provenances").await, 2);

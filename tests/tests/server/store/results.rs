@@ -57,7 +57,7 @@ pub async fn revisions_keep_earlier_ones(db: Db) {
     assert_eq!(first.instrument_sha256, "ab".repeat(32));
     assert_eq!(first.respondent_key, s.respondent_key);
     assert!(first.respondent_key.starts_with("key-36.72-"));
-    assert_eq!(first.provenance_json, r#"{"engine":"0.1.0"}"#);
+    assert_eq!(&*first.provenance_json, r#"{"engine":"0.1.0"}"#);
     assert_eq!(first.domains[0].se, Some(4.0));
     assert_eq!(first.domains[0].answered, 7);
     assert_eq!(first.domains[0].needed, Some(8));
