@@ -125,6 +125,24 @@ impl AnswerRows {
         std::str::from_utf8(bytes).unwrap_or_default()
     }
 
+    /// Who respondent `r` is.
+    pub fn respondent(&self, r: usize) -> Respondent<'_> {
+        Respondent {
+            id: &self.respondent_ids[r],
+            org_unit: &self.org_units[r],
+            duration: self.durations[r],
+            origin: self.origins[r],
+        }
+    }
+
+    /// Adds respondent `r` of `other` (a batch of the same instrument), answers and all.
+    pub fn push_row(&mut self, other: &AnswerRows, r: usize) {
+        self.push(
+            other.respondent(r),
+            (0..other.items).map(|i| other.cell(r, i)),
+        );
+    }
+
     /// Empties the batch, keeping its buffers.
     pub fn clear(&mut self) {
         self.respondent_ids.clear();

@@ -2,7 +2,7 @@
 //! model (domain scores, index, levels) → domain plugins (feedback), over
 //! batches of respondents.
 
-use crate::answers::{AnswerRows, Respondent};
+use crate::answers::AnswerRows;
 use crate::host::{DomainHandle, LoadedPlugin, ModelHandle, PluginCallError, PluginHost};
 use crate::instrument::{Diagnostic, Instrument, InstrumentError, Item, check_plugins};
 use crate::quality::QualityCheck;
@@ -559,10 +559,7 @@ impl Scorer {
             for (&r, violations) in todo.iter().zip(invalid) {
                 if violations.is_empty() {
                     kept.push(r);
-                    again.push(
-                        respondent_of(rows, r),
-                        (0..rows.items()).map(|i| rows.cell(r, i)),
-                    );
+                    again.push_row(rows, r);
                 } else {
                     outcomes[r] = Some(Err(ScoreError::InvalidAnswers(violations)));
                 }
@@ -735,16 +732,6 @@ fn place_presentations(
         presentations[i] = Some(presentation);
     }
     Ok(())
-}
-
-/// Who respondent `r` of `rows` is, to copy it into another batch.
-fn respondent_of(rows: &AnswerRows, r: usize) -> Respondent<'_> {
-    Respondent {
-        id: &rows.respondent_ids[r],
-        org_unit: &rows.org_units[r],
-        duration: rows.durations[r],
-        origin: rows.origins[r],
-    }
 }
 
 fn protocol(plugin: &LoadedPlugin, detail: &str) -> PluginCallError {

@@ -11,6 +11,7 @@ use crate::{State, errors};
 use ikd_core::answers::AnswerRows;
 use ikd_core::pipeline::{AnswerViolation, ItemScores, ScoreError, Scorer};
 use ikd_core::results::RespondentResult;
+use ikd_store::IndicatorScore;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,21 +39,6 @@ impl State {
             .map_err(errors::score)
     }
 
-    /// Scores `rows` with `scorer` within [`State::scoring_deadline`], with the item scores the results were scored from.
-    pub(crate) async fn score_with_item_scores(
-        &self,
-        scorer: &Arc<Scorer>,
-        rows: AnswerRows,
-    ) -> Result<(Vec<RespondentResult>, ItemScores), Status> {
-        self.within_deadline(
-            scorer,
-            "score",
-            scorer.score_with_item_scores_blocking(rows),
-        )
-        .await?
-        .map_err(errors::score)
-    }
-
     /// The item scores of `rows` (the domain plugins' item scoring, no model), within
     /// [`State::scoring_deadline`]; invalid answers are `INVALID_ARGUMENT`.
     pub(crate) async fn item_scores(
@@ -62,6 +48,23 @@ impl State {
     ) -> Result<ItemScores, Status> {
         self.within_deadline(scorer, "item_scores", scorer.item_scores_blocking(rows))
             .await?
+            .map_err(errors::score)
+    }
+
+    /// The result and indicator scores of a submit, the one respondent of `row`, scored
+    /// with `scorer` in a batch with the other submits waiting for it ([`crate::gather`]),
+    /// within [`State::scoring_deadline`].
+    pub(crate) async fn score_submit(
+        &self,
+        scorer: &Arc<Scorer>,
+        row: &AnswerRows,
+    ) -> Result<(RespondentResult, Vec<IndicatorScore>), Status> {
+        let outcome = self
+            .submits
+            .one(scorer, row.items(), |rows| rows.push_row(row, 0));
+        self.within_deadline(scorer, "score", outcome)
+            .await?
+            .unwrap_or_else(|| Err(runner_lost(scorer)))
             .map_err(errors::score)
     }
 

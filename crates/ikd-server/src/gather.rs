@@ -11,11 +11,14 @@
 //!
 //! Batches give the same outcomes as single calls: respondents are scored independently,
 //! and one whose answers a plugin refuses is set aside with its own violations
-//! ([`Scorer::score_each`], [`Scorer::check_each`]).
+//! ([`Scorer::score_each`], [`Scorer::check_each`]). Used by `Score`, the answer check of
+//! `SaveAnswers` and the scoring of `SubmitSession`.
 
+use crate::records::{IndicatorScorer, indicator_scores};
 use ikd_core::answers::AnswerRows;
 use ikd_core::pipeline::{ScoreError, Scorer};
 use ikd_core::results::RespondentResult;
+use ikd_store::IndicatorScore;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::oneshot;
@@ -54,6 +57,38 @@ impl Job for Checking {
         scorer
             .check_each(rows)
             .unwrap_or_else(|e| (0..rows.len()).map(|_| Err(e.clone())).collect())
+    }
+}
+
+/// A submit's scoring: the result and its indicator scores
+/// ([`Scorer::score_with_item_scores`]).
+pub(crate) struct Submitting;
+
+impl Job for Submitting {
+    type Worker = Scorer;
+    type Outcome = Result<(RespondentResult, Vec<IndicatorScore>), ScoreError>;
+
+    fn run(scorer: &Scorer, rows: &AnswerRows) -> Vec<Self::Outcome> {
+        match scorer.score_with_item_scores(rows) {
+            Ok((results, items)) => {
+                let indicators = IndicatorScorer::new(scorer);
+                results
+                    .into_iter()
+                    .enumerate()
+                    .map(|(r, result)| Ok((result, indicator_scores(&indicators, &items, r))))
+                    .collect()
+            }
+            Err(e) if rows.len() == 1 => vec![Err(e)],
+            // Stored answers were checked when saved, so this is rare (an instrument whose
+            // kinds changed): each respondent alone, for an outcome of its own.
+            Err(_) => (0..rows.len())
+                .flat_map(|r| {
+                    let mut one = AnswerRows::new(rows.items());
+                    one.push_row(rows, r);
+                    Self::run(scorer, &one)
+                })
+                .collect(),
+        }
     }
 }
 

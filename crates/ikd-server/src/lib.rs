@@ -86,6 +86,7 @@ pub(crate) struct State {
     /// One-respondent scorings and answer checks, gathered into batches.
     scorings: Arc<gather::Gather<gather::Scoring>>,
     checks: Arc<gather::Gather<gather::Checking>>,
+    submits: Arc<gather::Gather<gather::Submitting>>,
 }
 
 /// Why the server cannot start or stopped with an error.
@@ -219,6 +220,7 @@ impl Server {
                 metrics,
                 scorings: gather::Gather::new(runners),
                 checks: gather::Gather::new(runners),
+                submits: gather::Gather::new(runners),
             }),
             config,
             listener,

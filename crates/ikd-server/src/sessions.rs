@@ -9,7 +9,7 @@ use crate::answers::{self, check_id, check_org_unit};
 use crate::auth::Caller;
 use crate::catalog::Entry;
 use crate::errors::{self, bad_request};
-use crate::records::{IndicatorScorer, indicator_scores, new_result, record_of};
+use crate::records::{new_result, record_of};
 use crate::render::{now_millis, render, timestamp};
 use ikd_core::lang::Lang;
 use ikd_core::quote::quote;
@@ -215,9 +215,9 @@ async fn score_session(
             answers,
         )
         .map_err(|v| bad_request("stored answers no longer fit the instrument", &v))?;
-    let (results, items) = state.score_with_item_scores(&entry.scorer, rows).await?;
-    let mut record = new_result(&entry.scorer, &results[0]);
-    record.indicators = indicator_scores(&IndicatorScorer::new(&entry.scorer), &items, 0);
+    let (result, indicators) = state.score_submit(&entry.scorer, &rows).await?;
+    let mut record = new_result(&entry.scorer, &result);
+    record.indicators = indicators;
     Ok(record)
 }
 
