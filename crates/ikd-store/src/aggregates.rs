@@ -14,8 +14,9 @@ use std::marker::PhantomData;
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use crate::backend::Backend;
-use crate::error::db_err;
+use crate::error::{corrupt, db_err};
 use crate::filter::{Latest, push_latest_from, push_prefix};
+use crate::packed::unescape;
 use crate::result_row::domain_cells_sql;
 use crate::stats::{DAY_MS, Kind, Table};
 use crate::{Aggregate, DomainAggregate, IndicatorAggregate, ResultFilter, StoreError};
@@ -30,7 +31,7 @@ struct TotalsRow {
 }
 
 /// A statistics row summed over units (and days), with its unit when asked per unit.
-#[derive(sqlx::FromRow)]
+#[derive(Debug, sqlx::FromRow)]
 struct SummedRow {
     org_unit: String,
     kind: String,
@@ -119,13 +120,19 @@ where
             )
         };
         let days = whole_days(filter).ok_or_else(|| not_whole_days(filter))?;
-        let rows: Vec<SummedRow> = B::fetch_all(
-            &mut *store.read_pool().acquire().await.map_err(err())?,
-            stats_query(filter, days, true),
-            true,
-        )
-        .await
-        .map_err(err())?;
+        let mut conn = store.read_pool().acquire().await.map_err(err())?;
+        let rows: Vec<SummedRow> = if B::COSTLY_ROWS {
+            // Thousands of units of dozens of rows each: one row per unit instead.
+            let units: Vec<PackedUnitRow> =
+                B::fetch_all(&mut conn, packed_units_query::<B>(filter, days), true)
+                    .await
+                    .map_err(err())?;
+            unpack_units(units)?
+        } else {
+            B::fetch_all(&mut conn, stats_query(filter, days, true), true)
+                .await
+                .map_err(err())?
+        };
         Ok(by_unit(rows))
     }
 
@@ -276,8 +283,113 @@ where
     String: Encode<'a, DB> + Type<DB>,
     i64: Encode<'a, DB> + Type<DB>,
 {
-    let unit = if per_unit { "org_unit" } else { "''" };
+    let mut qb = QueryBuilder::new("");
+    push_stats_query(&mut qb, filter, days, per_unit);
+    qb
+}
+
+/// A unit's rows of [`stats_query`] (per unit) as one text: a line per row, its fields
+/// (kind, domain, indicator, level, n, missing, sum, sum_sq) separated by TAB, the texts
+/// escaped as [`crate::packed`] escapes them, the reals printed exactly.
+#[derive(sqlx::FromRow)]
+struct PackedUnitRow {
+    org_unit: String,
+    lines: String,
+}
+
+/// [`stats_query`] per unit, a [`PackedUnitRow`] per unit, in unit order.
+fn packed_units_query<'a, B>(filter: &ResultFilter, days: Days) -> QueryBuilder<'a, B::Db>
+where
+    B: Backend,
+    String: Encode<'a, B::Db> + Type<B::Db>,
+    i64: Encode<'a, B::Db> + Type<B::Db>,
+{
+    // SQL literals holding a raw TAB and a raw LF read the same in both dialects.
+    let (tab, lf) = ("'\t'", "'\n'");
+    let escaped = |column: &str| {
+        format!("replace(replace(replace({column}, '\\', '\\\\'), {tab}, '\\t'), {lf}, '\\n')")
+    };
+    let line = [
+        escaped("kind"),
+        escaped("domain"),
+        escaped("indicator"),
+        escaped("level"),
+        "CAST(n AS TEXT)".to_owned(),
+        "CAST(missing AS TEXT)".to_owned(),
+        B::exact_text("sum"),
+        B::exact_text("sum_sq"),
+    ]
+    .join(&format!(" || {tab} || "));
     let mut qb = QueryBuilder::new(format!(
+        "SELECT org_unit, {} AS lines FROM (",
+        B::group_lines(&line, lf)
+    ));
+    push_stats_query(&mut qb, filter, days, true);
+    qb.push(") AS per_unit GROUP BY org_unit ORDER BY org_unit");
+    qb
+}
+
+/// The rows of [`PackedUnitRow`]s, as [`stats_query`] gives them (in unit order, then
+/// sorted by kind, domain, indicator and level within a unit).
+fn unpack_units(units: Vec<PackedUnitRow>) -> Result<Vec<SummedRow>, StoreError> {
+    let mut rows = Vec::new();
+    for unit in units {
+        let first = rows.len();
+        for line in unit.lines.split('\n') {
+            rows.push(unpack_line(&unit.org_unit, line).map_err(|why| {
+                corrupt(format!(
+                    "the statistics of unit '{}' read back unreadable: {why} in {line:?}",
+                    unit.org_unit
+                ))
+            })?);
+        }
+        rows[first..].sort_by(|a, b| {
+            (&a.kind, &a.domain, &a.indicator, &a.level).cmp(&(
+                &b.kind,
+                &b.domain,
+                &b.indicator,
+                &b.level,
+            ))
+        });
+    }
+    Ok(rows)
+}
+
+/// One line of a [`PackedUnitRow`].
+fn unpack_line(org_unit: &str, line: &str) -> Result<SummedRow, String> {
+    let fields: Vec<&str> = line.split('\t').collect();
+    let [kind, domain, indicator, level, n, missing, sum, sum_sq] = fields[..] else {
+        return Err(format!("{} fields, not 8", fields.len()));
+    };
+    let text = |field: &str| unescape(field).map_err(|e| e.to_string());
+    let count = |field: &str| field.parse::<i64>().map_err(|e| format!("{field:?}: {e}"));
+    let real = |field: &str| field.parse::<f64>().map_err(|e| format!("{field:?}: {e}"));
+    Ok(SummedRow {
+        org_unit: org_unit.to_owned(),
+        kind: text(kind)?,
+        domain: text(domain)?,
+        indicator: text(indicator)?,
+        level: text(level)?,
+        n: count(n)?,
+        missing: count(missing)?,
+        sum: real(sum)?,
+        sum_sq: real(sum_sq)?,
+    })
+}
+
+/// Appends [`stats_query`] to `qb`.
+fn push_stats_query<'a, DB>(
+    qb: &mut QueryBuilder<'a, DB>,
+    filter: &ResultFilter,
+    days: Days,
+    per_unit: bool,
+) where
+    DB: Database,
+    String: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
+{
+    let unit = if per_unit { "org_unit" } else { "''" };
+    qb.push(format!(
         "SELECT {unit} AS org_unit, kind, domain, indicator, level, \
          CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(missing) AS BIGINT) AS missing, \
          SUM(sum) AS sum, SUM(sum_sq) AS sum_sq"
@@ -286,13 +398,12 @@ where
         Table::Total if !per_unit => Table::Prefix,
         table => table,
     };
-    push_stats_from(&mut qb, table, filter, days);
+    push_stats_from(qb, table, filter, days);
     let group = if per_unit { "org_unit, " } else { "" };
     qb.push(format!(
         " GROUP BY {group}kind, domain, indicator, level \
          HAVING SUM(n) <> 0 OR SUM(missing) <> 0 ORDER BY {group}kind, domain, indicator, level"
     ));
-    qb
 }
 
 /// Results per unit (and per day when `per_day`) from the index rows of the statistics.
@@ -464,4 +575,44 @@ where
     push_latest_from(&mut qb, Latest::Results, filter);
     qb.push(" GROUP BY s.org_unit ORDER BY s.org_unit");
     qb
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A packed line reads back its escaped texts and its reals bit for bit; a damaged one
+    /// is refused, naming what is wrong.
+    #[test]
+    fn a_packed_line_reads_back_exactly() {
+        let third = 1.0_f64 / 3.0;
+        let line = format!(
+            "domain\tlit\\tx\\\\y\tlit.1\\nz\t\t3\t1\t{third:?}\t{:?}",
+            0.1 + 0.2
+        );
+        let row = unpack_line("50.01/a", &line).expect("readable");
+        assert_eq!(
+            (
+                row.kind.as_str(),
+                row.domain.as_str(),
+                row.indicator.as_str()
+            ),
+            ("domain", "lit\tx\\y", "lit.1\nz")
+        );
+        assert_eq!((row.level.as_str(), row.n, row.missing), ("", 3, 1));
+        assert_eq!(row.sum.to_bits(), third.to_bits());
+        assert_eq!(row.sum_sq.to_bits(), (0.1 + 0.2_f64).to_bits());
+        // SQLite's `printf('%!.17g')` of a whole number.
+        assert_eq!(
+            unpack_line("u", "index\t\t\t\t1\t0\t25.0\t625.0")
+                .unwrap()
+                .sum,
+            25.0
+        );
+
+        let short = unpack_line("u", "index\t\t\t1\t0\t25.0\t625.0").unwrap_err();
+        assert!(short.contains("7 fields"), "{short}");
+        let bad = unpack_line("u", "index\t\t\t\tx\t0\t25.0\t625.0").unwrap_err();
+        assert!(bad.contains("\"x\""), "{bad}");
+    }
 }

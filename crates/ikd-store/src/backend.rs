@@ -99,10 +99,22 @@ pub(crate) trait Backend: Send + Sync + Sized + 'static {
     /// reads everything in one snapshot instead of page by page (see `crate::stream`).
     const CURSORS: bool;
 
+    /// Whether each row a query returns is costly to hand over (sqlx's SQLite driver copies
+    /// every value on its own thread and sends rows one at a time): then reads of many small
+    /// rows fetch them packed, one text per unit (see `crate::aggregates`).
+    const COSTLY_ROWS: bool;
+
     /// A `FROM` item giving the elements of the JSON array in `column` as rows of `alias`,
     /// one column `value` (JSON; `value ->> n` reads its n-th cell as text or number).
     /// Joined with `,` after the table holding `column`.
     fn json_elements(column: &str, alias: &str) -> String;
+
+    /// The texts of `line` (a text expression, one per row of a group) joined by
+    /// `separator` (a text literal).
+    fn group_lines(line: &str, separator: &str) -> String;
+
+    /// `real` (an expression) as text that reads back to the same `f64`, bit for bit.
+    fn exact_text(real: &str) -> String;
 
     /// A write transaction.
     fn write_tx(

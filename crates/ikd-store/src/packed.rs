@@ -87,7 +87,8 @@ fn escape_into(out: &mut String, text: &str) {
     }
 }
 
-fn unescape(text: &str) -> Result<String, Malformed> {
+/// A field written with the escapes above (it holds no raw TAB), as it was.
+pub(crate) fn unescape(text: &str) -> Result<String, Malformed> {
     if text.contains(ITEM_END) {
         return Err(Malformed("a second raw tab".to_owned()));
     }

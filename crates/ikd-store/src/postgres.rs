@@ -107,9 +107,19 @@ impl Backend for PgStore {
     /// already holds its own session's row, so each would wait for the other's row — a
     /// deadlock. A hash collision only makes two persons' submits wait for each other.
     const CURSORS: bool = true;
+    const COSTLY_ROWS: bool = false;
 
     fn json_elements(column: &str, alias: &str) -> String {
         format!("jsonb_array_elements(CAST({column} AS jsonb)) AS {alias}(value)")
+    }
+
+    fn group_lines(line: &str, separator: &str) -> String {
+        format!("string_agg({line}, {separator})")
+    }
+
+    fn exact_text(real: &str) -> String {
+        // float8 prints its shortest exact form (extra_float_digits ≥ 1, the default).
+        format!("CAST({real} AS text)")
     }
     const LOCK_STATS: Option<&'static str> =
         Some("LOCK TABLE unit_stats, unit_day_stats IN EXCLUSIVE MODE");

@@ -142,9 +142,19 @@ impl Backend for SqliteStore {
     const LOCK_RESPONDENT: Option<&'static str> = None;
     const LOCK_STATS: Option<&'static str> = None;
     const CURSORS: bool = false;
+    const COSTLY_ROWS: bool = true;
 
     fn json_elements(column: &str, alias: &str) -> String {
         format!("json_each({column}) AS {alias}")
+    }
+
+    fn group_lines(line: &str, separator: &str) -> String {
+        format!("group_concat({line}, {separator})")
+    }
+
+    fn exact_text(real: &str) -> String {
+        // SQLite prints 15 significant digits unless told (`!`: all 17 a double needs).
+        format!("printf('%!.17g', {real})")
     }
 
     /// `BEGIN IMMEDIATE` on the one writer connection: writers queue for the write lock at
