@@ -86,9 +86,11 @@ where
         // A cursor's plan favours its first rows: for a whole export, the sessions in
         // submission order by their index, each joined to its result by key, so rows flow
         // from the first FETCH while the server and the client work on them. Planned for
-        // reading everything (hash join, then a sort) the database spends a little less,
-        // but sends nothing before it has sorted every row (0.9 s at 200k results, 29 s at
-        // 5M) while the rest waits: at 200k, 66–74k against 79–85k rows/s (scores only).
+        // reading everything (hash join, then a sort) the database spends less per row but
+        // sends nothing before it has sorted every row: 0.9 s at 200k results (where the
+        // export is 15–20% slower for it), 33–39 s at 5M (where a scores-only export is
+        // faster overall, 66k against 46k rows/s, and a full one the same). A proxy's read
+        // timeout would cut a larger export before its first row (docs/server.md).
         let mut results = QueryBuilder::<B::Db>::new(format!(
             "DECLARE export_results NO SCROLL CURSOR FOR SELECT {STREAM_RESULT_COLUMNS}"
         ));
