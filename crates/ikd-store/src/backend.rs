@@ -204,7 +204,7 @@ pub(crate) trait Backend: Send + Sync + Sized + 'static {
         conn: &mut Connection<Self>,
         table: Table,
         shard: i64,
-        rows: &[(Key, Sums)],
+        rows: &[(Key<'_>, Sums)],
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
 
     /// Runs a built statement once (not kept in the statement cache: see the module docs).

@@ -41,7 +41,7 @@ use crate::error::db_err;
 use crate::result_row::{domains_json, indicators_json, provenance_id};
 use crate::results::{INSERT_PROVENANCE, check_result, flags_json};
 use crate::sessions::cells;
-use crate::stats::{BASE_SHARD, Counted, Place, StatsDelta};
+use crate::stats::{BASE_SHARD, Counted, Place, StatsDelta, Table};
 use crate::{NewResult, OpenOptions, PgStore, SqliteStore, StoreError, packed, stats};
 
 /// The request id of the one save each loaded session had.
@@ -149,9 +149,9 @@ impl BulkLoader {
         let mut counted = self.counted.lock().unwrap_or_else(PoisonError::into_inner);
         for r in results {
             let place = Place {
-                instrument_id: r.instrument_id.clone(),
-                instrument_version: r.instrument_version.clone(),
-                org_unit: r.org_unit.clone(),
+                instrument_id: &r.instrument_id,
+                instrument_version: &r.instrument_version,
+                org_unit: &r.org_unit,
                 submitted_at: r.submitted_at,
             };
             counted.add(&place, &Counted::of(&r.result), 1);
@@ -203,7 +203,7 @@ impl BulkLoader {
                     .await
                     .map_err(db_err(PgStore::NAME, context))?;
                 let rows = if done.rows_affected() == 0 {
-                    write_counted(store, counted).await?;
+                    copy_counted(store, counted).await?;
                     let rows: i64 = sqlx::query_scalar(COUNT_STATS_ROWS)
                         .fetch_one(store.read_pool())
                         .await
@@ -242,6 +242,65 @@ async fn write_counted<B: Backend>(store: &B, counted: StatsDelta) -> Result<(),
         .apply::<B>(&mut tx, BASE_SHARD)
         .await
         .map_err(err())?;
+    tx.commit().await.map_err(err())
+}
+
+/// Takes the statistics tables for the rest of the transaction: writers wait, readers
+/// do not.
+const LOCK_ALL_STATS: &str =
+    "LOCK TABLE unit_stats, unit_day_stats, prefix_stats IN EXCLUSIVE MODE";
+
+/// [`write_counted`] on PostgreSQL: a table without rows yet (a load into a new store) gets
+/// the counted rows by `COPY`, the others by upserts. At 1M results (2M rows per day and
+/// unit) the upserts took 32 s.
+async fn copy_counted(store: &PgStore, counted: StatsDelta) -> Result<(), StoreError> {
+    let err = || db_err(PgStore::NAME, "adding the loaded results to the statistics");
+    let sorted = counted.sorted();
+    let mut tx = store.write_tx().await.map_err(err())?;
+    sqlx::query(LOCK_ALL_STATS)
+        .execute(&mut *tx)
+        .await
+        .map_err(err())?;
+    for table in [Table::Total, Table::Prefix, Table::Daily] {
+        let rows = sorted.rows(table);
+        let empty: bool = sqlx::query_scalar(&format!(
+            "SELECT NOT EXISTS (SELECT 1 FROM {})",
+            table.name()
+        ))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(err())?;
+        if !empty {
+            PgStore::add_stats(&mut tx, table, BASE_SHARD, &rows)
+                .await
+                .map_err(err())?;
+            continue;
+        }
+        let statement = format!(
+            "COPY {} ({}, shard, n, missing, sum, sum_sq) FROM STDIN",
+            table.name(),
+            table.key_columns()
+        );
+        copy_rows(&mut tx, &statement, &rows, |(key, sums), buf| {
+            buf.text(key.instrument_id).text(key.org_unit);
+            if table == Table::Daily {
+                buf.int(key.day);
+            }
+            buf.text(key.instrument_version)
+                .text(key.kind.as_str())
+                .text(key.domain)
+                .text(key.indicator)
+                .text(key.level)
+                .int(BASE_SHARD)
+                .int(sums.n)
+                .int(sums.missing)
+                .float(sums.sum)
+                .float(sums.sum_sq)
+                .end();
+        })
+        .await
+        .map_err(err())?;
+    }
     tx.commit().await.map_err(err())
 }
 
@@ -332,15 +391,22 @@ struct CopyBuf(Vec<u8>);
 
 impl CopyBuf {
     fn text(&mut self, s: &str) -> &mut Self {
-        for b in s.bytes() {
-            match b {
-                b'\\' => self.0.extend_from_slice(b"\\\\"),
-                b'\t' => self.0.extend_from_slice(b"\\t"),
-                b'\n' => self.0.extend_from_slice(b"\\n"),
-                b'\r' => self.0.extend_from_slice(b"\\r"),
-                _ => self.0.push(b),
-            }
+        // Runs without a special byte are copied whole: byte by byte, this was 7% of a load.
+        let bytes = s.as_bytes();
+        let mut run = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            let escaped: &[u8] = match b {
+                b'\\' => b"\\\\",
+                b'\t' => b"\\t",
+                b'\n' => b"\\n",
+                b'\r' => b"\\r",
+                _ => continue,
+            };
+            self.0.extend_from_slice(&bytes[run..i]);
+            self.0.extend_from_slice(escaped);
+            run = i + 1;
         }
+        self.0.extend_from_slice(&bytes[run..]);
         self.0.push(b'\t');
         self
     }
@@ -359,12 +425,14 @@ impl CopyBuf {
 
     /// Rust prints the shortest decimal that reads back as the same `f64`, never with an
     /// exponent; PostgreSQL reads it back exactly.
+    fn float(&mut self, v: f64) -> &mut Self {
+        let _ = write!(Text(&mut self.0), "{v}\t");
+        self
+    }
+
     fn opt_float(&mut self, v: Option<f64>) -> &mut Self {
         match v {
-            Some(v) => {
-                let _ = write!(Text(&mut self.0), "{v}\t");
-                self
-            }
+            Some(v) => self.float(v),
             None => self.null(),
         }
     }
@@ -422,24 +490,35 @@ async fn copy_postgres(store: &PgStore, results: &[BulkResult]) -> Result<(), St
         (RESULT_COLUMNS, copy_result),
     ];
     for (columns, write) in tables {
-        let mut copy = tx
-            .copy_in_raw(&format!("COPY {columns} FROM STDIN"))
+        copy_rows(&mut tx, &format!("COPY {columns} FROM STDIN"), &rows, write)
             .await
             .map_err(err())?;
-        let mut buf = CopyBuf(Vec::with_capacity(COPY_CHUNK + 64 * 1024));
-        for row in &rows {
-            write(row, &mut buf);
-            if buf.0.len() >= COPY_CHUNK {
-                copy.send(std::mem::take(&mut buf.0)).await.map_err(err())?;
-                buf.0.reserve(COPY_CHUNK + 64 * 1024);
-            }
-        }
-        if !buf.0.is_empty() {
-            copy.send(buf.0).await.map_err(err())?;
-        }
-        copy.finish().await.map_err(err())?;
     }
     tx.commit().await.map_err(err())
+}
+
+/// Runs `statement` (`COPY … FROM STDIN`) with a row written by `write` for each item, sent
+/// on in chunks of [`COPY_CHUNK`] bytes.
+async fn copy_rows<T>(
+    conn: &mut sqlx::PgConnection,
+    statement: &str,
+    items: &[T],
+    write: impl Fn(&T, &mut CopyBuf),
+) -> Result<(), sqlx::Error> {
+    let mut copy = conn.copy_in_raw(statement).await?;
+    let mut buf = CopyBuf(Vec::with_capacity(COPY_CHUNK + 64 * 1024));
+    for item in items {
+        write(item, &mut buf);
+        if buf.0.len() >= COPY_CHUNK {
+            copy.send(std::mem::take(&mut buf.0)).await?;
+            buf.0.reserve(COPY_CHUNK + 64 * 1024);
+        }
+    }
+    if !buf.0.is_empty() {
+        copy.send(buf.0).await?;
+    }
+    copy.finish().await?;
+    Ok(())
 }
 
 fn copy_session(row: &Rows, buf: &mut CopyBuf) {

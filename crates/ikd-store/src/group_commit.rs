@@ -575,9 +575,9 @@ where
                 continue;
             }
             let place = Place {
-                instrument_id: row.instrument_id.clone(),
-                instrument_version: row.instrument_version.clone(),
-                org_unit: row.org_unit.clone(),
+                instrument_id: &row.instrument_id,
+                instrument_version: &row.instrument_version,
+                org_unit: &row.org_unit,
                 submitted_at: row.submitted_at.unwrap_or_default(),
             };
             delta.add(&place, &Counted::of(result), 1);
@@ -586,8 +586,8 @@ where
             if submitted_ids.contains(id.as_str()) {
                 continue;
             }
-            if let Some((place, counted)) = counted_revision::<B>(conn, id, *revision).await? {
-                delta.add(&place, &counted, -1);
+            if let Some(stored) = counted_revision::<B>(conn, id, *revision).await? {
+                delta.add(&stored.place(), &stored.counted(), -1);
             }
         }
         delta.apply::<B>(conn, shard).await

@@ -255,7 +255,7 @@ impl Backend for PgStore {
         conn: &mut PgConnection,
         table: Table,
         shard: i64,
-        rows: &[(Key, Sums)],
+        rows: &[(Key<'_>, Sums)],
     ) -> Result<(), sqlx::Error> {
         stats::upsert_arrays(conn, table, shard, rows).await
     }

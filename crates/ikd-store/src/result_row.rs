@@ -85,18 +85,26 @@ pub(crate) fn parse_domains(
         .collect()
 }
 
-/// Reads an `indicators` column back as `(domain, code, score)`; a corrupt value names the
-/// result.
+/// Reads an `indicators` column (`[domain, code, score]` each) back; a corrupt value names
+/// the result.
 pub(crate) fn parse_indicators(
     json: &str,
     session_id: &str,
     revision: i64,
-) -> Result<Vec<(String, String, Option<f64>)>, StoreError> {
-    serde_json::from_str(json).map_err(|e| {
+) -> Result<Vec<IndicatorScore>, StoreError> {
+    let cells: Vec<(String, String, Option<f64>)> = serde_json::from_str(json).map_err(|e| {
         corrupt(format!(
             "indicator scores of session '{session_id}' revision {revision}: {e}"
         ))
-    })
+    })?;
+    Ok(cells
+        .into_iter()
+        .map(|(domain, code, score)| IndicatorScore {
+            domain,
+            code,
+            score,
+        })
+        .collect())
 }
 
 /// SQL reading a domain's code, score and level from `{alias}.value`, an element of a
@@ -167,13 +175,7 @@ mod tests {
             },
         ];
         let read = parse_indicators(&indicators_json(&indicators), "s", 2).unwrap();
-        assert_eq!(
-            read,
-            vec![
-                ("literasi".into(), "informasi".into(), Some(1.0 / 3.0)),
-                ("literasi".into(), "komunikasi".into(), None),
-            ]
-        );
+        assert_eq!(read, indicators);
     }
 
     #[test]

@@ -275,12 +275,12 @@ where
             return Ok(());
         }
         let mut delta = StatsDelta::default();
-        if let Some((place, old)) = counted_revision::<B>(conn, session_id, row.latest_revision - 1)
+        if let Some(old) = counted_revision::<B>(conn, session_id, row.latest_revision - 1)
             .await
             .map_err(err())?
         {
-            delta.add(&place, &old, -1);
-            delta.add(&place, &Counted::of(result), 1);
+            delta.add(&old.place(), &old.counted(), -1);
+            delta.add(&old.place(), &Counted::of(result), 1);
         }
         delta.apply::<B>(conn, BASE_SHARD).await.map_err(err())
     }

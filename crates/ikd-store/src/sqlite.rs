@@ -273,7 +273,7 @@ impl Backend for SqliteStore {
         conn: &mut SqliteConnection,
         table: Table,
         shard: i64,
-        rows: &[(Key, Sums)],
+        rows: &[(Key<'_>, Sums)],
     ) -> Result<(), sqlx::Error> {
         stats::upsert_values::<Self>(conn, table, shard, rows).await
     }

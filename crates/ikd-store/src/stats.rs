@@ -19,7 +19,7 @@ use sqlx::{Database, QueryBuilder};
 use crate::backend::{Backend, Connection, INSERT_CHUNK};
 use crate::error::db_err;
 use crate::result_row::{domain_cells_sql, indicator_cells_sql, parse_domains, parse_indicators};
-use crate::{NewResult, StatsCheck, StoreError};
+use crate::{DomainScore, IndicatorScore, NewResult, StatsCheck, StoreError};
 
 /// A day of submission: `submitted_at / DAY_MS` (UTC; disclosure control cuts windows at
 /// UTC midnights).
@@ -70,17 +70,17 @@ impl Kind {
     }
 }
 
-/// One statistics row's key (the day is dropped for `unit_stats`).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct Key {
-    instrument_id: String,
-    org_unit: String,
-    day: i64,
-    instrument_version: String,
-    kind: Kind,
-    domain: String,
-    indicator: String,
-    level: String,
+/// One statistics row's key (the day is dropped for `unit_stats`), its names borrowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Key<'a> {
+    pub instrument_id: &'a str,
+    pub org_unit: &'a str,
+    pub day: i64,
+    pub instrument_version: &'a str,
+    pub kind: Kind,
+    pub domain: &'a str,
+    pub indicator: &'a str,
+    pub level: &'a str,
 }
 
 /// The numbers of one statistics row (see the migration for what each means per kind).
@@ -125,57 +125,88 @@ impl Sums {
 }
 
 /// Where a result counts: its session's instrument, unit and time of submission.
-#[derive(Clone, Debug)]
-pub(crate) struct Place {
-    pub instrument_id: String,
-    pub instrument_version: String,
-    pub org_unit: String,
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Place<'a> {
+    pub instrument_id: &'a str,
+    pub instrument_version: &'a str,
+    pub org_unit: &'a str,
     pub submitted_at: i64,
 }
 
-/// The values of a result the statistics keep.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Counted {
+/// The values of a result the statistics keep, borrowed from a [`NewResult`] being written
+/// or a [`StoredCounts`] read back.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Counted<'a> {
     pub index: Option<f64>,
-    pub level: Option<String>,
+    pub level: Option<&'a str>,
     pub flagged: bool,
-    /// (code, score, level).
-    pub domains: Vec<(String, Option<f64>, Option<String>)>,
-    /// (domain, indicator, score).
-    pub indicators: Vec<(String, String, Option<f64>)>,
+    pub domains: &'a [DomainScore],
+    pub indicators: &'a [IndicatorScore],
 }
 
-impl Counted {
-    pub(crate) fn of(result: &NewResult) -> Counted {
+impl<'a> Counted<'a> {
+    pub(crate) fn of(result: &'a NewResult) -> Counted<'a> {
         Counted {
             index: result.index,
-            level: result.level.clone(),
+            level: result.level.as_deref(),
             flagged: !result.flags.is_empty(),
-            domains: result
-                .domains
-                .iter()
-                .map(|d| (d.code.clone(), d.score, d.level.clone()))
-                .collect(),
-            indicators: result
-                .indicators
-                .iter()
-                .map(|i| (i.domain.clone(), i.code.clone(), i.score))
-                .collect(),
+            domains: &result.domains,
+            indicators: &result.indicators,
         }
     }
 }
+
+/// A stored revision's place and counted values, read back to be taken away again
+/// ([`counted_revision`]).
+#[derive(Debug)]
+pub(crate) struct StoredCounts {
+    instrument_id: String,
+    instrument_version: String,
+    org_unit: String,
+    submitted_at: i64,
+    index: Option<f64>,
+    level: Option<String>,
+    flagged: bool,
+    domains: Vec<DomainScore>,
+    indicators: Vec<IndicatorScore>,
+}
+
+impl StoredCounts {
+    pub(crate) fn place(&self) -> Place<'_> {
+        Place {
+            instrument_id: &self.instrument_id,
+            instrument_version: &self.instrument_version,
+            org_unit: &self.org_unit,
+            submitted_at: self.submitted_at,
+        }
+    }
+
+    pub(crate) fn counted(&self) -> Counted<'_> {
+        Counted {
+            index: self.index,
+            level: self.level.as_deref(),
+            flagged: self.flagged,
+            domains: &self.domains,
+            indicators: &self.indicators,
+        }
+    }
+}
+
+/// Hash maps of the delta: keyed by small numbers and short names, hashed millions of times
+/// in a bulk load, where SipHash's resistance to chosen keys buys nothing.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// What the writes of one transaction add to and take from the statistics, summed per row;
 /// [`StatsDelta::apply`] writes it before the commit.
 ///
 /// A result adds to some thirty rows: keyed by their names, each addition cloned seven
 /// strings and compared them in a tree, half of a bulk load's time. Names are kept once
-/// ([`Names`]) and rows keyed by their numbers; [`StatsDelta::rows`] names and sorts them
-/// once, when the delta is written.
+/// ([`Names`]) and rows keyed by their numbers; [`StatsDelta::sorted`] sorts them by the
+/// names' ranks, and names them only when they are written.
 #[derive(Debug, Default)]
 pub(crate) struct StatsDelta {
     names: Names,
-    rows: HashMap<RowId, Sums>,
+    rows: FastMap<RowId, Sums>,
 }
 
 /// A statistics row's key by the numbers of its names in [`Names`].
@@ -191,10 +222,11 @@ struct RowId {
     level: u32,
 }
 
-/// Every name a delta uses (instrument ids, units, codes), each kept once, by number.
+/// Every name a delta uses (instrument ids, units, prefixes, codes), each kept once, by
+/// number.
 #[derive(Debug, Default)]
 struct Names {
-    numbers: HashMap<String, u32>,
+    numbers: FastMap<String, u32>,
     names: Vec<String>,
 }
 
@@ -209,75 +241,160 @@ impl Names {
         number
     }
 
-    fn name(&self, number: u32) -> String {
-        self.names[number as usize].clone()
+    fn name(&self, number: u32) -> &str {
+        &self.names[number as usize]
+    }
+
+    /// Each number's rank among the names in byte order: numbers compared by rank compare
+    /// as their names do.
+    fn ranks(&self) -> Vec<u32> {
+        let mut by_name: Vec<u32> = (0..self.names.len() as u32).collect();
+        by_name.sort_unstable_by_key(|&n| self.name(n));
+        let mut ranks = vec![0; by_name.len()];
+        for (rank, number) in by_name.into_iter().enumerate() {
+            ranks[number as usize] = rank as u32;
+        }
+        ranks
     }
 }
 
 impl StatsDelta {
     /// Counts `result` at `place` `sign` times: +1 when it starts counting, −1 when it stops
     /// (superseded by a re-take, or replaced by a rescore's revision).
-    pub(crate) fn add(&mut self, place: &Place, result: &Counted, sign: i64) {
+    pub(crate) fn add(&mut self, place: &Place<'_>, result: &Counted<'_>, sign: i64) {
         let none = self.names.number("");
         let base = RowId {
-            instrument_id: self.names.number(&place.instrument_id),
-            org_unit: self.names.number(&place.org_unit),
+            instrument_id: self.names.number(place.instrument_id),
+            org_unit: self.names.number(place.org_unit),
             day: place.submitted_at.div_euclid(DAY_MS),
-            instrument_version: self.names.number(&place.instrument_version),
+            instrument_version: self.names.number(place.instrument_version),
             kind: Kind::Index,
             domain: none,
             indicator: none,
             level: none,
         };
         let (names, rows) = (&mut self.names, &mut self.rows);
-        let mut put = |kind: Kind, domain: &str, indicator: &str, level: &str, sums: Sums| {
+        let mut put = |kind: Kind, domain: u32, indicator: u32, level: u32, sums: Sums| {
             let key = RowId {
                 kind,
-                domain: names.number(domain),
-                indicator: names.number(indicator),
-                level: names.number(level),
+                domain,
+                indicator,
+                level,
                 ..base
             };
             rows.entry(key).or_default().add(sums);
         };
-        put(Kind::Index, "", "", "", Sums::value(result.index, sign));
-        if let Some(level) = &result.level {
-            put(Kind::Index, "", "", level, Sums::count(sign));
+        put(
+            Kind::Index,
+            none,
+            none,
+            none,
+            Sums::value(result.index, sign),
+        );
+        if let Some(level) = result.level {
+            put(
+                Kind::Index,
+                none,
+                none,
+                names.number(level),
+                Sums::count(sign),
+            );
         }
         if result.flagged {
-            put(Kind::Flagged, "", "", "", Sums::count(sign));
+            put(Kind::Flagged, none, none, none, Sums::count(sign));
         }
-        for (code, score, level) in &result.domains {
-            put(Kind::Domain, code, "", "", Sums::value(*score, sign));
-            if let Some(level) = level {
-                put(Kind::Domain, code, "", level, Sums::count(sign));
+        for domain in result.domains {
+            let code = names.number(&domain.code);
+            put(
+                Kind::Domain,
+                code,
+                none,
+                none,
+                Sums::value(domain.score, sign),
+            );
+            if let Some(level) = &domain.level {
+                put(
+                    Kind::Domain,
+                    code,
+                    none,
+                    names.number(level),
+                    Sums::count(sign),
+                );
             }
         }
-        for (domain, code, score) in &result.indicators {
-            put(Kind::Indicator, domain, code, "", Sums::value(*score, sign));
+        // Indicators come grouped by domain: its code is looked up once per group.
+        let mut domain = (None, none);
+        for indicator in result.indicators {
+            if domain.0 != Some(indicator.domain.as_str()) {
+                domain = (
+                    Some(indicator.domain.as_str()),
+                    names.number(&indicator.domain),
+                );
+            }
+            let code = names.number(&indicator.code);
+            let sums = Sums::value(indicator.score, sign);
+            put(Kind::Indicator, domain.1, code, none, sums);
         }
     }
 
-    /// Every row by its names, sorted: every transaction updates rows in key order, so two
-    /// cannot deadlock on them.
-    fn rows(self) -> BTreeMap<Key, Sums> {
-        let names = &self.names;
-        self.rows
-            .into_iter()
-            .map(|(id, sums)| {
-                let key = Key {
-                    instrument_id: names.name(id.instrument_id),
-                    org_unit: names.name(id.org_unit),
-                    day: id.day,
-                    instrument_version: names.name(id.instrument_version),
-                    kind: id.kind,
-                    domain: names.name(id.domain),
-                    indicator: names.name(id.indicator),
-                    level: names.name(id.level),
+    /// The rows of each table, each table's in key order: every transaction updates rows in
+    /// the same order, so two cannot deadlock on them. Sorted by the ranks of the names'
+    /// numbers: sorting the keys by their names cost seconds per million rows.
+    pub(crate) fn sorted(self) -> SortedDelta {
+        let StatsDelta { mut names, rows } = self;
+        let mut totals: FastMap<RowId, Sums> = FastMap::default();
+        for (id, sums) in &rows {
+            totals
+                .entry(RowId { day: 0, ..*id })
+                .or_default()
+                .add(*sums);
+        }
+        // Units are few (thousands): each one's prefixes are numbered once.
+        let mut unit_prefixes: FastMap<u32, Vec<u32>> = FastMap::default();
+        let mut prefixes: FastMap<RowId, Sums> = FastMap::default();
+        for (id, sums) in totals
+            .iter()
+            .filter(|(id, _)| id.kind.kept_in(Table::Prefix))
+        {
+            let numbers = unit_prefixes.entry(id.org_unit).or_insert_with(|| {
+                let unit = names.name(id.org_unit).to_owned();
+                prefixes_of(&unit).map(|p| names.number(p)).collect()
+            });
+            for &prefix in numbers.iter() {
+                let key = RowId {
+                    org_unit: prefix,
+                    ..*id
                 };
-                (key, sums)
-            })
-            .collect()
+                prefixes.entry(key).or_default().add(*sums);
+            }
+        }
+        let ranks = names.ranks();
+        let in_order = |rows: FastMap<RowId, Sums>, table: Table| {
+            let mut rows: Vec<(RowId, Sums)> = rows
+                .into_iter()
+                .filter(|(id, _)| id.kind.kept_in(table))
+                .collect();
+            rows.sort_unstable_by_key(|(id, _)| {
+                let rank = |number: u32| ranks[number as usize];
+                (
+                    rank(id.instrument_id),
+                    rank(id.org_unit),
+                    id.day,
+                    rank(id.instrument_version),
+                    id.kind,
+                    rank(id.domain),
+                    rank(id.indicator),
+                    rank(id.level),
+                )
+            });
+            rows
+        };
+        SortedDelta {
+            totals: in_order(totals, Table::Total),
+            prefixes: in_order(prefixes, Table::Prefix),
+            daily: in_order(rows, Table::Daily),
+            names,
+        }
     }
 
     /// Adds the delta to `unit_day_stats`, (summed over days) to `unit_stats`, and (summed
@@ -287,24 +404,47 @@ impl StatsDelta {
         conn: &mut Connection<B>,
         shard: i64,
     ) -> Result<(), sqlx::Error> {
-        let rows = self.rows();
-        let mut totals: BTreeMap<Key, Sums> = BTreeMap::new();
-        for (key, sums) in &rows {
-            let key = Key {
-                day: 0,
-                ..key.clone()
-            };
-            totals.entry(key).or_default().add(*sums);
+        let sorted = self.sorted();
+        for table in [Table::Total, Table::Prefix, Table::Daily] {
+            B::add_stats(conn, table, shard, &sorted.rows(table)).await?;
         }
-        let prefixes: Vec<(Key, Sums)> = roll_up(&totals).into_iter().collect();
-        let daily: Vec<(Key, Sums)> = rows
-            .into_iter()
-            .filter(|(key, _)| key.kind.kept_in(Table::Daily))
-            .collect();
-        let totals: Vec<(Key, Sums)> = totals.into_iter().collect();
-        B::add_stats(conn, Table::Total, shard, &totals).await?;
-        B::add_stats(conn, Table::Prefix, shard, &prefixes).await?;
-        B::add_stats(conn, Table::Daily, shard, &daily).await
+        Ok(())
+    }
+}
+
+/// A [`StatsDelta`]'s rows of each table, in key order ([`StatsDelta::sorted`]).
+#[derive(Debug)]
+pub(crate) struct SortedDelta {
+    names: Names,
+    totals: Vec<(RowId, Sums)>,
+    prefixes: Vec<(RowId, Sums)>,
+    daily: Vec<(RowId, Sums)>,
+}
+
+impl SortedDelta {
+    /// The rows to add to `table` (a prefix row's `org_unit` is its prefix).
+    pub(crate) fn rows(&self, table: Table) -> Vec<(Key<'_>, Sums)> {
+        let rows = match table {
+            Table::Total => &self.totals,
+            Table::Prefix => &self.prefixes,
+            Table::Daily => &self.daily,
+        };
+        let name = |number: u32| self.names.name(number);
+        rows.iter()
+            .map(|(id, sums)| {
+                let key = Key {
+                    instrument_id: name(id.instrument_id),
+                    org_unit: name(id.org_unit),
+                    day: id.day,
+                    instrument_version: name(id.instrument_version),
+                    kind: id.kind,
+                    domain: name(id.domain),
+                    indicator: name(id.indicator),
+                    level: name(id.level),
+                };
+                (key, *sums)
+            })
+            .collect()
     }
 }
 
@@ -330,7 +470,7 @@ impl Table {
     }
 
     /// The key columns but the shard, comma-separated.
-    fn key_columns(self) -> &'static str {
+    pub(crate) fn key_columns(self) -> &'static str {
         match self {
             Table::Total => {
                 "instrument_id, org_unit, instrument_version, kind, domain, indicator, level"
@@ -359,14 +499,14 @@ pub(crate) fn prefixes_of(unit: &str) -> impl Iterator<Item = &str> {
 
 /// Unit rows (day ignored) summed under every prefix of their unit: `prefix_stats` rows
 /// (the key's `org_unit` holds the prefix).
-fn roll_up(units: &BTreeMap<Key, Sums>) -> BTreeMap<Key, Sums> {
+fn roll_up<'a>(units: &BTreeMap<Key<'a>, Sums>) -> BTreeMap<Key<'a>, Sums> {
     let mut out: BTreeMap<Key, Sums> = BTreeMap::new();
     for (key, sums) in units.iter().filter(|(k, _)| k.kind.kept_in(Table::Prefix)) {
-        for prefix in prefixes_of(&key.org_unit) {
+        for prefix in prefixes_of(key.org_unit) {
             let key = Key {
-                org_unit: prefix.to_owned(),
+                org_unit: prefix,
                 day: 0,
-                ..key.clone()
+                ..*key
             };
             out.entry(key).or_default().add(*sums);
         }
@@ -379,7 +519,7 @@ pub(crate) async fn upsert_values<B: Backend>(
     conn: &mut Connection<B>,
     table: Table,
     shard: i64,
-    rows: &[(Key, Sums)],
+    rows: &[(Key<'_>, Sums)],
 ) -> Result<(), sqlx::Error>
 where
     for<'q> <B::Db as Database>::Arguments<'q>: sqlx::IntoArguments<'q, B::Db>,
@@ -395,16 +535,15 @@ where
             table.key_columns()
         ));
         qb.push_values(chunk, |mut row, (key, sums)| {
-            row.push_bind(key.instrument_id.clone())
-                .push_bind(key.org_unit.clone());
+            row.push_bind(key.instrument_id).push_bind(key.org_unit);
             if table == Table::Daily {
                 row.push_bind(key.day);
             }
-            row.push_bind(key.instrument_version.clone())
+            row.push_bind(key.instrument_version)
                 .push_bind(key.kind.as_str())
-                .push_bind(key.domain.clone())
-                .push_bind(key.indicator.clone())
-                .push_bind(key.level.clone())
+                .push_bind(key.domain)
+                .push_bind(key.indicator)
+                .push_bind(key.level)
                 .push_bind(shard)
                 .push_bind(sums.n)
                 .push_bind(sums.missing)
@@ -423,12 +562,12 @@ pub(crate) async fn upsert_arrays(
     conn: &mut sqlx::PgConnection,
     table: Table,
     shard: i64,
-    rows: &[(Key, Sums)],
+    rows: &[(Key<'_>, Sums)],
 ) -> Result<(), sqlx::Error> {
     if rows.is_empty() {
         return Ok(());
     }
-    let text = |f: fn(&Key) -> &str| rows.iter().map(|(k, _)| f(k)).collect::<Vec<&str>>();
+    let text = |f: fn(Key) -> &str| rows.iter().map(|(k, _)| f(*k)).collect::<Vec<&str>>();
     let unit = if table == Table::Prefix {
         "org_prefix"
     } else {
@@ -451,13 +590,13 @@ pub(crate) async fn upsert_arrays(
     );
     let mut query = sqlx::query(&sql)
         .bind(shard)
-        .bind(text(|k| &k.instrument_id))
-        .bind(text(|k| &k.org_unit))
-        .bind(text(|k| &k.instrument_version))
+        .bind(text(|k| k.instrument_id))
+        .bind(text(|k| k.org_unit))
+        .bind(text(|k| k.instrument_version))
         .bind(text(|k| k.kind.as_str()))
-        .bind(text(|k| &k.domain))
-        .bind(text(|k| &k.indicator))
-        .bind(text(|k| &k.level))
+        .bind(text(|k| k.domain))
+        .bind(text(|k| k.indicator))
+        .bind(text(|k| k.level))
         .bind(rows.iter().map(|(_, s)| s.n).collect::<Vec<i64>>())
         .bind(rows.iter().map(|(_, s)| s.missing).collect::<Vec<i64>>())
         .bind(rows.iter().map(|(_, s)| s.sum).collect::<Vec<f64>>())
@@ -579,14 +718,14 @@ fn rolled_up(units: &[StatRow]) -> Vec<StatRow> {
     roll_up_rows(units)
         .into_iter()
         .map(|(k, s)| StatRow {
-            instrument_id: k.instrument_id,
-            org_unit: k.org_unit,
+            instrument_id: k.instrument_id.to_owned(),
+            org_unit: k.org_unit.to_owned(),
             day: 0,
-            instrument_version: k.instrument_version,
+            instrument_version: k.instrument_version.to_owned(),
             kind: k.kind.as_str().to_owned(),
-            domain: k.domain,
-            indicator: k.indicator,
-            level: k.level,
+            domain: k.domain.to_owned(),
+            indicator: k.indicator.to_owned(),
+            level: k.level.to_owned(),
             n: s.n,
             missing: s.missing,
             sum: s.sum,
@@ -596,19 +735,19 @@ fn rolled_up(units: &[StatRow]) -> Vec<StatRow> {
 }
 
 /// [`roll_up`] of rows as read back.
-fn roll_up_rows(units: &[StatRow]) -> BTreeMap<Key, Sums> {
+fn roll_up_rows(units: &[StatRow]) -> BTreeMap<Key<'_>, Sums> {
     let keyed: BTreeMap<Key, Sums> = units
         .iter()
         .filter_map(|r| {
             let key = Key {
-                instrument_id: r.instrument_id.clone(),
-                org_unit: r.org_unit.clone(),
+                instrument_id: &r.instrument_id,
+                org_unit: &r.org_unit,
                 day: 0,
-                instrument_version: r.instrument_version.clone(),
+                instrument_version: &r.instrument_version,
                 kind: Kind::parse(&r.kind)?,
-                domain: r.domain.clone(),
-                indicator: r.indicator.clone(),
-                level: r.level.clone(),
+                domain: &r.domain,
+                indicator: &r.indicator,
+                level: &r.level,
             };
             let sums = Sums {
                 n: r.n,
@@ -886,7 +1025,7 @@ pub(crate) async fn counted_revision<B: Backend>(
     conn: &mut Connection<B>,
     session_id: &str,
     revision: i64,
-) -> Result<Option<(Place, Counted)>, sqlx::Error>
+) -> Result<Option<StoredCounts>, sqlx::Error>
 where
     for<'c> &'c mut <B::Db as Database>::Connection: sqlx::Executor<'c, Database = B::Db>,
     for<'q> <B::Db as Database>::Arguments<'q>: sqlx::IntoArguments<'q, B::Db>,
@@ -932,27 +1071,18 @@ where
     else {
         return Ok(None);
     };
-    let domains = parse_domains(&domains, session_id, revision)
-        .map_err(|e| sqlx::Error::Decode(e.into()))?
-        .into_iter()
-        .map(|d| (d.code, d.score, d.level))
-        .collect();
-    let indicators = parse_indicators(&indicators, session_id, revision)
-        .map_err(|e| sqlx::Error::Decode(e.into()))?;
-    let place = Place {
+    let decode = |e: StoreError| sqlx::Error::Decode(e.into());
+    Ok(Some(StoredCounts {
         instrument_id,
         instrument_version,
         org_unit,
         submitted_at,
-    };
-    let counted = Counted {
         index,
         level,
         flagged: flags != "[]",
-        domains,
-        indicators,
-    };
-    Ok(Some((place, counted)))
+        domains: parse_domains(&domains, session_id, revision).map_err(decode)?,
+        indicators: parse_indicators(&indicators, session_id, revision).map_err(decode)?,
+    }))
 }
 
 #[cfg(test)]
@@ -962,41 +1092,130 @@ mod tests {
     #[test]
     fn a_result_added_and_taken_away_leaves_zeros() {
         let place = Place {
-            instrument_id: "i".into(),
-            instrument_version: "1".into(),
-            org_unit: "36.72".into(),
+            instrument_id: "i",
+            instrument_version: "1",
+            org_unit: "36.72",
             submitted_at: 3 * DAY_MS + 5,
         };
+        let (domains, indicators) = (
+            [domain("lit", None), domain("data", Some(60.0))],
+            [IndicatorScore {
+                domain: "lit".into(),
+                code: "l1".into(),
+                score: Some(50.0),
+            }],
+        );
         let counted = Counted {
             index: Some(70.0),
-            level: Some("3".into()),
+            level: Some("3"),
             flagged: true,
-            domains: vec![
-                ("lit".into(), None, None),
-                ("data".into(), Some(60.0), None),
-            ],
-            indicators: vec![("lit".into(), "l1".into(), Some(50.0))],
+            domains: &domains,
+            indicators: &indicators,
         };
         let mut delta = StatsDelta::default();
         delta.add(&place, &counted, 1);
-        let rows = std::mem::take(&mut delta).rows();
-        // index, index level, flagged, two domains, one indicator.
-        assert_eq!(rows.len(), 6);
-        let index = rows.keys().find(|k| k.kind == Kind::Index).unwrap();
-        assert_eq!((index.day, index.org_unit.as_str()), (3, "36.72"));
-        let level = rows.keys().find(|k| k.level == "3").unwrap();
-        assert_eq!((level.kind, level.domain.as_str()), (Kind::Index, ""));
-        let lit = rows
+        let sorted = std::mem::take(&mut delta).sorted();
+        // index, index level, flagged, two domains; the indicator is kept per unit only.
+        let daily = sorted.rows(Table::Daily);
+        assert_eq!(daily.len(), 5);
+        let index = daily.iter().find(|(k, _)| k.kind == Kind::Index).unwrap().0;
+        assert_eq!((index.day, index.org_unit), (3, "36.72"));
+        let level = daily.iter().find(|(k, _)| k.level == "3").unwrap().0;
+        assert_eq!((level.kind, level.domain), (Kind::Index, ""));
+        let lit = daily
             .iter()
             .find(|(k, _)| k.kind == Kind::Domain && k.domain == "lit")
             .unwrap()
             .1;
         assert_eq!((lit.n, lit.missing), (0, 1), "missing is never 0");
-        let l1 = rows.iter().find(|(k, _)| k.indicator == "l1").unwrap();
-        assert_eq!((l1.0.domain.as_str(), l1.1.sum), ("lit", 50.0));
+        let totals = sorted.rows(Table::Total);
+        assert_eq!(totals.len(), 6);
+        assert!(totals.iter().all(|(k, _)| k.day == 0));
+        let l1 = totals.iter().find(|(k, _)| k.indicator == "l1").unwrap();
+        assert_eq!((l1.0.domain, l1.1.sum), ("lit", 50.0));
         delta.add(&place, &counted, 1);
         delta.add(&place, &counted, -1);
-        assert!(delta.rows().values().all(|s| *s == Sums::default()));
+        let sorted = delta.sorted();
+        for table in [Table::Total, Table::Daily, Table::Prefix] {
+            assert!(
+                sorted
+                    .rows(table)
+                    .iter()
+                    .all(|(_, s)| *s == Sums::default())
+            );
+        }
+    }
+
+    fn domain(code: &str, score: Option<f64>) -> DomainScore {
+        DomainScore {
+            code: code.into(),
+            score,
+            ..DomainScore::default()
+        }
+    }
+
+    /// Rows sorted by the ranks of their names' numbers are in the order of their names, and
+    /// each unit's sums reach every prefix of it.
+    #[test]
+    fn sorted_rows_are_in_name_order_and_rolled_up_by_prefix() {
+        // Names first seen in an order unlike their byte order.
+        let units = [
+            "64.72/dinkes",
+            "11.73/bappeda",
+            "64.72/bappeda",
+            "64.7",
+            "11",
+        ];
+        let domains = [domain("z", Some(1.0)), domain("a", Some(2.0))];
+        let mut delta = StatsDelta::default();
+        for (i, unit) in units.iter().enumerate() {
+            let place = Place {
+                instrument_id: if i % 2 == 0 { "ikd" } else { "demo" },
+                instrument_version: "1",
+                org_unit: unit,
+                submitted_at: (5 - i as i64) * DAY_MS,
+            };
+            let counted = Counted {
+                index: Some(10.0 * i as f64),
+                level: Some(["b", "a"][i % 2]),
+                flagged: false,
+                domains: &domains,
+                indicators: &[],
+            };
+            delta.add(&place, &counted, 1);
+        }
+        let sorted = delta.sorted();
+        for table in [Table::Total, Table::Daily, Table::Prefix] {
+            let rows = sorted.rows(table);
+            let by_name: BTreeMap<Key, Sums> = rows.iter().copied().collect();
+            assert_eq!(rows.len(), by_name.len(), "{table:?}: keys are unique");
+            assert!(
+                rows.iter().map(|(k, _)| k).eq(by_name.keys()),
+                "{table:?} rows are in key order"
+            );
+        }
+        let prefixes = sorted.rows(Table::Prefix);
+        let index_of = |prefix: &str, instrument: &str| {
+            prefixes
+                .iter()
+                .find(|(k, _)| {
+                    k.org_unit == prefix
+                        && k.instrument_id == instrument
+                        && k.kind == Kind::Index
+                        && k.level.is_empty()
+                })
+                .map(|(_, s)| (s.n, s.sum))
+        };
+        // ikd: units 0, 2 and 4 (indices 0, 20, 40); demo: units 1 and 3 (10, 30).
+        assert_eq!(index_of("", "ikd"), Some((3, 60.0)));
+        assert_eq!(index_of("64", "ikd"), Some((2, 20.0)));
+        assert_eq!(index_of("64.72", "ikd"), Some((2, 20.0)));
+        assert_eq!(index_of("64.72/bappeda", "ikd"), Some((1, 20.0)));
+        assert_eq!(index_of("64.7", "demo"), Some((1, 30.0)));
+        assert_eq!(index_of("64", "demo"), Some((1, 30.0)));
+        assert_eq!(index_of("64.72", "demo"), None, "64.7 is not under 64.72");
+        assert_eq!(index_of("11", "ikd"), Some((1, 40.0)));
+        assert_eq!(index_of("11", "demo"), Some((1, 10.0)));
     }
 
     #[test]

@@ -87,6 +87,9 @@ async fn load_and_check(url: &str) {
         .expect("stored");
     assert!(session.answers.len() > 40, "{:?}", session.answers);
     store.close().await;
+    if url.starts_with("sqlite") {
+        assert_stored_in_submission_order(url).await;
+    }
 
     let check_stats = || ikd(&["store", "check-stats", "--database-url", url]);
     let out = check_stats();
@@ -115,6 +118,22 @@ async fn load_and_check(url: &str) {
         check_stats().status.success(),
         "check-stats after the rebuild"
     );
+}
+
+/// Sessions lie in the table in the order they were submitted, as a server stores them (on
+/// SQLite, whose one writer keeps the order of insertion in `rowid`; PostgreSQL's two
+/// writers interleave two batches).
+async fn assert_stored_in_submission_order(url: &str) {
+    use sqlx::Connection;
+    let mut conn = sqlx::SqliteConnection::connect(url).await.expect("connect");
+    let times: Vec<i64> = sqlx::query_scalar("SELECT submitted_at FROM sessions ORDER BY rowid")
+        .fetch_all(&mut conn)
+        .await
+        .expect("submission times");
+    conn.close().await.expect("close");
+    assert_eq!(times.len() as u64, RESULTS);
+    let back = times.windows(2).position(|w| w[1] < w[0]);
+    assert_eq!(back, None, "a session stored after a later one");
 }
 
 /// Adds one to every unit's result count, past the store.

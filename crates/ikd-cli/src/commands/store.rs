@@ -4,7 +4,11 @@
 //!   `ikd simulate`), scored in batches by the real engine exactly as `SubmitSession` scores
 //!   one, go straight into the store as submitted sessions ([`ikd_store::bulk`]): no server,
 //!   no gRPC, `COPY` on PostgreSQL. Units follow the Kemendagri pattern (`64.72/diskominfo`),
-//!   submissions are spread over the last `--days` days.
+//!   submissions are spread evenly over the last `--days` days, in the order they are
+//!   loaded: rows lie in the tables in time order, as a server's do (sessions are stored as
+//!   they start, minutes before their submit). Loaded in random time order, an export of 1M
+//!   results read its rows at random: 34–38k rows/s, against 45–48k in time order (61–65k
+//!   scores only).
 //! * `check-stats`: recomputes every per-unit statistic from the results and compares.
 
 use crate::common::{PluginArgs, load_instrument, progress};
@@ -54,7 +58,7 @@ pub struct LoadArgs {
     /// Organisation units the respondents are spread over (`64.72/diskominfo`, …).
     #[arg(long, default_value_t = 2000, value_name = "K")]
     units: usize,
-    /// Submissions are spread over the last D days (UTC).
+    /// Submissions are spread evenly over the last D days (UTC), in the order loaded.
     #[arg(long, default_value_t = 30, value_name = "D")]
     days: u32,
     /// Random seed of the answers, units and times (the session ids and pseudonyms are new
@@ -182,6 +186,9 @@ fn load_simulated(plugins: &PluginArgs, args: LoadArgs) -> Result<ExitCode> {
     let window = i64::from(args.days) * DAY_MS;
     let item_ids: Vec<&str> = instrument.items.iter().map(|i| i.id.as_str()).collect();
     let indicators = IndicatorScorer::new(&scorer);
+    let mut loaded = 0u64;
+    // Result i is submitted in the i-th of `results` equal slots of the window.
+    let slot = window as f64 / args.results as f64;
     let simulated = simulation.run::<anyhow::Error>(&scorer, args.batch, |rows| {
         let (scored, items) = scorer
             .score_with_item_scores(rows)
@@ -190,7 +197,8 @@ fn load_simulated(plugins: &PluginArgs, args: LoadArgs) -> Result<ExitCode> {
             .iter()
             .enumerate()
             .map(|(r, result)| {
-                let submitted_at = now - rng.random_range(0..window);
+                let i = (loaded + r as u64) as f64;
+                let submitted_at = now - window + ((i + rng.random::<f64>()) * slot) as i64;
                 let seconds = rows.durations[r].unwrap_or(0.0);
                 BulkResult {
                     session_id: uuid_v4(&mut rand::rng()),
@@ -209,6 +217,7 @@ fn load_simulated(plugins: &PluginArgs, args: LoadArgs) -> Result<ExitCode> {
                 }
             })
             .collect();
+        loaded += batch.len() as u64;
         bar.inc(batch.len() as u64);
         tx.blocking_send(batch)
             .map_err(|_| anyhow::anyhow!("the store writer stopped"))
