@@ -99,6 +99,10 @@ pub(crate) trait Backend: Send + Sync + Sized + 'static {
     /// reads everything in one snapshot instead of page by page (see `crate::stream`).
     const CURSORS: bool;
 
+    /// Run first in an export's transaction, before its cursor is declared (PostgreSQL:
+    /// no JIT compilation; see `crate::stream`).
+    const EXPORT_SETUP: Option<&'static str>;
+
     /// Whether each row a query returns is costly to hand over (sqlx's SQLite driver copies
     /// every value on its own thread and sends rows one at a time): then reads of many small
     /// rows fetch them packed, one text per unit (see `crate::aggregates`).

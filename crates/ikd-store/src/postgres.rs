@@ -107,6 +107,7 @@ impl Backend for PgStore {
     /// already holds its own session's row, so each would wait for the other's row — a
     /// deadlock. A hash collision only makes two persons' submits wait for each other.
     const CURSORS: bool = true;
+    const EXPORT_SETUP: Option<&'static str> = Some("SET LOCAL jit = off");
     const COSTLY_ROWS: bool = false;
 
     fn json_elements(column: &str, alias: &str) -> String {

@@ -142,6 +142,7 @@ impl Backend for SqliteStore {
     const LOCK_RESPONDENT: Option<&'static str> = None;
     const LOCK_STATS: Option<&'static str> = None;
     const CURSORS: bool = false;
+    const EXPORT_SETUP: Option<&'static str> = None;
     const COSTLY_ROWS: bool = true;
 
     fn json_elements(column: &str, alias: &str) -> String {
