@@ -2,7 +2,7 @@
 //! decodes what the request names (language, session id), calls the module
 //! that does the work and returns its message. Instruments: `instruments`;
 //! `Score` / `ScoreStream`: `stateless`; sessions and results: `sessions`;
-//! `GetAggregate`: `aggregates`; `ExportResults`: `export`.
+//! `GetAggregate`: `aggregates`; `ExportResults` and `ExportTable`: `export`.
 
 use crate::auth::Role;
 use crate::render::language;
@@ -16,6 +16,33 @@ pub struct Assessment {
 }
 
 type Reply<T> = Result<Response<T>, Status>;
+
+impl Assessment {
+    /// An export's caller (a steward), request, instrument and filter (the caller's scope).
+    fn export_request(
+        &self,
+        request: Request<api::ExportResultsRequest>,
+    ) -> Result<
+        (
+            crate::auth::Caller,
+            api::ExportResultsRequest,
+            Arc<crate::catalog::Entry>,
+            ikd_store::ResultFilter,
+        ),
+        Status,
+    > {
+        let (caller, req) = self.state.authorize(request, &[Role::Steward])?;
+        let entry = self.state.catalog.resolve(req.instrument.as_ref())?.clone();
+        let filter = self.state.filter(
+            &caller,
+            &entry,
+            &req.org_prefix,
+            req.from.as_ref(),
+            req.to.as_ref(),
+        )?;
+        Ok((caller, req, entry, filter))
+    }
+}
 
 #[tonic::async_trait]
 impl AssessmentService for Assessment {
@@ -122,23 +149,23 @@ impl AssessmentService for Assessment {
         &self,
         request: Request<api::ExportResultsRequest>,
     ) -> Reply<Self::ExportResultsStream> {
-        let (caller, req) = self.state.authorize(request, &[Role::Steward])?;
+        let (caller, req, entry, filter) = self.export_request(request)?;
         let lang = language(&req.language)?;
-        let entry = self.state.catalog.resolve(req.instrument.as_ref())?.clone();
-        let filter = self.state.filter(
-            &caller,
-            &entry,
-            &req.org_prefix,
-            req.from.as_ref(),
-            req.to.as_ref(),
-        )?;
-        let what = export::Export {
-            filter,
-            entry,
-            lang,
-            full: req.detail() != api::ResultDetail::Scores,
-        };
-        let rows = export::start(self.state.clone(), &caller, what).await?;
-        Ok(Response::new(rows))
+        let full = req.detail() != api::ResultDetail::Scores;
+        let render = export::Export::new(entry, lang, full);
+        let chunks = export::start(self.state.clone(), &caller, filter, "rows", render).await?;
+        Ok(Response::new(export::Rows::new(chunks)))
+    }
+
+    type ExportTableStream = export::TableChunks;
+
+    async fn export_table(
+        &self,
+        request: Request<api::ExportResultsRequest>,
+    ) -> Reply<Self::ExportTableStream> {
+        let (caller, _, entry, filter) = self.export_request(request)?;
+        let render = export::TableExport::new(&self.state, &entry);
+        let chunks = export::start(self.state.clone(), &caller, filter, "csv", render).await?;
+        Ok(Response::new(export::TableChunks::new(chunks)))
     }
 }

@@ -1,5 +1,6 @@
-//! `ExportResults`: a data steward's per-person pseudonymous rows, streamed
-//! as the store reads them ([`ikd_store::Store::stream_results`]). Every export is in the audit log — `export.started` before
+//! `ExportResults` and `ExportTable`: a data steward's per-person pseudonymous rows, streamed
+//! as the store reads them ([`ikd_store::Store::stream_results`]), as nested messages or as
+//! CSV lines ([`crate::table`]). Every export is in the audit log — `export.started` before
 //! the first row (no record, no export) and `export.finished` with the rows sent.
 
 use crate::State;
@@ -8,11 +9,12 @@ use crate::catalog::Entry;
 use crate::errors;
 use crate::records::{provenance, take_record};
 use crate::render::{render, timestamp};
+use crate::table::Table;
 use ikd_core::lang::Lang;
 use ikd_core::pipeline::Scorer;
 use ikd_core::results::Provenance;
 use ikd_proto::v1 as api;
-use ikd_store::{ResultFilter, StoredResult};
+use ikd_store::{ResultFilter, StoredResult, StreamDetail};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
@@ -29,13 +31,39 @@ const CHUNK: usize = 500;
 const CHUNKS_AHEAD: usize = 4;
 
 /// A chunk of rendered rows, or the failure that ended the export.
-type Chunk = Result<Vec<api::ExportedResult>, Status>;
+type Sent<C> = Result<C, Status>;
 
-/// The response stream of an export (`ExportResults`): the rows of the chunks its task
-/// sends, in order.
+/// How an export turns stored results into what it sends.
+pub(crate) trait Render: Send + 'static {
+    /// What one message of the channel holds.
+    type Chunk: Send + 'static;
+    /// What goes before the first row (a table's header), if anything.
+    fn opening(&mut self) -> Result<Option<Self::Chunk>, Status> {
+        Ok(None)
+    }
+    /// What it needs the store to read of each result.
+    fn detail(&self) -> StreamDetail;
+    /// `rows` (at most [`CHUNK`]) as one chunk.
+    fn chunk(
+        &mut self,
+        state: &State,
+        rows: impl Iterator<Item = StoredResult>,
+    ) -> Result<Self::Chunk, Status>;
+}
+
+/// The response stream of `ExportResults`: the rows of the chunks its task sends, in order.
 pub struct Rows {
-    chunks: mpsc::Receiver<Chunk>,
+    chunks: mpsc::Receiver<Sent<Vec<api::ExportedResult>>>,
     chunk: std::vec::IntoIter<api::ExportedResult>,
+}
+
+impl Rows {
+    pub(crate) fn new(chunks: mpsc::Receiver<Sent<Vec<api::ExportedResult>>>) -> Self {
+        Rows {
+            chunks,
+            chunk: Vec::new().into_iter(),
+        }
+    }
 }
 
 impl tokio_stream::Stream for Rows {
@@ -55,23 +83,114 @@ impl tokio_stream::Stream for Rows {
     }
 }
 
-/// What an export sends: the results under `filter`, rendered in `lang`, with feedback and
-/// provenance when `full`.
+/// The response stream of `ExportTable`: the CSV chunks as its task writes them.
+pub type TableChunks = tokio_stream::wrappers::ReceiverStream<Sent<api::TableChunk>>;
+
+/// `ExportResults`' rendering: each result as `GetResult` renders it, in `lang`, with
+/// feedback and provenance when `full`.
 pub(crate) struct Export {
-    pub filter: ResultFilter,
     pub entry: Arc<Entry>,
     pub lang: Lang,
     pub full: bool,
+    scorers: ScorerCache,
+    provenances: ProvenanceCache,
 }
 
-/// Records the start, then streams every result of `what` from a task of its own; the
-/// receiver is the response stream.
-pub(crate) async fn start(
+impl Export {
+    pub(crate) fn new(entry: Arc<Entry>, lang: Lang, full: bool) -> Self {
+        Export {
+            entry,
+            lang,
+            full,
+            scorers: ScorerCache::default(),
+            provenances: ProvenanceCache::default(),
+        }
+    }
+}
+
+impl Render for Export {
+    type Chunk = Vec<api::ExportedResult>;
+
+    fn detail(&self) -> StreamDetail {
+        if self.full {
+            StreamDetail::Full
+        } else {
+            StreamDetail::Scores
+        }
+    }
+
+    fn chunk(
+        &mut self,
+        state: &State,
+        rows: impl Iterator<Item = StoredResult>,
+    ) -> Result<Self::Chunk, Status> {
+        Ok(rows.map(|stored| self.exported(state, stored)).collect())
+    }
+}
+
+/// `ExportTable`'s rendering: CSV lines, the header first.
+pub(crate) struct TableExport {
+    table: Table,
+}
+
+impl TableExport {
+    pub(crate) fn new(state: &State, entry: &Entry) -> Self {
+        TableExport {
+            table: Table::new(&state.catalog, entry),
+        }
+    }
+}
+
+impl Render for TableExport {
+    type Chunk = api::TableChunk;
+
+    fn detail(&self) -> StreamDetail {
+        StreamDetail::Scores
+    }
+
+    fn opening(&mut self) -> Result<Option<Self::Chunk>, Status> {
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        self.table.header(&mut csv)?;
+        Ok(Some(api::TableChunk {
+            csv: finished(csv)?,
+            rows: 0,
+        }))
+    }
+
+    fn chunk(
+        &mut self,
+        _: &State,
+        rows: impl Iterator<Item = StoredResult>,
+    ) -> Result<Self::Chunk, Status> {
+        let mut csv = csv::Writer::from_writer(Vec::with_capacity(CHUNK * 256));
+        let mut n = 0;
+        for row in rows {
+            self.table.row(&row, &mut csv)?;
+            n += 1;
+        }
+        Ok(api::TableChunk {
+            csv: finished(csv)?,
+            rows: n,
+        })
+    }
+}
+
+/// The bytes a CSV writer holds.
+fn finished(csv: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, Status> {
+    csv.into_inner()
+        .map_err(|e| Status::internal(format!("writing CSV lines: {e}")))
+}
+
+/// Records the start, then streams every result under `filter` from a task of its own,
+/// rendered by `render`; the receiver is the response stream's.
+pub(crate) async fn start<R: Render>(
     state: Arc<State>,
     caller: &Caller,
-    what: Export,
-) -> Result<Rows, Status> {
-    let export = ExportAudit::new(caller, &what.filter);
+    filter: ResultFilter,
+    format: &'static str,
+    mut render: R,
+) -> Result<mpsc::Receiver<Sent<R::Chunk>>, Status> {
+    let export = ExportAudit::new(caller, &filter, format);
     export
         .record(&state, "export.started", None)
         .await
@@ -82,7 +201,7 @@ pub(crate) async fn start(
     let (tx, rx) = mpsc::channel(CHUNKS_AHEAD);
     tokio::spawn(async move {
         let mut rows = 0u64;
-        let complete = stream_export(&state, &what, &tx, &mut rows).await;
+        let complete = stream_export(&state, filter, &mut render, &tx, &mut rows).await;
         if let Err(e) = export
             .record(&state, "export.finished", Some((rows, complete)))
             .await
@@ -90,10 +209,7 @@ pub(crate) async fn start(
             tracing::error!("audit log: {e}");
         }
     });
-    Ok(Rows {
-        chunks: rx,
-        chunk: Vec::new().into_iter(),
-    })
+    Ok(rx)
 }
 
 /// An export as the audit log records it: who, which instrument and prefix,
@@ -104,11 +220,14 @@ struct ExportAudit {
     prefix: String,
     from: Option<i64>,
     to: Option<i64>,
+    /// `rows` (`ExportResults`) or `csv` (`ExportTable`).
+    format: &'static str,
 }
 
 impl ExportAudit {
-    fn new(caller: &Caller, filter: &ResultFilter) -> Self {
+    fn new(caller: &Caller, filter: &ResultFilter, format: &'static str) -> Self {
         ExportAudit {
+            format,
             actor: caller.name.clone(),
             instrument: filter.instrument_id.clone().unwrap_or_default(),
             prefix: filter.org_prefix.clone(),
@@ -130,6 +249,7 @@ impl ExportAudit {
             "prefix": self.prefix,
             "from": self.from,
             "to": self.to,
+            "format": self.format,
         });
         if let Some((rows, complete)) = finished {
             detail["rows"] = rows.into();
@@ -141,68 +261,74 @@ impl ExportAudit {
     }
 }
 
-/// Sends every result under the export's filter, counting the rows sent; `true` when the
-/// stream ended because everything was sent. The store reads them by a task of its own
-/// ([`ikd_store::Store::stream_results`]) while the previous batch is rendered; each
-/// distinct provenance (the results of one scoring run share it) is parsed once, and the
-/// scorer of the last instrument version seen is looked up once.
-async fn stream_export(
+/// Sends every result under `filter`, counting the rows sent; `true` when the stream ended
+/// because everything was sent. The store reads them by a task of its own
+/// ([`ikd_store::Store::stream_results`]) while the previous batch is rendered.
+async fn stream_export<R: Render>(
     state: &Arc<State>,
-    what: &Export,
-    tx: &mpsc::Sender<Chunk>,
+    filter: ResultFilter,
+    render: &mut R,
+    tx: &mpsc::Sender<Sent<R::Chunk>>,
     rows: &mut u64,
 ) -> bool {
-    let mut pages = state.store.stream_results(what.filter.clone());
-    let mut provenances = ProvenanceCache::default();
-    let mut scorers = ScorerCache::default();
+    match render.opening() {
+        Ok(Some(opening)) => {
+            if tx.send(Ok(opening)).await.is_err() {
+                return false;
+            }
+        }
+        Ok(None) => {}
+        Err(e) => return refuse(tx, e).await,
+    }
+    let mut pages = state.store.stream_results(filter, render.detail());
     while let Some(page) = pages.recv().await {
         let page = match page {
             Ok(page) => page,
-            Err(e) => {
-                let _ = tx.send(Err(errors::store(e))).await;
-                return false;
-            }
+            Err(e) => return refuse(tx, errors::store(e)).await,
         };
         let mut page = page.into_iter().peekable();
         while page.peek().is_some() {
-            let chunk: Vec<api::ExportedResult> = page
-                .by_ref()
-                .take(CHUNK)
-                .map(|stored| exported(state, what, &mut scorers, &mut provenances, stored))
-                .collect();
-            let sent = chunk.len() as u64;
+            let before = page.len();
+            let chunk = match render.chunk(state, page.by_ref().take(CHUNK)) {
+                Ok(chunk) => chunk,
+                Err(e) => return refuse(tx, e).await,
+            };
             if tx.send(Ok(chunk)).await.is_err() {
                 return false; // the client went away (dropping `pages` ends the read)
             }
-            *rows += sent;
+            *rows += (before - page.len()) as u64;
         }
     }
     true
 }
 
-/// One stored result as an export row.
-fn exported(
-    state: &State,
-    what: &Export,
-    scorers: &mut ScorerCache,
-    provenances: &mut ProvenanceCache,
-    mut stored: StoredResult,
-) -> api::ExportedResult {
-    let scorer = scorers.get(state, what, &stored);
-    // Feedback only where it is sent (`render` leaves it out of scores-only rows).
-    let record = take_record(&mut stored, scorer, what.full);
-    let provenance = if what.full {
-        provenances.get(&stored.provenance_json)
-    } else {
-        None
-    };
-    api::ExportedResult {
-        result: Some(render(scorer, record, provenance, what.lang, what.full)),
-        session_id: stored.session_id,
-        org_unit: stored.org_unit,
-        respondent_pseudonym: stored.respondent_key,
-        revision: stored.revision,
-        submitted_at: Some(timestamp(stored.submitted_at)),
+/// Ends the stream with `status`; the export is not complete.
+async fn refuse<C>(tx: &mpsc::Sender<Sent<C>>, status: Status) -> bool {
+    let _ = tx.send(Err(status)).await;
+    false
+}
+
+impl Export {
+    /// One stored result as an export row; each distinct provenance (the results of one
+    /// scoring run share it) is parsed once, and the scorer of the last instrument version
+    /// seen is looked up once.
+    fn exported(&mut self, state: &State, mut stored: StoredResult) -> api::ExportedResult {
+        let scorer = self.scorers.get(state, &self.entry, &stored);
+        // Feedback only where it is sent (`render` leaves it out of scores-only rows).
+        let record = take_record(&mut stored, scorer, self.full);
+        let provenance = if self.full {
+            self.provenances.get(&stored.provenance_json)
+        } else {
+            None
+        };
+        api::ExportedResult {
+            result: Some(render(scorer, record, provenance, self.lang, self.full)),
+            session_id: stored.session_id,
+            org_unit: stored.org_unit,
+            respondent_pseudonym: stored.respondent_key,
+            revision: stored.revision,
+            submitted_at: Some(timestamp(stored.submitted_at)),
+        }
     }
 }
 
@@ -216,7 +342,7 @@ struct ScorerCache {
 }
 
 impl ScorerCache {
-    fn get(&mut self, state: &State, what: &Export, stored: &StoredResult) -> &Scorer {
+    fn get(&mut self, state: &State, export: &Entry, stored: &StoredResult) -> &Scorer {
         let same = self.key.as_ref().is_some_and(|(id, version)| {
             *id == stored.instrument_id && *version == stored.instrument_version
         });
@@ -226,7 +352,7 @@ impl ScorerCache {
                 .find(&stored.instrument_id, &stored.instrument_version)
             {
                 Ok(e) => e.scorer.clone(),
-                Err(_) => what.entry.scorer.clone(),
+                Err(_) => export.scorer.clone(),
             };
             self.key = Some((
                 stored.instrument_id.clone(),

@@ -54,6 +54,7 @@ mod report;
 pub mod secret;
 mod sessions;
 mod stateless;
+mod table;
 mod transport;
 pub mod web;
 

@@ -34,7 +34,7 @@ use crate::tokens::Tokens;
 use crate::{
     Aggregate, AuditEntry, AuditQuery, ClaimedToken, Invitation, NewAuditEntry, NewInvitation,
     NewResult, NewSession, ResultFilter, Revocation, SaveOutcome, Session, StatsCheck, Store,
-    StoreError, StoredResult, stats,
+    StoreError, StoredResult, StreamDetail, stats,
 };
 
 /// Rows per multi-row INSERT: far below both backends' bind limits (SQLite 32766,
@@ -311,9 +311,10 @@ where
     fn stream_results(
         &self,
         filter: ResultFilter,
+        detail: StreamDetail,
     ) -> tokio::sync::mpsc::Receiver<Result<Vec<StoredResult>, StoreError>> {
         let (batches, receiver) = tokio::sync::mpsc::channel(2);
-        tokio::spawn(Stream::<B>::run(self.share(), filter, batches));
+        tokio::spawn(Stream::<B>::run(self.share(), filter, detail, batches));
         receiver
     }
 

@@ -387,6 +387,16 @@ impl StoredResult {
     }
 }
 
+/// What [`Store::stream_results`] reads of each result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamDetail {
+    /// Everything a [`StoredResult`] holds.
+    Full,
+    /// Scores, levels and flags: `provenance_json` and `instrument_sha256` may be left empty
+    /// and `created_at` 0, which the database then neither reads out nor sends.
+    Scores,
+}
+
 /// Which results [`Store::results_page`] and [`Store::aggregate`] consider, among those that
 /// count (one per person: see the crate docs).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -633,6 +643,7 @@ pub trait Store: Send + Sync {
     fn stream_results(
         &self,
         filter: ResultFilter,
+        detail: StreamDetail,
     ) -> tokio::sync::mpsc::Receiver<Result<Vec<StoredResult>, StoreError>>;
 
     /// Submitted sessions (with their answers) of an instrument id and version, ordered by

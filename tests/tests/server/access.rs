@@ -158,6 +158,23 @@ async fn code_of(channel: &Channel, rpc: &str, token: Option<&str>) -> Code {
                 Ok(_) => Code::Ok,
             },
         },
+        "ExportTable" => match a
+            .export_table(req(
+                token,
+                api::ExportResultsRequest {
+                    instrument: ikd_asn(),
+                    org_prefix: "36.72".into(),
+                    ..Default::default()
+                },
+            ))
+            .await
+        {
+            Err(s) => s.code(),
+            Ok(mut rows) => match rows.get_mut().message().await {
+                Err(s) => s.code(),
+                Ok(_) => Code::Ok,
+            },
+        },
         "ListPlugins" => code(
             admin
                 .list_plugins(req(token, api::ListPluginsRequest {}))
@@ -251,7 +268,7 @@ async fn code_of(channel: &Channel, rpc: &str, token: Option<&str>) -> Code {
 /// `analyst` reads suppressed aggregates and organisation reports only;
 /// per-person data (results, personal reports, exports) is for the service
 /// that ran the session and for a data `steward` (issue 12, defect 6).
-const RPCS: [(&str, &[&str]); 18] = [
+const RPCS: [(&str, &[&str]); 19] = [
     ("ListInstruments", &["service", "analyst", "steward"]),
     ("GetInstrument", &["service", "analyst", "steward"]),
     ("Score", &["service"]),
@@ -262,6 +279,7 @@ const RPCS: [(&str, &[&str]); 18] = [
     ("GetResult", &["service", "steward"]),
     ("GetAggregate", &["analyst"]),
     ("ExportResults", &["steward"]),
+    ("ExportTable", &["steward"]),
     ("ListPlugins", &[]),
     ("ListModels", &["analyst"]),
     ("Rescore", &[]),

@@ -8,7 +8,7 @@ use super::{Metrics, Operation};
 use ikd_store::{
     Aggregate, AuditEntry, AuditQuery, ClaimedToken, Invitation, NewAuditEntry, NewInvitation,
     NewResult, NewSession, ResultFilter, Revocation, SaveOutcome, Session, StatsCheck, Store,
-    StoreError, StoredResult, async_trait,
+    StoreError, StoredResult, StreamDetail, async_trait,
 };
 use std::future::Future;
 use std::sync::Arc;
@@ -122,8 +122,9 @@ impl Store for MeteredStore {
     fn stream_results(
         &self,
         filter: ResultFilter,
+        detail: StreamDetail,
     ) -> tokio::sync::mpsc::Receiver<Result<Vec<StoredResult>, StoreError>> {
-        self.inner.stream_results(filter)
+        self.inner.stream_results(filter, detail)
     }
 
     async fn submitted_sessions(

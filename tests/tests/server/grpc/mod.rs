@@ -15,6 +15,7 @@ use tonic_types::StatusExt;
 mod adaptive;
 mod admin;
 mod explanations;
+mod export_table;
 mod operations;
 mod scoring;
 mod sessions;

@@ -174,7 +174,7 @@ pub async fn results_stored_before_0011_read_back_exactly(db: Db) {
     assert_eq!(paged.len(), 3);
     assert_eq!(paged[0], *second);
     let mut streamed = Vec::new();
-    let mut batches = store.stream_results(ResultFilter::default());
+    let mut batches = store.stream_results(ResultFilter::default(), StreamDetail::Full);
     while let Some(batch) = batches.recv().await {
         streamed.extend(batch.expect("stream"));
     }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use ikd_store::{
     Aggregate, AuditQuery, DomainAggregate, DomainScore, IndicatorAggregate, IndicatorScore,
     NewAuditEntry, NewResult, NewSession, ResultFilter, SessionState, Store, StoreError,
-    StoredResult,
+    StoredResult, StreamDetail,
 };
 
 /// A database a test may open several times: a restart, or several servers at once.

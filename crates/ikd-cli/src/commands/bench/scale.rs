@@ -45,13 +45,13 @@ pub struct Args {
     /// `OrgReport` calls per scope.
     #[arg(long, default_value_t = 3)]
     report_calls: usize,
-    /// Leave out `ExportResults`.
+    /// Leave out `ExportResults` and `ExportTable`.
     #[arg(long)]
     no_export: bool,
 }
 
 /// The targets: figure, at most / at least, bound, label.
-const TARGETS: [(&str, bool, f64, &str); 7] = [
+const TARGETS: [(&str, bool, f64, &str); 8] = [
     (
         "aggregate_nation.p50_ms",
         true,
@@ -93,6 +93,12 @@ const TARGETS: [(&str, bool, f64, &str); 7] = [
         false,
         100_000.0,
         "ExportResults (scores only) ≥ 100k rows/s",
+    ),
+    (
+        "export_table.rows_per_second",
+        false,
+        100_000.0,
+        "ExportTable (CSV) ≥ 100k rows/s",
     ),
 ];
 
@@ -232,6 +238,8 @@ async fn measure(
             let figures = export_all(&mut assessment, instrument, detail).await?;
             report.insert(name.into(), figures);
         }
+        let figures = export_table(&mut assessment, instrument).await?;
+        report.insert("export_table".into(), figures);
     }
     Ok(report)
 }
@@ -267,6 +275,40 @@ async fn export_all<F: tonic::service::Interceptor>(
     let elapsed = at.elapsed();
     Ok(serde_json::json!({
         "rows": rows,
+        "seconds": elapsed.as_secs_f64(),
+        "rows_per_second": rows as f64 / elapsed.as_secs_f64(),
+        "first_row_ms": first_row.map(|d: Duration| d.as_secs_f64() * 1000.0),
+    }))
+}
+
+/// `ExportTable` of everything, the client taking every chunk: rows (as the chunks count
+/// them), bytes, time, rows per second, time to the first row.
+async fn export_table<F: tonic::service::Interceptor>(
+    assessment: &mut AssessmentServiceClient<InterceptedService<Channel, F>>,
+    instrument: &api::InstrumentRef,
+) -> Result<serde_json::Value> {
+    let at = Instant::now();
+    let (mut rows, mut bytes) = (0u64, 0u64);
+    let mut first_row = None;
+    let mut stream = assessment
+        .export_table(api::ExportResultsRequest {
+            instrument: Some(instrument.clone()),
+            ..Default::default()
+        })
+        .await
+        .context("ExportTable")?
+        .into_inner();
+    while let Some(chunk) = stream.message().await.context("ExportTable stream")? {
+        if chunk.rows > 0 {
+            first_row.get_or_insert_with(|| at.elapsed());
+        }
+        rows += u64::from(chunk.rows);
+        bytes += chunk.csv.len() as u64;
+    }
+    let elapsed = at.elapsed();
+    Ok(serde_json::json!({
+        "rows": rows,
+        "bytes": bytes,
         "seconds": elapsed.as_secs_f64(),
         "rows_per_second": rows as f64 / elapsed.as_secs_f64(),
         "first_row_ms": first_row.map(|d: Duration| d.as_secs_f64() * 1000.0),
