@@ -65,6 +65,8 @@ enum Command {
     Serve(commands::serve::Args),
     /// Invitation links for respondents, made by a running server (a CSV of links).
     Invite(commands::invite::Args),
+    /// A steward's CSV of the results under a prefix, from a running server (`ExportTable`).
+    Export(commands::export::Args),
     /// Bearer tokens for the server: `ikd token new --name N --role R [--org-prefix P]`.
     #[command(subcommand)]
     Token(commands::token::Command),
@@ -132,6 +134,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => commands::serve::run(&cli.plugins, args),
         Command::Token(cmd) => commands::token::run(cmd),
         Command::Invite(args) => commands::invite::run(args),
+        Command::Export(args) => commands::export::run(args),
         Command::Install(args) => commands::install::run(&cli.plugins, args),
         Command::Bench(cmd) => commands::bench::run(&cli.plugins, cmd),
     };

@@ -40,17 +40,10 @@ pub(crate) struct Table {
     domains: Vec<String>,
     /// Domain code → its place in `domains`.
     column: HashMap<String, usize>,
-    /// A row's domain cells, by place, reused from row to row.
-    cells: Vec<Option<DomainCells>>,
+    /// For each column's domain, where the row's result has it; reused from row to row.
+    cells: Vec<Option<usize>>,
     /// A number being formatted, reused.
     scratch: String,
-}
-
-/// What a row shows of one domain.
-#[derive(Clone, Copy)]
-struct DomainCells {
-    /// Index of the domain in the row's result.
-    at: usize,
 }
 
 impl Table {
@@ -115,7 +108,7 @@ impl Table {
                     r.session_id, d.code, r.instrument_id
                 )));
             };
-            self.cells[place] = Some(DomainCells { at });
+            self.cells[place] = Some(at);
         }
         let revision = r.revision.to_string();
         let submitted_at = timestamp(r.submitted_at).to_string();
@@ -139,7 +132,7 @@ impl Table {
             .map_err(written)?;
         out.write_field(r.flags.join(";")).map_err(written)?;
         for place in 0..self.cells.len() {
-            let domain = self.cells[place].map(|c| &r.domains[c.at]);
+            let domain = self.cells[place].map(|at| &r.domains[at]);
             self.number(out, domain.and_then(|d| d.score))?;
             self.number(out, domain.and_then(|d| d.se))?;
             out.write_field(domain.and_then(|d| d.level.as_deref()).unwrap_or_default())
@@ -167,15 +160,93 @@ fn written(e: csv::Error) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ikd_store::DomainScore;
+
+    fn table(domains: &[&str]) -> Table {
+        let domains: Vec<String> = domains.iter().map(|d| d.to_string()).collect();
+        Table {
+            cells: vec![None; domains.len()],
+            column: domains
+                .iter()
+                .enumerate()
+                .map(|(i, d)| (d.clone(), i))
+                .collect(),
+            domains,
+            scratch: String::new(),
+        }
+    }
+
+    fn result(domains: Vec<DomainScore>) -> StoredResult {
+        StoredResult {
+            session_id: "s-1".into(),
+            revision: 2,
+            instrument_id: "ikd".into(),
+            instrument_version: "1.0.0".into(),
+            instrument_sha256: String::new(),
+            org_unit: "36.72/a,\"b\"".into(),
+            respondent_key: "ab12".into(),
+            submitted_at: 1_748_766_645_123,
+            created_at: 0,
+            model: "weighted-index".into(),
+            model_version: "1.0.0".into(),
+            index: Some(61.25),
+            index_se: None,
+            level: Some("sedang".into()),
+            domains,
+            flags: vec!["too-fast".into(), "straight-line-run".into()],
+            provenance_json: "".into(),
+        }
+    }
+
+    fn domain(code: &str, score: Option<f64>) -> DomainScore {
+        DomainScore {
+            code: code.into(),
+            score,
+            se: score.map(|s| s / 10.0),
+            level: score.map(|_| "tinggi".into()),
+            answered: 3,
+            needed: Some(2),
+        }
+    }
+
+    #[test]
+    fn a_row_has_its_domains_in_the_header_order_and_quotes_what_needs_it() {
+        let mut t = table(&["lit", "bud"]);
+        let mut out = csv::Writer::from_writer(Vec::new());
+        t.header(&mut out).unwrap();
+        // Domains in another order than the columns', one without a score.
+        let r = result(vec![domain("bud", None), domain("lit", Some(72.5))]);
+        t.row(&r, &mut out).unwrap();
+        let text = String::from_utf8(out.into_inner().unwrap()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "session_id,org_unit,respondent_pseudonym,revision,submitted_at,instrument_id,\
+             instrument_version,model,model_version,index,index_se,level,flags,\
+             lit,lit_se,lit_level,lit_answered,bud,bud_se,bud_level,bud_answered"
+        );
+        assert_eq!(
+            lines[1],
+            "s-1,\"36.72/a,\"\"b\"\"\",ab12,2,2025-06-01T08:30:45.123Z,ikd,1.0.0,\
+             weighted-index,1.0.0,61.25,,sedang,too-fast;straight-line-run,\
+             72.5,7.25,tinggi,3,,,,3"
+        );
+    }
+
+    #[test]
+    fn a_domain_without_a_column_is_refused_by_name() {
+        let mut t = table(&["lit"]);
+        let mut out = csv::Writer::from_writer(Vec::new());
+        let r = result(vec![domain("lit", Some(1.0)), domain("baru", Some(2.0))]);
+        let refused = t.row(&r, &mut out).unwrap_err();
+        assert_eq!(refused.code(), tonic::Code::FailedPrecondition);
+        assert!(refused.message().contains("session 's-1'"), "{refused:?}");
+        assert!(refused.message().contains("domain 'baru'"), "{refused:?}");
+    }
 
     #[test]
     fn numbers_read_back_bit_for_bit_and_absent_ones_are_empty() {
-        let mut table = Table {
-            domains: vec![],
-            column: HashMap::new(),
-            cells: vec![],
-            scratch: String::new(),
-        };
+        let mut table = table(&[]);
         let mut out = csv::Writer::from_writer(Vec::new());
         let xs = [72.541_666_666_666_67, 0.1 + 0.2, 1e-7, 3.0, -0.0];
         for x in xs {

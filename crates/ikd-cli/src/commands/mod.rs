@@ -6,6 +6,7 @@ pub mod calibrate;
 pub mod cat;
 pub mod compare;
 pub mod demo;
+pub mod export;
 pub mod install;
 pub mod invite;
 pub mod irt;

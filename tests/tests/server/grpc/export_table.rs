@@ -51,8 +51,8 @@ async fn export_table_matches_export_results(database_url: Option<String>) {
     assert_eq!(domains.len(), 5);
 
     let mut steward = assessment(&server, Some(tokens::STEWARD)).await;
-    let (csv, counted) = table(&mut steward, "").await.unwrap();
-    let mut reader = csv::Reader::from_reader(csv.as_slice());
+    let (whole, counted) = table(&mut steward, "").await.unwrap();
+    let mut reader = csv::Reader::from_reader(whole.as_slice());
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
     let mut expected_header: Vec<String> = [
         "session_id",
@@ -137,6 +137,42 @@ async fn export_table_matches_export_results(database_url: Option<String>) {
         "some rows have an index to compare"
     );
 
+    // `ikd export` writes the same table into a file only its owner reads; an export
+    // refused leaves no file, and a file is never overwritten.
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().join("results.csv");
+    let export = |token: &str| {
+        std::process::Command::new(ikd_tests::ikd_binary())
+            .args(["export", "--server", &server.url()])
+            .arg("--out")
+            .arg(&out)
+            .env("IKD_TOKEN", token)
+            .output()
+            .unwrap()
+    };
+    let refused = export(tokens::ANALYST);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("PermissionDenied"), "{stderr}");
+    assert_eq!(std::fs::read_dir(out_dir.path()).unwrap().count(), 0);
+    let done = export(tokens::STEWARD);
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert!(done.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{} result(s)", records.len())),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), whole);
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "per-person rows are for their steward only");
+    }
+    assert_eq!(std::fs::read_dir(out_dir.path()).unwrap().count(), 1);
+    let again = export(tokens::STEWARD);
+    assert!(!again.status.success());
+    assert_eq!(std::fs::read(&out).unwrap(), whole);
+
     // A steward limited to Cilegon: its rows only; nothing outside.
     let mut cilegon = assessment(&server, Some(tokens::STEWARD_CILEGON)).await;
     let (csv, counted) = table(&mut cilegon, "").await.unwrap();
@@ -169,8 +205,20 @@ async fn export_table_matches_export_results(database_url: Option<String>) {
         .map(|e| serde_json::from_str(&e.detail_json).unwrap())
         .filter(|d: &serde_json::Value| d["format"] == "csv")
         .collect();
-    assert_eq!(finished.len(), 2, "{entries:?}");
-    assert!(finished.iter().any(|d| d["rows"] == records.len()));
+    // The steward's call, `ikd export`'s, and the Cilegon steward's.
+    assert_eq!(finished.len(), 3, "{entries:?}");
+    assert_eq!(
+        finished
+            .iter()
+            .filter(|d| d["rows"] == records.len())
+            .count(),
+        2
+    );
+    assert!(
+        finished
+            .iter()
+            .any(|d| d["prefix"] == "36.72" && d["rows"] == units.len())
+    );
     assert!(finished.iter().all(|d| d["complete"] == true));
 }
 
