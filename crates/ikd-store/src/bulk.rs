@@ -380,7 +380,8 @@ const SESSION_COLUMNS: &str = "sessions (id, instrument_id, instrument_version, 
      latest_revision, answers_version, answers)";
 const SAVE_COLUMNS: &str = "save_requests (session_id, request_id, saved_at, answers, cells)";
 const RESULT_COLUMNS: &str = "results (session_id, revision, created_at, model, \
-     model_version, index_value, index_se, level, flags, domains, indicators, provenance_id)";
+     model_version, index_value, index_se, level, flags, domains, indicators, provenance_id, \
+     submitted_at)";
 
 // ---------------------------------------------------------------------------------------
 // PostgreSQL: COPY, text format.
@@ -562,6 +563,7 @@ fn copy_result(row: &Rows, buf: &mut CopyBuf) {
         .text(&row.domains)
         .text(&row.indicators)
         .text(&row.provenance_id)
+        .int(r.submitted_at)
         .end();
 }
 
@@ -617,7 +619,7 @@ async fn insert_sqlite(store: &SqliteStore, results: &[BulkResult]) -> Result<()
     })
     .await
     .map_err(err())?;
-    insert_values(conn, RESULT_COLUMNS, 12, &sessions, |mut b, row| {
+    insert_values(conn, RESULT_COLUMNS, 13, &sessions, |mut b, row| {
         let (r, result) = (row.r, &row.r.result);
         b.push_bind(r.session_id.as_str())
             .push_bind(1i64)
@@ -630,7 +632,8 @@ async fn insert_sqlite(store: &SqliteStore, results: &[BulkResult]) -> Result<()
             .push_bind(row.flags.as_str())
             .push_bind(row.domains.as_str())
             .push_bind(row.indicators.as_str())
-            .push_bind(row.provenance_id.as_str());
+            .push_bind(row.provenance_id.as_str())
+            .push_bind(r.submitted_at);
     })
     .await
     .map_err(err())?;

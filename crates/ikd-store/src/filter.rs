@@ -12,6 +12,11 @@ use crate::{MAX_PAGE, ResultFilter};
 pub(crate) enum Latest {
     /// `results r`.
     Results,
+    /// `results r`, joined by the submission time too (migration 0012), for reading in
+    /// submission order: the sessions' `(submitted_at, id)` index and the results'
+    /// `(submitted_at, session_id, revision)` one can then be read side by side (a merge
+    /// join) instead of looking each result up by its key.
+    InSubmissionOrder,
     /// `results r` and each of its domains as `d` (`d.value`: see
     /// `crate::result_row::domain_cells_sql`), unnested by the backend's `json_elements`.
     Domains(fn(&str, &str) -> String),
@@ -32,6 +37,9 @@ pub(crate) fn push_latest_from<'a, DB>(
         " FROM sessions s JOIN results r \
          ON r.session_id = s.id AND r.revision = s.latest_revision",
     );
+    if let Latest::InSubmissionOrder = rows {
+        qb.push(" AND r.submitted_at = s.submitted_at");
+    }
     if let Latest::Domains(elements) = rows {
         qb.push(format!(", {}", elements("r.domains", "d")));
     }

@@ -33,12 +33,14 @@ const SUBMIT_SESSION: &str = "UPDATE sessions \
 
 /// Of a person's submitted sessions, the one that counts — their latest by `(submitted_at,
 /// id)` — supersedes every other that still counts, in one statement. `$1`–`$3`: respondent
-/// key, instrument id, instrument version (the `sessions_respondent` index, read backwards).
+/// key, instrument id, instrument version (the `sessions_respondent` index, read backwards:
+/// ordered by all its columns so that the planner does so whatever its statistics say).
 /// Sessions already superseded keep the session that superseded them first. Returns the
 /// sessions it superseded, with the revision they counted with.
 const SUPERSEDE_BY_LATEST: &str = "WITH latest AS (SELECT id FROM sessions \
      WHERE respondent_key = $1 AND instrument_id = $2 AND instrument_version = $3 \
-     AND state = 'submitted' ORDER BY submitted_at DESC, id DESC LIMIT 1) \
+     AND state = 'submitted' ORDER BY respondent_key DESC, instrument_id DESC, \
+     instrument_version DESC, submitted_at DESC, id DESC LIMIT 1) \
      UPDATE sessions SET superseded_by = (SELECT id FROM latest) \
      WHERE respondent_key = $1 AND instrument_id = $2 AND instrument_version = $3 \
      AND state = 'submitted' AND superseded_by IS NULL AND id <> (SELECT id FROM latest) \
@@ -55,9 +57,11 @@ const NEXT_REVISION: &str = "UPDATE sessions \
      RETURNING id, instrument_id, instrument_version, instrument_sha256, respondent_key, \
      org_unit, state, created_at, submitted_at, answers_version, latest_revision";
 
+/// `submitted_at`: the session's submission time, for exports (migration 0012).
 const INSERT_RESULT: &str = "INSERT INTO results (session_id, revision, created_at, \
      model, model_version, index_value, index_se, level, flags, domains, indicators, \
-     provenance_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+     provenance_id, submitted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+     $13)";
 
 /// A provenance, unless a result stored it already (its key is the hash of its JSON).
 pub(crate) const INSERT_PROVENANCE: &str =
@@ -155,7 +159,7 @@ where
                 .map_err(err())?;
             return Err(submit_refusal(session_id, answers_version, found));
         };
-        Self::insert(&mut *conn, session_id, 1, at, result)
+        Self::insert(&mut *conn, session_id, (1, at), at, result)
             .await
             .map_err(err())?;
         let superseded = Self::count_latest_only(&mut *conn, &row)
@@ -240,9 +244,20 @@ where
             ))
         })?;
         let now = now_ms();
-        Self::insert(&mut tx, session_id, row.latest_revision, now, &result)
-            .await
-            .map_err(err())?;
+        let submitted_at = row.session.submitted_at.ok_or_else(|| {
+            corrupt(format!(
+                "submitted session '{session_id}' has no submission time"
+            ))
+        })?;
+        Self::insert(
+            &mut tx,
+            session_id,
+            (row.latest_revision, now),
+            submitted_at,
+            &result,
+        )
+        .await
+        .map_err(err())?;
         Self::recount_revision(&mut tx, &row, &result).await?;
         tx.commit().await.map_err(err())?;
         Ok(stored_result(row.session, revision, now, result))
@@ -285,12 +300,13 @@ where
         delta.apply::<B>(conn, BASE_SHARD).await.map_err(err())
     }
 
-    /// Inserts a result revision, and its provenance unless stored already.
+    /// Inserts a result revision (number, time), and its provenance unless stored already;
+    /// `submitted_at` is the session's.
     async fn insert(
         conn: &mut Connection<B>,
         session_id: &str,
-        revision: i64,
-        created_at: i64,
+        (revision, created_at): (i64, i64),
+        submitted_at: i64,
         result: &NewResult,
     ) -> Result<(), sqlx::Error> {
         let provenance_id = provenance_id(&result.provenance_json);
@@ -312,6 +328,7 @@ where
             .bind(domains_json(&result.domains))
             .bind(indicators_json(&result.indicators))
             .bind(&provenance_id)
+            .bind(submitted_at)
             .execute(&mut *conn)
             .await?;
         Ok(())

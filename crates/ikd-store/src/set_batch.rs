@@ -50,19 +50,24 @@ const UPDATE_SESSIONS: &str = "UPDATE sessions SET state = v.state, \
 /// once: of each person's submitted sessions, the latest by `(submitted_at, id)` supersedes
 /// every other still counting. Returns the sessions superseded, with their counting revision.
 /// (`respondent_key {keys}`: the persons' sessions through their index, not every
-/// submitted session tested against the list.)
+/// submitted session tested against the list. The latest is ordered by all of
+/// `sessions_respondent`'s columns, though the first three are fixed, so that the planner
+/// reads that index backwards even with statistics of a table that was empty: otherwise it
+/// may scan every session of the instrument, 13 ms per batch at 4,000 sessions.)
 const SUPERSEDE_BY_LATEST: &str = "UPDATE sessions SET superseded_by = (SELECT l.id FROM \
      sessions l WHERE l.respondent_key = sessions.respondent_key \
      AND l.instrument_id = sessions.instrument_id \
      AND l.instrument_version = sessions.instrument_version AND l.state = 'submitted' \
-     ORDER BY l.submitted_at DESC, l.id DESC LIMIT 1) \
+     ORDER BY l.respondent_key DESC, l.instrument_id DESC, l.instrument_version DESC, \
+     l.submitted_at DESC, l.id DESC LIMIT 1) \
      WHERE state = 'submitted' AND superseded_by IS NULL AND respondent_key {keys} \
      AND (respondent_key, instrument_id, instrument_version) IN \
      (SELECT respondent_key, instrument_id, instrument_version FROM {rows}) \
      AND id <> (SELECT l.id FROM sessions l WHERE l.respondent_key = sessions.respondent_key \
      AND l.instrument_id = sessions.instrument_id \
      AND l.instrument_version = sessions.instrument_version AND l.state = 'submitted' \
-     ORDER BY l.submitted_at DESC, l.id DESC LIMIT 1) \
+     ORDER BY l.respondent_key DESC, l.instrument_id DESC, l.instrument_version DESC, \
+     l.submitted_at DESC, l.id DESC LIMIT 1) \
      RETURNING id, latest_revision";
 
 /// The set-based writes of a batch. A type only so that the sqlx bounds (see
@@ -364,6 +369,11 @@ where
                 ("revision", Column::Int(vec![1; subs.len()])),
                 (
                     "created_at",
+                    Column::Int(subs.iter().map(|s| s.at).collect()),
+                ),
+                // Revision 1 is made when the session is submitted.
+                (
+                    "submitted_at",
                     Column::Int(subs.iter().map(|s| s.at).collect()),
                 ),
                 ("model", text(|r| &r.model)),

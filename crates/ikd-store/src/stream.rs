@@ -89,8 +89,10 @@ where
         };
         let mut tx = store.read_tx().await.map_err(err())?;
         // A cursor's plan favours its first rows: for a whole export, the sessions in
-        // submission order by their index, each joined to its result by key, so rows flow
-        // from the first FETCH while the server and the client work on them. Planned for
+        // submission order by their index, merged with the results read in the same order
+        // by theirs (migration 0012; by key, each lookup cost half the database's work per
+        // row), so rows flow from the first FETCH while the server and the client work on
+        // them. Planned for
         // reading everything (hash join, then a sort) the database spends less per row but
         // sends nothing before it has sorted every row: 0.9 s at 200k results (where the
         // export is 15–20% slower for it), 33–39 s at 5M (where a scores-only export is
@@ -108,7 +110,7 @@ where
         let mut results = QueryBuilder::<B::Db>::new(format!(
             "DECLARE export_results NO SCROLL CURSOR FOR SELECT {columns}"
         ));
-        push_latest_from(&mut results, Latest::Results, filter);
+        push_latest_from(&mut results, Latest::InSubmissionOrder, filter);
         results.push(" ORDER BY s.submitted_at, s.id");
         B::execute(&mut tx, results).await.map_err(err())?;
 

@@ -204,6 +204,7 @@ pub async fn concurrent_writes_of_many_sessions_all_land(db: Db) {
     let expected: f64 = (0..SESSIONS).map(|k| k as f64).sum();
     assert_close(all.index_sum, expected, "every submitted index once");
     assert_stats_consistent(&*stores[0]).await;
+    super::stats::assert_results_keep_submission_times(&db, SESSIONS as i64).await;
 }
 
 /// One batch holding good writes and writes each refused for its own reason: only the

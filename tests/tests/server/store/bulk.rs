@@ -71,6 +71,7 @@ pub async fn a_bulk_load_reads_back_and_its_statistics_agree(db: Db) {
 
     let store = db.open().await;
     assert_stats_consistent(&*store).await;
+    super::stats::assert_results_keep_submission_times(&db, all.len() as i64).await;
     let counts = store
         .unit_counts(&ResultFilter::default())
         .await

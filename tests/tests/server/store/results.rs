@@ -74,6 +74,7 @@ pub async fn revisions_keep_earlier_ones(db: Db) {
         .await
         .expect("page");
     assert_eq!(page, vec![third], "pages show the latest revision");
+    super::stats::assert_results_keep_submission_times(&db, 3).await;
 }
 
 pub async fn concurrent_rescores_get_distinct_revisions(db: Db) {

@@ -22,6 +22,19 @@ async fn execute_raw(db: &Db, sql: &str) {
 }
 
 /// A number read from the database itself, past the store.
+/// Every result revision keeps its session's submission time (exports join on it:
+/// migration 0012), and there are `revisions` of them.
+pub(super) async fn assert_results_keep_submission_times(db: &Db, revisions: i64) {
+    let kept = query_i64(
+        db,
+        "SELECT COUNT(*) FROM results r JOIN sessions s ON s.id = r.session_id \
+         WHERE r.submitted_at = s.submitted_at",
+    )
+    .await;
+    let all = query_i64(db, "SELECT COUNT(*) FROM results").await;
+    assert_eq!((kept, all), (revisions, revisions));
+}
+
 pub(super) async fn query_i64(db: &Db, sql: &str) -> i64 {
     use sqlx::Connection;
     if db.url.starts_with("sqlite") {
