@@ -123,6 +123,7 @@ both_backends![
     racing_submits_from_one_server_one_wins,
     racing_submits_from_two_servers_one_wins,
     revisions_keep_earlier_ones,
+    a_corrupt_row_ends_an_export_naming_its_session,
     concurrent_rescores_get_distinct_revisions,
     results_page_paginates_with_prefix_and_time_filters,
     org_prefix_boundaries,

@@ -77,6 +77,52 @@ pub async fn revisions_keep_earlier_ones(db: Db) {
     super::stats::assert_results_keep_submission_times(&db, 3).await;
 }
 
+/// A result the store cannot read ends an export's stream with a failure naming its
+/// session, never a stream that quietly skips it, whatever the export reads of each row.
+pub async fn a_corrupt_row_ends_an_export_naming_its_session(db: Db) {
+    let store = db.open().await;
+    let mut ids = Vec::new();
+    for k in 0..5 {
+        let s = store
+            .start_session(session_in("36.72"))
+            .await
+            .expect("start");
+        let scored = result(
+            Some(50.0 + f64::from(k)),
+            None,
+            vec![domain("lit", Some(40.0), Some("1"))],
+        );
+        store.submit(&s.id, 0, scored).await.expect("submit");
+        ids.push(s.id);
+    }
+    let damaged = &ids[2];
+    super::stats::execute_raw(
+        &db,
+        &format!("UPDATE results SET domains = '[[1' WHERE session_id = '{damaged}'"),
+    )
+    .await;
+    for detail in [StreamDetail::Full, StreamDetail::Scores] {
+        let mut batches = store.stream_results(ResultFilter::default(), detail);
+        let mut read = Vec::new();
+        let failure = loop {
+            match batches.recv().await {
+                Some(Ok(batch)) => read.extend(batch),
+                Some(Err(e)) => break e.to_string(),
+                None => panic!("{detail:?}: the export ended without a failure"),
+            }
+        };
+        assert!(
+            failure.contains(&format!("session '{damaged}'")),
+            "{detail:?}: {failure}"
+        );
+        assert!(read.iter().all(|r| r.session_id != *damaged));
+        assert!(
+            batches.recv().await.is_none(),
+            "{detail:?}: nothing after the failure"
+        );
+    }
+}
+
 pub async fn concurrent_rescores_get_distinct_revisions(db: Db) {
     let stores = [db.open().await, db.open().await];
     let s = submitted(&*stores[0], "36.72", 10.0).await;

@@ -5,7 +5,7 @@
 use super::*;
 
 /// Runs `sql` on the database itself, past the store (to damage what it keeps).
-async fn execute_raw(db: &Db, sql: &str) {
+pub(super) async fn execute_raw(db: &Db, sql: &str) {
     use sqlx::Connection;
     if db.url.starts_with("sqlite") {
         let options: sqlx::sqlite::SqliteConnectOptions = db.url.parse().expect("sqlite URL");
