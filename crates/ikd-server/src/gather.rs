@@ -5,9 +5,11 @@
 //! costs two thread wake-ups, more than scoring the respondent; under load most of a
 //! `Score` call was spent there. So calls for the same scorer queue up in a lane: a
 //! runner on the blocking pool takes everything queued as one batch, answers each caller
-//! through its own channel, and takes the next batch while any is queued. A lone call is
-//! a batch of one (no waiting for company); under load the runners stay on their threads
-//! and the calls pay no hand-over at all.
+//! through its own channel, and takes the next batch while any is queued. A runner starts
+//! one scheduler turn after the call that asks for it, so the calls that become ready in
+//! that turn (the requests of one read from a connection) join its first batch instead of
+//! each waking a thread: a lone call waits one task poll, not a timer. Under load the
+//! runners stay on their threads and the calls pay no hand-over at all.
 //!
 //! Batches give the same outcomes as single calls: respondents are scored independently,
 //! and one whose answers a plugin refuses is set aside with its own violations
@@ -114,6 +116,8 @@ struct Lane<J: Job> {
     rows: AnswerRows,
     replies: Vec<oneshot::Sender<J::Outcome>>,
     runners: usize,
+    /// A runner is about to start: calls queue for it instead of starting another.
+    starting: bool,
 }
 
 impl<J: Job> Gather<J> {
@@ -150,20 +154,40 @@ impl<J: Job> Gather<J> {
                     rows: AnswerRows::new(items),
                     replies: Vec::new(),
                     runners: 0,
+                    starting: false,
                 }
             });
             push(&mut lane.rows);
             lane.replies.push(reply);
-            (lane.runners < self.runners).then(|| {
+            (lane.runners < self.runners && !lane.starting).then(|| {
                 lane.runners += 1;
+                lane.starting = true;
                 lane.number
             })
         };
         if let Some(number) = start_runner {
             let gather = Arc::clone(self);
-            tokio::task::spawn_blocking(move || gather.run(key, number));
+            // A task of its own, so that a caller that goes away cannot leave the lane
+            // waiting for a runner that never starts.
+            tokio::spawn(async move {
+                // One turn of the scheduler first: the calls that become ready in it
+                // (requests read together) join this batch instead of each waking a
+                // runner of their own.
+                tokio::task::yield_now().await;
+                gather.started(key, number);
+                tokio::task::spawn_blocking(move || gather.run(key, number));
+            });
         }
         outcome.await.ok()
+    }
+
+    /// The runner about to start for lane `number` is on its way.
+    fn started(&self, key: usize, number: u64) {
+        if let Some(lane) = self.lock().by_scorer.get_mut(&key)
+            && lane.number == number
+        {
+            lane.starting = false;
+        }
     }
 
     /// A runner of lane `number`: batches of its queued calls until none is queued.
@@ -173,9 +197,10 @@ impl<J: Job> Gather<J> {
             key,
             number,
             done: false,
+            in_flight: Vec::new(),
         };
         loop {
-            let (worker, rows, replies) = {
+            let (worker, rows) = {
                 let mut lanes = self.lock();
                 let lane = match lanes.by_scorer.get_mut(&key) {
                     Some(lane) if lane.number == number => lane,
@@ -196,13 +221,14 @@ impl<J: Job> Gather<J> {
                     return;
                 }
                 let fresh = AnswerRows::new(lane.rows.items());
+                runner.in_flight = std::mem::take(&mut lane.replies);
                 (
                     Arc::clone(&lane.worker),
                     std::mem::replace(&mut lane.rows, fresh),
-                    std::mem::take(&mut lane.replies),
                 )
             };
-            for (reply, outcome) in replies.into_iter().zip(J::run(&worker, &rows)) {
+            let outcomes = J::run(&worker, &rows);
+            for (reply, outcome) in runner.in_flight.drain(..).zip(outcomes) {
                 // A caller past its deadline has gone: nobody to tell.
                 let _ = reply.send(outcome);
             }
@@ -215,13 +241,16 @@ impl<J: Job> Gather<J> {
 }
 
 /// A running runner; if it unwinds (a bug: plugin panics are caught at the ABI), its
-/// lane's queued calls are failed (their senders dropped) and the lane is closed, so that
-/// no call waits for a runner that is gone.
+/// lane is closed and its calls are failed (their senders dropped), so that no call waits
+/// for a runner that is gone.
 struct Runner<'a, J: Job> {
     gather: &'a Gather<J>,
     key: usize,
     number: u64,
     done: bool,
+    /// The callers of the batch being run. Fields drop after `drop` has closed the
+    /// lane, so a failed caller that calls again finds a new lane, not the dying one.
+    in_flight: Vec<oneshot::Sender<J::Outcome>>,
 }
 
 impl<J: Job> Drop for Runner<'_, J> {
@@ -312,6 +341,28 @@ mod tests {
         );
         assert!(worker.largest.load(Ordering::SeqCst) > 1);
         assert!(gather.lock().by_scorer.is_empty(), "an idle lane is closed");
+    }
+
+    /// Calls that become ready in the same scheduler turn (the requests of one read)
+    /// wait for one runner and are scored as one batch, not each with a wake-up.
+    #[tokio::test(flavor = "current_thread")]
+    async fn calls_ready_in_the_same_turn_share_one_batch() {
+        let gather = Gather::<Echo>::new(2);
+        let worker = Arc::new(Echo::default());
+        let calls: Vec<_> = (0..10)
+            .map(|k| {
+                let (gather, worker) = (gather.clone(), worker.clone());
+                tokio::spawn(async move {
+                    let got = gather.one(&worker, 1, push("r", &k.to_string())).await;
+                    assert_eq!(got, Some(format!("r={k}")));
+                })
+            })
+            .collect();
+        for call in calls {
+            call.await.unwrap();
+        }
+        assert_eq!(worker.batches.load(Ordering::SeqCst), 1);
+        assert_eq!(worker.largest.load(Ordering::SeqCst), 10);
     }
 
     /// A lone call is a batch of one, and a later call opens a new lane.

@@ -133,7 +133,7 @@ impl Prepared<'_> {
                 req.answer_values.iter().map(String::as_str).collect(),
             ),
             (Some("answer_line"), None) => {
-                items.cells_in_order("answer_line", req.answer_line.split('\t').collect())
+                items.cells_in_order("answer_line", tab_cells(&req.answer_line))
             }
             _ => items.cells(
                 req.answers
@@ -279,6 +279,20 @@ impl State {
     }
 }
 
+/// The cells of an `answer_line`, cut at its tabs. A tab is one byte, found by
+/// `memchr`; `str::split('\t')` also compares each match's encoding through a
+/// `memcmp` call, which showed in `ScoreStream` profiles.
+fn tab_cells(line: &str) -> Vec<&str> {
+    let mut cells = Vec::with_capacity(64);
+    let mut start = 0;
+    for tab in memchr::memchr_iter(b'\t', line.as_bytes()) {
+        cells.push(&line[start..tab]);
+        start = tab + 1;
+    }
+    cells.push(&line[start..]);
+    cells
+}
+
 /// A failed request of a stream, as its response says it.
 fn problem(status: &Status) -> api::score_stream_response::Outcome {
     use tonic_types::StatusExt;
@@ -330,4 +344,26 @@ fn check_score_names(req: &api::ScoreRequest) -> Result<(), Invalid> {
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tab_cells;
+
+    /// The same cells as `split('\t')`: empty cells, the ends, multi-byte text.
+    #[test]
+    fn tab_cells_are_the_cells_between_tabs() {
+        for line in [
+            "",
+            "\t",
+            "3",
+            "3\t4",
+            "\t3\t\t4\t",
+            "NA\tsangat setuju\t",
+            "é\t日本\t\t✓",
+        ] {
+            let expected: Vec<&str> = line.split('\t').collect();
+            assert_eq!(tab_cells(line), expected, "line {line:?}");
+        }
+    }
 }

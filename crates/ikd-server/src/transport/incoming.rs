@@ -7,10 +7,13 @@
 //!   accepting until one closes, instead of running out of descriptors;
 //! * a connection that makes no request within the handshake timeout, or has
 //!   none in flight for the idle timeout, is closed ([`Conn`]);
+//! * replies written in the same scheduler turn leave in one system call
+//!   ([`Coalescing`]);
 //! * when `accept` fails for lack of descriptors or memory the loop backs off
 //!   (10 ms doubling to 1 s) instead of retrying at once and spinning a core.
 
 use super::activity::Activity;
+use super::coalesce::Coalescing;
 use futures_util::Stream;
 use std::future::Future;
 use std::io;
@@ -130,7 +133,7 @@ pub struct ConnInfo {
 /// ends itself (a read error, so the HTTP/2 connection closes) when it makes
 /// no first request within the handshake timeout or falls idle.
 pub struct Conn {
-    stream: TcpStream,
+    stream: Coalescing<TcpStream>,
     info: ConnInfo,
     limits: ConnLimits,
     check: Pin<Box<Sleep>>,
@@ -147,7 +150,7 @@ impl Conn {
         let activity = Arc::new(Activity::new());
         let first_check = Instant::now() + l.handshake_timeout.min(l.idle_timeout);
         Conn {
-            stream,
+            stream: Coalescing::new(stream),
             info: ConnInfo { peer, activity },
             limits: l.clone(),
             check: Box::pin(tokio::time::sleep_until(first_check)),

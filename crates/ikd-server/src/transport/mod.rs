@@ -4,6 +4,7 @@
 //! cannot take the server away from the others (`docs/server.md`, "Limits").
 
 mod activity;
+mod coalesce;
 pub mod cors;
 pub mod gate;
 pub mod incoming;

@@ -397,7 +397,16 @@ async fn a_server_refuses_an_adaptive_instrument_without_its_selector() {
     let instruments = dir.path().join("instruments");
     adaptive_ikd_asn(&instruments, "no-such-selector", "min_items_per_domain = 5");
     let output = std::process::Command::new(ikd_tests::ikd_binary())
-        .args(["serve", "--addr", "127.0.0.1:0", "--instrument"])
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--metrics-addr",
+            "off",
+            "--web-addr",
+            "off",
+        ])
+        .arg("--instrument")
         .arg(&instruments)
         .arg("--data-dir")
         .arg(dir.path().join("data"))

@@ -100,6 +100,8 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
         let encode = |r: &api::ScoreRequest| Encoded::score_request(&answers.encode(r.clone()));
         Arc::new(requests.iter().map(encode).collect::<Vec<_>>())
     };
+    // Unary `Score` as a service sends it: answers by item id, the full result back.
+    let unary = Arc::new(requests.iter().map(Encoded::message).collect::<Vec<_>>());
     let (named, packed, lines) = (
         encoded(Answers::Ids),
         encoded(Answers::Values),
@@ -133,12 +135,16 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
                 }
             }
         };
+        let services: Vec<_> = channels
+            .iter()
+            .map(|c| InterceptedService::new(c.clone(), server.bearer.clone()))
+            .collect();
         let score_call = {
-            let (clients, requests) = (clients.clone(), requests.clone());
+            let services = services.clone();
             move |k: usize| {
-                let mut c = clients[k % clients.len()].clone();
-                let request = requests[k % requests.len()].clone();
-                async move { c.score(request).await.map(drop) }
+                let service = services[k % services.len()].clone();
+                let request = unary[k % unary.len()].clone();
+                stream::score(service, request)
             }
         };
 
@@ -157,10 +163,6 @@ pub fn run(plugins: &PluginArgs, args: Args) -> Result<ExitCode> {
         report.measured("score", &score);
         report.set("score_vs_empty", score.rate() / empty.rate());
 
-        let services: Vec<_> = channels
-            .iter()
-            .map(|c| InterceptedService::new(c.clone(), server.bearer.clone()))
-            .collect();
         let (n, streams) = (args.stream_respondents, args.streams);
         let named = stream::respondents_per_second(&services, &named, n, streams)
             .await

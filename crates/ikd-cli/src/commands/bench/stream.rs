@@ -1,7 +1,9 @@
-//! `ScoreStream` driven as a bulk client would drive it: requests are encoded
-//! once up front and responses are read only as far as their sequence number
-//! and problem, so the figure is the server's throughput, not this client's
-//! protobuf work (which shares the machine's cores with the server).
+//! `Score` and `ScoreStream` driven by a lean client: requests are encoded once
+//! up front and responses are read only as far as a `Score` result's presence,
+//! or a stream response's sequence number and problem, so the figure is the
+//! server's throughput, not this client's protobuf work (which shares the
+//! machine's cores with the server). h2load, the independent cross-check, sends
+//! pre-encoded bodies and decodes nothing either.
 
 use anyhow::{Context, Result};
 use bytes::{Buf, BufMut, Bytes};
@@ -21,11 +23,15 @@ pub(super) struct Encoded(Bytes);
 impl Encoded {
     /// `request` for bulk scoring: scores and levels only.
     pub fn score_request(request: &api::ScoreRequest) -> Encoded {
-        let request = api::ScoreRequest {
+        Encoded::message(&api::ScoreRequest {
             detail: api::ResultDetail::Scores as i32,
             ..request.clone()
-        };
-        Encoded(prost::Message::encode_to_vec(&request).into())
+        })
+    }
+
+    /// `message` as it goes on the wire.
+    pub fn message(message: &impl prost::Message) -> Encoded {
+        Encoded(message.encode_to_vec().into())
     }
 }
 
@@ -50,6 +56,43 @@ impl prost::Message for Encoded {
 
     fn clear(&mut self) {
         self.0 = Bytes::new();
+    }
+}
+
+/// What the client reads of a `ScoreResponse`: that it holds a result (field 1),
+/// left undecoded.
+#[derive(Clone, PartialEq, prost::Message)]
+pub(super) struct ScoreAck {
+    #[prost(bytes = "bytes", optional, tag = "1")]
+    pub result: Option<Bytes>,
+}
+
+/// Scores one pre-encoded request over `service` (a unary `Score`); a reply without
+/// a result is an error.
+pub(super) async fn score<S>(service: S, request: Encoded) -> Result<(), Status>
+where
+    S: GrpcService<tonic::body::Body> + Send,
+    S::Future: Send,
+    S::ResponseBody: tonic::codegen::Body<Data = Bytes> + Send + 'static,
+    <S::ResponseBody as tonic::codegen::Body>::Error: Into<tonic::codegen::StdError> + Send,
+    S::Error: Into<tonic::codegen::StdError>,
+{
+    let mut grpc = Grpc::new(service);
+    grpc.ready()
+        .await
+        .map_err(|e| Status::unavailable(e.into().to_string()))?;
+    let path = PathAndQuery::from_static("/ikd.v1.AssessmentService/Score");
+    let reply = grpc
+        .unary(
+            tonic::Request::new(request),
+            path,
+            IkdCodec::<Encoded, ScoreAck>::default(),
+        )
+        .await?
+        .into_inner();
+    match reply.result {
+        Some(result) if !result.is_empty() => Ok(()),
+        _ => Err(Status::internal("a Score reply without a result")),
     }
 }
 
