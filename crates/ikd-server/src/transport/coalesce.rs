@@ -24,6 +24,10 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 /// connection's buffer stays small and a slow reader slows its writer down.
 const HIGH_WATER: usize = 64 * 1024;
 
+/// Capacity an emptied buffer keeps: an idle connection after an export holds no
+/// more than HTTP/2's own write buffer, whatever its busiest moment needed.
+const RETAINED: usize = 16 * 1024;
+
 /// A stream whose writes are gathered until a flush has waited one turn.
 pub struct Coalescing<S> {
     inner: S,
@@ -58,6 +62,7 @@ impl<S: AsyncWrite + Unpin> Coalescing<S> {
             self.written += n;
         }
         self.buf.clear();
+        self.buf.shrink_to(RETAINED);
         self.written = 0;
         Poll::Ready(Ok(()))
     }
@@ -225,6 +230,10 @@ mod tests {
         }
         out.shutdown().await.unwrap();
         assert_eq!(recorder.calls.lock().unwrap().concat(), data);
+        assert!(
+            out.buf.capacity() <= RETAINED,
+            "an emptied buffer gives memory back"
+        );
     }
 
     /// Over a real socket pair with a peer reading: back-pressure and delivery.
